@@ -1,0 +1,61 @@
+#pragma once
+// Byte counts and the only place where sizes are parsed, formatted and rounded.
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace llmmem {
+
+// Multiplies and adds 64-bit counts, throwing OverflowError (naming `what`) instead of wrapping.
+[[nodiscard]] std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, std::string_view what = "size");
+[[nodiscard]] std::uint64_t checked_add(std::uint64_t a, std::uint64_t b, std::string_view what = "size");
+// ceil(a * num / den) computed in 128 bits; throws OverflowError when the result exceeds 64 bits.
+[[nodiscard]] std::uint64_t mul_div_ceil(std::uint64_t a, std::uint64_t num, std::uint64_t den,
+                                         std::string_view what = "size");
+[[nodiscard]] constexpr std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0); }
+
+// An amount of memory in bytes. Arithmetic is checked: it throws OverflowError rather than wrap.
+class Bytes {
+ public:
+  constexpr Bytes() = default;
+  constexpr explicit Bytes(std::uint64_t count) : m_count(count) {}
+  [[nodiscard]] constexpr std::uint64_t count() const { return m_count; }
+  [[nodiscard]] double gib() const { return static_cast<double>(m_count) / (1024.0 * 1024.0 * 1024.0); }
+
+  Bytes& operator+=(Bytes other) {
+    m_count = checked_add(m_count, other.m_count, "bytes");
+    return *this;
+  }
+  friend Bytes operator+(Bytes a, Bytes b) { return a += b; }
+  // Saturates at zero: memory left over never goes negative.
+  friend constexpr Bytes saturating_sub(Bytes a, Bytes b) { return Bytes(a.m_count > b.m_count ? a.m_count - b.m_count : 0); }
+  friend Bytes operator*(Bytes a, std::uint64_t n) { return Bytes(checked_mul(a.m_count, n, "bytes")); }
+  friend Bytes operator*(std::uint64_t n, Bytes a) { return a * n; }
+  friend constexpr auto operator<=>(Bytes, Bytes) = default;
+
+ private:
+  std::uint64_t m_count = 0;
+};
+
+constexpr Bytes operator""_KiB(unsigned long long n) { return Bytes(n * 1024ULL); }
+constexpr Bytes operator""_MiB(unsigned long long n) { return Bytes(n * 1024ULL * 1024ULL); }
+constexpr Bytes operator""_GiB(unsigned long long n) { return Bytes(n * 1024ULL * 1024ULL * 1024ULL); }
+
+enum class Units { binary, decimal };
+
+// "14.96 GiB" (binary, 1024^3) or "16.06 GB" (decimal, 10^9), two decimals.
+[[nodiscard]] std::string format_size(Bytes bytes, Units units = Units::binary);
+// The number alone in the unit format_size would use for GiB/GB ("14.96").
+[[nodiscard]] std::string format_gib_number(Bytes bytes, Units units = Units::binary);
+
+// Parses "80GB", "80 GiB", "24g", "512MiB", "1.5TB", "1073741824" (plain bytes).
+// Decimal suffixes (KB/MB/GB/TB) are powers of 1000, binary ones (KiB/MiB/GiB/TiB, and the
+// single letters K/M/G/T) powers of 1024. Throws UsageError naming the text on failure.
+[[nodiscard]] Bytes parse_size(std::string_view text);
+
+// Parses a count with an optional scale: "70B", "7.24B", "350M", "1.5k", "70e9", "70000000000".
+// Throws UsageError on junk, negative values, or values that do not fit 64 bits.
+[[nodiscard]] std::uint64_t parse_count(std::string_view text);
+
+}  // namespace llmmem

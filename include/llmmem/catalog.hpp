@@ -1,0 +1,54 @@
+#pragma once
+// The built-in model catalog (models/ compiled into the binary) plus user folders of configs.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "llmmem/estimate.hpp"
+
+namespace llmmem {
+
+struct CatalogEntry {
+  std::string_view alias;        // "llama3-70b"
+  std::string_view hf_id;        // "meta-llama/Meta-Llama-3-70B"
+  std::string_view description;
+  std::string_view config_json;  // the HF config.json text
+};
+
+namespace detail {
+const std::vector<CatalogEntry>& builtin_catalog_entries();  // generated from models/
+}
+
+class Catalog {
+ public:
+  // The built-in entries plus every *.json (or folder with config.json) in `user_dirs`.
+  // User entries with the same alias replace built-in ones. Throws InputError for a missing dir.
+  explicit Catalog(const std::vector<std::filesystem::path>& user_dirs = {});
+
+  struct Item {
+    std::string alias;
+    std::string hf_id;            // may be empty for user files
+    std::string description;
+    std::string config_json;      // loaded lazily for user files
+    std::filesystem::path path;   // user files: where it came from
+  };
+
+  [[nodiscard]] const std::vector<Item>& items() const { return m_items; }
+  // Case-insensitive match on alias or HF id; nullptr when absent.
+  [[nodiscard]] const Item* find(std::string_view name) const;
+  // Up to `n` names closest to `name` (edit distance), for "did you mean" messages.
+  [[nodiscard]] std::vector<std::string> suggest(std::string_view name, std::size_t n = 3) const;
+  // Parses the item's config into a Model.
+  [[nodiscard]] Model load(const Item& item) const;
+
+ private:
+  std::vector<Item> m_items;
+};
+
+// Resolves --model: a catalog name, a config.json file, or a model folder. Throws InputError
+// (missing file, folder without config.json, unknown name with suggestions).
+[[nodiscard]] Model resolve_model(const Catalog& catalog, std::string_view name_or_path);
+
+}  // namespace llmmem

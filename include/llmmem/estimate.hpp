@@ -1,0 +1,69 @@
+#pragma once
+// The estimator: a Model and a Request in, an Estimate (a plain record of components) out.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "llmmem/bytes.hpp"
+#include "llmmem/model_config.hpp"
+#include "llmmem/parameters.hpp"
+#include "llmmem/request.hpp"
+
+namespace llmmem {
+
+// A model ready to estimate: its config and, when the architecture is supported, its inventory.
+struct Model {
+  std::string name;                   // catalog alias, or the path it was read from
+  std::optional<std::string> hf_id;
+  ModelConfig config;
+  std::optional<ParameterCount> params;  // empty when the architecture is not supported
+};
+
+// Builds a Model from a config, counting parameters where the architecture is supported.
+[[nodiscard]] Model make_model(std::string name, std::optional<std::string> hf_id, ModelConfig config);
+
+// One figure an estimate used, for --explain and the JSON "inputs".
+struct Input {
+  std::string name;
+  double value = 0;
+};
+
+// One line of the breakdown. `id` is a stable snake_case key: weights, kv_cache, activations,
+// logits, gradients, optimizer_states, master_weights, lora_adapters, overhead.
+struct Component {
+  std::string id;
+  std::string label;
+  Bytes bytes;
+  std::string formula;              // how `bytes` was computed, in words and symbols
+  std::vector<Input> inputs;
+};
+
+struct Estimate {
+  Mode mode = Mode::inference;
+  Method method = Method::detailed;
+  std::string model_name;
+  std::optional<std::string> hf_id;
+  std::string model_type;
+  std::uint64_t parameters = 0;
+  std::uint64_t active_parameters = 0;
+  std::uint64_t trainable_parameters = 0;
+  std::string precision;              // weight precision name
+  std::string kv_precision;
+  Request request;
+  std::vector<Component> components;  // for one GPU of the layout (the most loaded one)
+  Bytes total;                        // sum of components
+  std::vector<std::string> notes;     // assumptions worth telling the user
+
+  [[nodiscard]] const Component* find(std::string_view id) const;
+};
+
+// Dispatches on request.method. Throws UsageError / UnsupportedError / OverflowError.
+[[nodiscard]] Estimate estimate(const Model& model, const Request& request);
+
+// The article's formulas, exactly (see src/document_method.cpp).
+[[nodiscard]] Estimate estimate_document(const Model& model, const Request& request);
+// The expert's estimate (see src/detailed_method.cpp).
+[[nodiscard]] Estimate estimate_detailed(const Model& model, const Request& request);
+
+}  // namespace llmmem

@@ -1,0 +1,40 @@
+#pragma once
+// Solvers for "what fits?": each answer is found by searching the estimator itself, so that at
+// the reported maximum the estimate fits and one step above it does not.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "llmmem/estimate.hpp"
+#include "llmmem/gpu.hpp"
+
+namespace llmmem {
+
+struct FitQuery {
+  Model model;
+  Request request;                     // batch / seq_len / precision of interest
+  GpuTarget gpu;
+  double gpu_memory_utilization = 0.9; // vLLM's share of memory for the KV pool question
+  std::uint64_t max_gpus = 64;         // upper bound of the min-GPU search
+  std::uint64_t kv_block_tokens = 16;  // vLLM block size
+};
+
+struct FitResult {
+  std::uint64_t max_seq_len = 0;           // at request.batch; 0 when nothing fits
+  std::uint64_t max_batch = 0;             // at request.seq_len
+  std::uint64_t max_concurrent_requests = 0;
+  std::uint64_t min_gpus = 0;              // 0 when no layout up to max_gpus fits
+  Layout layout;
+  std::string best_precision;              // "" when none fits
+  std::uint64_t layouts_searched = 0;
+};
+
+[[nodiscard]] FitResult solve_fit(const FitQuery& query);
+
+// Single questions, used by solve_fit and the tests.
+[[nodiscard]] std::uint64_t max_seq_len_that_fits(const Model&, Request, const GpuTarget&);
+[[nodiscard]] std::uint64_t max_batch_that_fits(const Model&, Request, const GpuTarget&);
+[[nodiscard]] std::uint64_t max_concurrent_requests(const Model&, Request, const GpuTarget&, double utilization,
+                                                    std::uint64_t block_tokens);
+
+}  // namespace llmmem

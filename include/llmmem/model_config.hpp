@@ -1,0 +1,113 @@
+#pragma once
+// A model's architecture as the estimator needs it, parsed from a HuggingFace config.json.
+// HuggingFace key names appear only in src/model_config.cpp; everything else uses these fields.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmmem {
+
+enum class NormKind { rms, layer_norm, layer_norm_no_bias };
+enum class QkNorm { none, per_head_dim, per_head };  // Qwen3/Gemma3: [head_dim]; Cohere: [heads, head_dim]
+
+// Multi-head latent attention (DeepSeek-V2/V3).
+struct MlaConfig {
+  std::uint64_t q_lora_rank = 0;  // 0: plain q_proj
+  std::uint64_t kv_lora_rank = 0;
+  std::uint64_t qk_nope_head_dim = 0;
+  std::uint64_t qk_rope_head_dim = 0;
+  std::uint64_t v_head_dim = 0;
+};
+
+// Mixture of experts. A layer is sparse when `is_sparse_layer(i)`.
+struct MoeConfig {
+  std::uint64_t n_experts = 0;            // routed experts
+  std::uint64_t n_experts_per_token = 0;  // top-k
+  std::uint64_t expert_intermediate = 0;
+  std::uint64_t n_shared_experts = 0;     // DeepSeek: shared experts of expert_intermediate each
+  std::uint64_t shared_intermediate = 0;  // Qwen2-MoE: one shared expert of this size (with a sigmoid gate)
+  std::uint64_t first_dense_layers = 0;   // DeepSeek first_k_dense_replace
+  std::uint64_t layer_step = 1;           // Qwen decoder_sparse_step / DeepSeek moe_layer_freq
+  bool step_offset_one = true;            // Qwen: (i+1) % step == 0; DeepSeek: i % step == 0
+  std::vector<std::uint64_t> dense_layers;  // Qwen mlp_only_layers
+  bool router_bias = false;               // gpt-oss
+  bool expert_bias = false;               // gpt-oss
+  bool score_correction_bias = false;     // DeepSeek-V3 e_score_correction_bias
+  bool shared_expert_gate = false;        // Qwen2-MoE
+};
+
+struct QuantizationConfig {
+  std::string method;                     // "gptq", "awq", "fp8", "mxfp4", "bitsandbytes", ...
+  std::uint64_t bits = 0;
+  std::uint64_t group_size = 0;
+  std::uint64_t fp8_block_rows = 0, fp8_block_cols = 0;  // weight_block_size
+  std::vector<std::string> modules_not_converted;
+};
+
+struct ModelConfig {
+  std::string model_type;                 // as written in config.json
+  std::string origin;                     // file or catalog name, for messages
+
+  std::uint64_t hidden_size = 0;
+  std::uint64_t intermediate_size = 0;
+  std::uint64_t n_layers = 0;
+  std::uint64_t n_heads = 0;
+  std::uint64_t n_kv_heads = 0;
+  std::uint64_t head_dim = 0;
+  std::uint64_t vocab_size = 0;
+  std::uint64_t max_position_embeddings = 0;
+  bool tie_word_embeddings = false;
+  std::string torch_dtype;                // "" when the config has none
+
+  // Block structure.
+  bool gated_mlp = true;                  // SwiGLU/GeGLU: gate, up, down
+  bool qkv_bias = false;
+  bool o_bias = false;
+  bool mlp_bias = false;
+  bool fused_qkv = false;                 // one qkv matrix (affects LoRA targets, not counts)
+  bool fused_gate_up = false;
+  bool parallel_block = false;            // attention and MLP read the same normed input
+  NormKind norm = NormKind::rms;
+  std::uint64_t norms_per_layer = 2;
+  QkNorm qk_norm = QkNorm::none;
+  bool final_norm = true;
+  bool embedding_norm = false;            // BLOOM word_embeddings_layernorm
+  std::uint64_t learned_positions = 0;    // GPT-2 wpe rows; OPT adds its offset of 2 here
+  bool lm_head_bias = false;              // Phi-2
+  bool attention_sinks = false;           // gpt-oss: one learned sink logit per head
+  std::uint64_t word_embed_proj_dim = 0;  // OPT-350m style projections when != hidden_size
+  bool gpt_style_activations = false;     // Korthikanti et al. accounting (LayerNorm, GeLU, dropout)
+  bool supported = true;                  // false: generic keys only; parameters cannot be counted
+
+  std::optional<MlaConfig> mla;
+  std::optional<MoeConfig> moe;
+  std::uint64_t mtp_layers = 0;           // DeepSeek-V3 multi-token-prediction layers (checkpoint only)
+
+  // Sliding-window attention: layer i holds min(seq, sliding_window) tokens when sliding[i].
+  std::uint64_t sliding_window = 0;
+  std::vector<bool> sliding_layers;       // empty: no sliding layers
+
+  std::optional<QuantizationConfig> quantization;
+
+  [[nodiscard]] bool is_sparse_layer(std::uint64_t layer) const;
+  [[nodiscard]] std::uint64_t n_sliding_layers() const;
+};
+
+// Parses config.json text. `origin` names the source in error messages ("models/llama3-8b.json").
+// Throws InputError (malformed JSON with line and column, missing/wrong-typed/negative key, naming
+// key and origin) and UnsupportedError (a model_type the estimator does not model, naming it).
+[[nodiscard]] ModelConfig parse_model_config(std::string_view json_text, const std::string& origin);
+
+// Reads a config.json file, or DIR/config.json, and parses it. Throws InputError when missing.
+[[nodiscard]] ModelConfig load_model_config(const std::filesystem::path& path);
+
+// Reads a whole (small) text file, throwing InputError naming the path on failure.
+[[nodiscard]] std::string read_text_file(const std::filesystem::path& path, std::uint64_t max_bytes = 64ULL << 20);
+
+// model_types the detailed method models.
+[[nodiscard]] const std::vector<std::string_view>& supported_model_types();
+
+}  // namespace llmmem

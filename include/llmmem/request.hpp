@@ -1,0 +1,77 @@
+#pragma once
+// What the user asks the estimator: the workload, the precision and the parallel layout.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "llmmem/bytes.hpp"
+#include "llmmem/precision.hpp"
+
+namespace llmmem {
+
+enum class Method { document, detailed };
+enum class Mode { inference, training };
+enum class Attention { eager, sdpa, flash };
+enum class Logits { last, all };
+enum class Checkpointing { none, selective, full };
+enum class Recipe { mixed, bf16, megatron };
+enum class Optimizer { adamw, adamw_8bit, paged_adamw, paged_adamw_8bit, sgd, sgd_momentum, adafactor };
+
+// How the work is spread over GPUs. All 1: one GPU holds everything.
+struct Layout {
+  std::uint64_t tp = 1;   // tensor parallel: shards attention/MLP weights and KV heads
+  std::uint64_t pp = 1;   // pipeline parallel: splits the layers
+  std::uint64_t dp = 1;   // data parallel replicas (ZeRO shards across them)
+  std::uint64_t ep = 1;   // expert parallel: splits routed experts (within tp*dp GPUs)
+  int zero = 0;           // 0..3; FSDP full sharding == 3
+  bool offload_optimizer = false;
+  bool offload_params = false;
+  [[nodiscard]] std::uint64_t gpus() const { return tp * pp * dp; }
+  [[nodiscard]] bool is_single() const { return tp == 1 && pp == 1 && dp == 1 && ep == 1; }
+};
+
+struct Request {
+  Mode mode = Mode::inference;
+  Method method = Method::detailed;
+  const Precision* precision = nullptr;           // nullptr: the config's torch_dtype
+  const StorageFormat* kv_format = nullptr;       // nullptr: the 16-bit compute dtype
+  std::uint64_t batch = 1;
+  std::uint64_t seq_len = 2048;
+  std::uint64_t concurrency = 1;                  // document method: model instances
+  std::optional<std::uint64_t> params_override;   // --params
+  Attention attention = Attention::flash;
+  Logits logits = Logits::last;
+  std::optional<Bytes> overhead;                  // --overhead: replaces the runtime overhead
+
+  // Training.
+  Optimizer optimizer = Optimizer::adamw;
+  double trainable_percent = 100.0;
+  Recipe recipe = Recipe::mixed;
+  Checkpointing checkpointing = Checkpointing::none;
+  std::uint64_t lora_rank = 0;                    // 0: full fine-tuning
+  std::vector<std::string> lora_targets;          // empty: q,k,v,o; "all-linear" expands
+
+  Layout layout;
+};
+
+// Checks ranges and combinations, throwing UsageError naming the offending setting.
+void validate(const Request& request);
+
+[[nodiscard]] std::string_view to_string(Method);
+[[nodiscard]] std::string_view to_string(Mode);
+[[nodiscard]] std::string_view to_string(Attention);
+[[nodiscard]] std::string_view to_string(Logits);
+[[nodiscard]] std::string_view to_string(Checkpointing);
+[[nodiscard]] std::string_view to_string(Recipe);
+[[nodiscard]] std::string_view to_string(Optimizer);
+
+// Parse the names users type (case-insensitive); throw UsageError listing the valid ones.
+[[nodiscard]] Method parse_method(std::string_view);
+[[nodiscard]] Attention parse_attention(std::string_view);
+[[nodiscard]] Logits parse_logits(std::string_view);
+[[nodiscard]] Checkpointing parse_checkpointing(std::string_view);
+[[nodiscard]] Recipe parse_recipe(std::string_view);
+[[nodiscard]] Optimizer parse_optimizer(std::string_view);
+
+}  // namespace llmmem

@@ -1,0 +1,36 @@
+#pragma once
+// Which tensors an engine keeps in which storage format, and the bytes that takes.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "llmmem/bytes.hpp"
+#include "llmmem/model_config.hpp"
+#include "llmmem/parameters.hpp"
+#include "llmmem/precision.hpp"
+
+namespace llmmem {
+
+// Bytes of `count` tensors of shape [rows, cols] in `format` (blocks rounded up per tensor).
+[[nodiscard]] Bytes tensor_bytes(const StorageFormat& format, std::uint64_t rows, std::uint64_t cols,
+                                 std::uint64_t count);
+
+struct FormatShare {
+  std::string_view format;
+  std::uint64_t values = 0;
+  Bytes bytes;
+};
+
+struct WeightStorage {
+  Bytes total;                        // on the GPU
+  Bytes host;                         // kept in host memory by the engine (llama.cpp token_embd)
+  std::vector<FormatShare> by_format; // what `total` is made of
+};
+
+// Storage of every group under `precision`, with `compute` the 16/32-bit dtype of unquantized
+// tensors. Quantized families keep embeddings, LM head, norms, biases and routers unquantized, as
+// the engines do; GGUF mixes follow llama.cpp's llama_tensor_get_type (src/llama-quant.cpp).
+[[nodiscard]] WeightStorage weight_storage(const Precision& precision, const StorageFormat& compute,
+                                           const ModelConfig& config, const std::vector<TensorGroup>& groups);
+
+}  // namespace llmmem

@@ -1,0 +1,149 @@
+#include "llmmem/bytes.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "llmmem/error.hpp"
+
+namespace llmmem {
+
+namespace {
+constexpr std::uint64_t k_max = std::numeric_limits<std::uint64_t>::max();
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
+// Splits "1.5 GiB" into the number "1.5" and the suffix "gib" (lower case).
+std::pair<std::string_view, std::string> split_number(std::string_view text) {
+  text = trim(text);
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' || text[i] == 'e' ||
+                             text[i] == 'E' || ((text[i] == '+' || text[i] == '-') && i > 0 &&
+                                                (text[i - 1] == 'e' || text[i - 1] == 'E')))) {
+    // 'e' is only an exponent when a digit follows it ("70e9"), not the start of a suffix.
+    if ((text[i] == 'e' || text[i] == 'E') &&
+        !(i + 1 < text.size() && (std::isdigit(static_cast<unsigned char>(text[i + 1])) || text[i + 1] == '+' || text[i + 1] == '-')))
+      break;
+    ++i;
+  }
+  return {text.substr(0, i), lower(trim(text.substr(i)))};
+}
+
+// Parses a non-negative decimal number exactly when it is an integer, else as a double.
+// Returns value * scale rounded to the nearest integer, rejecting overflow.
+std::uint64_t scaled(std::string_view number, std::uint64_t scale, std::string_view original, std::string_view what) {
+  if (number.empty()) throw UsageError(fmt::format("invalid {} '{}': expected a number", what, original));
+  std::uint64_t integer = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), integer);
+  if (ec == std::errc() && end == number.data() + number.size()) return checked_mul(integer, scale, what);
+  if (ec == std::errc::result_out_of_range)
+    throw UsageError(fmt::format("invalid {} '{}': too large", what, original));
+  double value = 0;
+  auto [dend, dec] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (dec != std::errc() || dend != number.data() + number.size() || !std::isfinite(value) || value < 0)
+    throw UsageError(fmt::format("invalid {} '{}': expected a non-negative number", what, original));
+  const long double result = static_cast<long double>(value) * static_cast<long double>(scale);
+  if (result >= 18446744073709551615.0L) throw UsageError(fmt::format("invalid {} '{}': too large", what, original));
+  return static_cast<std::uint64_t>(std::llround(static_cast<double>(result)));
+}
+}  // namespace
+
+std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, std::string_view what) {
+  std::uint64_t out = 0;
+  if (__builtin_mul_overflow(a, b, &out))
+    throw OverflowError(fmt::format("{} overflows 64 bits ({} x {})", what, a, b));
+  return out;
+}
+
+std::uint64_t checked_add(std::uint64_t a, std::uint64_t b, std::string_view what) {
+  std::uint64_t out = 0;
+  if (__builtin_add_overflow(a, b, &out))
+    throw OverflowError(fmt::format("{} overflows 64 bits ({} + {})", what, a, b));
+  return out;
+}
+
+std::uint64_t mul_div_ceil(std::uint64_t a, std::uint64_t num, std::uint64_t den, std::string_view what) {
+  if (den == 0) throw Error(fmt::format("{}: division by zero", what));
+  const unsigned __int128 product = static_cast<unsigned __int128>(a) * num;
+  const unsigned __int128 result = product / den + (product % den != 0);
+  if (result > k_max) throw OverflowError(fmt::format("{} overflows 64 bits", what));
+  return static_cast<std::uint64_t>(result);
+}
+
+std::string format_gib_number(Bytes bytes, Units units) {
+  const double divisor = units == Units::binary ? 1024.0 * 1024.0 * 1024.0 : 1e9;
+  return fmt::format("{:.2f}", static_cast<double>(bytes.count()) / divisor);
+}
+
+std::string format_size(Bytes bytes, Units units) {
+  return format_gib_number(bytes, units) + (units == Units::binary ? " GiB" : " GB");
+}
+
+Bytes parse_size(std::string_view text) {
+  const auto [number, suffix] = split_number(text);
+  std::uint64_t scale = 0;
+  if (suffix.empty() || suffix == "b")
+    scale = 1;
+  else if (suffix == "k" || suffix == "kib")
+    scale = 1ULL << 10;
+  else if (suffix == "m" || suffix == "mib")
+    scale = 1ULL << 20;
+  else if (suffix == "g" || suffix == "gib")
+    scale = 1ULL << 30;
+  else if (suffix == "t" || suffix == "tib")
+    scale = 1ULL << 40;
+  else if (suffix == "kb")
+    scale = 1000ULL;
+  else if (suffix == "mb")
+    scale = 1000ULL * 1000;
+  else if (suffix == "gb")
+    scale = 1000ULL * 1000 * 1000;
+  else if (suffix == "tb")
+    scale = 1000ULL * 1000 * 1000 * 1000;
+  else
+    throw UsageError(fmt::format("invalid size '{}': unknown unit '{}' (use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB)",
+                                 text, suffix));
+  try {
+    return Bytes(scaled(number, scale, text, "size"));
+  } catch (const OverflowError&) {
+    throw UsageError(fmt::format("invalid size '{}': too large", text));
+  }
+}
+
+std::uint64_t parse_count(std::string_view text) {
+  const auto [number, suffix] = split_number(text);
+  std::uint64_t scale = 0;
+  if (suffix.empty())
+    scale = 1;
+  else if (suffix == "k")
+    scale = 1000ULL;
+  else if (suffix == "m")
+    scale = 1000ULL * 1000;
+  else if (suffix == "b" || suffix == "g")
+    scale = 1000ULL * 1000 * 1000;
+  else if (suffix == "t")
+    scale = 1000ULL * 1000 * 1000 * 1000;
+  else
+    throw UsageError(fmt::format("invalid count '{}': unknown suffix '{}' (use K, M, B or T)", text, suffix));
+  try {
+    return scaled(number, scale, text, "count");
+  } catch (const OverflowError&) {
+    throw UsageError(fmt::format("invalid count '{}': too large", text));
+  }
+}
+
+}  // namespace llmmem

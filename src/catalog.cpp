@@ -1,0 +1,117 @@
+#include "llmmem/catalog.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "llmmem/error.hpp"
+
+namespace llmmem {
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+Catalog::Catalog(const std::vector<std::filesystem::path>& user_dirs) {
+  for (const auto& e : detail::builtin_catalog_entries())
+    m_items.push_back({std::string(e.alias), std::string(e.hf_id), std::string(e.description),
+                       std::string(e.config_json), {}});
+  for (const auto& dir : user_dirs) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+      throw InputError(fmt::format("{}: models directory does not exist", dir.string()));
+    std::vector<std::filesystem::path> entries;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) entries.push_back(entry.path());
+    std::sort(entries.begin(), entries.end());
+    for (const auto& path : entries) {
+      std::filesystem::path config;
+      std::string alias;
+      if (std::filesystem::is_directory(path, ec) && std::filesystem::exists(path / "config.json", ec)) {
+        config = path / "config.json";
+        alias = path.filename().string();
+      } else if (path.extension() == ".json" && std::filesystem::is_regular_file(path, ec)) {
+        config = path;
+        alias = path.stem().string();
+      } else {
+        continue;
+      }
+      auto same = std::find_if(m_items.begin(), m_items.end(), [&](const Item& i) { return lower(i.alias) == lower(alias); });
+      Item item{alias, "", fmt::format("from {}", dir.string()), "", config};
+      if (same != m_items.end())
+        *same = item;
+      else
+        m_items.push_back(item);
+    }
+  }
+}
+
+const Catalog::Item* Catalog::find(std::string_view name) const {
+  const std::string key = lower(name);
+  for (const auto& item : m_items)
+    if (lower(item.alias) == key || (!item.hf_id.empty() && lower(item.hf_id) == key)) return &item;
+  return nullptr;
+}
+
+std::vector<std::string> Catalog::suggest(std::string_view name, std::size_t n) const {
+  const std::string key = lower(name);
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  for (const auto& item : m_items) {
+    std::size_t best = edit_distance(key, lower(item.alias));
+    if (!item.hf_id.empty()) best = std::min(best, edit_distance(key, lower(item.hf_id)));
+    // A name that contains the query ("llama3" in "llama3-8b") is a good suggestion.
+    if (lower(item.alias).find(key) != std::string::npos) best = std::min<std::size_t>(best, 1);
+    scored.emplace_back(best, item.alias);
+  }
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (const auto& [score, alias] : scored) {
+    if (out.size() >= n || score > std::max<std::size_t>(3, key.size() / 2)) break;
+    out.push_back(alias);
+  }
+  return out;
+}
+
+Model Catalog::load(const Item& item) const {
+  if (!item.path.empty()) return make_model(item.alias, std::nullopt, load_model_config(item.path));
+  return make_model(item.alias, item.hf_id, parse_model_config(item.config_json, "catalog:" + item.alias));
+}
+
+Model resolve_model(const Catalog& catalog, std::string_view name_or_path) {
+  if (name_or_path.empty()) throw UsageError("--model needs a name, a config.json or a model folder");
+  const std::filesystem::path path{std::string(name_or_path)};
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return make_model(path.string(), std::nullopt, load_model_config(path));
+  if (const auto* item = catalog.find(name_or_path)) return catalog.load(*item);
+  const bool looks_like_path = name_or_path.ends_with(".json") || name_or_path.starts_with(".") ||
+                               name_or_path.starts_with("/") || name_or_path.starts_with("~");
+  if (looks_like_path) throw InputError(fmt::format("{}: no such file or directory", name_or_path));
+  const auto close = catalog.suggest(name_or_path);
+  std::string hint;
+  for (const auto& s : close) hint += (hint.empty() ? "" : ", ") + s;
+  throw InputError(fmt::format("unknown model '{}'{}; `llmmem models` lists the catalog", name_or_path,
+                               hint.empty() ? "" : fmt::format(" (did you mean {}?)", hint)));
+}
+
+}  // namespace llmmem

@@ -1,0 +1,66 @@
+#include "local_gpus.hpp"
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <sys/wait.h>
+
+#include "llmmem/error.hpp"
+
+namespace llmmem::cli {
+
+namespace {
+
+bool on_path(const std::string& tool) {
+  const char* path = std::getenv("PATH");
+  if (!path) return false;
+  std::string_view rest = path;
+  while (!rest.empty()) {
+    const auto colon = rest.find(':');
+    const std::filesystem::path dir{std::string(rest.substr(0, colon))};
+    std::error_code ec;
+    if (!dir.empty() && std::filesystem::exists(dir / tool, ec)) return true;
+    rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+  }
+  return false;
+}
+
+// Runs a fixed command line (no user input in it) and returns its stdout, or nullopt on failure.
+std::optional<std::string> run(const char* command) {
+  FILE* pipe = popen(command, "r");
+  if (!pipe) return std::nullopt;
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), pipe)) {
+    out.append(buf.data(), n);
+    if (out.size() > (1U << 20)) break;  // no real tool prints a megabyte here
+  }
+  const int status = pclose(pipe);
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::vector<LocalGpu> query_local_gpus() {
+  if (on_path("nvidia-smi")) {
+    const auto out = run("nvidia-smi --query-gpu=index,name,memory.total,memory.used,memory.free "
+                         "--format=csv,noheader,nounits 2>/dev/null");
+    if (!out) throw InputError("nvidia-smi failed: no NVIDIA GPU or driver is available");
+    auto gpus = parse_nvidia_smi_csv(*out);
+    if (gpus.empty()) throw InputError("nvidia-smi reported no GPU");
+    return gpus;
+  }
+  if (on_path("rocm-smi")) {
+    const auto out = run("rocm-smi --showmeminfo vram --showproductname --json 2>/dev/null");
+    if (!out) throw InputError("rocm-smi failed: no AMD GPU or driver is available");
+    auto gpus = parse_rocm_smi_json(*out);
+    if (gpus.empty()) throw InputError("rocm-smi reported no GPU");
+    return gpus;
+  }
+  throw InputError("no local GPU found: neither nvidia-smi nor rocm-smi is on PATH");
+}
+
+}  // namespace llmmem::cli

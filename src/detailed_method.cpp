@@ -1,0 +1,524 @@
+// The detailed method: what an expert computes by hand, component by component, for the most
+// loaded GPU of the requested layout. Every formula cites its source; docs/validation.md compares
+// the totals with memory that real engines reported.
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "llmmem/error.hpp"
+#include "llmmem/estimate.hpp"
+#include "llmmem/weight_storage.hpp"
+
+namespace llmmem {
+
+namespace {
+
+double d(std::uint64_t v) { return static_cast<double>(v); }
+
+// Runtime overhead defaults, per GPU.
+// CUDA context + cuBLAS/cuDNN workspaces: PyTorch 2.x on Ampere/Hopper shows 0.3-0.6 GiB of
+// non-PyTorch memory in nvidia-smi (vLLM's profiler logs "non_torch_memory 0.35GiB" on an RTX 3090,
+// vllm-project/vllm#10517); we charge 512 MiB.
+constexpr Bytes k_cuda_context = 512_MiB;
+// PyTorch's caching allocator rounds and caches transient blocks; reserved exceeds allocated by a
+// few percent for steady workloads. We charge 5% of the transient buffers (activations, logits).
+constexpr std::uint64_t k_fragmentation_percent = 5;
+
+struct Plan {
+  const Model& model;
+  const ModelConfig& c;
+  const Request& r;
+  const Precision& p;
+  StorageFormat compute;  // 16/32-bit dtype of activations and unquantized tensors
+  StorageFormat kv;
+  std::uint64_t params = 0;
+  std::vector<TensorGroup> groups;  // empty when only --params is known
+  Layout l;
+  std::uint64_t layers_on_stage = 0;
+};
+
+std::uint64_t compute_bytes(const Plan& p) { return p.compute.block_bytes / p.compute.block_values; }
+
+// How many ways tensor parallelism splits a group (Megatron-LM: column/row-parallel linears,
+// vocab-parallel embedding and head; norms and routers replicated).
+std::uint64_t tp_split(const Plan& p, const TensorGroup& g) {
+  const auto tp = p.l.tp;
+  switch (g.role) {
+    case TensorRole::attention:
+      // K/V projections cannot be split below one KV head per rank: replicated past n_kv_heads.
+      if (g.lora_target == "k" || g.lora_target == "v") return std::min(tp, p.c.n_kv_heads);
+      return tp;
+    case TensorRole::mlp:
+    case TensorRole::shared_expert:
+    case TensorRole::embedding:
+    case TensorRole::lm_head: return tp;
+    case TensorRole::expert: return tp * p.l.ep;
+    default: return 1;
+  }
+}
+
+// Bytes of `part` that the most loaded pipeline stage holds on one tensor-parallel rank.
+// `per_layer` parts are split over stages; embeddings sit on the first stage and the LM head on the
+// last (Megatron-LM keeps a tied embedding's copy on the last stage too).
+struct StageBytes {
+  Bytes first, last;
+  [[nodiscard]] Bytes max() const { return std::max(first, last); }
+};
+
+void add_to_stages(const Plan& p, const TensorGroup& g, Bytes bytes, StageBytes& s) {
+  const std::uint64_t split = tp_split(p, g);
+  if (g.per_layer) {
+    const Bytes b(mul_div_ceil(bytes.count(), p.layers_on_stage, checked_mul(p.c.n_layers, split, "layout")));
+    s.first += b;
+    s.last += b;
+    return;
+  }
+  const Bytes b(mul_div_ceil(bytes.count(), 1, split));
+  const bool head_side = g.role == TensorRole::lm_head || g.name.starts_with("final_norm") || g.name == "lm_head.bias";
+  if (p.l.pp == 1) {
+    s.first += b;
+    s.last += b;
+  } else if (head_side) {
+    s.last += b;
+  } else {
+    s.first += b;
+    if (g.role == TensorRole::embedding && p.c.tie_word_embeddings) s.last += b;
+  }
+}
+
+struct WeightResult {
+  Bytes per_gpu;
+  Bytes all;               // the whole model, one copy
+  Bytes host;
+  std::uint64_t per_gpu_params = 0;
+  std::vector<FormatShare> by_format;
+};
+
+WeightResult weights_for(const Plan& p, const Precision& prec) {
+  WeightResult w;
+  if (p.groups.empty()) {  // --params without an inventory: every parameter in the main format
+    w.all = tensor_bytes(prec.linear, p.params, 1, 1);
+    w.per_gpu = Bytes(mul_div_ceil(w.all.count(), 1, p.l.tp * p.l.pp));
+    w.per_gpu_params = mul_div_ceil(p.params, 1, p.l.tp * p.l.pp);
+    w.by_format.push_back({prec.linear.name, p.params, w.all});
+    return w;
+  }
+  StageBytes bytes, values;
+  for (const auto& g : p.groups) {
+    const WeightStorage one = weight_storage(prec, p.compute, p.c, {g});
+    w.all += one.total;
+    w.host += one.host;
+    add_to_stages(p, g, one.total, bytes);
+    add_to_stages(p, g, Bytes(g.elements()), values);
+    for (const auto& share : one.by_format) {
+      auto it = std::find_if(w.by_format.begin(), w.by_format.end(),
+                             [&](const auto& s) { return s.format == share.format; });
+      if (it == w.by_format.end())
+        w.by_format.push_back(share);
+      else {
+        it->values += share.values;
+        it->bytes += share.bytes;
+      }
+    }
+  }
+  w.per_gpu = bytes.max();
+  w.per_gpu_params = values.max().count();
+  return w;
+}
+
+std::string format_mix(const std::vector<FormatShare>& shares) {
+  std::string out;
+  for (const auto& s : shares) out += fmt::format("{}{} {}", out.empty() ? "" : " + ", s.values, s.format);
+  return out;
+}
+
+// ---------------------------------------------------------------- KV cache
+// Per token and layer: 2 × kv_heads × head_dim values (K and V); MLA caches one compressed latent of
+// kv_lora_rank + qk_rope_head_dim (DeepSeek-V2 paper sec. 2.1.2; vLLM and llama.cpp cache the
+// latent). Sliding-window layers hold min(seq_len, window) tokens (Mistral 7B paper sec. 2;
+// Gemma 2/3 and gpt-oss interleave sliding and global layers).
+Component kv_cache(const Plan& p) {
+  const auto& c = p.c;
+  const std::uint64_t s = p.r.seq_len;
+  std::uint64_t values_per_token_layer = 0;
+  std::string formula;
+  std::vector<Input> inputs;
+  if (c.mla) {
+    values_per_token_layer = c.mla->kv_lora_rank + c.mla->qk_rope_head_dim;
+    formula = "batch × Σ_layers tokens × (kv_lora_rank + qk_rope_head_dim) × bytes";
+    inputs = {{"kv_lora_rank", d(c.mla->kv_lora_rank)}, {"qk_rope_head_dim", d(c.mla->qk_rope_head_dim)}};
+  } else {
+    // Tensor parallelism splits KV heads; below one head per rank they are replicated (vLLM).
+    const std::uint64_t heads = ceil_div(c.n_kv_heads, std::min(p.l.tp, c.n_kv_heads));
+    values_per_token_layer = checked_mul(2 * heads, c.head_dim, "kv cache");
+    formula = "batch × Σ_layers tokens × 2 × kv_heads × head_dim × bytes";
+    inputs = {{"kv_heads", d(heads)}, {"head_dim", d(c.head_dim)}};
+  }
+  // Tokens held, summed over the layers of the most loaded stage.
+  std::uint64_t token_layers = 0;
+  const std::uint64_t window_tokens = c.sliding_window ? std::min(s, c.sliding_window) : s;
+  const std::uint64_t n_sliding = c.n_sliding_layers();
+  const std::uint64_t n_full = c.n_layers - n_sliding;
+  token_layers = checked_add(checked_mul(n_full, s, "kv cache"), checked_mul(n_sliding, window_tokens, "kv cache"),
+                             "kv cache");
+  token_layers = mul_div_ceil(token_layers, p.layers_on_stage, c.n_layers, "kv cache");
+  const std::uint64_t values = checked_mul(checked_mul(token_layers, values_per_token_layer, "kv cache"), p.r.batch,
+                                           "kv cache");
+  const Bytes bytes(mul_div_ceil(values, p.kv.block_bytes, p.kv.block_values, "kv cache"));
+  inputs.insert(inputs.begin(), {{"batch", d(p.r.batch)}, {"seq_len", d(s)}, {"layers", d(p.layers_on_stage)}});
+  if (n_sliding > 0) {
+    inputs.push_back({"sliding_layers", d(n_sliding)});
+    inputs.push_back({"sliding_window", d(c.sliding_window)});
+  }
+  inputs.push_back({"bytes_per_value", p.kv.bits_per_value() / 8.0});
+  return {"kv_cache", fmt::format("KV cache ({})", p.kv.name), bytes, formula, inputs};
+}
+
+// ---------------------------------------------------------------- inference activations
+// Peak transient memory of a prefill of batch × seq_len tokens through the largest layer, with
+// the model's 16-bit dtype (HF transformers' decoder layer; vLLM's profiler measures the same peak):
+// residual + normed hidden (2·T·h), then the larger of attention (q, k, v, output:
+// T·(2·heads + 2·kv_heads)·head_dim, plus heads·s² scores and their fp32 softmax when eager) and
+// MLP (gate, up and their product: 3·T·intermediate; MoE: per-token top-k experts plus router logits).
+Component inference_activations(const Plan& p) {
+  const auto& c = p.c;
+  const std::uint64_t e = compute_bytes(p), tp = p.l.tp;
+  const std::uint64_t T = checked_mul(p.r.batch, p.r.seq_len, "activations");
+  const std::uint64_t heads = ceil_div(c.n_heads, tp), kv_heads = ceil_div(c.n_kv_heads, std::min(tp, c.n_kv_heads));
+  std::uint64_t attn_width = (2 * heads + 2 * kv_heads) * c.head_dim;
+  if (c.mla) attn_width = heads * (2 * c.head_dim + 2 * c.mla->v_head_dim) + c.mla->kv_lora_rank;
+  std::uint64_t attn = checked_mul(checked_mul(T, attn_width, "activations"), e, "activations");
+  std::uint64_t scores = 0;
+  if (p.r.attention == Attention::eager) {
+    // Eager attention materialises batch × heads × s × s scores, plus HF's fp32 softmax copy.
+    scores = checked_mul(checked_mul(checked_mul(checked_mul(p.r.batch, heads, "activations"), p.r.seq_len,
+                                                 "activations"),
+                                     p.r.seq_len, "activations"),
+                         e + 4, "activations");
+    attn = checked_add(attn, scores, "activations");
+  }
+  std::uint64_t mlp_width = ceil_div(c.intermediate_size, tp);
+  if (c.moe) {
+    const auto& m = *c.moe;
+    const std::uint64_t shared = m.n_shared_experts * m.expert_intermediate + m.shared_intermediate;
+    mlp_width = std::max(mlp_width, ceil_div(m.n_experts_per_token * m.expert_intermediate + shared, tp));
+  }
+  std::uint64_t mlp = checked_mul(checked_mul(T, 3 * mlp_width, "activations"), e, "activations");
+  if (c.moe) mlp = checked_add(mlp, checked_mul(T, c.moe->n_experts * 4, "activations"), "activations");
+  const std::uint64_t hidden = checked_mul(checked_mul(T, 2 * c.hidden_size, "activations"), e, "activations");
+  const Bytes bytes(checked_add(hidden, std::max(attn, mlp), "activations"));
+  std::vector<Input> inputs = {{"tokens", d(T)},         {"hidden_size", d(c.hidden_size)}, {"heads", d(heads)},
+                               {"kv_heads", d(kv_heads)}, {"head_dim", d(c.head_dim)},       {"intermediate", d(mlp_width)},
+                               {"bytes", d(e)}};
+  if (scores) inputs.push_back({"score_bytes", d(scores)});
+  return {"activations",
+          fmt::format("Activations (prefill peak, {} attention)", to_string(p.r.attention)),
+          bytes,
+          "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes" +
+              std::string(scores ? " + batch × heads × seq_len² × (bytes + 4)" : ""),
+          inputs};
+}
+
+// Logits: HF generate and vLLM compute the LM head for the last position of each sequence and
+// upcast to fp32 for sampling; --logits all keeps the whole prompt's (16-bit + fp32 copy).
+Component inference_logits(const Plan& p) {
+  const std::uint64_t V = ceil_div(p.c.vocab_size, p.l.tp);
+  const bool all = p.r.logits == Logits::all;
+  const std::uint64_t rows = all ? checked_mul(p.r.batch, p.r.seq_len, "logits") : p.r.batch;
+  const std::uint64_t per = all ? compute_bytes(p) + 4 : 4;
+  const Bytes bytes(checked_mul(checked_mul(rows, V, "logits"), per, "logits"));
+  return {"logits", all ? "Logits (whole prompt)" : "Logits (last token, fp32)", bytes,
+          all ? "batch × seq_len × vocab × (bytes + 4)" : "batch × vocab × 4",
+          {{"rows", d(rows)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
+}
+
+// ---------------------------------------------------------------- training activations
+// Saved activations per layer for the backward pass, in the compute dtype (bytes e):
+//  * GPT-style blocks (LayerNorm, GeLU MLP, dropout): Korthikanti et al. 2022, "Reducing Activation
+//    Recomputation in Large Transformer Models", eq. 1: s·b·h·(34 + 5·a·s/h) bytes per layer with
+//    I = 4h, generalised to 18·sbh + 4·sb·I; the 5·a·s²·b attention term only with eager attention
+//    (flash attention keeps no s×s matrices).
+//  * Llama-style blocks (RMSNorm, SwiGLU, no dropout): per token 4·h (two norm inputs, two matmul
+//    inputs) + (2·heads + 2·kv_heads)·head_dim (q, k, v and the attention output saved by flash
+//    attention) + 4·I (gate, up, SiLU output, product), all × e, plus fp32 log-sum-exp per head;
+//    eager attention adds heads·s² softmax outputs.
+//  * selective recomputation (Korthikanti sec. 4.2): recompute the attention core and the MLP
+//    activation function: drops the s² term, q/k/v, and two of the four intermediate tensors.
+//  * full recomputation: only each layer's input (s·b·h·e) is kept, plus one layer's activations.
+std::uint64_t layer_activation_bytes(const Plan& p, Checkpointing mode) {
+  const auto& c = p.c;
+  const std::uint64_t e = compute_bytes(p), tp = p.l.tp;
+  const std::uint64_t sb = checked_mul(p.r.batch, p.r.seq_len, "activations");
+  const std::uint64_t h = c.hidden_size, heads = ceil_div(c.n_heads, tp);
+  const std::uint64_t kv_heads = ceil_div(c.n_kv_heads, std::min(tp, c.n_kv_heads));
+  std::uint64_t inter = ceil_div(c.intermediate_size, tp);
+  if (c.moe) {
+    const auto& m = *c.moe;
+    inter = ceil_div(m.n_experts_per_token * m.expert_intermediate + m.n_shared_experts * m.expert_intermediate +
+                         m.shared_intermediate,
+                     tp);
+  }
+  const std::uint64_t s2 = checked_mul(checked_mul(checked_mul(heads, p.r.seq_len, "activations"), p.r.seq_len,
+                                                   "activations"),
+                                       p.r.batch, "activations");
+  const bool eager = p.r.attention == Attention::eager;
+  // Sequence parallelism (Korthikanti sec. 4.2.2) splits the h-sized tensors over tp as well.
+  const std::uint64_t h_part = ceil_div(h, tp);
+  std::uint64_t per_token = 0, quadratic = 0;
+  if (c.gpt_style_activations) {
+    // bytes per token: attention 11h, MLP 3h + 4I, norms 4h (== 34h when I = 4h)
+    // Korthikanti's coefficients are bytes for 16-bit activations.
+    per_token = mode == Checkpointing::full ? h_part * e : 18 * h_part + 4 * inter;
+    if (eager && mode == Checkpointing::none) quadratic = checked_mul(5, s2, "activations");
+  } else {
+    const std::uint64_t qkvo = (2 * heads + 2 * kv_heads) * c.head_dim;
+    switch (mode) {
+      case Checkpointing::none: per_token = (4 * h_part + qkvo + 4 * inter) * e + heads * 4; break;
+      case Checkpointing::selective: per_token = (4 * h_part + heads * c.head_dim + 2 * inter) * e; break;
+      case Checkpointing::full: per_token = h_part * e; break;
+    }
+    if (eager && mode == Checkpointing::none) quadratic = checked_mul(s2, e, "activations");
+  }
+  return checked_add(checked_mul(sb, per_token, "activations"), quadratic, "activations");
+}
+
+Component training_activations(const Plan& p) {
+  const std::uint64_t per_layer = layer_activation_bytes(p, p.r.checkpointing);
+  // 1F1B pipeline schedules keep pp micro-batches in flight on the first stage (Narayanan et al. 2021).
+  const std::uint64_t layers_held = std::min(p.c.n_layers, checked_mul(p.layers_on_stage, p.l.pp, "activations"));
+  std::uint64_t bytes = checked_mul(per_layer, layers_held, "activations");
+  if (p.r.checkpointing == Checkpointing::full)  // the layer being recomputed holds everything once
+    bytes = checked_add(bytes, layer_activation_bytes(p, Checkpointing::none), "activations");
+  return {"activations",
+          fmt::format("Activations ({} block, checkpointing {})", p.c.gpt_style_activations ? "GPT" : "Llama",
+                      to_string(p.r.checkpointing)),
+          Bytes(bytes),
+          p.c.gpt_style_activations ? "layers × batch × seq_len × (18·h + 4·I) [+ 5·heads·seq_len²·batch when eager]"
+                                    : "layers × batch × seq_len × ((4·h + (2·heads + 2·kv_heads)·head_dim + 4·I)·bytes + "
+                                      "4·heads)",
+          {{"layers", d(layers_held)},
+           {"batch", d(p.r.batch)},
+           {"seq_len", d(p.r.seq_len)},
+           {"per_layer_bytes", d(per_layer)},
+           {"bytes", d(compute_bytes(p))}}};
+}
+
+// Training logits: the LM head's output for every position in 16 bits, its fp32 upcast for the
+// loss, and the fp32 gradient of the logits (HF LlamaForCausalLM: logits.float() then cross_entropy).
+Component training_logits(const Plan& p) {
+  const std::uint64_t V = ceil_div(p.c.vocab_size, p.l.tp);
+  const std::uint64_t per = compute_bytes(p) + 4 + 4;
+  const Bytes bytes(checked_mul(checked_mul(checked_mul(p.r.batch, p.r.seq_len, "logits"), V, "logits"), per, "logits"));
+  return {"logits", "Logits and loss buffers", bytes, "batch × seq_len × vocab × (bytes + 4 + 4)",
+          {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
+}
+
+// ---------------------------------------------------------------- optimizers
+// State bytes per trainable parameter: AdamW keeps m and v (2 × 4 B in fp32; 2 × 2 B under the pure
+// bf16 recipe); bitsandbytes 8-bit AdamW 2 × 1 B (Dettmers et al. 2022, block-wise scales ignored);
+// paged variants the same bytes, pageable to host memory under pressure; SGD with momentum one
+// buffer; Adafactor (Shazeer & Stern 2018) row and column second-moment factors per matrix.
+std::uint64_t optimizer_state_bytes(const Plan& p, std::uint64_t trainable, const std::vector<TensorGroup>& groups,
+                                    std::string& formula) {
+  const std::uint64_t state = p.r.recipe == Recipe::bf16 ? 2 : 4;
+  switch (p.r.optimizer) {
+    case Optimizer::adamw:
+    case Optimizer::paged_adamw: formula = fmt::format("trainable × 2 states × {} B", state); return checked_mul(trainable, 2 * state, "optimizer");
+    case Optimizer::adamw_8bit:
+    case Optimizer::paged_adamw_8bit: formula = "trainable × 2 states × 1 B"; return checked_mul(trainable, 2, "optimizer");
+    case Optimizer::sgd: formula = "none (plain SGD keeps no state)"; return 0;
+    case Optimizer::sgd_momentum: formula = fmt::format("trainable × {} B momentum", state); return checked_mul(trainable, state, "optimizer");
+    case Optimizer::adafactor: {
+      formula = "Σ_matrices (rows + cols) × 4 B + Σ_vectors n × 4 B";
+      std::uint64_t values = 0;
+      for (const auto& g : groups)
+        values += (g.is_matrix() ? g.rows + g.cols : g.rows * g.cols) * g.count;
+      if (groups.empty()) values = trainable;
+      return checked_mul(values, 4, "optimizer");
+    }
+  }
+  return 0;
+}
+
+// LoRA adapters (Hu et al. 2021): each adapted [out, in] matrix gains A [r, in] and B [out, r].
+std::vector<TensorGroup> lora_groups(const Plan& p) {
+  std::vector<std::string> targets = p.r.lora_targets;
+  if (targets.empty()) targets = {"q", "k", "v", "o"};
+  const bool all_linear = std::find(targets.begin(), targets.end(), "all-linear") != targets.end();
+  std::vector<TensorGroup> out;
+  for (const auto& g : p.groups) {
+    if (!g.is_matrix() || g.lora_target.empty()) continue;
+    bool hit = all_linear;
+    for (const auto& t : targets) {
+      if (g.lora_target == t) hit = true;
+      // fused matrices are adapted when any of their parts is targeted (PEFT targets qkv_proj)
+      if (g.lora_target == "qkv" && (t == "q" || t == "k" || t == "v")) hit = true;
+      if (g.lora_target == "gate_up" && (t == "gate" || t == "up")) hit = true;
+      if (g.lora_target == "kv" && (t == "k" || t == "v")) hit = true;
+    }
+    if (!hit) continue;
+    out.push_back({g.name + ".lora", g.role, p.r.lora_rank, g.rows + g.cols, g.count, "", g.per_layer});
+  }
+  return out;
+}
+
+void validate_lora_targets(const Request& r) {
+  static const std::vector<std::string> k_valid = {"q", "k", "v", "o", "gate", "up", "down", "all-linear"};
+  for (const auto& t : r.lora_targets)
+    if (std::find(k_valid.begin(), k_valid.end(), t) == k_valid.end())
+      throw UsageError(fmt::format("unknown LoRA target '{}' (valid: q, k, v, o, gate, up, down, all-linear)", t));
+}
+
+Component overhead(const Plan& p, Bytes transient) {
+  if (p.r.overhead)
+    return {"overhead", "Runtime overhead (--overhead)", *p.r.overhead, "as given", {}};
+  const Bytes frag(mul_div_ceil(transient.count(), k_fragmentation_percent, 100, "overhead"));
+  return {"overhead", "Runtime overhead (CUDA context, allocator)", k_cuda_context + frag,
+          "cuda_context + 5% × (activations + logits)",
+          {{"cuda_context_bytes", d(k_cuda_context.count())}, {"fragmentation_percent", d(k_fragmentation_percent)}}};
+}
+
+StorageFormat compute_format(const ModelConfig& c, const Precision& p) {
+  if (p.is_float_16_or_32) return p.linear;
+  return precision_from_torch_dtype(c.torch_dtype).name == "fp16" ? formats::f16 : formats::bf16;
+}
+
+// Picks the weight precision: --precision, else what the checkpoint ships (quantization_config),
+// else torch_dtype.
+const Precision& default_precision(const ModelConfig& c) {
+  if (c.quantization) {
+    const auto& q = *c.quantization;
+    if (q.method == "mxfp4") return find_precision("mxfp4");
+    if (q.method == "fp8") return find_precision("fp8");
+    if (q.method == "gptq" && q.bits == 4) return find_precision("gptq-int4");
+    if (q.method == "awq" && q.bits == 4) return find_precision("awq-int4");
+  }
+  return precision_from_torch_dtype(c.torch_dtype);
+}
+
+}  // namespace
+
+Estimate estimate_detailed(const Model& model, const Request& r) {
+  const ModelConfig& c = model.config;
+  if (!model.params && !r.params_override)
+    throw UnsupportedError(fmt::format("architecture '{}' is not supported yet ({}); pass --params to estimate",
+                                       c.model_type, c.origin));
+  if (c.hidden_size == 0 || c.n_layers == 0 || c.n_heads == 0 || c.head_dim == 0 || c.n_kv_heads == 0)
+    throw InputError(fmt::format("{}: hidden size, layers and attention heads are needed to estimate", c.origin));
+  validate_lora_targets(r);
+  const Precision& prec = r.precision ? *r.precision : default_precision(c);
+  const StorageFormat compute = compute_format(c, prec);
+  Plan p{model, c, r, prec, compute, r.kv_format ? *r.kv_format : compute, 0, {}, r.layout, 0};
+  if (r.params_override) {
+    p.params = *r.params_override;
+  } else {
+    p.params = model.params->total;
+    p.groups = model.params->groups;
+  }
+  if (p.l.pp > c.n_layers)
+    throw UsageError(fmt::format("--pp {} is larger than the model's {} layers", p.l.pp, c.n_layers));
+  p.layers_on_stage = ceil_div(c.n_layers, p.l.pp);
+
+  Estimate e;
+  e.mode = r.mode;
+  e.method = Method::detailed;
+  e.model_name = model.name;
+  e.hf_id = model.hf_id;
+  e.model_type = c.model_type;
+  e.parameters = p.params;
+  e.active_parameters = (model.params && !r.params_override) ? model.params->active : p.params;
+  e.precision = std::string(prec.name);
+  e.kv_precision = std::string(p.kv.name);
+  e.request = r;
+  if (r.params_override) e.notes.push_back("weights from --params: every parameter counted in the main format");
+
+  const bool lora = r.mode == Mode::training && r.lora_rank > 0;
+  const bool quantized_base = !prec.is_float_16_or_32;
+  if (r.mode == Mode::training && !lora && quantized_base)
+    throw UsageError(fmt::format("full fine-tuning needs fp32, fp16 or bf16 weights, not {}; add --lora-rank for "
+                                 "LoRA/QLoRA on a quantized base",
+                                 prec.name));
+
+  // Weights as stored; in full training under the mixed/megatron recipes this is the 16-bit compute
+  // copy, and the fp32 master copy is its own component.
+  const WeightResult w = weights_for(p, prec);
+  const Bytes weights_gpu = p.l.zero == 3 && r.mode == Mode::training && !lora
+                                ? (p.l.offload_params ? Bytes(0) : Bytes(ceil_div(w.per_gpu.count(), p.l.dp)))
+                                : w.per_gpu;
+  e.components.push_back({"weights",
+                          fmt::format("Model weights ({})", prec.name),
+                          weights_gpu,
+                          "Σ_tensors stored bytes (format per tensor)",
+                          {{"parameters", d(w.per_gpu_params)}, {"bits_per_weight", prec.linear.bits_per_value()}}});
+  e.components.back().formula += ": " + format_mix(w.by_format);
+  if (w.host.count() > 0)
+    e.notes.push_back(fmt::format("llama.cpp keeps the token embeddings ({}) in host memory; not counted",
+                                  format_size(w.host)));
+
+  Bytes transient;
+  if (r.mode == Mode::inference) {
+    e.components.push_back(kv_cache(p));
+    e.components.push_back(inference_activations(p));
+    e.components.push_back(inference_logits(p));
+    transient = e.components[2].bytes + e.components[3].bytes;
+  } else {
+    // Trainable parameters on this GPU.
+    std::vector<TensorGroup> adapters;
+    std::uint64_t trainable_all = 0, trainable_gpu = 0;
+    if (lora) {
+      adapters = lora_groups(p);
+      if (adapters.empty()) throw UsageError("--lora-targets matched no matrix of this model");
+      Plan ap = p;
+      ap.groups = adapters;
+      for (const auto& g : adapters) trainable_all += g.elements();
+      trainable_gpu = weights_for(ap, find_precision("fp32")).per_gpu_params;
+    } else {
+      trainable_all = static_cast<std::uint64_t>(std::llround(static_cast<long double>(p.params) *
+                                                              static_cast<long double>(r.trainable_percent) / 100.0L));
+      trainable_gpu = static_cast<std::uint64_t>(std::llround(static_cast<long double>(w.per_gpu_params) *
+                                                              static_cast<long double>(r.trainable_percent) / 100.0L));
+    }
+    e.trainable_parameters = trainable_all;
+    const std::uint64_t dp = p.l.dp;
+    auto shard = [&](std::uint64_t bytes, int from_stage) {
+      return Bytes(p.l.zero >= from_stage ? ceil_div(bytes, dp) : bytes);
+    };
+    const bool fp32_everything = prec.name == "fp32";
+    const std::uint64_t master_bytes = (r.recipe == Recipe::bf16 || fp32_everything) ? 0 : 4;
+    const std::uint64_t grad_bytes = r.recipe == Recipe::bf16 ? 2 : 4;
+    const std::vector<Input> tin = {{"trainable_parameters", d(trainable_gpu)}, {"data_parallel", d(dp)},
+                                    {"zero_stage", d(static_cast<std::uint64_t>(p.l.zero))}};
+    if (lora) {
+      // Adapters are the trained weights: fp32 under mixed/megatron recipes, bf16 under pure bf16.
+      const std::uint64_t adapter_bytes = r.recipe == Recipe::bf16 ? 2 : 4;
+      e.components.push_back({"lora_adapters", fmt::format("LoRA adapters (rank {})", r.lora_rank),
+                              shard(checked_mul(trainable_gpu, adapter_bytes, "lora"), 3),
+                              fmt::format("Σ_adapted rank × (in + out) × {} B", adapter_bytes), tin});
+    } else if (master_bytes) {
+      e.components.push_back({"master_weights", "Master weights (fp32)",
+                              p.l.offload_optimizer ? Bytes(0) : shard(checked_mul(trainable_gpu, 4, "master"), 1),
+                              "trainable × 4 B", tin});
+    }
+    e.components.push_back({"gradients", fmt::format("Gradients ({} B)", grad_bytes),
+                            shard(checked_mul(trainable_gpu, grad_bytes, "gradients"), 2),
+                            fmt::format("trainable × {} B", grad_bytes), tin});
+    std::string opt_formula;
+    const std::uint64_t opt = optimizer_state_bytes(p, trainable_gpu, lora ? adapters : p.groups, opt_formula);
+    e.components.push_back({"optimizer_states", fmt::format("Optimizer states ({})", to_string(r.optimizer)),
+                            p.l.offload_optimizer ? Bytes(0) : shard(opt, 1), opt_formula, tin});
+    if (r.optimizer == Optimizer::paged_adamw || r.optimizer == Optimizer::paged_adamw_8bit)
+      e.notes.push_back("paged optimizer: states can move to host memory under pressure; counted on the GPU here");
+    e.components.push_back(training_activations(p));
+    e.components.push_back(training_logits(p));
+    transient = e.find("activations")->bytes + e.find("logits")->bytes;
+  }
+  e.components.push_back(overhead(p, transient));
+  for (const auto& comp : e.components) e.total += comp.bytes;
+  if (!p.l.is_single())
+    e.notes.push_back(fmt::format("per GPU, most loaded of tp={} pp={} dp={}{}", p.l.tp, p.l.pp, p.l.dp,
+                                  p.l.ep > 1 ? fmt::format(" ep={}", p.l.ep) : ""));
+  return e;
+}
+
+}  // namespace llmmem

@@ -1,0 +1,110 @@
+#include "llmmem/fit.hpp"
+
+#include <algorithm>
+
+#include "llmmem/error.hpp"
+
+namespace llmmem {
+
+namespace {
+
+// Does `request` fit on `target` (using its count, or one GPU)?
+bool fits(const Model& model, const Request& request, const GpuTarget& target) {
+  try {
+    return judge(model, request, target).fits;
+  } catch (const OverflowError&) {
+    return false;
+  }
+}
+
+GpuTarget with_count(GpuTarget t) {
+  if (!t.count) t.count = 1;
+  return t;
+}
+
+// Largest x in [1, hi] with pred(x) true, assuming pred is monotone (true then false); 0 if none.
+template <typename Pred>
+std::uint64_t largest_true(std::uint64_t hi, Pred pred) {
+  if (!pred(1)) return 0;
+  std::uint64_t lo = 1;  // pred(lo) is true
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (pred(mid))
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
+}  // namespace
+
+std::uint64_t max_seq_len_that_fits(const Model& model, Request request, const GpuTarget& target) {
+  const GpuTarget t = with_count(target);
+  const std::uint64_t cap = model.config.max_position_embeddings ? model.config.max_position_embeddings : (1ULL << 24);
+  return largest_true(cap, [&](std::uint64_t s) {
+    request.seq_len = s;
+    return fits(model, request, t);
+  });
+}
+
+std::uint64_t max_batch_that_fits(const Model& model, Request request, const GpuTarget& target) {
+  const GpuTarget t = with_count(target);
+  return largest_true(1ULL << 20, [&](std::uint64_t b) {
+    request.batch = b;
+    return fits(model, request, t);
+  });
+}
+
+// vLLM's KV pool: gpu_memory_utilization × memory, less weights, the activation peak and the
+// non-torch overhead (vllm/worker: determine_num_available_blocks), divided into blocks of
+// `block_tokens` tokens; a request of seq_len tokens takes ceil(seq_len / block_tokens) blocks.
+std::uint64_t max_concurrent_requests(const Model& model, Request request, const GpuTarget& target, double utilization,
+                                      std::uint64_t block_tokens) {
+  if (utilization <= 0 || utilization > 1) throw UsageError("--gpu-memory-utilization must be in (0, 1]");
+  if (block_tokens == 0) throw UsageError("the KV block size must be positive");
+  const GpuTarget t = with_count(target);
+  request.mode = Mode::inference;
+  const GpuVerdict v = judge(model, request, t);
+  if (!v.fits) return 0;
+  Request one = request;
+  one.layout = v.layout;
+  one.batch = 1;
+  const std::uint64_t seq = ceil_div(request.seq_len, block_tokens) * block_tokens;
+  one.seq_len = seq;
+  const Estimate e = estimate(model, one);
+  const Bytes kv = e.find("kv_cache") ? e.find("kv_cache")->bytes : Bytes(0);
+  const Bytes fixed = saturating_sub(e.total, kv);
+  const auto budget = static_cast<std::uint64_t>(static_cast<long double>(t.memory.count()) * utilization);
+  if (kv.count() == 0 || Bytes(budget) <= fixed) return 0;
+  return (budget - fixed.count()) / kv.count();
+}
+
+FitResult solve_fit(const FitQuery& q) {
+  FitResult r;
+  const GpuTarget t = with_count(q.gpu);
+  r.max_seq_len = max_seq_len_that_fits(q.model, q.request, t);
+  r.max_batch = max_batch_that_fits(q.model, q.request, t);
+  r.max_concurrent_requests =
+      max_concurrent_requests(q.model, q.request, t, q.gpu_memory_utilization, q.kv_block_tokens);
+  if (auto layout = fewest_gpus_layout(q.model, q.request, q.gpu.memory, q.max_gpus, &r.layouts_searched)) {
+    r.min_gpus = layout->gpus();
+    r.layout = *layout;
+  }
+  // Highest quality first: the model's own 16-bit dtype, then 8-bit, then 4-bit and below.
+  static const char* const k_order[] = {"bf16",  "fp8",      "q8_0",   "int8",   "q6_k",   "q5_k_m",
+                                        "awq-int4", "gptq-int4", "q4_k_m", "nf4", "q4_0", "iq4_xs", "q3_k_m", "q2_k"};
+  for (const char* name : k_order) {
+    Request req = q.request;
+    const Precision& p = find_precision(name);
+    if (q.request.mode == Mode::training && !p.is_float_16_or_32 && q.request.lora_rank == 0) continue;
+    req.precision = (p.name == "bf16" && q.model.config.torch_dtype == "float16") ? &find_precision("fp16") : &p;
+    if (fits(q.model, req, t)) {
+      r.best_precision = std::string(req.precision->name);
+      break;
+    }
+  }
+  return r;
+}
+
+}  // namespace llmmem

@@ -1,0 +1,207 @@
+// Exact parameter inventory from a ModelConfig. Shapes follow each architecture's modeling_*.py in
+// huggingface/transformers (nn.Linear weights are [out_features, in_features]); the counts are
+// checked against published totals in tests/parameters_test.cpp.
+#include "llmmem/parameters.hpp"
+
+#include <fmt/format.h>
+
+#include "llmmem/bytes.hpp"
+#include "llmmem/error.hpp"
+
+namespace llmmem {
+
+std::uint64_t TensorGroup::elements() const {
+  return checked_mul(checked_mul(rows, cols, "parameters"), count, "parameters");
+}
+
+std::uint64_t ParameterCount::checkpoint_values() const {
+  return checked_add(checked_add(total, mtp_extra, "parameters"), fp8_scale_values, "parameters");
+}
+
+namespace {
+
+class Builder {
+ public:
+  explicit Builder(const ModelConfig& c) : m_c(c) {}
+
+  void add(std::string name, TensorRole role, std::uint64_t rows, std::uint64_t cols, std::uint64_t count,
+           std::string lora = "", bool per_layer = false) {
+    if (rows == 0 || cols == 0 || count == 0) return;
+    m_groups.push_back({std::move(name), role, rows, cols, count, std::move(lora), per_layer});
+  }
+
+  // A norm of width `width`: weight, plus bias for LayerNorm.
+  void norm(const std::string& name, std::uint64_t width, std::uint64_t count, bool per_layer) {
+    add(name + ".weight", TensorRole::norm, width, 1, count, "", per_layer);
+    if (m_c.norm == NormKind::layer_norm) add(name + ".bias", TensorRole::norm, width, 1, count, "", per_layer);
+  }
+
+  // Standard multi-head / grouped-query attention, `n` layers.
+  void attention(std::uint64_t n) {
+    const auto h = m_c.hidden_size, q = m_c.n_heads * m_c.head_dim, kv = m_c.n_kv_heads * m_c.head_dim;
+    if (m_c.fused_qkv) {
+      add("attn.qkv", TensorRole::attention, q + 2 * kv, h, n, "qkv", true);
+    } else {
+      add("attn.q", TensorRole::attention, q, h, n, "q", true);
+      add("attn.k", TensorRole::attention, kv, h, n, "k", true);
+      add("attn.v", TensorRole::attention, kv, h, n, "v", true);
+    }
+    add("attn.o", TensorRole::attention, h, q, n, "o", true);
+    if (m_c.qkv_bias) add("attn.qkv.bias", TensorRole::bias, q + 2 * kv, 1, n, "", true);
+    if (m_c.o_bias) add("attn.o.bias", TensorRole::bias, h, 1, n, "", true);
+    if (m_c.attention_sinks) add("attn.sinks", TensorRole::other, m_c.n_heads, 1, n, "", true);
+    if (m_c.qk_norm == QkNorm::per_head_dim) add("attn.qk_norm", TensorRole::norm, 2 * m_c.head_dim, 1, n, "", true);
+    if (m_c.qk_norm == QkNorm::per_head) add("attn.qk_norm", TensorRole::norm, q + kv, 1, n, "", true);
+  }
+
+  // Multi-head latent attention (DeepSeek-V2/V3 DeepseekV2Attention), `n` layers.
+  void mla(std::uint64_t n) {
+    const auto& a = *m_c.mla;
+    const auto h = m_c.hidden_size, heads = m_c.n_heads;
+    const auto qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
+    if (a.q_lora_rank == 0) {
+      add("attn.q", TensorRole::attention, heads * qk, h, n, "q", true);
+    } else {
+      add("attn.q_a", TensorRole::attention, a.q_lora_rank, h, n, "q", true);
+      add("attn.q_a_norm", TensorRole::norm, a.q_lora_rank, 1, n, "", true);
+      add("attn.q_b", TensorRole::attention, heads * qk, a.q_lora_rank, n, "q", true);
+    }
+    add("attn.kv_a", TensorRole::attention, a.kv_lora_rank + a.qk_rope_head_dim, h, n, "kv", true);
+    add("attn.kv_a_norm", TensorRole::norm, a.kv_lora_rank, 1, n, "", true);
+    add("attn.kv_b", TensorRole::attention, heads * (a.qk_nope_head_dim + a.v_head_dim), a.kv_lora_rank, n, "kv", true);
+    add("attn.o", TensorRole::attention, h, heads * a.v_head_dim, n, "o", true);
+  }
+
+  // An MLP of width `inter` x `count` (layers, or layers x experts).
+  void mlp(const std::string& prefix, TensorRole role, std::uint64_t inter, std::uint64_t count, bool bias) {
+    const auto h = m_c.hidden_size;
+    if (m_c.gated_mlp) {
+      if (m_c.fused_gate_up) {
+        add(prefix + ".gate_up", role, 2 * inter, h, count, "gate_up", true);
+      } else {
+        add(prefix + ".gate", role, inter, h, count, "gate", true);
+        add(prefix + ".up", role, inter, h, count, "up", true);
+      }
+    } else {
+      add(prefix + ".up", role, inter, h, count, "up", true);
+    }
+    add(prefix + ".down", role, h, inter, count, "down", true);
+    if (bias) add(prefix + ".bias", TensorRole::bias, (m_c.gated_mlp ? 2 : 1) * inter + h, 1, count, "", true);
+  }
+
+  // Everything one decoder layer holds, `n_dense` dense and `n_sparse` MoE layers.
+  void layers(std::uint64_t n_dense, std::uint64_t n_sparse) {
+    const auto n = n_dense + n_sparse;
+    if (m_c.mla)
+      mla(n);
+    else
+      attention(n);
+    norm("layer.norm", m_c.hidden_size, checked_mul(n, m_c.norms_per_layer, "parameters"), true);
+    mlp("mlp", TensorRole::mlp, m_c.intermediate_size, n_dense, m_c.mlp_bias);
+    if (n_sparse == 0) return;
+    const auto& m = *m_c.moe;
+    const auto h = m_c.hidden_size;
+    add("moe.router", TensorRole::router, m.n_experts, h, n_sparse, "", true);
+    if (m.router_bias) add("moe.router.bias", TensorRole::router, m.n_experts, 1, n_sparse, "", true);
+    if (m.score_correction_bias) add("moe.score_bias", TensorRole::other, m.n_experts, 1, n_sparse, "", true);
+    mlp("experts", TensorRole::expert, m.expert_intermediate, checked_mul(n_sparse, m.n_experts, "parameters"),
+        m.expert_bias);
+    if (m.n_shared_experts > 0)
+      mlp("shared_expert", TensorRole::shared_expert, m.n_shared_experts * m.expert_intermediate, n_sparse, false);
+    if (m.shared_intermediate > 0) mlp("shared_expert", TensorRole::shared_expert, m.shared_intermediate, n_sparse, false);
+    if (m.shared_expert_gate) add("shared_expert.gate", TensorRole::router, 1, h, n_sparse, "", true);
+  }
+
+  [[nodiscard]] std::uint64_t total() const {
+    std::uint64_t sum = 0;
+    for (const auto& g : m_groups) sum = checked_add(sum, g.elements(), "parameters");
+    return sum;
+  }
+
+  std::vector<TensorGroup> take() { return std::move(m_groups); }
+  [[nodiscard]] const std::vector<TensorGroup>& groups() const { return m_groups; }
+
+ private:
+  const ModelConfig& m_c;
+  std::vector<TensorGroup> m_groups;
+};
+
+std::uint64_t count_sparse_layers(const ModelConfig& c) {
+  std::uint64_t n = 0;
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) n += c.is_sparse_layer(i) ? 1 : 0;
+  return n;
+}
+
+// FP8 block-quantized checkpoints (DeepSeek-V3 quantization_config.weight_block_size) store one fp32
+// scale_inv per [block_rows x block_cols] tile of every quantized linear weight.
+std::uint64_t fp8_scales(const std::vector<TensorGroup>& groups, std::uint64_t br, std::uint64_t bc) {
+  std::uint64_t n = 0;
+  for (const auto& g : groups) {
+    const bool quantized = g.is_matrix() && (g.role == TensorRole::attention || g.role == TensorRole::mlp ||
+                                             g.role == TensorRole::expert || g.role == TensorRole::shared_expert);
+    if (quantized)
+      n = checked_add(n, checked_mul(ceil_div(g.rows, br) * ceil_div(g.cols, bc), g.count, "parameters"), "parameters");
+  }
+  return n;
+}
+
+}  // namespace
+
+ParameterCount count_parameters(const ModelConfig& c) {
+  if (!c.supported)
+    throw UnsupportedError(fmt::format("architecture '{}' is not supported yet ({}); pass --params to estimate "
+                                       "from a parameter count",
+                                       c.model_type, c.origin));
+  const auto h = c.hidden_size;
+  const auto embed_width = c.word_embed_proj_dim ? c.word_embed_proj_dim : h;
+  Builder b(c);
+  b.add("embed_tokens", TensorRole::embedding, c.vocab_size, embed_width, 1);
+  b.add("embed_positions", TensorRole::position, c.learned_positions, h, 1);
+  if (embed_width != h) {  // OPT-350m: project_in / project_out
+    b.add("project_in", TensorRole::other, h, embed_width, 1);
+    b.add("project_out", TensorRole::other, embed_width, h, 1);
+  }
+  if (c.embedding_norm) b.norm("embed_norm", h, 1, false);
+  const auto n_sparse = count_sparse_layers(c);
+  b.layers(c.n_layers - n_sparse, n_sparse);
+  if (c.final_norm) b.norm("final_norm", h, 1, false);
+  if (!c.tie_word_embeddings) b.add("lm_head", TensorRole::lm_head, c.vocab_size, embed_width, 1);
+  if (c.lm_head_bias) b.add("lm_head.bias", TensorRole::bias, c.vocab_size, 1, 1);
+
+  ParameterCount out;
+  out.total = b.total();
+  out.groups = b.take();
+  for (const auto& g : out.groups)
+    if (g.role == TensorRole::embedding || g.role == TensorRole::position) out.embedding += g.elements();
+  out.active = out.total;
+  if (c.moe && n_sparse > 0) {
+    // Per token only top-k of the routed experts run (shared experts always do).
+    std::uint64_t routed = 0;
+    for (const auto& g : out.groups)
+      if (g.role == TensorRole::expert || (g.role == TensorRole::bias && g.name == "experts.bias"))
+        routed += g.elements();
+    out.active = out.total - routed / c.moe->n_experts * (c.moe->n_experts - c.moe->n_experts_per_token);
+  }
+
+  // DeepSeek-V3 multi-token prediction (DeepSeek-V3 report sec. 2.2; checkpoint layer 61): a full
+  // MoE decoder layer plus enorm, hnorm, eh_proj [h, 2h], shared_head norm and its own copies of the
+  // embedding and output head. Engines skip it unless speculative decoding is on.
+  std::vector<TensorGroup> mtp_groups;
+  if (c.mtp_layers > 0) {
+    Builder m(c);
+    m.layers(c.moe ? 0 : c.mtp_layers, c.moe ? c.mtp_layers : 0);
+    m.add("mtp.norms", TensorRole::norm, 3 * h, 1, c.mtp_layers);
+    m.add("mtp.eh_proj", TensorRole::other, h, 2 * h, c.mtp_layers);
+    m.add("mtp.embed_and_head", TensorRole::other, 2 * c.vocab_size, h, c.mtp_layers);
+    out.mtp_extra = m.total();
+    mtp_groups = m.take();
+  }
+  if (c.quantization && c.quantization->method == "fp8" && c.quantization->fp8_block_rows > 0 &&
+      c.quantization->fp8_block_cols > 0) {
+    out.fp8_scale_values = fp8_scales(out.groups, c.quantization->fp8_block_rows, c.quantization->fp8_block_cols) +
+                           fp8_scales(mtp_groups, c.quantization->fp8_block_rows, c.quantization->fp8_block_cols);
+  }
+  return out;
+}
+
+}  // namespace llmmem

@@ -1,0 +1,98 @@
+#include "llmmem/weight_storage.hpp"
+
+#include <algorithm>
+
+namespace llmmem {
+
+Bytes tensor_bytes(const StorageFormat& f, std::uint64_t rows, std::uint64_t cols, std::uint64_t count) {
+  const std::uint64_t values = checked_mul(rows, cols, "tensor size");
+  std::uint64_t one = mul_div_ceil(values, f.block_bytes, f.block_values, "tensor size");
+  one = checked_add(one, checked_mul(cols, f.bytes_per_in_feature, "tensor size"), "tensor size");
+  one = checked_add(one, checked_mul(rows, f.bytes_per_out_feature, "tensor size"), "tensor size");
+  return Bytes(checked_mul(one, count, "tensor size"));
+}
+
+namespace {
+
+bool is_block_linear(const TensorGroup& g) {
+  return g.is_matrix() && (g.role == TensorRole::attention || g.role == TensorRole::mlp ||
+                           g.role == TensorRole::expert || g.role == TensorRole::shared_expert);
+}
+
+// llama.cpp src/llama-quant.cpp, use_more_bits(): the first and last eighth of the layers and
+// every third layer between them get more bits in the *_M mixes.
+bool use_more_bits(std::uint64_t i, std::uint64_t n) {
+  return i < n / 8 || i >= 7 * n / 8 || (i >= n / 8 && (i - n / 8) % 3 == 2);
+}
+
+// The type llama.cpp's quantizer gives tensor `g` in layer `i` of `n` for the file type `p`.
+const StorageFormat& gguf_type(const Precision& p, const TensorGroup& g, std::uint64_t i, std::uint64_t n) {
+  const std::string_view name = p.name;
+  const bool v = g.lora_target == "v", down = g.lora_target == "down", o = g.lora_target == "o";
+  if (name == "q4_k_m" && (v || down)) return use_more_bits(i, n) ? formats::q6_k : formats::q4_k;
+  if (name == "q5_k_m" && (v || down)) return use_more_bits(i, n) ? formats::q6_k : formats::q5_k;
+  if (name == "q3_k_m") {
+    if (v) return i < 2 ? formats::q5_k : formats::q4_k;
+    if (down) return i < n / 16 ? formats::q5_k : (use_more_bits(i, n) ? formats::q4_k : formats::q3_k);
+    if (o) return formats::q4_k;
+  }
+  if (name == "q2_k" && (v || down)) return formats::q3_k;
+  return p.linear;
+}
+
+void add_share(WeightStorage& w, const StorageFormat& f, std::uint64_t values, Bytes bytes) {
+  auto it = std::find_if(w.by_format.begin(), w.by_format.end(), [&](const auto& s) { return s.format == f.name; });
+  if (it == w.by_format.end()) {
+    w.by_format.push_back({f.name, values, bytes});
+  } else {
+    it->values = checked_add(it->values, values, "parameters");
+    it->bytes += bytes;
+  }
+  w.total += bytes;
+}
+
+}  // namespace
+
+WeightStorage weight_storage(const Precision& p, const StorageFormat& compute, const ModelConfig& c,
+                             const std::vector<TensorGroup>& groups) {
+  WeightStorage w;
+  for (const auto& g : groups) {
+    const std::uint64_t values = g.elements();
+    if (p.family == PrecisionFamily::plain) {
+      // fp32/fp16/bf16 store everything in that type; fp8/int8/int4 quantize the block linears only.
+      const StorageFormat& f = (p.is_float_16_or_32 || is_block_linear(g)) ? p.linear : compute;
+      add_share(w, f, values, tensor_bytes(f, g.rows, g.cols, g.count));
+    } else if (p.family == PrecisionFamily::gguf) {
+      if (!g.is_matrix()) {  // llama.cpp keeps 1-D tensors (norms, biases) in f32
+        add_share(w, formats::f32, values, tensor_bytes(formats::f32, g.rows, g.cols, g.count));
+      } else if (g.role == TensorRole::embedding) {
+        // llama.cpp keeps token_embd in host memory (its "CPU buffer") even with every layer offloaded.
+        w.host += tensor_bytes(p.linear, g.rows, g.cols, g.count);
+      } else if (g.role == TensorRole::lm_head) {
+        // output.weight: Q6_K for the k-quant and legacy 4/5-bit types, else the file type.
+        const StorageFormat& f = p.name == "q8_0" ? formats::q8_0 : formats::q6_k;
+        add_share(w, f, values, tensor_bytes(f, g.rows, g.cols, g.count));
+      } else if (g.role == TensorRole::router || !is_block_linear(g)) {
+        add_share(w, formats::f16, values, tensor_bytes(formats::f16, g.rows, g.cols, g.count));
+      } else if (g.per_layer && g.count % c.n_layers == 0) {
+        const std::uint64_t per_layer = g.count / c.n_layers;
+        for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+          const StorageFormat& f = gguf_type(p, g, i, c.n_layers);
+          add_share(w, f, checked_mul(values / g.count, per_layer, "parameters"),
+                    tensor_bytes(f, g.rows, g.cols, per_layer));
+        }
+      } else {
+        add_share(w, p.linear, values, tensor_bytes(p.linear, g.rows, g.cols, g.count));
+      }
+    } else {
+      // GPTQ/AWQ/bitsandbytes quantize the decoder's linear layers; MXFP4 (gpt-oss) only the experts.
+      const bool quantized = p.family == PrecisionFamily::mxfp4 ? g.role == TensorRole::expert && g.is_matrix()
+                                                                 : is_block_linear(g);
+      const StorageFormat& f = quantized ? p.linear : compute;
+      add_share(w, f, values, tensor_bytes(f, g.rows, g.cols, g.count));
+    }
+  }
+  return w;
+}
+
+}  // namespace llmmem
