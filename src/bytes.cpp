@@ -13,6 +13,7 @@
 namespace llmmem {
 
 namespace {
+__extension__ typedef unsigned __int128 uint128;  // GCC/Clang builtin; 128-bit intermediate products
 constexpr std::uint64_t k_max = std::numeric_limits<std::uint64_t>::max();
 
 std::string lower(std::string_view text) {
@@ -78,8 +79,8 @@ std::uint64_t checked_add(std::uint64_t a, std::uint64_t b, std::string_view wha
 
 std::uint64_t mul_div_ceil(std::uint64_t a, std::uint64_t num, std::uint64_t den, std::string_view what) {
   if (den == 0) throw Error(fmt::format("{}: division by zero", what));
-  const unsigned __int128 product = static_cast<unsigned __int128>(a) * num;
-  const unsigned __int128 result = product / den + (product % den != 0);
+  const uint128 product = static_cast<uint128>(a) * num;
+  const uint128 result = product / den + (product % den != 0);
   if (result > k_max) throw OverflowError(fmt::format("{} overflows 64 bits", what));
   return static_cast<std::uint64_t>(result);
 }

@@ -306,11 +306,14 @@ Component training_activations(const Plan& p) {
 
 // Training logits: the LM head's output for every position in 16 bits, its fp32 upcast for the
 // loss, and the fp32 gradient of the logits (HF LlamaForCausalLM: logits.float() then cross_entropy).
+// --loss chunked models torchtune's CEWithChunkedOutputLoss and fused/chunked losses (Liger): the
+// 16-bit logits and their 16-bit gradient, upcasting one chunk at a time.
 Component training_logits(const Plan& p) {
   const std::uint64_t V = ceil_div(p.c.vocab_size, p.l.tp);
-  const std::uint64_t per = compute_bytes(p) + 4 + 4;
+  const std::uint64_t per = p.r.loss == Loss::chunked ? 2 * compute_bytes(p) : compute_bytes(p) + 4 + 4;
   const Bytes bytes(checked_mul(checked_mul(checked_mul(p.r.batch, p.r.seq_len, "logits"), V, "logits"), per, "logits"));
-  return {"logits", "Logits and loss buffers", bytes, "batch × seq_len × vocab × (bytes + 4 + 4)",
+  return {"logits", fmt::format("Logits and loss buffers ({} loss)", to_string(p.r.loss)), bytes,
+          p.r.loss == Loss::chunked ? "batch × seq_len × vocab × 2 × bytes" : "batch × seq_len × vocab × (bytes + 4 + 4)",
           {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
 }
 
@@ -443,9 +446,15 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   // Weights as stored; in full training under the mixed/megatron recipes this is the 16-bit compute
   // copy, and the fp32 master copy is its own component.
   const WeightResult w = weights_for(p, prec);
-  const Bytes weights_gpu = p.l.zero == 3 && r.mode == Mode::training && !lora
-                                ? (p.l.offload_params ? Bytes(0) : Bytes(ceil_div(w.per_gpu.count(), p.l.dp)))
-                                : w.per_gpu;
+  // ZeRO-3 / FSDP shard every parameter, frozen LoRA bases included, over the data-parallel ranks,
+  // and all-gather one layer at a time: the layer being computed plus the prefetched next one are
+  // held unsharded (PyTorch FSDP forward_prefetch / DeepSpeed stage3_prefetch_bucket_size).
+  Bytes weights_gpu = w.per_gpu;
+  if (p.l.zero == 3 && r.mode == Mode::training) {
+    const Bytes layer(ceil_div(w.per_gpu.count(), p.layers_on_stage));
+    weights_gpu = p.l.offload_params ? Bytes(0) : Bytes(ceil_div(w.per_gpu.count(), p.l.dp));
+    if (p.l.dp > 1) weights_gpu += layer * 2;
+  }
   e.components.push_back({"weights",
                           fmt::format("Model weights ({})", prec.name),
                           weights_gpu,

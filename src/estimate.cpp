@@ -1,5 +1,7 @@
 #include "llmmem/estimate.hpp"
 
+#include <fmt/format.h>
+
 #include "llmmem/error.hpp"
 
 namespace llmmem {
@@ -16,8 +18,28 @@ const Component* Estimate::find(std::string_view id) const {
   return nullptr;
 }
 
+void validate_layout(const Model& model, const Layout& l) {
+  const auto& c = model.config;
+  if (l.tp > 1) {
+    if (c.n_heads % l.tp != 0)
+      throw UsageError(fmt::format("--tp {} does not divide the {} attention heads of {}", l.tp, c.n_heads, model.name));
+    if (!c.mla && c.n_kv_heads % l.tp != 0 && l.tp % c.n_kv_heads != 0)
+      throw UsageError(fmt::format("--tp {} neither divides nor is a multiple of the {} KV heads of {}", l.tp,
+                                   c.n_kv_heads, model.name));
+  }
+  if (l.pp > c.n_layers)
+    throw UsageError(fmt::format("--pp {} is larger than the {} layers of {}", l.pp, c.n_layers, model.name));
+  if (l.ep > 1) {
+    if (!c.moe) throw UsageError(fmt::format("--ep needs a mixture-of-experts model; {} is dense", model.name));
+    if (c.moe->n_experts % l.ep != 0)
+      throw UsageError(fmt::format("--ep {} does not divide the {} experts of {}", l.ep, c.moe->n_experts, model.name));
+    if (l.ep > l.tp * l.dp) throw UsageError(fmt::format("--ep {} is larger than tp × dp = {}", l.ep, l.tp * l.dp));
+  }
+}
+
 Estimate estimate(const Model& model, const Request& request) {
   validate(request);
+  if (request.method == Method::detailed) validate_layout(model, request.layout);
   return request.method == Method::document ? estimate_document(model, request) : estimate_detailed(model, request);
 }
 

@@ -219,25 +219,6 @@ GpuTarget local_gpu_target(const std::vector<LocalGpu>& gpus) {
   return t;
 }
 
-void validate_layout(const Model& model, const Layout& l) {
-  const auto& c = model.config;
-  if (l.tp > 1) {
-    if (c.n_heads % l.tp != 0)
-      throw UsageError(fmt::format("--tp {} does not divide the {} attention heads of {}", l.tp, c.n_heads, model.name));
-    if (!c.mla && c.n_kv_heads % l.tp != 0 && l.tp % c.n_kv_heads != 0)
-      throw UsageError(fmt::format("--tp {} neither divides nor is a multiple of the {} KV heads of {}", l.tp,
-                                   c.n_kv_heads, model.name));
-  }
-  if (l.pp > c.n_layers)
-    throw UsageError(fmt::format("--pp {} is larger than the {} layers of {}", l.pp, c.n_layers, model.name));
-  if (l.ep > 1) {
-    if (!c.moe) throw UsageError(fmt::format("--ep needs a mixture-of-experts model; {} is dense", model.name));
-    if (c.moe->n_experts % l.ep != 0)
-      throw UsageError(fmt::format("--ep {} does not divide the {} experts of {}", l.ep, c.moe->n_experts, model.name));
-    if (l.ep > l.tp * l.dp) throw UsageError(fmt::format("--ep {} is larger than tp × dp = {}", l.ep, l.tp * l.dp));
-  }
-}
-
 namespace {
 
 bool valid_layout(const Model& model, const Layout& l) {

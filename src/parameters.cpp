@@ -128,7 +128,7 @@ class Builder {
 
 std::uint64_t count_sparse_layers(const ModelConfig& c) {
   std::uint64_t n = 0;
-  for (std::uint64_t i = 0; i < c.n_layers; ++i) n += c.is_sparse_layer(i) ? 1 : 0;
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) n += c.is_sparse_layer(i) ? 1U : 0U;
   return n;
 }
 

@@ -67,6 +67,7 @@ Json settings_json(const Estimate& e) {
     if (e.method == Method::detailed) {
       s["recipe"] = to_string(r.recipe);
       s["gradient_checkpointing"] = to_string(r.checkpointing);
+      s["loss"] = to_string(r.loss);
       s["lora_rank"] = r.lora_rank;
       if (r.lora_rank > 0) s["lora_targets"] = r.lora_targets.empty() ? std::vector<std::string>{"q", "k", "v", "o"} : r.lora_targets;
     }

@@ -20,6 +20,7 @@ constexpr Names<Method, 2> k_methods{{{Method::document, "document"}, {Method::d
 constexpr Names<Mode, 2> k_modes{{{Mode::inference, "infer"}, {Mode::training, "train"}}};
 constexpr Names<Attention, 3> k_attention{{{Attention::eager, "eager"}, {Attention::sdpa, "sdpa"}, {Attention::flash, "flash"}}};
 constexpr Names<Logits, 2> k_logits{{{Logits::last, "last"}, {Logits::all, "all"}}};
+constexpr Names<Loss, 2> k_loss{{{Loss::full, "full"}, {Loss::chunked, "chunked"}}};
 constexpr Names<Checkpointing, 3> k_checkpointing{
     {{Checkpointing::none, "none"}, {Checkpointing::selective, "selective"}, {Checkpointing::full, "full"}}};
 constexpr Names<Recipe, 3> k_recipes{{{Recipe::mixed, "mixed"}, {Recipe::bf16, "bf16"}, {Recipe::megatron, "megatron"}}};
@@ -57,6 +58,7 @@ std::string_view to_string(Method v) { return name_of(k_methods, v); }
 std::string_view to_string(Mode v) { return name_of(k_modes, v); }
 std::string_view to_string(Attention v) { return name_of(k_attention, v); }
 std::string_view to_string(Logits v) { return name_of(k_logits, v); }
+std::string_view to_string(Loss v) { return name_of(k_loss, v); }
 std::string_view to_string(Checkpointing v) { return name_of(k_checkpointing, v); }
 std::string_view to_string(Recipe v) { return name_of(k_recipes, v); }
 std::string_view to_string(Optimizer v) { return name_of(k_optimizers, v); }
@@ -64,6 +66,7 @@ std::string_view to_string(Optimizer v) { return name_of(k_optimizers, v); }
 Method parse_method(std::string_view t) { return parse_name(k_methods, t, "method"); }
 Attention parse_attention(std::string_view t) { return parse_name(k_attention, t, "attention implementation"); }
 Logits parse_logits(std::string_view t) { return parse_name(k_logits, t, "logits mode"); }
+Loss parse_loss(std::string_view t) { return parse_name(k_loss, t, "loss implementation"); }
 Checkpointing parse_checkpointing(std::string_view t) { return parse_name(k_checkpointing, t, "gradient checkpointing mode"); }
 Recipe parse_recipe(std::string_view t) { return parse_name(k_recipes, t, "precision recipe"); }
 Optimizer parse_optimizer(std::string_view t) { return parse_name(k_optimizers, t, "optimizer"); }

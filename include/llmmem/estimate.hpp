@@ -58,6 +58,9 @@ struct Estimate {
   [[nodiscard]] const Component* find(std::string_view id) const;
 };
 
+// Checks that a layout is valid for the model (tp divides the heads, pp <= layers, ...); UsageError.
+void validate_layout(const Model& model, const Layout& layout);
+
 // Dispatches on request.method. Throws UsageError / UnsupportedError / OverflowError.
 [[nodiscard]] Estimate estimate(const Model& model, const Request& request);
 

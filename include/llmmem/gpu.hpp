@@ -81,7 +81,5 @@ struct GpuVerdict {
 [[nodiscard]] std::optional<Layout> fewest_gpus_layout(const Model& model, const Request& request, Bytes memory,
                                                        std::uint64_t max_gpus, std::uint64_t* searched);
 
-// Checks that a layout is valid for the model (tp divides the heads, pp <= layers, ...).
-void validate_layout(const Model& model, const Layout& layout);
 
 }  // namespace llmmem

@@ -14,6 +14,7 @@ enum class Method { document, detailed };
 enum class Mode { inference, training };
 enum class Attention { eager, sdpa, flash };
 enum class Logits { last, all };
+enum class Loss { full, chunked };
 enum class Checkpointing { none, selective, full };
 enum class Recipe { mixed, bf16, megatron };
 enum class Optimizer { adamw, adamw_8bit, paged_adamw, paged_adamw_8bit, sgd, sgd_momentum, adafactor };
@@ -49,6 +50,7 @@ struct Request {
   double trainable_percent = 100.0;
   Recipe recipe = Recipe::mixed;
   Checkpointing checkpointing = Checkpointing::none;
+  Loss loss = Loss::full;                         // chunked: torchtune/Liger-style loss
   std::uint64_t lora_rank = 0;                    // 0: full fine-tuning
   std::vector<std::string> lora_targets;          // empty: q,k,v,o; "all-linear" expands
 
@@ -62,6 +64,7 @@ void validate(const Request& request);
 [[nodiscard]] std::string_view to_string(Mode);
 [[nodiscard]] std::string_view to_string(Attention);
 [[nodiscard]] std::string_view to_string(Logits);
+[[nodiscard]] std::string_view to_string(Loss);
 [[nodiscard]] std::string_view to_string(Checkpointing);
 [[nodiscard]] std::string_view to_string(Recipe);
 [[nodiscard]] std::string_view to_string(Optimizer);
@@ -70,6 +73,7 @@ void validate(const Request& request);
 [[nodiscard]] Method parse_method(std::string_view);
 [[nodiscard]] Attention parse_attention(std::string_view);
 [[nodiscard]] Logits parse_logits(std::string_view);
+[[nodiscard]] Loss parse_loss(std::string_view);
 [[nodiscard]] Checkpointing parse_checkpointing(std::string_view);
 [[nodiscard]] Recipe parse_recipe(std::string_view);
 [[nodiscard]] Optimizer parse_optimizer(std::string_view);

@@ -68,6 +68,7 @@ ParseResult parse_options(int argc, char** argv) {
   train->add_option("--trainable-percent", o.trainable_percent, "share of parameters trained, 0-100 (default 100)");
   train->add_option("--recipe", o.recipe, "mixed (default), bf16 or megatron");
   train->add_option("--gradient-checkpointing", o.checkpointing, "none (default), selective or full");
+  train->add_option("--loss", o.loss, "full (default: fp32 logits, HF) or chunked (torchtune/Liger)");
   train->add_option("--lora-rank", o.lora_rank, "train LoRA adapters of this rank instead of all weights");
   train->add_option("--lora-targets", o.lora_targets, "q,k,v,o (default), gate, up, down or all-linear")->delimiter(',');
   train->add_option("--zero", o.zero, "ZeRO stage 0-3 across --dp");

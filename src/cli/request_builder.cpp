@@ -64,6 +64,7 @@ Request build_request(const Options& o) {
   r.trainable_percent = parse_double(o.trainable_percent, "--trainable-percent");
   r.recipe = parse_recipe(o.recipe);
   r.checkpointing = parse_checkpointing(o.checkpointing);
+  r.loss = parse_loss(o.loss);
   r.lora_rank = parse_u64(o.lora_rank, "--lora-rank");
   r.lora_targets = o.lora_targets;
   r.layout.tp = parse_positive(o.tp, "--tp");
@@ -123,8 +124,10 @@ std::string context_curve(const Model& model, const Request& request, const std:
     if (!csv) throw InputError(fmt::format("{}: cannot write", o.plot_csv));
     csv << render_context_csv(points, capacity);
   }
-  return o.plot ? "\n" + render_context_chart(points, capacity, o.units == "decimal" ? Units::decimal : Units::binary)
-                : "";
+  if (!o.plot) return "";
+  std::string chart(1, '\n');
+  chart += render_context_chart(points, capacity, o.units == "decimal" ? Units::decimal : Units::binary);
+  return chart;
 }
 
 }  // namespace llmmem::cli

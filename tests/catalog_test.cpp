@@ -1,0 +1,57 @@
+#include <catch2/catch.hpp>
+
+#include "llmmem/error.hpp"
+#include "test_support.hpp"
+
+using namespace llmmem;
+using Catch::Matchers::Contains;
+
+TEST_CASE("the catalog holds the models the issue names", "[catalog]") {
+  for (const char* name : {"llama2-7b", "llama2-70b", "llama3-8b", "llama3-70b", "llama3.1-8b", "llama3.1-70b",
+                           "llama3.1-405b", "llama3.2-1b", "mistral-7b", "mixtral-8x7b", "mixtral-8x22b", "qwen2-7b",
+                           "qwen2-72b", "qwen2.5-7b", "qwen2.5-72b", "qwen3-8b", "qwen3-30b-a3b", "gemma-2b",
+                           "gemma2-9b", "gemma3-1b", "phi-2", "phi3-mini", "falcon-40b", "gpt2", "bloom",
+                           "deepseek-v2-lite", "deepseek-v3", "gpt-oss-20b"}) {
+    INFO(name);
+    CHECK(test::catalog().find(name) != nullptr);
+  }
+  CHECK(test::catalog().items().size() >= 25);
+}
+
+TEST_CASE("names match case-insensitively by alias or HF id", "[catalog]") {
+  CHECK(test::catalog().find("LLAMA3-70B")->alias == "llama3-70b");
+  CHECK(test::catalog().find("meta-llama/meta-llama-3-70b")->alias == "llama3-70b");
+}
+
+TEST_CASE("an unknown name suggests the closest catalog names", "[catalog][errors]") {
+  CHECK_THROWS_AS(test::model("llama3-7b"), InputError);
+  CHECK_THROWS_WITH(test::model("llama3-7b"), Contains("did you mean") && Contains("llama3-8b"));
+  CHECK_THROWS_WITH(test::model("./missing/config.json"), Contains("no such file"));
+}
+
+TEST_CASE("every catalog model estimates inference and training, or says it is unsupported", "[catalog]") {
+  for (const auto& item : test::catalog().items()) {
+    INFO(item.alias);
+    const Model m = test::catalog().load(item);
+    if (!m.params) {
+      CHECK_THROWS_AS(estimate(m, test::infer()), UnsupportedError);
+      continue;
+    }
+    for (Method method : {Method::document, Method::detailed}) {
+      Request i = test::infer();
+      i.method = method;
+      Request t = test::train();
+      t.method = method;
+      CHECK(test::sums_to_total(estimate(m, i)));
+      CHECK(test::sums_to_total(estimate(m, t)));
+    }
+  }
+}
+
+TEST_CASE("a user models folder adds and overrides entries", "[catalog]") {
+  const Catalog c({std::string(LLMMEM_FIXTURES) + "/user_models"});
+  REQUIRE(c.find("tiny-llama") != nullptr);
+  const Model m = c.load(*c.find("tiny-llama"));
+  CHECK(m.config.hidden_size == 64);
+  CHECK_THROWS_AS(Catalog({std::string(LLMMEM_FIXTURES) + "/no_such_dir"}), InputError);
+}

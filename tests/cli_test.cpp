@@ -1,0 +1,163 @@
+// End-to-end: the built binary, its exit codes, stdout and stderr.
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+Result run(const std::string& args, const std::string& env = "") {
+  static int n = 0;
+  const std::string err_file = fmt::format("/tmp/llmmem_cli_test_{}_{}.err", ::getpid(), n++);
+  const std::string cmd = fmt::format("{} '{}' {} 2>{} </dev/null", env.empty() ? "" : "env " + env, LLMMEM_BINARY, args, err_file);
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (std::size_t k = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), k);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream e(err_file);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  r.err = ss.str();
+  std::remove(err_file.c_str());
+  return r;
+}
+
+std::string fixture(const std::string& name) { return std::string(LLMMEM_FIXTURES) + "/" + name; }
+
+void check_error(const Result& r, int code, const std::string& needle) {
+  INFO(r.err);
+  CHECK(r.code == code);
+  CHECK(r.out.empty());
+  CHECK(r.err.rfind("llmmem: error: ", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.find(needle) != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("cli: the article's figures, as JSON totals", "[cli]") {
+  const std::string args = "--model llama3-70b --method document --params 70B --precision bf16 --format json";
+  auto inf = run("infer " + args);
+  REQUIRE(inf.code == 0);
+  CHECK(nlohmann::json::parse(inf.out)["total_bytes"] == 153'019'119'616ULL);
+  auto tr = run("train " + args + " --optimizer adamw");
+  REQUIRE(tr.code == 0);
+  CHECK(nlohmann::json::parse(tr.out)["total_bytes"] == 993'019'119'616ULL);
+  auto table = run("infer --model llama3-70b --method document --params 70B --precision bf16");
+  CHECK(table.out.find("142.51 GiB") != std::string::npos);
+}
+
+TEST_CASE("cli: JSON components sum to the total for a config file and a model folder", "[cli]") {
+  for (const std::string& model : {fixture("model_dir"), fixture("model_dir/config.json"), std::string("Qwen/Qwen2.5-7B")}) {
+    INFO(model);
+    auto r = run("infer --model '" + model + "' --format json");
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    std::uint64_t sum = 0;
+    for (const auto& c : j["components"]) sum += c["bytes"].get<std::uint64_t>();
+    CHECK(sum == j["total_bytes"].get<std::uint64_t>());
+  }
+}
+
+TEST_CASE("cli: usage errors exit 2 with one line on stderr and nothing on stdout", "[cli][errors]") {
+  check_error(run("infer --model llama3-8b --batch 0"), 2, "--batch");
+  check_error(run("infer --model llama3-8b --batch -3"), 2, "--batch");
+  check_error(run("infer --model llama3-8b --precision fp12"), 2, "fp12");
+  check_error(run("train --model llama3-8b --optimizer lion"), 2, "lion");
+  check_error(run("train --model llama3-8b --trainable-percent 150"), 2, "--trainable-percent");
+  check_error(run("infer --model llama3-8b --frobnicate"), 2, "frobnicate");
+  check_error(run("infer --model llama3-8b --tp 3"), 2, "--tp 3");
+  check_error(run("infer --model llama3-8b --gpu h900"), 2, "h900");
+  check_error(run("infer --model llama3.1-405b --seq-len 10000000 --batch 4096 --method document"), 2, "overflows");
+}
+
+TEST_CASE("cli: input errors exit 3 naming the file, key or model", "[cli][errors]") {
+  check_error(run("infer --model " + fixture("configs/malformed.json")), 3, "line 5");
+  check_error(run("infer --model " + fixture("configs/missing_intermediate.json")), 3, "intermediate_size");
+  check_error(run("infer --model " + fixture("empty_dir")), 3, "config.json");
+  check_error(run("infer --model ./nope.json"), 3, "nope.json");
+  check_error(run("infer --model llama3-7b"), 3, "did you mean");
+}
+
+TEST_CASE("cli: an unsupported architecture exits 4 unless --params is given", "[cli][errors]") {
+  check_error(run("infer --model phi3-small"), 4, "not supported");
+  CHECK(run("infer --model phi3-small --params 7B --format json").code == 0);
+}
+
+TEST_CASE("cli: --check exits 5 when it does not fit, 0 when it does", "[cli][gpu]") {
+  auto one = run("infer --model llama3-70b --precision bf16 --gpu h100-80gb:1 --check --format json");
+  CHECK(one.code == 5);
+  const auto j = nlohmann::json::parse(one.out);  // the estimate is still printed
+  CHECK(j["gpu"]["needed"] == 2);
+  CHECK(j["gpu"]["fits"] == false);
+  CHECK(run("infer --model llama3-70b --precision bf16 --gpu h100-80gb:2 --check").code == 0);
+  auto need = nlohmann::json::parse(run("infer --model llama3-70b --precision bf16 --gpu h100-80gb --format json").out);
+  CHECK(need["gpu"]["needed"] == 2);
+}
+
+TEST_CASE("cli: local GPUs from a stand-in nvidia-smi, and a clear message without one", "[cli][gpu]") {
+  const std::string path = "PATH=" + fixture("bin") + ":/usr/bin:/bin";
+  auto r = run("gpus --local --format json", path);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["gpus"].size() == 2);
+  CHECK(j["gpus"][0]["name"] == "NVIDIA H100 80GB HBM3");
+  CHECK(j["gpus"][0]["total_bytes"] == 81559ULL << 20);
+  check_error(run("gpus --local", "PATH=/nonexistent"), 6, "no local GPU");
+  check_error(run("gpus --local", path + " LLMMEM_FAKE_SMI_FAIL=1"), 6, "nvidia-smi failed");
+  auto fit = run("infer --model llama3-8b --gpu local --format json", path);
+  REQUIRE(fit.code == 0);
+  CHECK(nlohmann::json::parse(fit.out)["gpu"]["fits_now"] == true);
+}
+
+TEST_CASE("cli: models, precisions, gpus, fit, help and version", "[cli]") {
+  auto m = run("models --format json");
+  REQUIRE(m.code == 0);
+  CHECK(nlohmann::json::parse(m.out)["models"].size() >= 25);
+  CHECK(run("precisions").out.find("q4_k_m") != std::string::npos);
+  CHECK(run("gpus").out.find("h100-80gb") != std::string::npos);
+  auto f = run("fit --model llama3.1-8b --gpu rtx4090 --format json");
+  REQUIRE(f.code == 0);
+  const auto j = nlohmann::json::parse(f.out);
+  CHECK(j["schema_version"] == 1);
+  CHECK(j["min_gpus"] == 1);
+  CHECK(j["max_seq_len"].get<std::uint64_t>() > 0);
+  auto h = run("--help");
+  CHECK(h.code == 0);
+  CHECK(h.out.find("Examples:") != std::string::npos);
+  CHECK(run("--version").out.find("llmmem ") != std::string::npos);
+  CHECK(run("").code == 2);
+}
+
+TEST_CASE("cli: --models-dir and LLMMEM_MODELS_DIR add user configs", "[cli]") {
+  CHECK(run("infer --model tiny-llama --models-dir " + fixture("user_models")).code == 0);
+  CHECK(run("infer --model tiny-llama", "LLMMEM_MODELS_DIR=" + fixture("user_models")).code == 0);
+  check_error(run("infer --model tiny-llama --models-dir " + fixture("missing_dir")), 3, "missing_dir");
+}
+
+TEST_CASE("cli: --plot draws the curve and --csv-out writes it", "[cli]") {
+  const std::string csv = fmt::format("/tmp/llmmem_curve_{}.csv", ::getpid());
+  auto r = run("infer --model llama3.1-8b --gpu rtx4090 --plot --csv-out " + csv);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("memory vs context length") != std::string::npos);
+  std::ifstream in(csv);
+  std::string header;
+  std::getline(in, header);
+  CHECK(header == "seq_len,total_bytes,capacity_bytes");
+  std::remove(csv.c_str());
+}

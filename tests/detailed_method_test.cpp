@@ -1,0 +1,188 @@
+#include <catch2/catch.hpp>
+
+#include "llmmem/error.hpp"
+#include "test_support.hpp"
+
+using namespace llmmem;
+
+TEST_CASE("KV cache of a Llama-2-7B shape at fp16 and 2048 tokens is exactly 1024 MiB", "[detailed][kv]") {
+  Request r = test::infer();
+  r.kv_format = &find_kv_format("fp16");
+  // 2 × 32 layers × 32 heads × 128 head_dim × 2048 tokens × 2 bytes = 1,073,741,824
+  CHECK(test::bytes_of(estimate(test::model("llama2-7b"), r), "kv_cache") == 1024ULL << 20);
+}
+
+TEST_CASE("grouped-query attention: Llama-3-70B's KV is an eighth of the article's", "[detailed][kv]") {
+  // 2 × 80 × 8 kv heads × 128 × 2048 × 2 = 671,088,640 (the article's 5 GiB / 8)
+  CHECK(test::bytes_of(estimate(test::model("llama3-70b"), test::infer()), "kv_cache") == 671'088'640ULL);
+}
+
+TEST_CASE("KV precision defaults to the 16-bit compute dtype, not the weight precision", "[detailed][kv]") {
+  const auto m = test::model("llama2-7b");
+  CHECK(test::bytes_of(estimate(m, test::infer("q4_0")), "kv_cache") == 1024ULL << 20);
+  Request r = test::infer();
+  r.kv_format = &find_kv_format("q8_0");
+  // 536,870,912 values × 34/32 bytes = 570,425,344
+  CHECK(test::bytes_of(estimate(m, r), "kv_cache") == 570'425'344ULL);
+  r.kv_format = &find_kv_format("fp8");
+  CHECK(test::bytes_of(estimate(m, r), "kv_cache") == 512ULL << 20);
+}
+
+TEST_CASE("MLA caches one latent per layer", "[detailed][kv]") {
+  // DeepSeek-V2-Lite: 27 layers × (512 + 64) × 2048 tokens × 2 bytes = 63,700,992
+  CHECK(test::bytes_of(estimate(test::model("deepseek-v2-lite"), test::infer()), "kv_cache") == 63'700'992ULL);
+}
+
+TEST_CASE("sliding-window layers hold at most the window", "[detailed][kv]") {
+  // Gemma-3-1B at 32768 tokens: 4 global layers × 32768 + 22 sliding × 512 = 142,336 token-layers,
+  // × 2 × 1 kv head × 256 head_dim × 2 bytes = 145,752,064
+  CHECK(test::bytes_of(estimate(test::model("gemma3-1b"), test::infer(nullptr, 1, 32768)), "kv_cache") ==
+        145'752'064ULL);
+  // Mistral-7B v0.1 at 8192 tokens, window 4096: 32 × 4096 × 2 × 8 × 128 × 2 = 536,870,912
+  CHECK(test::bytes_of(estimate(test::model("mistral-7b-v0.1"), test::infer(nullptr, 1, 8192)), "kv_cache") ==
+        536'870'912ULL);
+}
+
+TEST_CASE("Llama-3-8B bf16 weights are 14.96 GiB as vLLM reported", "[detailed][weights]") {
+  const Estimate e = estimate(test::model("llama3-8b"), test::infer());
+  CHECK(test::bytes_of(e, "weights") == 2 * 8'030'261'248ULL);
+  CHECK(format_size(e.find("weights")->bytes) == "14.96 GiB");
+}
+
+TEST_CASE("training recipes: bytes per parameter", "[detailed][training]") {
+  const auto m = test::model("llama3-8b");
+  const std::uint64_t P = 8'030'261'248ULL;
+  Request r = test::train();
+  const Estimate mixed = estimate(m, r);
+  // mixed: 16-bit compute copy 2 + fp32 master 4 + fp32 grads 4 + AdamW 8 = 18 B/param
+  CHECK(test::bytes_of(mixed, "weights") == 2 * P);
+  CHECK(test::bytes_of(mixed, "master_weights") == 4 * P);
+  CHECK(test::bytes_of(mixed, "gradients") == 4 * P);
+  CHECK(test::bytes_of(mixed, "optimizer_states") == 8 * P);
+  r.recipe = Recipe::bf16;  // 2 + 2 + 2×2 = 8 B/param
+  const Estimate pure = estimate(m, r);
+  CHECK(test::bytes_of(pure, "master_weights") == 0);
+  CHECK(test::bytes_of(pure, "gradients") == 2 * P);
+  CHECK(test::bytes_of(pure, "optimizer_states") == 4 * P);
+  r.recipe = Recipe::megatron;
+  CHECK(test::bytes_of(estimate(m, r), "weights") + test::bytes_of(estimate(m, r), "master_weights") +
+            test::bytes_of(estimate(m, r), "gradients") + test::bytes_of(estimate(m, r), "optimizer_states") ==
+        18 * P);
+  r.recipe = Recipe::mixed;
+  r.optimizer = Optimizer::sgd;
+  CHECK(test::bytes_of(estimate(m, r), "optimizer_states") == 0);
+  r.optimizer = Optimizer::sgd_momentum;
+  CHECK(test::bytes_of(estimate(m, r), "optimizer_states") == 4 * P);
+  r.optimizer = Optimizer::adamw_8bit;
+  CHECK(test::bytes_of(estimate(m, r), "optimizer_states") == 2 * P);
+  r.optimizer = Optimizer::adafactor;  // factored: far below one value per parameter
+  CHECK(test::bytes_of(estimate(m, r), "optimizer_states") < P / 10);
+}
+
+TEST_CASE("LoRA trains rank × (in + out) per adapted matrix", "[detailed][lora]") {
+  Request r = test::train();
+  r.lora_rank = 16;
+  // Llama-3-8B, q,k,v,o: q,o 16×(4096+4096) = 131,072 each; k,v 16×(4096+1024) = 81,920 each
+  // per layer 425,984; × 32 layers = 13,631,488 (PEFT prints the same trainable count)
+  const Estimate e = estimate(test::model("llama3-8b"), r);
+  CHECK(e.trainable_parameters == 13'631'488ULL);
+  CHECK(test::bytes_of(e, "lora_adapters") == 4 * 13'631'488ULL);
+  CHECK(test::bytes_of(e, "master_weights") == 0);
+  CHECK(test::bytes_of(e, "optimizer_states") == 8 * 13'631'488ULL);
+  CHECK(test::bytes_of(e, "weights") == 2 * 8'030'261'248ULL);  // frozen base, bf16
+  r.lora_targets = {"all-linear"};
+  // + gate,up 16×(4096+14336) = 294,912 each, down the same: 884,736 more per layer
+  CHECK(estimate(test::model("llama3-8b"), r).trainable_parameters == 32ULL * (425'984 + 884'736));
+}
+
+TEST_CASE("QLoRA: NF4 base plus LoRA; full fine-tuning on a quantized base is refused", "[detailed][lora]") {
+  Request r = test::train("nf4-dq");
+  CHECK_THROWS_AS(estimate(test::model("llama3-8b"), r), UsageError);
+  r.lora_rank = 16;
+  const Estimate e = estimate(test::model("llama3-8b"), r);
+  // the base shrinks to about 4.13 bits for the linears, the embeddings and head stay bf16
+  CHECK(test::bytes_of(e, "weights") < 6ULL << 30);
+  CHECK(test::bytes_of(e, "weights") > 5ULL << 30);
+  CHECK(test::sums_to_total(e));
+}
+
+TEST_CASE("gradient checkpointing shrinks training activations", "[detailed][training]") {
+  Request r = test::train();
+  const auto m = test::model("llama3-8b");
+  const auto none = test::bytes_of(estimate(m, r), "activations");
+  r.checkpointing = Checkpointing::selective;
+  const auto selective = test::bytes_of(estimate(m, r), "activations");
+  r.checkpointing = Checkpointing::full;
+  const auto full = test::bytes_of(estimate(m, r), "activations");
+  CHECK(none > selective);
+  CHECK(selective > full);
+  // Llama-3-8B, no checkpointing, per token per layer:
+  //   (4·4096 + (2·32 + 2·8)·128 + 4·14336)·2 + 32·4 = (16384 + 10240 + 57344)·2 + 128 = 168,064 bytes
+  // × 2048 tokens × 32 layers = 11,014,242,304
+  CHECK(none == 168'064ULL * 2048 * 32);
+}
+
+TEST_CASE("eager attention adds the seq_len² score matrix", "[detailed][activations]") {
+  Request r = test::infer(nullptr, 1, 8192);
+  const auto m = test::model("llama3-8b");
+  const auto flash = test::bytes_of(estimate(m, r), "activations");
+  r.attention = Attention::eager;
+  const auto eager = test::bytes_of(estimate(m, r), "activations");
+  // 32 heads × 8192² scores × (2 + 4) bytes = 12,884,901,888 on top of the attention tensors
+  CHECK(eager > flash + 12'000'000'000ULL);
+}
+
+TEST_CASE("runtime overhead: default per GPU, or --overhead", "[detailed][overhead]") {
+  Request r = test::infer();
+  const Estimate e = estimate(test::model("llama3-8b"), r);
+  const auto act = test::bytes_of(e, "activations") + test::bytes_of(e, "logits");
+  // 512 MiB CUDA context + ceil(5% of activations + logits)
+  CHECK(test::bytes_of(e, "overhead") == (512ULL << 20) + (act * 5 + 99) / 100);
+  r.overhead = Bytes(1ULL << 30);
+  CHECK(test::bytes_of(estimate(test::model("llama3-8b"), r), "overhead") == 1ULL << 30);
+}
+
+TEST_CASE("tensor parallelism shards weights and KV heads; replicated below one head per rank", "[detailed][layout]") {
+  const auto m = test::model("llama3-70b");
+  Request r = test::infer();
+  const auto one = estimate(m, r);
+  r.layout.tp = 8;
+  const auto eight = estimate(m, r);
+  CHECK(test::bytes_of(eight, "kv_cache") == test::bytes_of(one, "kv_cache") / 8);
+  CHECK(test::bytes_of(eight, "weights") < test::bytes_of(one, "weights") / 7);
+  r.layout.tp = 16;  // 8 KV heads over 16 ranks: one head each, replicated
+  CHECK(test::bytes_of(estimate(m, r), "kv_cache") == test::bytes_of(one, "kv_cache") / 8);
+}
+
+TEST_CASE("ZeRO stages shard optimizer, then gradients, then parameters", "[detailed][layout]") {
+  const auto m = test::model("llama3-8b");
+  Request r = test::train();
+  r.layout.dp = 8;
+  const std::uint64_t P = 8'030'261'248ULL;
+  r.layout.zero = 1;
+  auto e = estimate(m, r);
+  CHECK(test::bytes_of(e, "optimizer_states") == 8 * P / 8);
+  CHECK(test::bytes_of(e, "gradients") == 4 * P);
+  r.layout.zero = 2;
+  CHECK(test::bytes_of(estimate(m, r), "gradients") == 4 * P / 8);
+  r.layout.zero = 3;
+  // a shard of the 16-bit weights plus two gathered layers (the whole / 32 layers, twice)
+  const auto per_layer = (2 * P + 31) / 32;
+  CHECK(test::bytes_of(estimate(m, r), "weights") == (2 * P + 7) / 8 + 2 * per_layer);
+  r.layout.offload_optimizer = true;
+  CHECK(test::bytes_of(estimate(m, r), "optimizer_states") == 0);
+}
+
+TEST_CASE("every detailed estimate's components sum to its total", "[detailed]") {
+  for (const char* name : {"llama3-70b", "mixtral-8x7b", "deepseek-v3", "gemma2-9b", "gpt-oss-20b", "bloom", "phi-2"}) {
+    INFO(name);
+    CHECK(test::sums_to_total(estimate(test::model(name), test::infer())));
+    CHECK(test::sums_to_total(estimate(test::model(name), test::train())));
+  }
+}
+
+TEST_CASE("checkpoint quantization is the default precision", "[detailed][weights]") {
+  CHECK(estimate(test::model("gpt-oss-20b"), test::infer()).precision == "mxfp4");
+  CHECK(estimate(test::model("deepseek-v3"), test::infer()).precision == "fp8");
+  CHECK(estimate(test::model("llama3-8b"), test::infer()).precision == "bf16");
+}

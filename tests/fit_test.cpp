@@ -1,0 +1,79 @@
+#include <catch2/catch.hpp>
+
+#include "llmmem/fit.hpp"
+#include "test_support.hpp"
+
+using namespace llmmem;
+
+namespace {
+bool fits(const Model& m, const Request& r, const GpuTarget& t) {
+  GpuTarget one = t;
+  if (!one.count) one.count = 1;
+  return judge(m, r, one).fits;
+}
+}  // namespace
+
+TEST_CASE("fit answers agree with the estimator one step either side of each boundary", "[fit]") {
+  struct Case {
+    const char* model;
+    const char* gpu;
+    const char* precision;
+  };
+  for (const Case& c : {Case{"llama3.1-8b", "rtx4090", "bf16"}, Case{"qwen2.5-7b", "l4", "bf16"},
+                        Case{"llama3.1-70b", "h100-80gb:2", "bf16"}, Case{"mistral-7b", "rtx3090", "q4_k_m"},
+                        Case{"mixtral-8x7b", "a100-80gb:2", "bf16"}}) {
+    INFO(c.model << " on " << c.gpu);
+    const Model m = test::model(c.model);
+    const GpuTarget t = parse_gpu_target(c.gpu);
+    Request r = test::infer(c.precision);
+    const auto s = max_seq_len_that_fits(m, r, t);
+    REQUIRE(s > 0);
+    r.seq_len = s;
+    CHECK(fits(m, r, t));
+    if (s < m.config.max_position_embeddings) {
+      r.seq_len = s + 1;
+      CHECK_FALSE(fits(m, r, t));
+    }
+    r = test::infer(c.precision);
+    const auto b = max_batch_that_fits(m, r, t);
+    REQUIRE(b > 0);
+    r.batch = b;
+    CHECK(fits(m, r, t));
+    r.batch = b + 1;
+    CHECK_FALSE(fits(m, r, t));
+  }
+}
+
+TEST_CASE("fewest GPUs: at the answer it fits, with one fewer it does not", "[fit]") {
+  for (const char* name : {"llama3.1-70b", "llama3.1-405b", "qwen2.5-72b"}) {
+    INFO(name);
+    const Model m = test::model(name);
+    const Request r = test::infer("bf16");
+    const auto layout = fewest_gpus_layout(m, r, find_gpu("h100-80gb").memory, 64, nullptr);
+    REQUIRE(layout);
+    GpuTarget t = parse_gpu_target("h100-80gb");
+    t.count = layout->gpus();
+    CHECK(judge(m, r, t).fits);
+    t.count = layout->gpus() - 1;
+    CHECK_FALSE(judge(m, r, t).fits);
+  }
+}
+
+TEST_CASE("solve_fit answers the whole set of questions", "[fit]") {
+  FitQuery q{test::model("llama3.1-8b"), test::infer(), parse_gpu_target("rtx4090")};
+  const FitResult r = solve_fit(q);
+  CHECK(r.max_seq_len > 8192);
+  CHECK(r.min_gpus == 1);
+  CHECK(r.best_precision == "bf16");
+  CHECK(r.max_concurrent_requests >= 1);
+  // one more request than reported would overflow the KV pool
+  const Request one = q.request;
+  const Estimate e = estimate(q.model, one);
+  const auto kv = e.find("kv_cache")->bytes.count();
+  const auto budget = static_cast<std::uint64_t>(static_cast<long double>(q.gpu.memory.count()) * 0.9L);
+  CHECK((r.max_concurrent_requests + 1) * kv + (e.total.count() - kv) > budget);
+  CHECK(r.max_concurrent_requests * kv + (e.total.count() - kv) <= budget);
+
+  FitQuery big{test::model("llama3.1-405b"), test::infer(), parse_gpu_target("rtx4090")};
+  CHECK(solve_fit(big).best_precision.empty());
+}

@@ -1,0 +1,58 @@
+#include <catch2/catch.hpp>
+
+#include "llmmem/error.hpp"
+#include "llmmem/precision.hpp"
+
+using namespace llmmem;
+
+TEST_CASE("precision names are case-insensitive with the usual aliases", "[precision]") {
+  CHECK(find_precision("BF16").name == "bf16");
+  CHECK(find_precision("bfloat16").name == "bf16");
+  CHECK(find_precision("half").name == "fp16");
+  CHECK(find_precision("float32").name == "fp32");
+  CHECK(find_precision("8bit").name == "int8");
+  CHECK(find_precision("4bit").name == "int4");
+  CHECK(find_precision("Q4_K_M").name == "q4_k_m");
+  CHECK(find_precision("qlora").name == "nf4-dq");
+  CHECK_THROWS_AS(find_precision("fp12"), UsageError);
+}
+
+TEST_CASE("the article's bytes per parameter", "[precision]") {
+  auto bpp = [](const char* n) {
+    const auto& p = find_precision(n);
+    return static_cast<double>(p.document_bytes_num) / static_cast<double>(p.document_bytes_den);
+  };
+  CHECK(bpp("fp32") == 4.0);
+  CHECK(bpp("fp16") == 2.0);
+  CHECK(bpp("bf16") == 2.0);
+  CHECK(bpp("int8") == 1.0);
+  CHECK(bpp("int4") == 0.5);
+}
+
+TEST_CASE("quantized formats carry their real bits per weight", "[precision]") {
+  // ggml-common.h: block_q4_0 = 2 + 16 bytes per 32 -> 4.5 bits; q8_0 = 34/32 -> 8.5 bits;
+  // q6_K = 210/256 -> 6.5625; q4_K = 144/256 -> 4.5; q3_K = 110/256 -> 3.4375; q2_K = 84/256 -> 2.625;
+  // iq4_xs = 136/256 -> 4.25
+  CHECK(find_precision("q4_0").linear.bits_per_value() == 4.5);
+  CHECK(find_precision("q8_0").linear.bits_per_value() == 8.5);
+  CHECK(find_precision("q6_k").linear.bits_per_value() == 6.5625);
+  CHECK(find_precision("q4_k_m").linear.bits_per_value() == 4.5);
+  CHECK(find_precision("q3_k_m").linear.bits_per_value() == 3.4375);
+  CHECK(find_precision("q2_k").linear.bits_per_value() == 2.625);
+  CHECK(find_precision("iq4_xs").linear.bits_per_value() == 4.25);
+  // NF4: 4 + 32/64 = 4.5 bits; double quantization: 4 + 8/64 + 32/(64*256) = 4.1272 bits
+  CHECK(find_precision("nf4").linear.bits_per_value() == 4.5);
+  CHECK(find_precision("nf4-dq").linear.bits_per_value() == Approx(4.0 + 8.0 / 64 + 32.0 / (64 * 256)));
+  // GPTQ/AWQ g128: 4 + (16-bit scale + 4-bit zero) / 128 = 4.15625 bits
+  CHECK(find_precision("gptq").linear.bits_per_value() == Approx(4.15625));
+  // MXFP4: 4 + 8/32 = 4.25 bits
+  CHECK(find_precision("mxfp4").linear.bits_per_value() == 4.25);
+}
+
+TEST_CASE("KV-cache precisions", "[precision]") {
+  CHECK(find_kv_format("fp16").name == "fp16");
+  CHECK(find_kv_format("F16").name == "fp16");
+  CHECK(find_kv_format("q8_0").bits_per_value() == 8.5);
+  CHECK(find_kv_format("q4_0").bits_per_value() == 4.5);
+  CHECK_THROWS_AS(find_kv_format("q3_k"), UsageError);
+}
