@@ -8,3 +8,7 @@ ctest --test-dir build-ci --output-on-failure -j "$(nproc)"
 if [[ -x ../shared/checks/seed-figures ]] && command -v python3 >/dev/null; then
   ../shared/checks/seed-figures build-ci/llmmem
 fi
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLLMMEM_SANITIZE=ON -DLLMMEM_WARNINGS_AS_ERRORS=ON >/dev/null
+cmake --build build-asan -j "$(nproc)"
+ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
