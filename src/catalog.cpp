@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "llmmem/error.hpp"
+#include "llmmem/model_files.hpp"
 
 namespace llmmem {
 
@@ -98,12 +99,20 @@ Model Catalog::load(const Item& item) const {
   return make_model(item.alias, item.hf_id, parse_model_config(item.config_json, "catalog:" + item.alias));
 }
 
-Model resolve_model(const Catalog& catalog, std::string_view name_or_path) {
+Model resolve_model(const Catalog& catalog, std::string_view name_or_path, const ResolveOptions& options) {
   if (name_or_path.empty()) throw UsageError("--model needs a name, a config.json or a model folder");
   const std::filesystem::path path{std::string(name_or_path)};
   std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return make_model(path.string(), std::nullopt, load_model_config(path));
+  if (std::filesystem::exists(path, ec)) return load_model_path(path);
   if (const auto* item = catalog.find(name_or_path)) return catalog.load(*item);
+  if (!options.hf_hub_cache.empty()) {
+    if (auto snapshot = find_in_hf_cache(options.hf_hub_cache, name_or_path, options.revision)) {
+      Model m = load_model_path(*snapshot);
+      m.name = std::string(name_or_path);
+      m.hf_id = std::string(name_or_path);
+      return m;
+    }
+  }
   const bool looks_like_path = name_or_path.ends_with(".json") || name_or_path.starts_with(".") ||
                                name_or_path.starts_with("/") || name_or_path.starts_with("~");
   if (looks_like_path) throw InputError(fmt::format("{}: no such file or directory", name_or_path));

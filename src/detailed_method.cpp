@@ -36,6 +36,7 @@ struct Plan {
   std::vector<TensorGroup> groups;  // empty when only --params is known
   Layout l;
   std::uint64_t layers_on_stage = 0;
+  std::uint64_t kv_tokens = 0;  // tokens the KV cache holds per sequence (seq_len, or padded)
 };
 
 std::uint64_t compute_bytes(const Plan& p) { return p.compute.block_bytes / p.compute.block_values; }
@@ -95,6 +96,25 @@ struct WeightResult {
   std::vector<FormatShare> by_format;
 };
 
+// Weights exactly as the checkpoint stores them (safetensors/GGUF headers). llama.cpp keeps
+// token_embd in host memory. Tensor parallelism and pipeline stages split them evenly.
+WeightResult stored_weights(const Plan& p, const TensorFile& files) {
+  WeightResult w;
+  for (const auto& t : files.tensors) {
+    const bool host = p.model.engine == "llama.cpp" && t.name == "token_embd.weight";
+    if (host) {
+      w.host += Bytes(t.bytes);
+      continue;
+    }
+    w.all += Bytes(t.bytes);
+  }
+  for (const auto& d : files.by_dtype()) w.by_format.push_back({d.dtype, d.elements, d.bytes});
+  const std::uint64_t split = p.l.tp * p.l.pp;
+  w.per_gpu = Bytes(ceil_div(w.all.count(), split));
+  w.per_gpu_params = ceil_div(p.params, split);
+  return w;
+}
+
 WeightResult weights_for(const Plan& p, const Precision& prec) {
   WeightResult w;
   if (p.groups.empty()) {  // --params without an inventory: every parameter in the main format
@@ -140,7 +160,7 @@ std::string format_mix(const std::vector<FormatShare>& shares) {
 // Gemma 2/3 and gpt-oss interleave sliding and global layers).
 Component kv_cache(const Plan& p) {
   const auto& c = p.c;
-  const std::uint64_t s = p.r.seq_len;
+  const std::uint64_t s = p.kv_tokens;
   std::uint64_t values_per_token_layer = 0;
   std::string formula;
   std::vector<Input> inputs;
@@ -404,7 +424,7 @@ const Precision& default_precision(const ModelConfig& c) {
 
 Estimate estimate_detailed(const Model& model, const Request& r) {
   const ModelConfig& c = model.config;
-  if (!model.params && !r.params_override)
+  if (!model.params && !r.params_override && !model.files)
     throw UnsupportedError(fmt::format("architecture '{}' is not supported yet ({}); pass --params to estimate",
                                        c.model_type, c.origin));
   if (c.hidden_size == 0 || c.n_layers == 0 || c.n_heads == 0 || c.head_dim == 0 || c.n_kv_heads == 0)
@@ -412,13 +432,17 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   validate_lora_targets(r);
   const Precision& prec = r.precision ? *r.precision : default_precision(c);
   const StorageFormat compute = compute_format(c, prec);
-  Plan p{model, c, r, prec, compute, r.kv_format ? *r.kv_format : compute, 0, {}, r.layout, 0};
+  Plan p{model, c, r, prec, compute, r.kv_format ? *r.kv_format : compute, 0, {}, r.layout, 0, r.seq_len};
   if (r.params_override) {
     p.params = *r.params_override;
-  } else {
+  } else if (model.params) {
     p.params = model.params->total;
     p.groups = model.params->groups;
+  } else {
+    p.params = model.files->total_elements();  // GGUF shapes are logical values
   }
+  // llama.cpp pads the context to a multiple of 256 (llama_context: n_ctx = GGML_PAD(n_ctx, 256)).
+  if (model.engine == "llama.cpp") p.kv_tokens = ceil_div(r.seq_len, 256) * 256;
   if (p.l.pp > c.n_layers)
     throw UsageError(fmt::format("--pp {} is larger than the model's {} layers", p.l.pp, c.n_layers));
   p.layers_on_stage = ceil_div(c.n_layers, p.l.pp);
@@ -445,7 +469,9 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
 
   // Weights as stored; in full training under the mixed/megatron recipes this is the 16-bit compute
   // copy, and the fp32 master copy is its own component.
-  const WeightResult w = weights_for(p, prec);
+  const bool from_files = model.files && !r.precision && !r.params_override;
+  const WeightResult w = from_files ? stored_weights(p, *model.files) : weights_for(p, prec);
+  if (from_files) e.precision = "as stored";
   // ZeRO-3 / FSDP shard every parameter, frozen LoRA bases included, over the data-parallel ranks,
   // and all-gather one layer at a time: the layer being computed plus the prefetched next one are
   // held unsharded (PyTorch FSDP forward_prefetch / DeepSpeed stage3_prefetch_bucket_size).
@@ -456,9 +482,10 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     if (p.l.dp > 1) weights_gpu += layer * 2;
   }
   e.components.push_back({"weights",
-                          fmt::format("Model weights ({})", prec.name),
+                          from_files ? fmt::format("Model weights (as stored, {} tensors)", model.files->tensors.size())
+                                     : fmt::format("Model weights ({})", prec.name),
                           weights_gpu,
-                          "Σ_tensors stored bytes (format per tensor)",
+                          from_files ? "Σ_tensors bytes in the file headers" : "Σ_tensors stored bytes (format per tensor)",
                           {{"parameters", d(w.per_gpu_params)}, {"bits_per_weight", prec.linear.bits_per_value()}}});
   e.components.back().formula += ": " + format_mix(w.by_format);
   if (w.host.count() > 0)

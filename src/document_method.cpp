@@ -31,7 +31,7 @@ double d(std::uint64_t v) { return static_cast<double>(v); }
 Estimate estimate_document(const Model& model, const Request& r) {
   const ModelConfig& c = model.config;
   const Precision& p = r.precision ? *r.precision : precision_from_torch_dtype(c.torch_dtype);
-  if (!r.params_override && !model.params)
+  if (!r.params_override && !model.params && !model.files)
     throw UnsupportedError(fmt::format("architecture '{}' is not supported yet ({}); pass --params to estimate",
                                        c.model_type, c.origin));
   if (c.hidden_size == 0 || c.n_layers == 0 || c.n_heads == 0)
@@ -39,7 +39,9 @@ Estimate estimate_document(const Model& model, const Request& r) {
                                  "activation formulas",
                                  c.origin));
   if (r.lora_rank > 0) throw UsageError("--method document has no LoRA; use --method detailed");
-  const std::uint64_t params = r.params_override ? *r.params_override : model.params->total;
+  const std::uint64_t params = r.params_override ? *r.params_override
+                               : model.params    ? model.params->total
+                                                 : model.files->total_elements();
   const std::uint64_t b = r.batch, s = r.seq_len, h = c.hidden_size, L = c.n_layers, a = c.n_heads;
 
   Estimate e;

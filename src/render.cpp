@@ -262,6 +262,54 @@ std::string render_context_csv(const std::vector<ContextPoint>& points, std::opt
   return out;
 }
 
+std::string render_inspection(const Inspection& in, const RenderOptions& o) {
+  const auto totals = in.tensors ? in.tensors->by_dtype() : std::vector<DtypeTotal>{};
+  if (o.format == Format::json) {
+    Json j;
+    j["schema_version"] = k_schema_version;
+    j["path"] = in.path;
+    j["format"] = in.format;
+    if (in.config) {
+      const auto& c = *in.config;
+      j["architecture"] = {{"model_type", c.model_type}, {"layers", c.n_layers}, {"hidden_size", c.hidden_size},
+                           {"heads", c.n_heads}, {"kv_heads", c.n_kv_heads}, {"head_dim", c.head_dim},
+                           {"vocab_size", c.vocab_size}, {"context_length", c.max_position_embeddings},
+                           {"sliding_window", c.sliding_window}, {"experts", c.moe ? c.moe->n_experts : 0},
+                           {"experts_per_token", c.moe ? c.moe->n_experts_per_token : 0}};
+    }
+    if (in.config_parameters) j["config_parameters"] = *in.config_parameters;
+    if (in.tensors) {
+      j["files"] = in.tensors->files;
+      j["tensor_count"] = in.tensors->tensors.size();
+      j["total_elements"] = in.tensors->total_elements();
+      j["total_bytes"] = in.tensors->total_bytes().count();
+      Json d = Json::array();
+      for (const auto& t : totals)
+        d.push_back({{"dtype", t.dtype}, {"tensors", t.tensors}, {"elements", t.elements}, {"bytes", t.bytes.count()}});
+      j["by_dtype"] = d;
+    }
+    return j.dump(2) + "\n";
+  }
+  std::string out = fmt::format("{} ({})\n", in.path, in.format);
+  if (in.config) {
+    const auto& c = *in.config;
+    out += fmt::format("architecture {} · {} layers · hidden {} · {} heads ({} KV, head_dim {}) · vocab {} · context {}{}\n",
+                       c.model_type, c.n_layers, c.hidden_size, c.n_heads, c.n_kv_heads, c.head_dim, c.vocab_size,
+                       c.max_position_embeddings,
+                       c.moe ? fmt::format(" · {} experts, {} per token", c.moe->n_experts, c.moe->n_experts_per_token) : "");
+  }
+  if (in.config_parameters) out += fmt::format("parameters from config: {}\n", *in.config_parameters);
+  if (in.tensors) {
+    out += fmt::format("{} tensors in {} file(s)\n\n", in.tensors->tensors.size(), in.tensors->files.size());
+    out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", "DTYPE", "TENSORS", "ELEMENTS", unit_label(o.units));
+    for (const auto& t : totals)
+      out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", t.dtype, t.tensors, t.elements, format_gib_number(t.bytes, o.units));
+    out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", "total", in.tensors->tensors.size(), in.tensors->total_elements(),
+                       format_gib_number(in.tensors->total_bytes(), o.units));
+  }
+  return out;
+}
+
 std::string render_models(const Catalog& catalog, const RenderOptions& o) {
   struct Row {
     std::string name, hf_id, type, description;

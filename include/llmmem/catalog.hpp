@@ -47,8 +47,15 @@ class Catalog {
   std::vector<Item> m_items;
 };
 
-// Resolves --model: a catalog name, a config.json file, or a model folder. Throws InputError
-// (missing file, folder without config.json, unknown name with suggestions).
-[[nodiscard]] Model resolve_model(const Catalog& catalog, std::string_view name_or_path);
+struct ResolveOptions {
+  std::filesystem::path hf_hub_cache;  // empty: do not look in the HuggingFace cache
+  std::string revision = "main";
+};
+
+// Resolves --model, in order: an existing path (config.json, model folder, .safetensors, .gguf),
+// a catalog name or HF id, then "org/name" in the HuggingFace cache. Throws InputError (missing
+// file, folder without config.json, unknown name with suggestions).
+[[nodiscard]] Model resolve_model(const Catalog& catalog, std::string_view name_or_path,
+                                  const ResolveOptions& options = {});
 
 }  // namespace llmmem

@@ -9,6 +9,7 @@
 #include "llmmem/model_config.hpp"
 #include "llmmem/parameters.hpp"
 #include "llmmem/request.hpp"
+#include "llmmem/tensor_file.hpp"
 
 namespace llmmem {
 
@@ -18,6 +19,8 @@ struct Model {
   std::optional<std::string> hf_id;
   ModelConfig config;
   std::optional<ParameterCount> params;  // empty when the architecture is not supported
+  std::optional<TensorFile> files;       // tensors read from safetensors/GGUF headers: exact stored bytes
+  std::string engine;                    // "llama.cpp" for GGUF files: token embeddings on the host, padded context
 };
 
 // Builds a Model from a config, counting parameters where the architecture is supported.

@@ -7,6 +7,7 @@
 #include "llmmem/estimate.hpp"
 #include "llmmem/fit.hpp"
 #include "llmmem/gpu.hpp"
+#include "llmmem/model_files.hpp"
 
 namespace llmmem {
 
@@ -33,6 +34,7 @@ struct ContextPoint {
 [[nodiscard]] std::string render_context_chart(const std::vector<ContextPoint>& points, std::optional<Bytes> capacity,
                                                Units units);
 [[nodiscard]] std::string render_context_csv(const std::vector<ContextPoint>& points, std::optional<Bytes> capacity);
+[[nodiscard]] std::string render_inspection(const Inspection& inspection, const RenderOptions& options);
 [[nodiscard]] std::string render_models(const Catalog& catalog, const RenderOptions& options);
 [[nodiscard]] std::string render_precisions(const RenderOptions& options);
 [[nodiscard]] std::string render_gpus(const std::vector<GpuSpec>& gpus, const RenderOptions& options);

@@ -10,6 +10,7 @@
 #include "llmmem/catalog.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/fit.hpp"
+#include "llmmem/model_files.hpp"
 #include "llmmem/render.hpp"
 #include "local_gpus.hpp"
 #include "options.hpp"
@@ -54,10 +55,14 @@ int run(const cli::Options& o, std::string& out) {
     out = o.local ? render_local_gpus(local_gpus(), ro) : render_gpus(gpu_catalog(), ro);
     return 0;
   }
+  if (o.command == "inspect") return out = render_inspection(inspect_path(o.path), ro), 0;
   const Catalog catalog(cli::models_dirs(o));
   if (o.command == "models") return out = render_models(catalog, ro), 0;
 
-  const Model model = resolve_model(catalog, o.model);
+  ResolveOptions resolve;
+  resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
+  resolve.revision = o.revision;
+  const Model model = resolve_model(catalog, o.model, resolve);
   const Request request = cli::build_request(o);
   const auto target = gpu_target(o);
   if (o.command == "fit") {

@@ -18,6 +18,9 @@ Examples:
   llmmem train --model llama3-8b --lora-rank 16 --precision nf4-dq --gpu rtx4090
   llmmem train --model llama3-70b --zero 3 --dp 8 --gpu h100-80gb:8
   llmmem fit --model llama3.1-70b --gpu h100-80gb
+  llmmem infer --model ./Llama-3-8B-Q4_K_M.gguf --seq-len 8192 --kv-precision q8_0
+  llmmem infer --model Qwen/Qwen2.5-7B-Instruct      (from the HuggingFace cache)
+  llmmem inspect ./model-folder/
   llmmem infer --model llama3-70b --method document --params 70B --precision bf16
 
 Exit codes: 0 ok, 2 usage error, 3 input error, 4 architecture not supported,
@@ -25,6 +28,7 @@ Exit codes: 0 ok, 2 usage error, 3 input error, 4 architecture not supported,
 
 void add_model_options(CLI::App& app, Options& o) {
   app.add_option("-m,--model", o.model, "catalog name, HF id, config.json or model folder")->required();
+  app.add_option("--revision", o.revision, "HuggingFace cache revision (branch, tag or commit; default main)");
   app.add_option("-p,--precision", o.precision, "weight precision (see `llmmem precisions`); default: the config's");
   app.add_option("--kv-precision", o.kv_precision, "KV-cache precision: fp32 fp16 bf16 fp8 int8 q8_0 q4_0");
   app.add_option("-b,--batch", o.batch, "sequences per step (default 1)");
@@ -81,6 +85,11 @@ ParseResult parse_options(int argc, char** argv) {
   fit->add_option("--max-gpus", o.max_gpus, "largest GPU count searched (default 64)");
   fit->add_flag("--plot", o.plot, "draw memory against context length");
   fit->add_option("--csv-out", o.plot_csv, "write memory against context length as CSV to FILE");
+
+  auto* inspect = app.add_subcommand("inspect", "show what a config, safetensors or GGUF header holds");
+  inspect->add_option("path", o.path, "config.json, model folder, .safetensors or .gguf")->required();
+  inspect->add_option("-f,--format", o.format, "table or json");
+  inspect->add_option("--units", o.units, "binary (GiB) or decimal (GB)");
 
   auto* models = app.add_subcommand("models", "list the built-in model catalog");
   models->add_option("-f,--format", o.format, "table, json or csv");

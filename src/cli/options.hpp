@@ -9,6 +9,8 @@ namespace llmmem::cli {
 struct Options {
   std::string command;  // infer, train, fit, models, precisions, gpus
   std::string model;
+  std::string revision = "main";
+  std::string path;  // inspect
   std::string precision, kv_precision, method = "detailed", format = "table", units = "binary";
   std::string batch = "1", seq_len = "2048", concurrency = "1", params, overhead;
   std::string attention = "flash", logits = "last";

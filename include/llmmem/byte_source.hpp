@@ -1,0 +1,48 @@
+#pragma once
+// Bounded random access to the bytes of untrusted input (a file on disk, or memory in tests and
+// fuzzers). Every read is checked against the size; nothing reads past the end.
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace llmmem {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  [[nodiscard]] virtual std::uint64_t size() const = 0;
+  // Copies n bytes at offset into out. Throws InputError (naming the source) when out of range.
+  virtual void read(std::uint64_t offset, char* out, std::size_t n) const = 0;
+  [[nodiscard]] virtual const std::string& name() const = 0;
+};
+
+class MemorySource final : public ByteSource {
+ public:
+  MemorySource(std::string_view bytes, std::string name) : m_bytes(bytes), m_name(std::move(name)) {}
+  [[nodiscard]] std::uint64_t size() const override { return m_bytes.size(); }
+  void read(std::uint64_t offset, char* out, std::size_t n) const override;
+  [[nodiscard]] const std::string& name() const override { return m_name; }
+
+ private:
+  std::string_view m_bytes;
+  std::string m_name;
+};
+
+class FileSource final : public ByteSource {
+ public:
+  // Opens the file; throws InputError when it is missing or unreadable.
+  explicit FileSource(const std::filesystem::path& path);
+  [[nodiscard]] std::uint64_t size() const override { return m_size; }
+  void read(std::uint64_t offset, char* out, std::size_t n) const override;
+  [[nodiscard]] const std::string& name() const override { return m_name; }
+
+ private:
+  std::string m_name;
+  std::uint64_t m_size = 0;
+  mutable std::ifstream m_in;
+};
+
+}  // namespace llmmem

@@ -1,0 +1,51 @@
+#pragma once
+// GGUF files (llama.cpp docs/gguf.md, versions 2 and 3): magic, version, tensor and metadata
+// counts, typed key/value metadata, tensor infos (name, dims, ggml type, offset), aligned data.
+// Only the header is read; every count, length and offset is checked against the file size.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "llmmem/byte_source.hpp"
+#include "llmmem/model_config.hpp"
+#include "llmmem/tensor_file.hpp"
+
+namespace llmmem {
+
+struct GgufFile {
+  std::uint32_t version = 0;
+  std::uint64_t alignment = 32;
+  std::uint64_t data_offset = 0;
+  // Scalar metadata as text or numbers; arrays are kept as their length only.
+  std::map<std::string, std::string> strings;
+  std::map<std::string, double> numbers;
+  std::map<std::string, std::uint64_t> array_lengths;
+  std::map<std::string, std::uint64_t> array_max;  // numeric arrays (per-layer head counts): their largest value
+  TensorFile tensors;
+
+  [[nodiscard]] std::optional<double> number(const std::string& key) const;
+  [[nodiscard]] std::string architecture() const;
+};
+
+// Reads one GGUF file's header. Throws InputError naming the source and the culprit.
+[[nodiscard]] GgufFile read_gguf(const ByteSource& source);
+
+// Reads a GGUF file, or all parts of a split one ("-00001-of-00003.gguf"), merging their tensors.
+[[nodiscard]] GgufFile read_gguf_file(const std::filesystem::path& path);
+
+// ggml type name and (values per block, bytes per block) of a ggml_type id (ggml.h enum ggml_type,
+// block sizes from ggml/src/ggml-common.h); nullopt for ids it does not know.
+struct GgmlType {
+  std::string_view name;
+  std::uint64_t block_values;
+  std::uint64_t block_bytes;
+};
+[[nodiscard]] std::optional<GgmlType> ggml_type(std::uint32_t id);
+
+// The architecture keys as a ModelConfig (Llama-like block description) for KV and activations.
+[[nodiscard]] ModelConfig config_from_gguf(const GgufFile& file, const std::string& origin);
+
+}  // namespace llmmem

@@ -1,0 +1,72 @@
+#include "llmmem/byte_source.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "llmmem/error.hpp"
+#include "llmmem/tensor_file.hpp"
+
+namespace llmmem {
+
+namespace {
+void check_range(const std::string& name, std::uint64_t size, std::uint64_t offset, std::size_t n) {
+  if (offset > size || n > size - offset)
+    throw InputError(fmt::format("{}: truncated: needs {} bytes at offset {}, the file has {}", name, n, offset, size));
+}
+}  // namespace
+
+void MemorySource::read(std::uint64_t offset, char* out, std::size_t n) const {
+  check_range(m_name, size(), offset, n);
+  if (n > 0) std::memcpy(out, m_bytes.data() + offset, n);
+}
+
+FileSource::FileSource(const std::filesystem::path& path) : m_name(path.string()) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw InputError(fmt::format("{}: no such file", m_name));
+  m_size = std::filesystem::file_size(path, ec);
+  if (ec) throw InputError(fmt::format("{}: cannot read: {}", m_name, ec.message()));
+  m_in.open(path, std::ios::binary);
+  if (!m_in) throw InputError(fmt::format("{}: cannot open", m_name));
+}
+
+void FileSource::read(std::uint64_t offset, char* out, std::size_t n) const {
+  check_range(m_name, m_size, offset, n);
+  m_in.clear();
+  m_in.seekg(static_cast<std::streamoff>(offset));
+  m_in.read(out, static_cast<std::streamsize>(n));
+  if (!m_in || static_cast<std::size_t>(m_in.gcount()) != n)
+    throw InputError(fmt::format("{}: read failed at offset {}", m_name, offset));
+}
+
+std::vector<DtypeTotal> TensorFile::by_dtype() const {
+  std::vector<DtypeTotal> out;
+  for (const auto& t : tensors) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const DtypeTotal& d) { return d.dtype == t.dtype; });
+    if (it == out.end()) {
+      out.push_back({t.dtype, 0, 0, Bytes(0)});
+      it = out.end() - 1;
+    }
+    it->tensors += 1;
+    it->elements = checked_add(it->elements, t.elements, "elements");
+    it->bytes += Bytes(t.bytes);
+  }
+  std::sort(out.begin(), out.end(), [](const DtypeTotal& a, const DtypeTotal& b) { return a.bytes > b.bytes; });
+  return out;
+}
+
+Bytes TensorFile::total_bytes() const {
+  Bytes sum;
+  for (const auto& t : tensors) sum += Bytes(t.bytes);
+  return sum;
+}
+
+std::uint64_t TensorFile::total_elements() const {
+  std::uint64_t sum = 0;
+  for (const auto& t : tensors) sum = checked_add(sum, t.elements, "elements");
+  return sum;
+}
+
+}  // namespace llmmem
