@@ -161,12 +161,14 @@ std::vector<LocalGpu> parse_rocm_smi_json(std::string_view text) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {
     throw InputError("rocm-smi output is not valid JSON");
   }
   if (!j.is_object()) throw InputError("rocm-smi output: expected an object of cards");
   std::vector<LocalGpu> out;
-  for (const auto& [key, card] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
+    const nlohmann::json& card = item.value();
     if (!key.starts_with("card") || !card.is_object()) continue;
     auto number = [&](const char* field) -> std::uint64_t {
       auto it = card.find(field);

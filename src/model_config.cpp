@@ -424,6 +424,9 @@ void check_shape(const ModelConfig& c) {
     if (v > k_max_dim)
       throw InputError(fmt::format("{}: key '{}' = {} is larger than any real model ({} at most)", c.origin, name, v,
                                    k_max_dim));
+  if (c.n_layers > 65536)
+    throw InputError(fmt::format("{}: key 'num_hidden_layers' = {} is larger than any real model (65536 at most)", c.origin,
+                                 c.n_layers));
   if (c.moe && (c.moe->n_experts > 65536 || c.moe->n_experts_per_token > c.moe->n_experts))
     throw InputError(fmt::format("{}: expert counts are inconsistent ({} routed, top-{})", c.origin, c.moe->n_experts,
                                  c.moe->n_experts_per_token));
@@ -448,7 +451,7 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& or
   Json json;
   try {
     json = Json::parse(json_text.begin(), json_text.end());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
     std::string what = e.what();
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
     throw InputError(fmt::format("{}: malformed JSON: {}", origin, what));

@@ -80,7 +80,8 @@ TensorFile read_safetensors(const ByteSource& s) {
   if (!dup.duplicate().empty()) throw InputError(fmt::format("{}: tensor '{}' is listed twice", name, dup.duplicate()));
   if (!ok) {
     try {
-      (void)Json::parse(header);
+      const Json diagnose = Json::parse(header);  // only to get the parser's position and reason
+      (void)diagnose;
     } catch (const Json::exception& e) {
       std::string what = e.what();
       if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
@@ -95,7 +96,9 @@ TensorFile read_safetensors(const ByteSource& s) {
   TensorFile out;
   out.format = "safetensors";
   out.files.push_back(name);
-  for (const auto& [key, v] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
+    const Json& v = item.value();
     if (key == "__metadata__") continue;
     auto bad = [&](std::string_view why) { return InputError(fmt::format("{}: tensor '{}': {}", name, key, why)); };
     if (!v.is_object()) throw bad("entry is not an object");
@@ -162,7 +165,7 @@ TensorFile read_safetensors_checkpoint(const std::filesystem::path& dir) {
   Json j;
   try {
     j = Json::parse(read_text_file(index));
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
     std::string what = e.what();
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
     throw InputError(fmt::format("{}: malformed JSON: {}", index.string(), what));

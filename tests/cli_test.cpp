@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "file_writers.hpp"
+
 namespace {
 
 struct Result {
@@ -160,4 +162,51 @@ TEST_CASE("cli: --plot draws the curve and --csv-out writes it", "[cli]") {
   std::getline(in, header);
   CHECK(header == "seq_len,total_bytes,capacity_bytes");
   std::remove(csv.c_str());
+}
+
+TEST_CASE("cli: model files on disk and hostile ones", "[cli][files]") {
+  llmmem::test::TempDir dir("cli_files");
+  dir.write("m/config.json", R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000, "torch_dtype": "float16"})");
+  dir.write("m/model.safetensors", llmmem::test::safetensors_bytes(llmmem::test::tiny_llama_tensors()));
+  const std::string m = (dir.path() / "m").string();
+  auto r = run("infer --model " + m + " --format json");
+  REQUIRE(r.code == 0);
+  CHECK(nlohmann::json::parse(r.out)["components"][0]["bytes"] == 2 * 202'048);
+  auto i = run("inspect " + m + " --format json");
+  REQUIRE(i.code == 0);
+  CHECK(nlohmann::json::parse(i.out)["total_elements"] == 202'048);
+  CHECK(nlohmann::json::parse(i.out)["config_parameters"] == 202'048);
+
+  // header length 2^63
+  std::string huge(8, '\0');
+  huge[7] = static_cast<char>(0x80);
+  dir.write("huge.safetensors", huge + "{}");
+  check_error(run("inspect " + (dir.path() / "huge.safetensors").string()), 3, "100 MB");
+  dir.write("trunc.safetensors", llmmem::test::safetensors_bytes(llmmem::test::tiny_llama_tensors()).substr(0, 100));
+  check_error(run("inspect " + (dir.path() / "trunc.safetensors").string()), 3, "truncated");
+  llmmem::test::Gguf g;
+  g.kv_str("general.architecture", "llama");
+  g.tensor("a", {32}, 0, 128);
+  std::string bytes = g.bytes();
+  const std::uint64_t count = 1ULL << 40;
+  std::memcpy(bytes.data() + 8, &count, 8);
+  dir.write("many.gguf", bytes);
+  check_error(run("infer --model " + (dir.path() / "many.gguf").string()), 3, "tensor count 1099511627776");
+  dir.write("past.gguf", g.bytes().substr(0, g.bytes().size() - 64));
+  check_error(run("inspect " + (dir.path() / "past.gguf").string()), 3, "past the end");
+  dir.write("overflow.json", R"({"model_type": "llama", "hidden_size": 5555555555555555555555555555555555555E5555})");
+  check_error(run("infer --model " + (dir.path() / "overflow.json").string()), 3, "malformed JSON");
+}
+
+TEST_CASE("cli: --model org/name from the HuggingFace cache", "[cli][files]") {
+  llmmem::test::TempDir hub("cli_hub");
+  hub.write("models--acme--tiny/refs/main", "abc\n");
+  hub.write("models--acme--tiny/snapshots/abc/config.json", R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
+        "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000})");
+  auto r = run("infer --model acme/tiny --format json", "HF_HUB_CACHE=" + hub.path().string());
+  REQUIRE(r.code == 0);
+  CHECK(nlohmann::json::parse(r.out)["model"]["hf_id"] == "acme/tiny");
+  check_error(run("infer --model acme/tiny --revision v2", "HF_HUB_CACHE=" + hub.path().string()), 3, "revision 'v2'");
+  check_error(run("infer --model acme/none", "HF_HUB_CACHE=" + hub.path().string()), 3, "unknown model");
 }
