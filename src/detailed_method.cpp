@@ -121,7 +121,7 @@ WeightResult weights_for(const Plan& p, const Precision& prec) {
     w.all = tensor_bytes(prec.linear, p.params, 1, 1);
     w.per_gpu = Bytes(mul_div_ceil(w.all.count(), 1, p.l.tp * p.l.pp));
     w.per_gpu_params = mul_div_ceil(p.params, 1, p.l.tp * p.l.pp);
-    w.by_format.push_back({prec.linear.name, p.params, w.all});
+    w.by_format.push_back({std::string(prec.linear.name), p.params, w.all});
     return w;
   }
   StageBytes bytes, values;

@@ -107,4 +107,26 @@ FitResult solve_fit(const FitQuery& q) {
   return r;
 }
 
+std::vector<LayoutFit> all_layouts(const Model& model, const Request& request, Bytes memory, std::uint64_t max_gpus) {
+  std::vector<LayoutFit> out;
+  const std::uint64_t dp = request.layout.dp;
+  for (std::uint64_t tp = 1; tp * dp <= max_gpus; ++tp) {
+    for (std::uint64_t pp = 1; tp * pp * dp <= max_gpus; ++pp) {
+      Layout l = request.layout;
+      l.tp = tp;
+      l.pp = pp;
+      try {
+        validate_layout(model, l);
+      } catch (const UsageError&) {
+        continue;
+      }
+      Request r = request;
+      r.layout = l;
+      const Bytes per = estimate(model, r).total;
+      out.push_back({l, per, per <= memory});
+    }
+  }
+  return out;
+}
+
 }  // namespace llmmem

@@ -43,7 +43,7 @@ const StorageFormat& gguf_type(const Precision& p, const TensorGroup& g, std::ui
 void add_share(WeightStorage& w, const StorageFormat& f, std::uint64_t values, Bytes bytes) {
   auto it = std::find_if(w.by_format.begin(), w.by_format.end(), [&](const auto& s) { return s.format == f.name; });
   if (it == w.by_format.end()) {
-    w.by_format.push_back({f.name, values, bytes});
+    w.by_format.push_back({std::string(f.name), values, bytes});
   } else {
     it->values = checked_add(it->values, values, "parameters");
     it->bytes += bytes;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "llmmem/estimate.hpp"
 #include "llmmem/gpu.hpp"
@@ -36,5 +37,20 @@ struct FitResult {
 [[nodiscard]] std::uint64_t max_batch_that_fits(const Model&, Request, const GpuTarget&);
 [[nodiscard]] std::uint64_t max_concurrent_requests(const Model&, Request, const GpuTarget&, double utilization,
                                                     std::uint64_t block_tokens);
+
+}  // namespace llmmem
+
+namespace llmmem {
+
+// Every valid tensor × pipeline layout with at most `max_gpus` GPUs (dp from the request), and
+// whether the request fits each on GPUs of `memory`. Used by the exhaustive layout benchmark and
+// by anyone who wants the whole trade-off table rather than the fewest GPUs.
+struct LayoutFit {
+  Layout layout;
+  Bytes per_gpu;
+  bool fits = false;
+};
+[[nodiscard]] std::vector<LayoutFit> all_layouts(const Model& model, const Request& request, Bytes memory,
+                                                 std::uint64_t max_gpus);
 
 }  // namespace llmmem

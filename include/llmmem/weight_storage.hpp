@@ -1,7 +1,7 @@
 #pragma once
 // Which tensors an engine keeps in which storage format, and the bytes that takes.
 #include <cstdint>
-#include <string_view>
+#include <string>
 #include <vector>
 
 #include "llmmem/bytes.hpp"
@@ -16,7 +16,7 @@ namespace llmmem {
                                  std::uint64_t count);
 
 struct FormatShare {
-  std::string_view format;
+  std::string format;
   std::uint64_t values = 0;
   Bytes bytes;
 };

@@ -1,0 +1,99 @@
+// Benchmarks (Google Benchmark): the library's hot paths and whole-process runs of the CLI against
+// /bin/true on the same machine. Results and the machine: docs/benchmarks.md.
+// Run: build-bench/bench/llmmem_bench --benchmark_min_time=0.2
+#include <benchmark/benchmark.h>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "llmmem/catalog.hpp"
+#include "llmmem/fit.hpp"
+#include "llmmem/gpu.hpp"
+
+extern char** environ;
+
+namespace {
+
+using namespace llmmem;
+
+const Catalog& catalog() {
+  static const Catalog c;
+  return c;
+}
+
+void BM_EstimateDetailed(benchmark::State& state) {
+  const Model m = resolve_model(catalog(), "llama3-70b");
+  Request r;
+  for (auto _ : state) benchmark::DoNotOptimize(estimate(m, r));
+}
+BENCHMARK(BM_EstimateDetailed);
+
+void BM_EstimateDocument(benchmark::State& state) {
+  const Model m = resolve_model(catalog(), "llama3-70b");
+  Request r;
+  r.method = Method::document;
+  for (auto _ : state) benchmark::DoNotOptimize(estimate(m, r));
+}
+BENCHMARK(BM_EstimateDocument);
+
+void BM_CatalogLookup(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(resolve_model(catalog(), "meta-llama/Meta-Llama-3-70B"));
+}
+BENCHMARK(BM_CatalogLookup);
+
+void BM_CatalogConstruct(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(Catalog());
+}
+BENCHMARK(BM_CatalogConstruct);
+
+// Every valid tp × pp layout of Llama-3.1-405B on up to N H100s (N = 8, 16, 32, 64).
+void BM_AllLayouts405B(benchmark::State& state) {
+  const Model m = resolve_model(catalog(), "llama3.1-405b");
+  const Request r;
+  const auto max_gpus = static_cast<std::uint64_t>(state.range(0));
+  std::size_t layouts = 0;
+  for (auto _ : state) {
+    const auto all = all_layouts(m, r, find_gpu("h100-80gb").memory, max_gpus);
+    layouts = all.size();
+    benchmark::DoNotOptimize(all);
+  }
+  state.counters["layouts"] = static_cast<double>(layouts);
+}
+BENCHMARK(BM_AllLayouts405B)->Arg(8)->Arg(16)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond);
+
+// The whole `llmmem fit` computation for Llama-3.1-405B on H100s.
+void BM_Fit405B(benchmark::State& state) {
+  FitQuery q{resolve_model(catalog(), "llama3.1-405b"), Request{}, parse_gpu_target("h100-80gb:16")};
+  for (auto _ : state) benchmark::DoNotOptimize(solve_fit(q));
+}
+BENCHMARK(BM_Fit405B)->Unit(benchmark::kMillisecond);
+
+void spawn_and_wait(const char* path, char* const argv[]) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, path, &actions, nullptr, argv, environ) != 0) std::abort();
+  int status = 0;
+  waitpid(pid, &status, 0);
+  posix_spawn_file_actions_destroy(&actions);
+}
+
+void BM_ProcessTrue(benchmark::State& state) {
+  char* argv[] = {const_cast<char*>("true"), nullptr};
+  for (auto _ : state) spawn_and_wait("/bin/true", argv);
+}
+BENCHMARK(BM_ProcessTrue)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void BM_ProcessInfer(benchmark::State& state) {
+  char* argv[] = {const_cast<char*>("llmmem"), const_cast<char*>("infer"), const_cast<char*>("--model"),
+                  const_cast<char*>("llama3-70b"), nullptr};
+  for (auto _ : state) spawn_and_wait(LLMMEM_BINARY, argv);
+}
+BENCHMARK(BM_ProcessInfer)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
