@@ -3,10 +3,41 @@
 # (warnings as errors), and the founding article's figures through the built binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh build-ci -DLLMMEM_WARNINGS_AS_ERRORS=ON
+# Test-only packages: Google Benchmark (the bench target must keep compiling), clang and its
+# libFuzzer runtime, clang-format and clang-tidy for the lint step.
+extra=(libbenchmark-dev clang libclang-rt-14-dev clang-format clang-tidy)
+missing=()
+for p in "${extra[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+scripts/setup.sh build-ci -DLLMMEM_WARNINGS_AS_ERRORS=ON -DLLMMEM_BUILD_BENCHMARKS=ON
 ctest --test-dir build-ci --output-on-failure -j "$(nproc)"
 if [[ -x ../shared/checks/seed-figures ]] && command -v python3 >/dev/null; then
   ../shared/checks/seed-figures build-ci/llmmem
+fi
+build-ci/bench/llmmem_bench --benchmark_filter='Estimate|CatalogLookup' --benchmark_min_time=0.01 >/dev/null
+
+# Install into a prefix, then build and run a tiny consumer project against it with find_package.
+prefix=$(mktemp -d)
+cmake --install build-ci --prefix "$prefix" >/dev/null
+cmake -S tests/consumer -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/consumer-build" >/dev/null
+"$prefix/consumer-build/consumer"
+test -f "$prefix/share/man/man1/llmmem.1" && test -f "$prefix/share/bash-completion/completions/llmmem"
+rm -rf "$prefix"
+
+# The Debian package: build it, install it, run it, remove it (root only: it touches /usr).
+(cd build-ci && cpack -G DEB >/dev/null)
+if [[ $(id -u) -eq 0 ]] && ! dpkg-query -W llmmem >/dev/null 2>&1; then
+  dpkg -i build-ci/llmmem_*.deb >/dev/null
+  /usr/bin/llmmem infer --model llama3-8b | tail -1
+  dpkg -r llmmem >/dev/null
 fi
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLLMMEM_SANITIZE=ON -DLLMMEM_WARNINGS_AS_ERRORS=ON >/dev/null
@@ -15,13 +46,6 @@ ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
 # Fuzz the untrusted-input parsers (config.json, safetensors, GGUF) with libFuzzer for a bounded
 # time each, starting from the corpus in fuzz/corpus (copied, so the repository stays unchanged).
 fuzz_seconds=${LLMMEM_FUZZ_SECONDS:-30}
-for p in clang libclang-rt-14-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_clang=1
-done
-if [[ -n ${need_clang:-} ]]; then
-  sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev >/dev/null
-fi
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMMEM_FUZZ=ON -DLLMMEM_BUILD_TESTS=OFF >/dev/null
 cmake --build build-fuzz --target fuzz_config fuzz_safetensors fuzz_gguf
 work=$(mktemp -d)

@@ -63,21 +63,11 @@ std::uint64_t scaled(std::string_view number, std::uint64_t scale, std::string_v
 }
 }  // namespace
 
-std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, std::string_view what) {
-  std::uint64_t out = 0;
-  if (__builtin_mul_overflow(a, b, &out))
-    throw OverflowError(fmt::format("{} overflows 64 bits ({} x {})", what, a, b));
-  return out;
+void throw_overflow(std::string_view what, std::uint64_t a, std::uint64_t b, char op) {
+  throw OverflowError(fmt::format("{} overflows 64 bits ({} {} {})", what, a, op, b));
 }
 
-std::uint64_t checked_add(std::uint64_t a, std::uint64_t b, std::string_view what) {
-  std::uint64_t out = 0;
-  if (__builtin_add_overflow(a, b, &out))
-    throw OverflowError(fmt::format("{} overflows 64 bits ({} + {})", what, a, b));
-  return out;
-}
-
-std::uint64_t mul_div_ceil(std::uint64_t a, std::uint64_t num, std::uint64_t den, std::string_view what) {
+std::uint64_t mul_div_ceil_wide(std::uint64_t a, std::uint64_t num, std::uint64_t den, std::string_view what) {
   if (den == 0) throw Error(fmt::format("{}: division by zero", what));
   const uint128 product = static_cast<uint128>(a) * num;
   const uint128 result = product / den + (product % den != 0);

@@ -3,6 +3,7 @@
 // the totals with memory that real engines reported.
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -126,16 +127,20 @@ WeightResult weights_for(const Plan& p, const Precision& prec) {
   }
   StageBytes bytes, values;
   for (const auto& g : p.groups) {
-    const WeightStorage one = weight_storage(prec, p.compute, p.c, {g});
+    const GroupStorage one = group_storage(prec, p.compute, p.c, g);
+    if (one.on_host) {
+      w.host += one.total;
+      continue;
+    }
     w.all += one.total;
-    w.host += one.host;
     add_to_stages(p, g, one.total, bytes);
     add_to_stages(p, g, Bytes(g.elements()), values);
-    for (const auto& share : one.by_format) {
+    for (std::size_t i = 0; i < one.n_shares; ++i) {
+      const auto& share = one.shares[i];
       auto it = std::find_if(w.by_format.begin(), w.by_format.end(),
-                             [&](const auto& s) { return s.format == share.format; });
+                             [&](const auto& s) { return s.format == share.format->name; });
       if (it == w.by_format.end())
-        w.by_format.push_back(share);
+        w.by_format.push_back({std::string(share.format->name), share.values, share.bytes});
       else {
         it->values += share.values;
         it->bytes += share.bytes;
@@ -149,7 +154,7 @@ WeightResult weights_for(const Plan& p, const Precision& prec) {
 
 std::string format_mix(const std::vector<FormatShare>& shares) {
   std::string out;
-  for (const auto& s : shares) out += fmt::format("{}{} {}", out.empty() ? "" : " + ", s.values, s.format);
+  for (const auto& s : shares) fmt::format_to(std::back_inserter(out), "{}{} {}", out.empty() ? "" : " + ", s.values, s.format);
   return out;
 }
 

@@ -135,10 +135,18 @@ const Precision& find_precision(std::string_view name) {
 }
 
 const Precision& precision_from_torch_dtype(std::string_view torch_dtype) {
-  const std::string key = lower(torch_dtype);
-  if (key == "float32") return find_precision("fp32");
-  if (key == "float16") return find_precision("fp16");
-  return find_precision("bf16");
+  // Called for every estimate: resolve the three answers once, compare without allocating.
+  static const Precision& fp32 = find_precision("fp32");
+  static const Precision& fp16 = find_precision("fp16");
+  static const Precision& bf16 = find_precision("bf16");
+  auto equals = [&](std::string_view want) {
+    return torch_dtype.size() == want.size() &&
+           std::equal(want.begin(), want.end(), torch_dtype.begin(),
+                      [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+  };
+  if (equals("float32")) return fp32;
+  if (equals("float16")) return fp16;
+  return bf16;
 }
 
 const std::vector<StorageFormat>& all_kv_formats() { return k_kv_formats; }

@@ -40,57 +40,79 @@ const StorageFormat& gguf_type(const Precision& p, const TensorGroup& g, std::ui
   return p.linear;
 }
 
-void add_share(WeightStorage& w, const StorageFormat& f, std::uint64_t values, Bytes bytes) {
-  auto it = std::find_if(w.by_format.begin(), w.by_format.end(), [&](const auto& s) { return s.format == f.name; });
-  if (it == w.by_format.end()) {
-    w.by_format.push_back({std::string(f.name), values, bytes});
-  } else {
-    it->values = checked_add(it->values, values, "parameters");
-    it->bytes += bytes;
+void add(GroupStorage& out, const StorageFormat& f, std::uint64_t values, Bytes bytes) {
+  for (std::size_t i = 0; i < out.n_shares; ++i) {
+    if (out.shares[i].format == &f) {
+      out.shares[i].values += values;
+      out.shares[i].bytes += bytes;
+      out.total += bytes;
+      return;
+    }
   }
-  w.total += bytes;
+  out.shares[out.n_shares++] = {&f, values, bytes};  // at most 3 formats per group (GGUF mixes)
+  out.total += bytes;
 }
 
 }  // namespace
+
+GroupStorage group_storage(const Precision& p, const StorageFormat& compute, const ModelConfig& c, const TensorGroup& g) {
+  GroupStorage out;
+  const std::uint64_t values = g.elements();
+  auto whole = [&](const StorageFormat& f) { add(out, f, values, tensor_bytes(f, g.rows, g.cols, g.count)); };
+  if (p.family == PrecisionFamily::plain) {
+    // fp32/fp16/bf16 store everything in that type; fp8/int8/int4 quantize the block linears only.
+    whole((p.is_float_16_or_32 || is_block_linear(g)) ? p.linear : compute);
+  } else if (p.family == PrecisionFamily::gguf) {
+    if (!g.is_matrix()) {  // llama.cpp keeps 1-D tensors (norms, biases) in f32
+      whole(formats::f32);
+    } else if (g.role == TensorRole::embedding) {
+      // llama.cpp keeps token_embd in host memory (its "CPU buffer") even with every layer offloaded.
+      whole(p.linear);
+      out.on_host = true;
+    } else if (g.role == TensorRole::lm_head) {
+      // output.weight: Q6_K for the k-quant and legacy 4/5-bit types, else the file type.
+      whole(p.name == "q8_0" ? formats::q8_0 : formats::q6_k);
+    } else if (g.role == TensorRole::router || !is_block_linear(g)) {
+      whole(formats::f16);
+    } else if (g.per_layer && g.count % c.n_layers == 0) {
+      const std::uint64_t per_layer = g.count / c.n_layers;
+      for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+        const StorageFormat& f = gguf_type(p, g, i, c.n_layers);
+        add(out, f, checked_mul(values / g.count, per_layer, "parameters"), tensor_bytes(f, g.rows, g.cols, per_layer));
+      }
+    } else {
+      whole(p.linear);
+    }
+  } else {
+    // GPTQ/AWQ/bitsandbytes quantize the decoder's linear layers; MXFP4 (gpt-oss) only the experts.
+    const bool quantized = p.family == PrecisionFamily::mxfp4 ? g.role == TensorRole::expert && g.is_matrix()
+                                                               : is_block_linear(g);
+    whole(quantized ? p.linear : compute);
+  }
+  return out;
+}
 
 WeightStorage weight_storage(const Precision& p, const StorageFormat& compute, const ModelConfig& c,
                              const std::vector<TensorGroup>& groups) {
   WeightStorage w;
   for (const auto& g : groups) {
-    const std::uint64_t values = g.elements();
-    if (p.family == PrecisionFamily::plain) {
-      // fp32/fp16/bf16 store everything in that type; fp8/int8/int4 quantize the block linears only.
-      const StorageFormat& f = (p.is_float_16_or_32 || is_block_linear(g)) ? p.linear : compute;
-      add_share(w, f, values, tensor_bytes(f, g.rows, g.cols, g.count));
-    } else if (p.family == PrecisionFamily::gguf) {
-      if (!g.is_matrix()) {  // llama.cpp keeps 1-D tensors (norms, biases) in f32
-        add_share(w, formats::f32, values, tensor_bytes(formats::f32, g.rows, g.cols, g.count));
-      } else if (g.role == TensorRole::embedding) {
-        // llama.cpp keeps token_embd in host memory (its "CPU buffer") even with every layer offloaded.
-        w.host += tensor_bytes(p.linear, g.rows, g.cols, g.count);
-      } else if (g.role == TensorRole::lm_head) {
-        // output.weight: Q6_K for the k-quant and legacy 4/5-bit types, else the file type.
-        const StorageFormat& f = p.name == "q8_0" ? formats::q8_0 : formats::q6_k;
-        add_share(w, f, values, tensor_bytes(f, g.rows, g.cols, g.count));
-      } else if (g.role == TensorRole::router || !is_block_linear(g)) {
-        add_share(w, formats::f16, values, tensor_bytes(formats::f16, g.rows, g.cols, g.count));
-      } else if (g.per_layer && g.count % c.n_layers == 0) {
-        const std::uint64_t per_layer = g.count / c.n_layers;
-        for (std::uint64_t i = 0; i < c.n_layers; ++i) {
-          const StorageFormat& f = gguf_type(p, g, i, c.n_layers);
-          add_share(w, f, checked_mul(values / g.count, per_layer, "parameters"),
-                    tensor_bytes(f, g.rows, g.cols, per_layer));
-        }
-      } else {
-        add_share(w, p.linear, values, tensor_bytes(p.linear, g.rows, g.cols, g.count));
-      }
-    } else {
-      // GPTQ/AWQ/bitsandbytes quantize the decoder's linear layers; MXFP4 (gpt-oss) only the experts.
-      const bool quantized = p.family == PrecisionFamily::mxfp4 ? g.role == TensorRole::expert && g.is_matrix()
-                                                                 : is_block_linear(g);
-      const StorageFormat& f = quantized ? p.linear : compute;
-      add_share(w, f, values, tensor_bytes(f, g.rows, g.cols, g.count));
+    const GroupStorage one = group_storage(p, compute, c, g);
+    if (one.on_host) {
+      w.host += one.total;
+      continue;
     }
+    for (std::size_t i = 0; i < one.n_shares; ++i) {
+      const auto& s = one.shares[i];
+      auto it = std::find_if(w.by_format.begin(), w.by_format.end(),
+                             [&](const FormatShare& f) { return f.format == s.format->name; });
+      if (it == w.by_format.end()) {
+        w.by_format.push_back({std::string(s.format->name), s.values, s.bytes});
+      } else {
+        it->values = checked_add(it->values, s.values, "parameters");
+        it->bytes += s.bytes;
+      }
+    }
+    w.total += one.total;
   }
   return w;
 }

@@ -28,7 +28,7 @@ struct Model {
 
 // One figure an estimate used, for --explain and the JSON "inputs".
 struct Input {
-  std::string name;
+  std::string_view name;  // always a string literal
   double value = 0;
 };
 

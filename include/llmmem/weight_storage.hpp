@@ -1,5 +1,6 @@
 #pragma once
 // Which tensors an engine keeps in which storage format, and the bytes that takes.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,6 +27,22 @@ struct WeightStorage {
   Bytes host;                         // kept in host memory by the engine (llama.cpp token_embd)
   std::vector<FormatShare> by_format; // what `total` is made of
 };
+
+// How one tensor group is stored: at most four formats (GGUF mixes give some layers more bits).
+// Computed without allocating; the building block of weight_storage() and the per-GPU split.
+struct GroupStorage {
+  struct Share {
+    const StorageFormat* format = nullptr;
+    std::uint64_t values = 0;
+    Bytes bytes;
+  };
+  std::array<Share, 4> shares{};
+  std::size_t n_shares = 0;
+  bool on_host = false;  // llama.cpp keeps token_embd in host memory
+  Bytes total;
+};
+[[nodiscard]] GroupStorage group_storage(const Precision& precision, const StorageFormat& compute,
+                                         const ModelConfig& config, const TensorGroup& group);
 
 // Storage of every group under `precision`, with `compute` the 16/32-bit dtype of unquantized
 // tensors. Quantized families keep embeddings, LM head, norms, biases and routers unquantized, as
