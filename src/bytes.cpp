@@ -32,12 +32,13 @@ std::string_view trim(std::string_view text) {
 std::pair<std::string_view, std::string> split_number(std::string_view text) {
   text = trim(text);
   std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' || text[i] == 'e' ||
-                             text[i] == 'E' || ((text[i] == '+' || text[i] == '-') && i > 0 &&
-                                                (text[i - 1] == 'e' || text[i - 1] == 'E')))) {
+  while (i < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.' || text[i] == 'e' || text[i] == 'E' ||
+          ((text[i] == '+' || text[i] == '-') && i > 0 && (text[i - 1] == 'e' || text[i - 1] == 'E')))) {
     // 'e' is only an exponent when a digit follows it ("70e9"), not the start of a suffix.
     if ((text[i] == 'e' || text[i] == 'E') &&
-        !(i + 1 < text.size() && (std::isdigit(static_cast<unsigned char>(text[i + 1])) || text[i + 1] == '+' || text[i + 1] == '-')))
+        !(i + 1 < text.size() &&
+          (std::isdigit(static_cast<unsigned char>(text[i + 1])) || text[i + 1] == '+' || text[i + 1] == '-')))
       break;
     ++i;
   }
@@ -51,8 +52,7 @@ std::uint64_t scaled(std::string_view number, std::uint64_t scale, std::string_v
   std::uint64_t integer = 0;
   auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), integer);
   if (ec == std::errc() && end == number.data() + number.size()) return checked_mul(integer, scale, what);
-  if (ec == std::errc::result_out_of_range)
-    throw UsageError(fmt::format("invalid {} '{}': too large", what, original));
+  if (ec == std::errc::result_out_of_range) throw UsageError(fmt::format("invalid {} '{}': too large", what, original));
   double value = 0;
   auto [dend, dec] = std::from_chars(number.data(), number.data() + number.size(), value);
   if (dec != std::errc() || dend != number.data() + number.size() || !std::isfinite(value) || value < 0)

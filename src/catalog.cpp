@@ -37,8 +37,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 Catalog::Catalog(const std::vector<std::filesystem::path>& user_dirs) {
   for (const auto& e : detail::builtin_catalog_entries())
-    m_items.push_back({std::string(e.alias), std::string(e.hf_id), std::string(e.description),
-                       std::string(e.config_json), {}});
+    m_items.push_back(
+        {std::string(e.alias), std::string(e.hf_id), std::string(e.description), std::string(e.config_json), {}});
   for (const auto& dir : user_dirs) {
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec))
@@ -58,7 +58,8 @@ Catalog::Catalog(const std::vector<std::filesystem::path>& user_dirs) {
       } else {
         continue;
       }
-      auto same = std::find_if(m_items.begin(), m_items.end(), [&](const Item& i) { return lower(i.alias) == lower(alias); });
+      auto same =
+          std::find_if(m_items.begin(), m_items.end(), [&](const Item& i) { return lower(i.alias) == lower(alias); });
       Item item{alias, "", fmt::format("from {}", dir.string()), "", config};
       if (same != m_items.end())
         *same = item;

@@ -54,9 +54,12 @@ std::uint64_t tp_split(const Plan& p, const TensorGroup& g) {
     case TensorRole::mlp:
     case TensorRole::shared_expert:
     case TensorRole::embedding:
-    case TensorRole::lm_head: return tp;
-    case TensorRole::expert: return tp * p.l.ep;
-    default: return 1;
+    case TensorRole::lm_head:
+      return tp;
+    case TensorRole::expert:
+      return tp * p.l.ep;
+    default:
+      return 1;
   }
 }
 
@@ -91,7 +94,7 @@ void add_to_stages(const Plan& p, const TensorGroup& g, Bytes bytes, StageBytes&
 
 struct WeightResult {
   Bytes per_gpu;
-  Bytes all;               // the whole model, one copy
+  Bytes all;  // the whole model, one copy
   Bytes host;
   std::uint64_t per_gpu_params = 0;
   std::vector<FormatShare> by_format;
@@ -154,7 +157,8 @@ WeightResult weights_for(const Plan& p, const Precision& prec) {
 
 std::string format_mix(const std::vector<FormatShare>& shares) {
   std::string out;
-  for (const auto& s : shares) fmt::format_to(std::back_inserter(out), "{}{} {}", out.empty() ? "" : " + ", s.values, s.format);
+  for (const auto& s : shares)
+    fmt::format_to(std::back_inserter(out), "{}{} {}", out.empty() ? "" : " + ", s.values, s.format);
   return out;
 }
 
@@ -185,11 +189,11 @@ Component kv_cache(const Plan& p) {
   const std::uint64_t window_tokens = c.sliding_window ? std::min(s, c.sliding_window) : s;
   const std::uint64_t n_sliding = c.n_sliding_layers();
   const std::uint64_t n_full = c.n_layers - n_sliding;
-  token_layers = checked_add(checked_mul(n_full, s, "kv cache"), checked_mul(n_sliding, window_tokens, "kv cache"),
-                             "kv cache");
+  token_layers =
+      checked_add(checked_mul(n_full, s, "kv cache"), checked_mul(n_sliding, window_tokens, "kv cache"), "kv cache");
   token_layers = mul_div_ceil(token_layers, p.layers_on_stage, c.n_layers, "kv cache");
-  const std::uint64_t values = checked_mul(checked_mul(token_layers, values_per_token_layer, "kv cache"), p.r.batch,
-                                           "kv cache");
+  const std::uint64_t values =
+      checked_mul(checked_mul(token_layers, values_per_token_layer, "kv cache"), p.r.batch, "kv cache");
   const Bytes bytes(mul_div_ceil(values, p.kv.block_bytes, p.kv.block_values, "kv cache"));
   inputs.insert(inputs.begin(), {{"batch", d(p.r.batch)}, {"seq_len", d(s)}, {"layers", d(p.layers_on_stage)}});
   if (n_sliding > 0) {
@@ -217,10 +221,10 @@ Component inference_activations(const Plan& p) {
   std::uint64_t scores = 0;
   if (p.r.attention == Attention::eager) {
     // Eager attention materialises batch × heads × s × s scores, plus HF's fp32 softmax copy.
-    scores = checked_mul(checked_mul(checked_mul(checked_mul(p.r.batch, heads, "activations"), p.r.seq_len,
-                                                 "activations"),
-                                     p.r.seq_len, "activations"),
-                         e + 4, "activations");
+    scores =
+        checked_mul(checked_mul(checked_mul(checked_mul(p.r.batch, heads, "activations"), p.r.seq_len, "activations"),
+                                p.r.seq_len, "activations"),
+                    e + 4, "activations");
     attn = checked_add(attn, scores, "activations");
   }
   std::uint64_t mlp_width = ceil_div(c.intermediate_size, tp);
@@ -233,13 +237,15 @@ Component inference_activations(const Plan& p) {
   if (c.moe) mlp = checked_add(mlp, checked_mul(T, c.moe->n_experts * 4, "activations"), "activations");
   const std::uint64_t hidden = checked_mul(checked_mul(T, 2 * c.hidden_size, "activations"), e, "activations");
   const Bytes bytes(checked_add(hidden, std::max(attn, mlp), "activations"));
-  std::vector<Input> inputs = {{"tokens", d(T)},         {"hidden_size", d(c.hidden_size)}, {"heads", d(heads)},
-                               {"kv_heads", d(kv_heads)}, {"head_dim", d(c.head_dim)},       {"intermediate", d(mlp_width)},
+  std::vector<Input> inputs = {{"tokens", d(T)},
+                               {"hidden_size", d(c.hidden_size)},
+                               {"heads", d(heads)},
+                               {"kv_heads", d(kv_heads)},
+                               {"head_dim", d(c.head_dim)},
+                               {"intermediate", d(mlp_width)},
                                {"bytes", d(e)}};
   if (scores) inputs.push_back({"score_bytes", d(scores)});
-  return {"activations",
-          fmt::format("Activations (prefill peak, {} attention)", to_string(p.r.attention)),
-          bytes,
+  return {"activations", fmt::format("Activations (prefill peak, {} attention)", to_string(p.r.attention)), bytes,
           "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes" +
               std::string(scores ? " + batch × heads × seq_len² × (bytes + 4)" : ""),
           inputs};
@@ -253,7 +259,9 @@ Component inference_logits(const Plan& p) {
   const std::uint64_t rows = all ? checked_mul(p.r.batch, p.r.seq_len, "logits") : p.r.batch;
   const std::uint64_t per = all ? compute_bytes(p) + 4 : 4;
   const Bytes bytes(checked_mul(checked_mul(rows, V, "logits"), per, "logits"));
-  return {"logits", all ? "Logits (whole prompt)" : "Logits (last token, fp32)", bytes,
+  return {"logits",
+          all ? "Logits (whole prompt)" : "Logits (last token, fp32)",
+          bytes,
           all ? "batch × seq_len × vocab × (bytes + 4)" : "batch × vocab × 4",
           {{"rows", d(rows)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
 }
@@ -284,9 +292,9 @@ std::uint64_t layer_activation_bytes(const Plan& p, Checkpointing mode) {
                          m.shared_intermediate,
                      tp);
   }
-  const std::uint64_t s2 = checked_mul(checked_mul(checked_mul(heads, p.r.seq_len, "activations"), p.r.seq_len,
-                                                   "activations"),
-                                       p.r.batch, "activations");
+  const std::uint64_t s2 =
+      checked_mul(checked_mul(checked_mul(heads, p.r.seq_len, "activations"), p.r.seq_len, "activations"), p.r.batch,
+                  "activations");
   const bool eager = p.r.attention == Attention::eager;
   // Sequence parallelism (Korthikanti sec. 4.2.2) splits the h-sized tensors over tp as well.
   const std::uint64_t h_part = ceil_div(h, tp);
@@ -299,9 +307,15 @@ std::uint64_t layer_activation_bytes(const Plan& p, Checkpointing mode) {
   } else {
     const std::uint64_t qkvo = (2 * heads + 2 * kv_heads) * c.head_dim;
     switch (mode) {
-      case Checkpointing::none: per_token = (4 * h_part + qkvo + 4 * inter) * e + heads * 4; break;
-      case Checkpointing::selective: per_token = (4 * h_part + heads * c.head_dim + 2 * inter) * e; break;
-      case Checkpointing::full: per_token = h_part * e; break;
+      case Checkpointing::none:
+        per_token = (4 * h_part + qkvo + 4 * inter) * e + heads * 4;
+        break;
+      case Checkpointing::selective:
+        per_token = (4 * h_part + heads * c.head_dim + 2 * inter) * e;
+        break;
+      case Checkpointing::full:
+        per_token = h_part * e;
+        break;
     }
     if (eager && mode == Checkpointing::none) quadratic = checked_mul(s2, e, "activations");
   }
@@ -319,9 +333,10 @@ Component training_activations(const Plan& p) {
           fmt::format("Activations ({} block, checkpointing {})", p.c.gpt_style_activations ? "GPT" : "Llama",
                       to_string(p.r.checkpointing)),
           Bytes(bytes),
-          p.c.gpt_style_activations ? "layers × batch × seq_len × (18·h + 4·I) [+ 5·heads·seq_len²·batch when eager]"
-                                    : "layers × batch × seq_len × ((4·h + (2·heads + 2·kv_heads)·head_dim + 4·I)·bytes + "
-                                      "4·heads)",
+          p.c.gpt_style_activations
+              ? "layers × batch × seq_len × (18·h + 4·I) [+ 5·heads·seq_len²·batch when eager]"
+              : "layers × batch × seq_len × ((4·h + (2·heads + 2·kv_heads)·head_dim + 4·I)·bytes + "
+                "4·heads)",
           {{"layers", d(layers_held)},
            {"batch", d(p.r.batch)},
            {"seq_len", d(p.r.seq_len)},
@@ -336,10 +351,14 @@ Component training_activations(const Plan& p) {
 Component training_logits(const Plan& p) {
   const std::uint64_t V = ceil_div(p.c.vocab_size, p.l.tp);
   const std::uint64_t per = p.r.loss == Loss::chunked ? 2 * compute_bytes(p) : compute_bytes(p) + 4 + 4;
-  const Bytes bytes(checked_mul(checked_mul(checked_mul(p.r.batch, p.r.seq_len, "logits"), V, "logits"), per, "logits"));
-  return {"logits", fmt::format("Logits and loss buffers ({} loss)", to_string(p.r.loss)), bytes,
-          p.r.loss == Loss::chunked ? "batch × seq_len × vocab × 2 × bytes" : "batch × seq_len × vocab × (bytes + 4 + 4)",
-          {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
+  const Bytes bytes(
+      checked_mul(checked_mul(checked_mul(p.r.batch, p.r.seq_len, "logits"), V, "logits"), per, "logits"));
+  return {
+      "logits",
+      fmt::format("Logits and loss buffers ({} loss)", to_string(p.r.loss)),
+      bytes,
+      p.r.loss == Loss::chunked ? "batch × seq_len × vocab × 2 × bytes" : "batch × seq_len × vocab × (bytes + 4 + 4)",
+      {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
 }
 
 // ---------------------------------------------------------------- optimizers
@@ -352,16 +371,23 @@ std::uint64_t optimizer_state_bytes(const Plan& p, std::uint64_t trainable, cons
   const std::uint64_t state = p.r.recipe == Recipe::bf16 ? 2 : 4;
   switch (p.r.optimizer) {
     case Optimizer::adamw:
-    case Optimizer::paged_adamw: formula = fmt::format("trainable × 2 states × {} B", state); return checked_mul(trainable, 2 * state, "optimizer");
+    case Optimizer::paged_adamw:
+      formula = fmt::format("trainable × 2 states × {} B", state);
+      return checked_mul(trainable, 2 * state, "optimizer");
     case Optimizer::adamw_8bit:
-    case Optimizer::paged_adamw_8bit: formula = "trainable × 2 states × 1 B"; return checked_mul(trainable, 2, "optimizer");
-    case Optimizer::sgd: formula = "none (plain SGD keeps no state)"; return 0;
-    case Optimizer::sgd_momentum: formula = fmt::format("trainable × {} B momentum", state); return checked_mul(trainable, state, "optimizer");
+    case Optimizer::paged_adamw_8bit:
+      formula = "trainable × 2 states × 1 B";
+      return checked_mul(trainable, 2, "optimizer");
+    case Optimizer::sgd:
+      formula = "none (plain SGD keeps no state)";
+      return 0;
+    case Optimizer::sgd_momentum:
+      formula = fmt::format("trainable × {} B momentum", state);
+      return checked_mul(trainable, state, "optimizer");
     case Optimizer::adafactor: {
       formula = "Σ_matrices (rows + cols) × 4 B + Σ_vectors n × 4 B";
       std::uint64_t values = 0;
-      for (const auto& g : groups)
-        values += (g.is_matrix() ? g.rows + g.cols : g.rows * g.cols) * g.count;
+      for (const auto& g : groups) values += (g.is_matrix() ? g.rows + g.cols : g.rows * g.cols) * g.count;
       if (groups.empty()) values = trainable;
       return checked_mul(values, 4, "optimizer");
     }
@@ -399,10 +425,11 @@ void validate_lora_targets(const Request& r) {
 }
 
 Component overhead(const Plan& p, Bytes transient) {
-  if (p.r.overhead)
-    return {"overhead", "Runtime overhead (--overhead)", *p.r.overhead, "as given", {}};
+  if (p.r.overhead) return {"overhead", "Runtime overhead (--overhead)", *p.r.overhead, "as given", {}};
   const Bytes frag(mul_div_ceil(transient.count(), k_fragmentation_percent, 100, "overhead"));
-  return {"overhead", "Runtime overhead (CUDA context, allocator)", k_cuda_context + frag,
+  return {"overhead",
+          "Runtime overhead (CUDA context, allocator)",
+          k_cuda_context + frag,
           "cuda_context + 5% × (activations + logits)",
           {{"cuda_context_bytes", d(k_cuda_context.count())}, {"fragmentation_percent", d(k_fragmentation_percent)}}};
 }
@@ -430,8 +457,8 @@ const Precision& default_precision(const ModelConfig& c) {
 Estimate estimate_detailed(const Model& model, const Request& r) {
   const ModelConfig& c = model.config;
   if (!model.params && !r.params_override && !model.files)
-    throw UnsupportedError(fmt::format("architecture '{}' is not supported yet ({}); pass --params to estimate",
-                                       c.model_type, c.origin));
+    throw UnsupportedError(
+        fmt::format("architecture '{}' is not supported yet ({}); pass --params to estimate", c.model_type, c.origin));
   if (c.hidden_size == 0 || c.n_layers == 0 || c.n_heads == 0 || c.head_dim == 0 || c.n_kv_heads == 0)
     throw InputError(fmt::format("{}: hidden size, layers and attention heads are needed to estimate", c.origin));
   validate_lora_targets(r);
@@ -468,9 +495,10 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   const bool lora = r.mode == Mode::training && r.lora_rank > 0;
   const bool quantized_base = !prec.is_float_16_or_32;
   if (r.mode == Mode::training && !lora && quantized_base)
-    throw UsageError(fmt::format("full fine-tuning needs fp32, fp16 or bf16 weights, not {}; add --lora-rank for "
-                                 "LoRA/QLoRA on a quantized base",
-                                 prec.name));
+    throw UsageError(
+        fmt::format("full fine-tuning needs fp32, fp16 or bf16 weights, not {}; add --lora-rank for "
+                    "LoRA/QLoRA on a quantized base",
+                    prec.name));
 
   // Weights as stored; in full training under the mixed/megatron recipes this is the 16-bit compute
   // copy, and the fp32 master copy is its own component.
@@ -486,16 +514,17 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     weights_gpu = p.l.offload_params ? Bytes(0) : Bytes(ceil_div(w.per_gpu.count(), p.l.dp));
     if (p.l.dp > 1) weights_gpu += layer * 2;
   }
-  e.components.push_back({"weights",
-                          from_files ? fmt::format("Model weights (as stored, {} tensors)", model.files->tensors.size())
-                                     : fmt::format("Model weights ({})", prec.name),
-                          weights_gpu,
-                          from_files ? "Σ_tensors bytes in the file headers" : "Σ_tensors stored bytes (format per tensor)",
-                          {{"parameters", d(w.per_gpu_params)}, {"bits_per_weight", prec.linear.bits_per_value()}}});
+  e.components.push_back(
+      {"weights",
+       from_files ? fmt::format("Model weights (as stored, {} tensors)", model.files->tensors.size())
+                  : fmt::format("Model weights ({})", prec.name),
+       weights_gpu,
+       from_files ? "Σ_tensors bytes in the file headers" : "Σ_tensors stored bytes (format per tensor)",
+       {{"parameters", d(w.per_gpu_params)}, {"bits_per_weight", prec.linear.bits_per_value()}}});
   e.components.back().formula += ": " + format_mix(w.by_format);
   if (w.host.count() > 0)
-    e.notes.push_back(fmt::format("llama.cpp keeps the token embeddings ({}) in host memory; not counted",
-                                  format_size(w.host)));
+    e.notes.push_back(
+        fmt::format("llama.cpp keeps the token embeddings ({}) in host memory; not counted", format_size(w.host)));
 
   Bytes transient;
   if (r.mode == Mode::inference) {
@@ -515,8 +544,8 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
       for (const auto& g : adapters) trainable_all += g.elements();
       trainable_gpu = weights_for(ap, find_precision("fp32")).per_gpu_params;
     } else {
-      trainable_all = static_cast<std::uint64_t>(std::llround(static_cast<long double>(p.params) *
-                                                              static_cast<long double>(r.trainable_percent) / 100.0L));
+      trainable_all = static_cast<std::uint64_t>(
+          std::llround(static_cast<long double>(p.params) * static_cast<long double>(r.trainable_percent) / 100.0L));
       trainable_gpu = static_cast<std::uint64_t>(std::llround(static_cast<long double>(w.per_gpu_params) *
                                                               static_cast<long double>(r.trainable_percent) / 100.0L));
     }
@@ -528,7 +557,8 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     const bool fp32_everything = prec.name == "fp32";
     const std::uint64_t master_bytes = (r.recipe == Recipe::bf16 || fp32_everything) ? 0 : 4;
     const std::uint64_t grad_bytes = r.recipe == Recipe::bf16 ? 2 : 4;
-    const std::vector<Input> tin = {{"trainable_parameters", d(trainable_gpu)}, {"data_parallel", d(dp)},
+    const std::vector<Input> tin = {{"trainable_parameters", d(trainable_gpu)},
+                                    {"data_parallel", d(dp)},
                                     {"zero_stage", d(static_cast<std::uint64_t>(p.l.zero))}};
     if (lora) {
       // Adapters are the trained weights: fp32 under mixed/megatron recipes, bf16 under pure bf16.

@@ -22,7 +22,8 @@ void validate_layout(const Model& model, const Layout& l) {
   const auto& c = model.config;
   if (l.tp > 1) {
     if (c.n_heads % l.tp != 0)
-      throw UsageError(fmt::format("--tp {} does not divide the {} attention heads of {}", l.tp, c.n_heads, model.name));
+      throw UsageError(
+          fmt::format("--tp {} does not divide the {} attention heads of {}", l.tp, c.n_heads, model.name));
     if (!c.mla && c.n_kv_heads % l.tp != 0 && l.tp % c.n_kv_heads != 0)
       throw UsageError(fmt::format("--tp {} neither divides nor is a multiple of the {} KV heads of {}", l.tp,
                                    c.n_kv_heads, model.name));

@@ -92,8 +92,8 @@ FitResult solve_fit(const FitQuery& q) {
     r.layout = *layout;
   }
   // Highest quality first: the model's own 16-bit dtype, then 8-bit, then 4-bit and below.
-  static const char* const k_order[] = {"bf16",  "fp8",      "q8_0",   "int8",   "q6_k",   "q5_k_m",
-                                        "awq-int4", "gptq-int4", "q4_k_m", "nf4", "q4_0", "iq4_xs", "q3_k_m", "q2_k"};
+  static const char* const k_order[] = {"bf16",      "fp8",    "q8_0", "int8", "q6_k",   "q5_k_m", "awq-int4",
+                                        "gptq-int4", "q4_k_m", "nf4",  "q4_0", "iq4_xs", "q3_k_m", "q2_k"};
   for (const char* name : k_order) {
     Request req = q.request;
     const Precision& p = find_precision(name);

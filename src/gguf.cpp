@@ -16,17 +16,40 @@ namespace llmmem {
 namespace {
 
 enum ValueType : std::uint32_t {
-  k_u8 = 0, k_i8 = 1, k_u16 = 2, k_i16 = 3, k_u32 = 4, k_i32 = 5, k_f32 = 6, k_bool = 7,
-  k_string = 8, k_array = 9, k_u64 = 10, k_i64 = 11, k_f64 = 12,
+  k_u8 = 0,
+  k_i8 = 1,
+  k_u16 = 2,
+  k_i16 = 3,
+  k_u32 = 4,
+  k_i32 = 5,
+  k_f32 = 6,
+  k_bool = 7,
+  k_string = 8,
+  k_array = 9,
+  k_u64 = 10,
+  k_i64 = 11,
+  k_f64 = 12,
 };
 
 std::uint64_t scalar_size(std::uint32_t type) {
   switch (type) {
-    case k_u8: case k_i8: case k_bool: return 1;
-    case k_u16: case k_i16: return 2;
-    case k_u32: case k_i32: case k_f32: return 4;
-    case k_u64: case k_i64: case k_f64: return 8;
-    default: return 0;
+    case k_u8:
+    case k_i8:
+    case k_bool:
+      return 1;
+    case k_u16:
+    case k_i16:
+      return 2;
+    case k_u32:
+    case k_i32:
+    case k_f32:
+      return 4;
+    case k_u64:
+    case k_i64:
+    case k_f64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -41,7 +64,8 @@ class Cursor {
 
   void bytes(char* out, std::size_t n) {
     if (n > remaining())
-      throw InputError(fmt::format("{}: truncated: needs {} bytes at offset {}, the file has {}", name(), n, m_pos, m_s.size()));
+      throw InputError(
+          fmt::format("{}: truncated: needs {} bytes at offset {}, the file has {}", name(), n, m_pos, m_s.size()));
     while (n > 0) {
       if (m_pos < m_buf_start || m_pos >= m_buf_start + m_buf.size()) refill();
       const auto at = static_cast<std::size_t>(m_pos - m_buf_start);
@@ -53,7 +77,8 @@ class Cursor {
     }
   }
   void skip(std::uint64_t n, std::string_view what) {
-    if (n > remaining()) throw InputError(fmt::format("{}: truncated: {} needs {} bytes, {} left", name(), what, n, remaining()));
+    if (n > remaining())
+      throw InputError(fmt::format("{}: truncated: {} needs {} bytes, {} left", name(), what, n, remaining()));
     m_pos += n;
   }
   template <typename T>
@@ -67,8 +92,10 @@ class Cursor {
   }
   std::string string(std::string_view what, std::uint64_t cap) {
     const auto n = scalar<std::uint64_t>();
-    if (n > remaining()) throw InputError(fmt::format("{}: truncated: {} of {} bytes, {} left", name(), what, n, remaining()));
-    if (n > cap) throw InputError(fmt::format("{}: {} is {} bytes long, more than the {} allowed", name(), what, n, cap));
+    if (n > remaining())
+      throw InputError(fmt::format("{}: truncated: {} of {} bytes, {} left", name(), what, n, remaining()));
+    if (n > cap)
+      throw InputError(fmt::format("{}: {} is {} bytes long, more than the {} allowed", name(), what, n, cap));
     std::string s(n, '\0');
     bytes(s.data(), static_cast<std::size_t>(n));
     return s;
@@ -97,18 +124,30 @@ constexpr std::uint64_t k_max_value = 64ULL << 20;  // string values (chat templ
 
 double read_number(Cursor& c, std::uint32_t type) {
   switch (type) {
-    case k_u8: return c.scalar<std::uint8_t>();
-    case k_i8: return c.scalar<std::int8_t>();
-    case k_u16: return c.scalar<std::uint16_t>();
-    case k_i16: return c.scalar<std::int16_t>();
-    case k_u32: return c.scalar<std::uint32_t>();
-    case k_i32: return c.scalar<std::int32_t>();
-    case k_f32: return static_cast<double>(c.scalar<float>());
-    case k_bool: return c.scalar<std::uint8_t>() != 0 ? 1 : 0;
-    case k_u64: return static_cast<double>(c.scalar<std::uint64_t>());
-    case k_i64: return static_cast<double>(c.scalar<std::int64_t>());
-    case k_f64: return c.scalar<double>();
-    default: break;
+    case k_u8:
+      return c.scalar<std::uint8_t>();
+    case k_i8:
+      return c.scalar<std::int8_t>();
+    case k_u16:
+      return c.scalar<std::uint16_t>();
+    case k_i16:
+      return c.scalar<std::int16_t>();
+    case k_u32:
+      return c.scalar<std::uint32_t>();
+    case k_i32:
+      return c.scalar<std::int32_t>();
+    case k_f32:
+      return static_cast<double>(c.scalar<float>());
+    case k_bool:
+      return c.scalar<std::uint8_t>() != 0 ? 1 : 0;
+    case k_u64:
+      return static_cast<double>(c.scalar<std::uint64_t>());
+    case k_i64:
+      return static_cast<double>(c.scalar<std::int64_t>());
+    case k_f64:
+      return c.scalar<double>();
+    default:
+      break;
   }
   throw InputError(fmt::format("{}: unknown metadata value type {}", c.name(), type));
 }
@@ -119,9 +158,11 @@ void read_array(Cursor& c, GgufFile& f, const std::string& key, int depth) {
   const auto type = c.scalar<std::uint32_t>();
   const auto n = c.scalar<std::uint64_t>();
   const std::uint64_t min_size = type == k_string ? 8 : (type == k_array ? 12 : scalar_size(type));
-  if (min_size == 0) throw InputError(fmt::format("{}: metadata '{}' has unknown element type {}", c.name(), key, type));
+  if (min_size == 0)
+    throw InputError(fmt::format("{}: metadata '{}' has unknown element type {}", c.name(), key, type));
   if (n > c.remaining() / min_size)
-    throw InputError(fmt::format("{}: metadata '{}' claims {} elements, more than the file can hold", c.name(), key, n));
+    throw InputError(
+        fmt::format("{}: metadata '{}' claims {} elements, more than the file can hold", c.name(), key, n));
   if (depth == 0) f.array_lengths[key] = n;
   if (type == k_string) {
     for (std::uint64_t i = 0; i < n; ++i) c.skip_string(key);
@@ -156,39 +197,72 @@ std::string lower(std::string s) {
 std::optional<GgmlType> ggml_type(std::uint32_t id) {
   // ggml.h enum ggml_type; (values per block, bytes per block) from ggml-common.h block structs.
   switch (id) {
-    case 0: return GgmlType{"f32", 1, 4};
-    case 1: return GgmlType{"f16", 1, 2};
-    case 2: return GgmlType{"q4_0", 32, 18};
-    case 3: return GgmlType{"q4_1", 32, 20};
-    case 6: return GgmlType{"q5_0", 32, 22};
-    case 7: return GgmlType{"q5_1", 32, 24};
-    case 8: return GgmlType{"q8_0", 32, 34};
-    case 9: return GgmlType{"q8_1", 32, 36};
-    case 10: return GgmlType{"q2_K", 256, 84};
-    case 11: return GgmlType{"q3_K", 256, 110};
-    case 12: return GgmlType{"q4_K", 256, 144};
-    case 13: return GgmlType{"q5_K", 256, 176};
-    case 14: return GgmlType{"q6_K", 256, 210};
-    case 15: return GgmlType{"q8_K", 256, 292};
-    case 16: return GgmlType{"iq2_xxs", 256, 66};
-    case 17: return GgmlType{"iq2_xs", 256, 74};
-    case 18: return GgmlType{"iq3_xxs", 256, 98};
-    case 19: return GgmlType{"iq1_s", 256, 50};
-    case 20: return GgmlType{"iq4_nl", 32, 18};
-    case 21: return GgmlType{"iq3_s", 256, 110};
-    case 22: return GgmlType{"iq2_s", 256, 82};
-    case 23: return GgmlType{"iq4_xs", 256, 136};
-    case 24: return GgmlType{"i8", 1, 1};
-    case 25: return GgmlType{"i16", 1, 2};
-    case 26: return GgmlType{"i32", 1, 4};
-    case 27: return GgmlType{"i64", 1, 8};
-    case 28: return GgmlType{"f64", 1, 8};
-    case 29: return GgmlType{"iq1_m", 256, 56};
-    case 30: return GgmlType{"bf16", 1, 2};
-    case 34: return GgmlType{"tq1_0", 256, 54};
-    case 35: return GgmlType{"tq2_0", 256, 66};
-    case 39: return GgmlType{"mxfp4", 32, 17};
-    default: return std::nullopt;
+    case 0:
+      return GgmlType{"f32", 1, 4};
+    case 1:
+      return GgmlType{"f16", 1, 2};
+    case 2:
+      return GgmlType{"q4_0", 32, 18};
+    case 3:
+      return GgmlType{"q4_1", 32, 20};
+    case 6:
+      return GgmlType{"q5_0", 32, 22};
+    case 7:
+      return GgmlType{"q5_1", 32, 24};
+    case 8:
+      return GgmlType{"q8_0", 32, 34};
+    case 9:
+      return GgmlType{"q8_1", 32, 36};
+    case 10:
+      return GgmlType{"q2_K", 256, 84};
+    case 11:
+      return GgmlType{"q3_K", 256, 110};
+    case 12:
+      return GgmlType{"q4_K", 256, 144};
+    case 13:
+      return GgmlType{"q5_K", 256, 176};
+    case 14:
+      return GgmlType{"q6_K", 256, 210};
+    case 15:
+      return GgmlType{"q8_K", 256, 292};
+    case 16:
+      return GgmlType{"iq2_xxs", 256, 66};
+    case 17:
+      return GgmlType{"iq2_xs", 256, 74};
+    case 18:
+      return GgmlType{"iq3_xxs", 256, 98};
+    case 19:
+      return GgmlType{"iq1_s", 256, 50};
+    case 20:
+      return GgmlType{"iq4_nl", 32, 18};
+    case 21:
+      return GgmlType{"iq3_s", 256, 110};
+    case 22:
+      return GgmlType{"iq2_s", 256, 82};
+    case 23:
+      return GgmlType{"iq4_xs", 256, 136};
+    case 24:
+      return GgmlType{"i8", 1, 1};
+    case 25:
+      return GgmlType{"i16", 1, 2};
+    case 26:
+      return GgmlType{"i32", 1, 4};
+    case 27:
+      return GgmlType{"i64", 1, 8};
+    case 28:
+      return GgmlType{"f64", 1, 8};
+    case 29:
+      return GgmlType{"iq1_m", 256, 56};
+    case 30:
+      return GgmlType{"bf16", 1, 2};
+    case 34:
+      return GgmlType{"tq1_0", 256, 54};
+    case 35:
+      return GgmlType{"tq2_0", 256, 66};
+    case 39:
+      return GgmlType{"mxfp4", 32, 17};
+    default:
+      return std::nullopt;
   }
 }
 
@@ -207,7 +281,8 @@ GgufFile read_gguf(const ByteSource& s) {
   Cursor c(s);
   const std::string& name = s.name();
   char magic[4];
-  if (s.size() < 24) throw InputError(fmt::format("{}: truncated: {} bytes, too short for a GGUF header", name, s.size()));
+  if (s.size() < 24)
+    throw InputError(fmt::format("{}: truncated: {} bytes, too short for a GGUF header", name, s.size()));
   c.bytes(magic, 4);
   if (std::memcmp(magic, "GGUF", 4) != 0) throw InputError(fmt::format("{}: not a GGUF file (bad magic)", name));
   GgufFile f;
@@ -221,7 +296,8 @@ GgufFile read_gguf(const ByteSource& s) {
   if (n_kv > c.remaining() / 13)
     throw InputError(fmt::format("{}: metadata count {} is impossible for a file of {} bytes", name, n_kv, s.size()));
   if (n_tensors > c.remaining() / 24)
-    throw InputError(fmt::format("{}: tensor count {} is impossible for a file of {} bytes", name, n_tensors, s.size()));
+    throw InputError(
+        fmt::format("{}: tensor count {} is impossible for a file of {} bytes", name, n_tensors, s.size()));
   for (std::uint64_t i = 0; i < n_kv; ++i) {
     std::string key = c.string("metadata key", k_max_name);
     if (f.strings.count(key) || f.numbers.count(key) || f.array_lengths.count(key))
@@ -230,7 +306,8 @@ GgufFile read_gguf(const ByteSource& s) {
     read_value(c, f, key, type);
   }
   if (auto a = f.number("general.alignment")) {
-    if (*a < 1 || *a > 1 << 20 || std::floor(*a) != *a || (static_cast<std::uint64_t>(*a) & (static_cast<std::uint64_t>(*a) - 1)) != 0)
+    if (*a < 1 || *a > 1 << 20 || std::floor(*a) != *a ||
+        (static_cast<std::uint64_t>(*a) & (static_cast<std::uint64_t>(*a) - 1)) != 0)
       throw InputError(fmt::format("{}: general.alignment {} is not a power of two", name, *a));
     f.alignment = static_cast<std::uint64_t>(*a);
   }
@@ -242,7 +319,8 @@ GgufFile read_gguf(const ByteSource& s) {
     t.name = c.string("tensor name", k_max_name);
     if (!names.insert(t.name).second) throw InputError(fmt::format("{}: tensor '{}' is listed twice", name, t.name));
     const auto n_dims = c.scalar<std::uint32_t>();
-    if (n_dims == 0 || n_dims > 4) throw InputError(fmt::format("{}: tensor '{}' has {} dimensions (1 to 4 allowed)", name, t.name, n_dims));
+    if (n_dims == 0 || n_dims > 4)
+      throw InputError(fmt::format("{}: tensor '{}' has {} dimensions (1 to 4 allowed)", name, t.name, n_dims));
     t.elements = 1;
     for (std::uint32_t d = 0; d < n_dims; ++d) {
       t.shape.push_back(c.scalar<std::uint64_t>());
@@ -260,7 +338,8 @@ GgufFile read_gguf(const ByteSource& s) {
       throw InputError(fmt::format("{}: tensor '{}': size overflows 64 bits", name, t.name));
     t.offset = c.scalar<std::uint64_t>();
     if (t.offset % f.alignment != 0)
-      throw InputError(fmt::format("{}: tensor '{}' offset {} is not aligned to {}", name, t.name, t.offset, f.alignment));
+      throw InputError(
+          fmt::format("{}: tensor '{}' offset {} is not aligned to {}", name, t.name, t.offset, f.alignment));
     f.tensors.tensors.push_back(std::move(t));
   }
   f.data_offset = ceil_div(c.position(), f.alignment) * f.alignment;

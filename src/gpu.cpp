@@ -58,8 +58,10 @@ const std::vector<GpuSpec> k_gpus = {
     // Apple unified memory: Metal's default working-set limit (recommendedMaxWorkingSetSize) is
     // about 75% of RAM on these machines; we list that share as usable.
     {"m2-max-96gb", "Apple M2 Max 96GB (75% usable by Metal)", "apple", Bytes(72ULL << 30), "96 GB unified", ""},
-    {"m3-max-128gb", "Apple M3 Max 128GB (75% usable by Metal)", "apple", Bytes(96ULL << 30), "128 GB unified", "m4-max-128gb"},
-    {"m2-ultra-192gb", "Apple M2 Ultra 192GB (75% usable by Metal)", "apple", Bytes(144ULL << 30), "192 GB unified", ""},
+    {"m3-max-128gb", "Apple M3 Max 128GB (75% usable by Metal)", "apple", Bytes(96ULL << 30), "128 GB unified",
+     "m4-max-128gb"},
+    {"m2-ultra-192gb", "Apple M2 Ultra 192GB (75% usable by Metal)", "apple", Bytes(144ULL << 30), "192 GB unified",
+     ""},
     {"m3-pro-36gb", "Apple M3 Pro 36GB (75% usable by Metal)", "apple", Bytes(27ULL << 30), "36 GB unified", ""},
     {"m4-pro-64gb", "Apple M4 Pro 64GB (75% usable by Metal)", "apple", Bytes(48ULL << 30), "64 GB unified", ""},
 };
@@ -115,7 +117,8 @@ const GpuSpec& find_gpu(std::string_view name) {
   }
   std::vector<std::string_view> close;
   for (const auto& g : k_gpus)
-    if (squash(g.id).find(key.substr(0, std::min<std::size_t>(key.size(), 4))) != std::string::npos) close.push_back(g.id);
+    if (squash(g.id).find(key.substr(0, std::min<std::size_t>(key.size(), 4))) != std::string::npos)
+      close.push_back(g.id);
   std::string hint;
   for (std::size_t i = 0; i < close.size() && i < 4; ++i) hint += (i ? ", " : "") + std::string(close[i]);
   throw UsageError(fmt::format("unknown GPU '{}'{}; `llmmem gpus` lists them", name,
@@ -139,8 +142,9 @@ std::vector<LocalGpu> parse_nvidia_smi_csv(std::string_view text) {
       line = line.substr(comma + 1);
     }
     if (fields.size() != 5)
-      throw InputError(fmt::format("nvidia-smi output line {}: expected 5 fields (index, name, total, used, free), got {}",
-                                   line_no, fields.size()));
+      throw InputError(
+          fmt::format("nvidia-smi output line {}: expected 5 fields (index, name, total, used, free), got {}", line_no,
+                      fields.size()));
     LocalGpu g;
     g.index = parse_u64_field(fields[0], "index", line_no);
     g.name = std::string(fields[1]);
@@ -172,7 +176,8 @@ std::vector<LocalGpu> parse_rocm_smi_json(std::string_view text) {
     if (!key.starts_with("card") || !card.is_object()) continue;
     auto number = [&](const char* field) -> std::uint64_t {
       auto it = card.find(field);
-      if (it == card.end() || !it->is_string()) throw InputError(fmt::format("rocm-smi output: {} lacks '{}'", key, field));
+      if (it == card.end() || !it->is_string())
+        throw InputError(fmt::format("rocm-smi output: {} lacks '{}'", key, field));
       const std::string s = it->get<std::string>();
       std::uint64_t v = 0;
       auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -288,7 +293,8 @@ GpuVerdict judge(const Model& model, const Request& request, const GpuTarget& ta
     v.fits = per <= target.memory;
     const auto found = fewest_gpus_layout(model, request, target.memory, std::max<std::uint64_t>(64, n), nullptr);
     v.needed = v.fits ? n : (found ? found->gpus() : 0);
-    for (std::uint64_t i = 0; i < n; ++i) v.per_gpu.push_back({per, target.memory, saturating_sub(target.memory, per), per <= target.memory});
+    for (std::uint64_t i = 0; i < n; ++i)
+      v.per_gpu.push_back({per, target.memory, saturating_sub(target.memory, per), per <= target.memory});
   } else {
     const std::uint64_t limit = std::max<std::uint64_t>(64, target.count.value_or(1));
     const auto found = fewest_gpus_layout(model, request, target.memory, limit, nullptr);

@@ -47,8 +47,8 @@ class Reader {
       const double d = v->get<double>();
       if (d >= 0 && d < 1.8e19 && std::floor(d) == d) return static_cast<std::uint64_t>(d);
     }
-    throw InputError(fmt::format("{}: key '{}' must be a non-negative integer, got {}", m_origin, key,
-                                 v->dump().substr(0, 40)));
+    throw InputError(
+        fmt::format("{}: key '{}' must be a non-negative integer, got {}", m_origin, key, v->dump().substr(0, 40)));
   }
 
   [[nodiscard]] std::uint64_t u64(std::initializer_list<std::string_view> keys) const {
@@ -70,7 +70,8 @@ class Reader {
     const Json* v = find({key});
     if (!v) return std::nullopt;
     if (!v->is_boolean())
-      throw InputError(fmt::format("{}: key '{}' must be true or false, got {}", m_origin, key, v->dump().substr(0, 40)));
+      throw InputError(
+          fmt::format("{}: key '{}' must be true or false, got {}", m_origin, key, v->dump().substr(0, 40)));
     return v->get<bool>();
   }
   [[nodiscard]] bool boolean(std::string_view key, bool fallback) const { return opt_bool(key).value_or(fallback); }
@@ -92,9 +93,10 @@ class Reader {
 };
 
 const std::vector<std::string_view> k_supported = {
-    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text",
-    "phi", "phi-msft", "phi3", "falcon", "RefinedWeb", "RefinedWebModel", "gpt2", "gpt_neox", "gpt_bigcode",
-    "bloom", "opt", "cohere", "deepseek_v2", "deepseek_v3", "gpt_oss",
+    "llama",      "mistral",         "mixtral",     "qwen2",    "qwen2_moe",   "qwen3", "qwen3_moe",
+    "gemma",      "gemma2",          "gemma3_text", "phi",      "phi-msft",    "phi3",  "falcon",
+    "RefinedWeb", "RefinedWebModel", "gpt2",        "gpt_neox", "gpt_bigcode", "bloom", "opt",
+    "cohere",     "deepseek_v2",     "deepseek_v3", "gpt_oss",
 };
 
 // Keys shared by Llama-style configs (LlamaConfig and its descendants).
@@ -186,8 +188,8 @@ void read_quantization(const Reader& r, ModelConfig& c) {
     qc.group_size = g->get<std::int64_t>() > 0 ? static_cast<std::uint64_t>(g->get<std::int64_t>()) : 0;
   if (qr.boolean("load_in_4bit", false)) qc.bits = 4;
   if (qr.boolean("load_in_8bit", false)) qc.bits = 8;
-  if (const Json* b = qr.find({"weight_block_size"}); b && b->is_array() && b->size() == 2 &&
-                                                      (*b)[0].is_number_unsigned() && (*b)[1].is_number_unsigned()) {
+  if (const Json* b = qr.find({"weight_block_size"});
+      b && b->is_array() && b->size() == 2 && (*b)[0].is_number_unsigned() && (*b)[1].is_number_unsigned()) {
     qc.fp8_block_rows = (*b)[0].get<std::uint64_t>();
     qc.fp8_block_cols = (*b)[1].get<std::uint64_t>();
   }
@@ -399,8 +401,8 @@ void read_architecture(const Reader& r, ModelConfig& c) {
     c.n_heads = r.u64_or({"num_attention_heads", "n_head"}, 0);
     c.n_kv_heads = r.u64_or({"num_key_value_heads", "n_head_kv"}, c.n_heads);
     c.head_dim = c.n_heads ? r.u64_or({"head_dim"}, c.hidden_size / c.n_heads) : 0;
-    c.intermediate_size = r.u64_or({"intermediate_size", "ffn_intermediate_size", "ff_intermediate_size", "n_inner"},
-                                   4 * c.hidden_size);
+    c.intermediate_size =
+        r.u64_or({"intermediate_size", "ffn_intermediate_size", "ff_intermediate_size", "n_inner"}, 4 * c.hidden_size);
     c.vocab_size = r.u64_or({"vocab_size"}, 0);
     c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
   }
@@ -422,11 +424,11 @@ void check_shape(const ModelConfig& c) {
                          {"head_dim", c.head_dim},
                          {"vocab_size", c.vocab_size}})
     if (v > k_max_dim)
-      throw InputError(fmt::format("{}: key '{}' = {} is larger than any real model ({} at most)", c.origin, name, v,
-                                   k_max_dim));
+      throw InputError(
+          fmt::format("{}: key '{}' = {} is larger than any real model ({} at most)", c.origin, name, v, k_max_dim));
   if (c.n_layers > 65536)
-    throw InputError(fmt::format("{}: key 'num_hidden_layers' = {} is larger than any real model (65536 at most)", c.origin,
-                                 c.n_layers));
+    throw InputError(fmt::format("{}: key 'num_hidden_layers' = {} is larger than any real model (65536 at most)",
+                                 c.origin, c.n_layers));
   if (c.moe && (c.moe->n_experts > 65536 || c.moe->n_experts_per_token > c.moe->n_experts))
     throw InputError(fmt::format("{}: expert counts are inconsistent ({} routed, top-{})", c.origin, c.moe->n_experts,
                                  c.moe->n_experts_per_token));

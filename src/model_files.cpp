@@ -18,7 +18,8 @@ bool has_safetensors(const std::filesystem::path& dir) {
 
 Model from_gguf(const std::filesystem::path& path) {
   GgufFile g = read_gguf_file(path);
-  Model m{path.string(), std::nullopt, config_from_gguf(g, path.string()), std::nullopt, std::move(g.tensors), "llama.cpp"};
+  Model m{path.string(), std::nullopt,         config_from_gguf(g, path.string()),
+          std::nullopt,  std::move(g.tensors), "llama.cpp"};
   return m;
 }
 
@@ -62,7 +63,8 @@ Inspection inspect_path(const std::filesystem::path& path) {
     }
   }
   if (std::filesystem::exists(dir / "config.json", ec) || path.extension() == ".json") {
-    const auto config_path = path.extension() == ".json" && path.filename() != "model.safetensors.index.json" ? path : dir;
+    const auto config_path =
+        path.extension() == ".json" && path.filename() != "model.safetensors.index.json" ? path : dir;
     out.config = load_model_config(config_path);
     if (out.config->supported) out.config_parameters = count_parameters(*out.config).total;
     if (out.format.empty()) out.format = "config";
@@ -97,8 +99,8 @@ std::optional<std::filesystem::path> find_in_hf_cache(const std::filesystem::pat
   }
   const auto snapshot = repo / "snapshots" / rev;
   if (!std::filesystem::is_directory(snapshot, ec))
-    throw InputError(fmt::format("{}: revision '{}' is not in the HuggingFace cache ({})", repo_id, revision,
-                                 repo.string()));
+    throw InputError(
+        fmt::format("{}: revision '{}' is not in the HuggingFace cache ({})", repo_id, revision, repo.string()));
   return snapshot;
 }
 

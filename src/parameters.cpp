@@ -108,7 +108,8 @@ class Builder {
         m.expert_bias);
     if (m.n_shared_experts > 0)
       mlp("shared_expert", TensorRole::shared_expert, m.n_shared_experts * m.expert_intermediate, n_sparse, false);
-    if (m.shared_intermediate > 0) mlp("shared_expert", TensorRole::shared_expert, m.shared_intermediate, n_sparse, false);
+    if (m.shared_intermediate > 0)
+      mlp("shared_expert", TensorRole::shared_expert, m.shared_intermediate, n_sparse, false);
     if (m.shared_expert_gate) add("shared_expert.gate", TensorRole::router, 1, h, n_sparse, "", true);
   }
 
@@ -149,9 +150,10 @@ std::uint64_t fp8_scales(const std::vector<TensorGroup>& groups, std::uint64_t b
 
 ParameterCount count_parameters(const ModelConfig& c) {
   if (!c.supported)
-    throw UnsupportedError(fmt::format("architecture '{}' is not supported yet ({}); pass --params to estimate "
-                                       "from a parameter count",
-                                       c.model_type, c.origin));
+    throw UnsupportedError(
+        fmt::format("architecture '{}' is not supported yet ({}); pass --params to estimate "
+                    "from a parameter count",
+                    c.model_type, c.origin));
   const auto h = c.hidden_size;
   const auto embed_width = c.word_embed_proj_dim ? c.word_embed_proj_dim : h;
   Builder b(c);

@@ -17,16 +17,16 @@ const StorageFormat bf16{"bf16", 2, 1};
 const StorageFormat fp8{"fp8", 1, 1};
 const StorageFormat int8{"int8", 1, 1};
 const StorageFormat int4{"int4", 1, 2};
-const StorageFormat q8_0{"q8_0", 34, 32};      // block_q8_0: fp16 d + 32 x int8
-const StorageFormat q6_k{"q6_k", 210, 256};    // block_q6_K: ql[128] qh[64] scales[16] fp16 d
-const StorageFormat q5_k{"q5_k", 176, 256};    // block_q5_K: fp16 d, dmin, scales[12] qh[32] qs[128]
-const StorageFormat q4_k{"q4_k", 144, 256};    // block_q4_K: fp16 d, dmin, scales[12] qs[128]
-const StorageFormat q3_k{"q3_k", 110, 256};    // block_q3_K: hmask[32] qs[64] scales[12] fp16 d
-const StorageFormat q2_k{"q2_k", 84, 256};     // block_q2_K: scales[16] qs[64] fp16 d, dmin
-const StorageFormat q4_0{"q4_0", 18, 32};      // block_q4_0: fp16 d + 16 bytes of nibbles
-const StorageFormat q4_1{"q4_1", 20, 32};      // block_q4_1: fp16 d, m + 16 bytes
-const StorageFormat q5_0{"q5_0", 22, 32};      // block_q5_0: fp16 d + qh[4] + qs[16]
-const StorageFormat q5_1{"q5_1", 24, 32};      // block_q5_1: fp16 d, m + qh[4] + qs[16]
+const StorageFormat q8_0{"q8_0", 34, 32};        // block_q8_0: fp16 d + 32 x int8
+const StorageFormat q6_k{"q6_k", 210, 256};      // block_q6_K: ql[128] qh[64] scales[16] fp16 d
+const StorageFormat q5_k{"q5_k", 176, 256};      // block_q5_K: fp16 d, dmin, scales[12] qh[32] qs[128]
+const StorageFormat q4_k{"q4_k", 144, 256};      // block_q4_K: fp16 d, dmin, scales[12] qs[128]
+const StorageFormat q3_k{"q3_k", 110, 256};      // block_q3_K: hmask[32] qs[64] scales[12] fp16 d
+const StorageFormat q2_k{"q2_k", 84, 256};       // block_q2_K: scales[16] qs[64] fp16 d, dmin
+const StorageFormat q4_0{"q4_0", 18, 32};        // block_q4_0: fp16 d + 16 bytes of nibbles
+const StorageFormat q4_1{"q4_1", 20, 32};        // block_q4_1: fp16 d, m + 16 bytes
+const StorageFormat q5_0{"q5_0", 22, 32};        // block_q5_0: fp16 d + qh[4] + qs[16]
+const StorageFormat q5_1{"q5_1", 24, 32};        // block_q5_1: fp16 d, m + qh[4] + qs[16]
 const StorageFormat iq4_xs{"iq4_xs", 136, 256};  // block_iq4_xs: fp16 d, scales_h, scales_l[4], qs[128]
 }  // namespace formats
 
@@ -62,14 +62,36 @@ struct Alias {
 };
 
 constexpr Alias k_aliases[] = {
-    {"float32", "fp32"},    {"f32", "fp32"},        {"float", "fp32"},         {"full", "fp32"},
-    {"float16", "fp16"},    {"f16", "fp16"},        {"half", "fp16"},          {"bfloat16", "bf16"},
-    {"float8", "fp8"},      {"f8", "fp8"},          {"e4m3", "fp8"},           {"fp8_e4m3", "fp8"},
-    {"8bit", "int8"},       {"i8", "int8"},         {"4bit", "int4"},          {"i4", "int4"},
-    {"gptq", "gptq-int4"},  {"gptq-4bit", "gptq-int4"}, {"awq", "awq-int4"},   {"awq-4bit", "awq-int4"},
-    {"llm.int8", "bnb-int8"}, {"bnb-8bit", "bnb-int8"}, {"bnb-nf4", "nf4"},    {"bnb-4bit", "nf4"},
-    {"nf4-double-quant", "nf4-dq"}, {"qlora", "nf4-dq"}, {"q4_k", "q4_k_m"},  {"q5_k", "q5_k_m"},
-    {"q3_k", "q3_k_m"},     {"mxfp4-moe", "mxfp4"},
+    {"float32", "fp32"},
+    {"f32", "fp32"},
+    {"float", "fp32"},
+    {"full", "fp32"},
+    {"float16", "fp16"},
+    {"f16", "fp16"},
+    {"half", "fp16"},
+    {"bfloat16", "bf16"},
+    {"float8", "fp8"},
+    {"f8", "fp8"},
+    {"e4m3", "fp8"},
+    {"fp8_e4m3", "fp8"},
+    {"8bit", "int8"},
+    {"i8", "int8"},
+    {"4bit", "int4"},
+    {"i4", "int4"},
+    {"gptq", "gptq-int4"},
+    {"gptq-4bit", "gptq-int4"},
+    {"awq", "awq-int4"},
+    {"awq-4bit", "awq-int4"},
+    {"llm.int8", "bnb-int8"},
+    {"bnb-8bit", "bnb-int8"},
+    {"bnb-nf4", "nf4"},
+    {"bnb-4bit", "nf4"},
+    {"nf4-double-quant", "nf4-dq"},
+    {"qlora", "nf4-dq"},
+    {"q4_k", "q4_k_m"},
+    {"q5_k", "q5_k_m"},
+    {"q3_k", "q3_k_m"},
+    {"mxfp4-moe", "mxfp4"},
 };
 
 std::vector<Precision> make_precisions() {
@@ -79,20 +101,22 @@ std::vector<Precision> make_precisions() {
       {"fp32", "32-bit float", "IEEE 754 binary32", F::plain, f32, 4, 1, true},
       {"fp16", "16-bit float", "IEEE 754 binary16", F::plain, formats::f16, 2, 1, true},
       {"bf16", "bfloat16", "bfloat16: 8-bit exponent, 7-bit mantissa", F::plain, formats::bf16, 2, 1, true},
-      {"fp8", "8-bit float (E4M3), per-tensor scale", "OCP FP8 E4M3; vLLM/TensorRT-LLM fp8 checkpoints",
-       F::plain, formats::fp8, 1, 1, false},
-      {"int8", "8-bit integer weights (plain)", "1 byte per weight, scales ignored", F::plain, formats::int8, 1, 1, false},
-      {"int4", "4-bit integer weights (plain)", "0.5 byte per weight, scales ignored", F::plain, formats::int4, 1, 2, false},
+      {"fp8", "8-bit float (E4M3), per-tensor scale", "OCP FP8 E4M3; vLLM/TensorRT-LLM fp8 checkpoints", F::plain,
+       formats::fp8, 1, 1, false},
+      {"int8", "8-bit integer weights (plain)", "1 byte per weight, scales ignored", F::plain, formats::int8, 1, 1,
+       false},
+      {"int4", "4-bit integer weights (plain)", "0.5 byte per weight, scales ignored", F::plain, formats::int4, 1, 2,
+       false},
       {"gptq-int4", "GPTQ 4-bit, group 128, with g_idx", "AutoGPTQ QuantLinear: qweight/qzeros/scales(fp16)/g_idx",
        F::gptq, k_gptq4, 133, 256, false},
       {"awq-int4", "AWQ 4-bit, group 128", "AutoAWQ WQLinear_GEMM: qweight/qzeros/scales(fp16)", F::gptq, k_awq4, 133,
        256, false},
       {"bnb-int8", "bitsandbytes LLM.int8()", "bitsandbytes Int8Params: int8 CB + fp32 SCB per row", F::bnb, k_bnb_int8,
        1, 1, false},
-      {"nf4", "bitsandbytes NF4, blocksize 64", "bitsandbytes quantize_4bit: 4-bit codes + fp32 absmax per 64",
-       F::bnb, k_nf4, 36, 64, false},
-      {"nf4-dq", "bitsandbytes NF4 with double quantization (QLoRA)",
-       "QLoRA paper sec. 3: 4 + 8/64 + 32/(64*256) bits", F::bnb, k_nf4_dq, 8452, 16384, false},
+      {"nf4", "bitsandbytes NF4, blocksize 64", "bitsandbytes quantize_4bit: 4-bit codes + fp32 absmax per 64", F::bnb,
+       k_nf4, 36, 64, false},
+      {"nf4-dq", "bitsandbytes NF4 with double quantization (QLoRA)", "QLoRA paper sec. 3: 4 + 8/64 + 32/(64*256) bits",
+       F::bnb, k_nf4_dq, 8452, 16384, false},
       {"mxfp4", "MXFP4 MoE experts, rest bf16 (gpt-oss)", "OCP Microscaling spec v1.0: 32 x E2M1 + E8M0 scale",
        F::mxfp4, k_mxfp4, 17, 32, false},
       {"q8_0", "GGUF Q8_0", ggml, F::gguf, formats::q8_0, 34, 32, false},

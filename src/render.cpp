@@ -69,7 +69,8 @@ Json settings_json(const Estimate& e) {
       s["gradient_checkpointing"] = to_string(r.checkpointing);
       s["loss"] = to_string(r.loss);
       s["lora_rank"] = r.lora_rank;
-      if (r.lora_rank > 0) s["lora_targets"] = r.lora_targets.empty() ? std::vector<std::string>{"q", "k", "v", "o"} : r.lora_targets;
+      if (r.lora_rank > 0)
+        s["lora_targets"] = r.lora_targets.empty() ? std::vector<std::string>{"q", "k", "v", "o"} : r.lora_targets;
     }
   }
   if (e.method == Method::detailed) s["layout"] = layout_json(r.layout);
@@ -87,7 +88,10 @@ Json gpu_json(const GpuVerdict& v) {
   g["layout"] = layout_json(v.layout);
   Json per = Json::array();
   for (const auto& u : v.per_gpu)
-    per.push_back({{"bytes", u.bytes.count()}, {"capacity_bytes", u.capacity.count()}, {"free_bytes", u.free_bytes.count()}, {"fits", u.fits}});
+    per.push_back({{"bytes", u.bytes.count()},
+                   {"capacity_bytes", u.capacity.count()},
+                   {"free_bytes", u.free_bytes.count()},
+                   {"fits", u.fits}});
   g["per_gpu"] = per;
   return g;
 }
@@ -110,7 +114,8 @@ std::string estimate_json(const Estimate& e, const std::optional<GpuVerdict>& gp
   for (const auto& c : e.components) {
     Json inputs = Json::object();
     for (const auto& in : c.inputs) inputs[in.name] = input_json(in.value);
-    comps.push_back({{"id", c.id}, {"label", c.label}, {"bytes", c.bytes.count()}, {"formula", c.formula}, {"inputs", inputs}});
+    comps.push_back(
+        {{"id", c.id}, {"label", c.label}, {"bytes", c.bytes.count()}, {"formula", c.formula}, {"inputs", inputs}});
   }
   j["components"] = comps;
   j["total_bytes"] = e.total.count();
@@ -121,8 +126,9 @@ std::string estimate_json(const Estimate& e, const std::optional<GpuVerdict>& gp
 
 std::string verdict_line(const GpuVerdict& v, const RenderOptions& o) {
   const std::string per = v.per_gpu.empty() ? "" : format_size(v.per_gpu.front().bytes, o.units);
-  std::string line = fmt::format("GPU: {} × {} ({} each); {} needed", v.count, v.name, format_size(v.memory_per_gpu, o.units),
-                                 v.needed ? fmt::format("{}", v.needed) : std::string("more than 64"));
+  std::string line =
+      fmt::format("GPU: {} × {} ({} each); {} needed", v.count, v.name, format_size(v.memory_per_gpu, o.units),
+                  v.needed ? fmt::format("{}", v.needed) : std::string("more than 64"));
   line += fmt::format("; layout tp={} pp={} dp={}; {} per GPU", v.layout.tp, v.layout.pp, v.layout.dp, per);
   line += v.fits ? paint(o, "32", " — fits") : paint(o, "31", " — does not fit");
   if (v.fits_now) line += *v.fits_now ? " (fits in free memory now)" : " (not in the memory free now)";
@@ -138,7 +144,8 @@ std::string estimate_table(const Estimate& e, const std::optional<GpuVerdict>& g
                      e.mode == Mode::inference ? "inference" : "training", e.precision, e.request.batch,
                      e.request.seq_len, to_string(e.method));
   if (e.mode == Mode::training)
-    out += fmt::format("trainable {} · optimizer {}{}\n", human_count(e.trainable_parameters), to_string(e.request.optimizer),
+    out += fmt::format("trainable {} · optimizer {}{}\n", human_count(e.trainable_parameters),
+                       to_string(e.request.optimizer),
                        e.method == Method::detailed ? fmt::format(" · recipe {}", to_string(e.request.recipe)) : "");
   out += "\n";
   std::size_t width = 5;
@@ -150,7 +157,8 @@ std::string estimate_table(const Estimate& e, const std::optional<GpuVerdict>& g
     if (o.explain) {
       out += fmt::format("      = {}\n", c.formula);
       std::string ins;
-      for (const auto& in : c.inputs) ins += fmt::format("{}{}={}", ins.empty() ? "" : ", ", in.name, input_value(in.value));
+      for (const auto& in : c.inputs)
+        ins += fmt::format("{}{}={}", ins.empty() ? "" : ", ", in.name, input_value(in.value));
       if (!ins.empty()) out += fmt::format("      with {}\n", ins);
       out += fmt::format("      = {} bytes\n", c.bytes.count());
     }
@@ -197,10 +205,14 @@ Format parse_format(std::string_view name) {
 
 std::string render_estimate(const Estimate& e, const std::optional<GpuVerdict>& gpu, const RenderOptions& o) {
   switch (o.format) {
-    case Format::json: return estimate_json(e, gpu);
-    case Format::csv: return estimate_csv(e, o);
-    case Format::markdown: return estimate_markdown(e, gpu, o);
-    case Format::table: break;
+    case Format::json:
+      return estimate_json(e, gpu);
+    case Format::csv:
+      return estimate_csv(e, o);
+    case Format::markdown:
+      return estimate_markdown(e, gpu, o);
+    case Format::table:
+      break;
   }
   return estimate_table(e, gpu, o);
 }
@@ -223,7 +235,8 @@ std::string render_fit(const FitQuery& q, const FitResult& r, const RenderOption
     return j.dump(2) + "\n";
   }
   const std::uint64_t n = q.gpu.count.value_or(1);
-  std::string out = fmt::format("{} on {} × {} ({} each)\n\n", q.model.name, n, q.gpu.name, format_size(q.gpu.memory, o.units));
+  std::string out =
+      fmt::format("{} on {} × {} ({} each)\n\n", q.model.name, n, q.gpu.name, format_size(q.gpu.memory, o.units));
   out += fmt::format("  longest context at batch {}:           {}\n", q.request.batch,
                      r.max_seq_len ? fmt::format("{} tokens", r.max_seq_len) : std::string("none fits"));
   out += fmt::format("  largest batch at seq-len {}:          {}\n", q.request.seq_len,
@@ -233,7 +246,8 @@ std::string render_fit(const FitQuery& q, const FitResult& r, const RenderOption
   out += fmt::format("  fewest GPUs:                          {}\n",
                      r.min_gpus ? fmt::format("{} (tp={} pp={})", r.min_gpus, r.layout.tp, r.layout.pp)
                                 : fmt::format("more than {}", q.max_gpus));
-  out += fmt::format("  best precision that fits:             {}\n", r.best_precision.empty() ? "none" : r.best_precision);
+  out +=
+      fmt::format("  best precision that fits:             {}\n", r.best_precision.empty() ? "none" : r.best_precision);
   return out;
 }
 
@@ -242,10 +256,12 @@ std::string render_context_chart(const std::vector<ContextPoint>& points, std::o
   Bytes top = capacity.value_or(Bytes(1));
   for (const auto& p : points) top = std::max(top, p.bytes);
   auto column = [&](Bytes b) {
-    return static_cast<std::size_t>(static_cast<long double>(b.count()) / static_cast<long double>(top.count()) * k_width);
+    return static_cast<std::size_t>(static_cast<long double>(b.count()) / static_cast<long double>(top.count()) *
+                                    k_width);
   };
   const std::size_t cap_col = capacity ? std::min(column(*capacity), k_width) : k_width + 1;
-  std::string out = fmt::format("memory vs context length{}\n", capacity ? fmt::format(" (| = {} per GPU)", format_size(*capacity, units)) : "");
+  std::string out = fmt::format("memory vs context length{}\n",
+                                capacity ? fmt::format(" (| = {} per GPU)", format_size(*capacity, units)) : "");
   for (const auto& p : points) {
     std::string bar;
     const std::size_t n = std::min(column(p.bytes), k_width);
@@ -271,10 +287,16 @@ std::string render_inspection(const Inspection& in, const RenderOptions& o) {
     j["format"] = in.format;
     if (in.config) {
       const auto& c = *in.config;
-      j["architecture"] = {{"model_type", c.model_type}, {"layers", c.n_layers}, {"hidden_size", c.hidden_size},
-                           {"heads", c.n_heads}, {"kv_heads", c.n_kv_heads}, {"head_dim", c.head_dim},
-                           {"vocab_size", c.vocab_size}, {"context_length", c.max_position_embeddings},
-                           {"sliding_window", c.sliding_window}, {"experts", c.moe ? c.moe->n_experts : 0},
+      j["architecture"] = {{"model_type", c.model_type},
+                           {"layers", c.n_layers},
+                           {"hidden_size", c.hidden_size},
+                           {"heads", c.n_heads},
+                           {"kv_heads", c.n_kv_heads},
+                           {"head_dim", c.head_dim},
+                           {"vocab_size", c.vocab_size},
+                           {"context_length", c.max_position_embeddings},
+                           {"sliding_window", c.sliding_window},
+                           {"experts", c.moe ? c.moe->n_experts : 0},
                            {"experts_per_token", c.moe ? c.moe->n_experts_per_token : 0}};
     }
     if (in.config_parameters) j["config_parameters"] = *in.config_parameters;
@@ -293,19 +315,21 @@ std::string render_inspection(const Inspection& in, const RenderOptions& o) {
   std::string out = fmt::format("{} ({})\n", in.path, in.format);
   if (in.config) {
     const auto& c = *in.config;
-    out += fmt::format("architecture {} · {} layers · hidden {} · {} heads ({} KV, head_dim {}) · vocab {} · context {}{}\n",
-                       c.model_type, c.n_layers, c.hidden_size, c.n_heads, c.n_kv_heads, c.head_dim, c.vocab_size,
-                       c.max_position_embeddings,
-                       c.moe ? fmt::format(" · {} experts, {} per token", c.moe->n_experts, c.moe->n_experts_per_token) : "");
+    out += fmt::format(
+        "architecture {} · {} layers · hidden {} · {} heads ({} KV, head_dim {}) · vocab {} · context {}{}\n",
+        c.model_type, c.n_layers, c.hidden_size, c.n_heads, c.n_kv_heads, c.head_dim, c.vocab_size,
+        c.max_position_embeddings,
+        c.moe ? fmt::format(" · {} experts, {} per token", c.moe->n_experts, c.moe->n_experts_per_token) : "");
   }
   if (in.config_parameters) out += fmt::format("parameters from config: {}\n", *in.config_parameters);
   if (in.tensors) {
     out += fmt::format("{} tensors in {} file(s)\n\n", in.tensors->tensors.size(), in.tensors->files.size());
     out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", "DTYPE", "TENSORS", "ELEMENTS", unit_label(o.units));
     for (const auto& t : totals)
-      out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", t.dtype, t.tensors, t.elements, format_gib_number(t.bytes, o.units));
-    out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", "total", in.tensors->tensors.size(), in.tensors->total_elements(),
-                       format_gib_number(in.tensors->total_bytes(), o.units));
+      out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", t.dtype, t.tensors, t.elements,
+                         format_gib_number(t.bytes, o.units));
+    out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", "total", in.tensors->tensors.size(),
+                       in.tensors->total_elements(), format_gib_number(in.tensors->total_bytes(), o.units));
   }
   return out;
 }
@@ -355,8 +379,9 @@ std::string render_models(const Catalog& catalog, const RenderOptions& o) {
   }
   out = fmt::format("{:<20} {:<42} {:>10} {:>10}  {}\n", "NAME", "HF ID", "PARAMS", "ACTIVE", "ARCHITECTURE");
   for (const auto& r : rows)
-    out += fmt::format("{:<20} {:<42} {:>10} {:>10}  {}{}\n", r.name, r.hf_id, r.supported ? human_count(r.params) : "-",
-                       r.supported ? human_count(r.active) : "-", r.type, r.supported ? "" : " (not supported yet)");
+    out +=
+        fmt::format("{:<20} {:<42} {:>10} {:>10}  {}{}\n", r.name, r.hf_id, r.supported ? human_count(r.params) : "-",
+                    r.supported ? human_count(r.active) : "-", r.type, r.supported ? "" : " (not supported yet)");
   return out;
 }
 
@@ -364,7 +389,9 @@ std::string render_precisions(const RenderOptions& o) {
   if (o.format == Format::json) {
     Json list = Json::array();
     for (const auto& p : all_precisions())
-      list.push_back({{"name", p.name}, {"bits_per_weight", p.linear.bits_per_value()}, {"description", p.description},
+      list.push_back({{"name", p.name},
+                      {"bits_per_weight", p.linear.bits_per_value()},
+                      {"description", p.description},
                       {"source", p.source}});
     Json kv = Json::array();
     for (const auto& f : all_kv_formats()) kv.push_back({{"name", f.name}, {"bits_per_value", f.bits_per_value()}});
@@ -383,7 +410,10 @@ std::string render_gpus(const std::vector<GpuSpec>& gpus, const RenderOptions& o
   if (o.format == Format::json) {
     Json list = Json::array();
     for (const auto& g : gpus)
-      list.push_back({{"id", g.id}, {"name", g.name}, {"vendor", g.vendor}, {"memory_bytes", g.memory.count()},
+      list.push_back({{"id", g.id},
+                      {"name", g.name},
+                      {"vendor", g.vendor},
+                      {"memory_bytes", g.memory.count()},
                       {"marketing", g.marketing}});
     return Json{{"schema_version", k_schema_version}, {"gpus", list}}.dump(2) + "\n";
   }
@@ -397,7 +427,10 @@ std::string render_local_gpus(const std::vector<LocalGpu>& gpus, const RenderOpt
   if (o.format == Format::json) {
     Json list = Json::array();
     for (const auto& g : gpus)
-      list.push_back({{"index", g.index}, {"name", g.name}, {"total_bytes", g.total.count()}, {"used_bytes", g.used.count()},
+      list.push_back({{"index", g.index},
+                      {"name", g.name},
+                      {"total_bytes", g.total.count()},
+                      {"used_bytes", g.used.count()},
                       {"free_bytes", g.free.count()}});
     return Json{{"schema_version", k_schema_version}, {"gpus", list}}.dump(2) + "\n";
   }

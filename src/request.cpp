@@ -18,12 +18,14 @@ using Names = std::array<std::pair<E, std::string_view>, N>;
 
 constexpr Names<Method, 2> k_methods{{{Method::document, "document"}, {Method::detailed, "detailed"}}};
 constexpr Names<Mode, 2> k_modes{{{Mode::inference, "infer"}, {Mode::training, "train"}}};
-constexpr Names<Attention, 3> k_attention{{{Attention::eager, "eager"}, {Attention::sdpa, "sdpa"}, {Attention::flash, "flash"}}};
+constexpr Names<Attention, 3> k_attention{
+    {{Attention::eager, "eager"}, {Attention::sdpa, "sdpa"}, {Attention::flash, "flash"}}};
 constexpr Names<Logits, 2> k_logits{{{Logits::last, "last"}, {Logits::all, "all"}}};
 constexpr Names<Loss, 2> k_loss{{{Loss::full, "full"}, {Loss::chunked, "chunked"}}};
 constexpr Names<Checkpointing, 3> k_checkpointing{
     {{Checkpointing::none, "none"}, {Checkpointing::selective, "selective"}, {Checkpointing::full, "full"}}};
-constexpr Names<Recipe, 3> k_recipes{{{Recipe::mixed, "mixed"}, {Recipe::bf16, "bf16"}, {Recipe::megatron, "megatron"}}};
+constexpr Names<Recipe, 3> k_recipes{
+    {{Recipe::mixed, "mixed"}, {Recipe::bf16, "bf16"}, {Recipe::megatron, "megatron"}}};
 constexpr Names<Optimizer, 7> k_optimizers{{{Optimizer::adamw, "adamw"},
                                             {Optimizer::adamw_8bit, "adamw-8bit"},
                                             {Optimizer::paged_adamw, "paged-adamw"},
@@ -67,7 +69,9 @@ Method parse_method(std::string_view t) { return parse_name(k_methods, t, "metho
 Attention parse_attention(std::string_view t) { return parse_name(k_attention, t, "attention implementation"); }
 Logits parse_logits(std::string_view t) { return parse_name(k_logits, t, "logits mode"); }
 Loss parse_loss(std::string_view t) { return parse_name(k_loss, t, "loss implementation"); }
-Checkpointing parse_checkpointing(std::string_view t) { return parse_name(k_checkpointing, t, "gradient checkpointing mode"); }
+Checkpointing parse_checkpointing(std::string_view t) {
+  return parse_name(k_checkpointing, t, "gradient checkpointing mode");
+}
 Recipe parse_recipe(std::string_view t) { return parse_name(k_recipes, t, "precision recipe"); }
 Optimizer parse_optimizer(std::string_view t) { return parse_name(k_optimizers, t, "optimizer"); }
 
@@ -79,7 +83,8 @@ void validate(const Request& r) {
     throw UsageError(fmt::format("--trainable-percent must be between 0 and 100, got {}", r.trainable_percent));
   if (r.params_override && *r.params_override == 0) throw UsageError("--params must be positive");
   const auto& l = r.layout;
-  if (l.tp == 0 || l.pp == 0 || l.dp == 0 || l.ep == 0) throw UsageError("--tp, --pp, --dp and --ep must be at least 1");
+  if (l.tp == 0 || l.pp == 0 || l.dp == 0 || l.ep == 0)
+    throw UsageError("--tp, --pp, --dp and --ep must be at least 1");
   if (l.tp > 4096 || l.pp > 4096 || l.dp > 1048576 || l.ep > 65536)
     throw UsageError("parallel sizes are larger than any real cluster (--tp/--pp at most 4096, --dp at most 1048576)");
   if (l.zero < 0 || l.zero > 3) throw UsageError(fmt::format("--zero must be 0, 1, 2 or 3, got {}", l.zero));

@@ -65,7 +65,8 @@ std::uint64_t safetensors_dtype_bytes(std::string_view d) {
 
 TensorFile read_safetensors(const ByteSource& s) {
   const std::string& name = s.name();
-  if (s.size() < 8) throw InputError(fmt::format("{}: truncated: {} bytes, too short for a safetensors header", name, s.size()));
+  if (s.size() < 8)
+    throw InputError(fmt::format("{}: truncated: {} bytes, too short for a safetensors header", name, s.size()));
   const std::uint64_t n = read_u64_le(s, 0);
   if (n > k_max_safetensors_header)
     throw InputError(fmt::format("{}: header length {} exceeds the format's 100 MB limit", name, n));
@@ -128,7 +129,8 @@ TensorFile read_safetensors(const ByteSource& s) {
     }
     const std::uint64_t begin = (*offsets)[0].get<std::uint64_t>(), end = (*offsets)[1].get<std::uint64_t>();
     if (end < begin) throw bad("data_offsets end before they begin");
-    if (end > data_size) throw bad(fmt::format("data ends at {} past the {} bytes of data in the file", end, data_size));
+    if (end > data_size)
+      throw bad(fmt::format("data ends at {} past the {} bytes of data in the file", end, data_size));
     std::uint64_t expected = 0;
     if (__builtin_mul_overflow(t.elements, width, &expected)) throw bad("size overflows 64 bits");
     if (expected != end - begin)
@@ -147,11 +149,14 @@ TensorFile read_safetensors(const ByteSource& s) {
   for (const auto* t : order) {
     if (t->offset < cursor)
       throw InputError(fmt::format("{}: tensor '{}' overlaps the tensor before it", name, t->name));
-    if (t->offset > cursor) throw InputError(fmt::format("{}: {} bytes before tensor '{}' belong to no tensor", name, t->offset - cursor, t->name));
+    if (t->offset > cursor)
+      throw InputError(
+          fmt::format("{}: {} bytes before tensor '{}' belong to no tensor", name, t->offset - cursor, t->name));
     cursor = t->offset + t->bytes;
   }
   if (cursor != data_size)
-    throw InputError(fmt::format("{}: tensors cover {} bytes but the file holds {} bytes of data", name, cursor, data_size));
+    throw InputError(
+        fmt::format("{}: tensors cover {} bytes but the file holds {} bytes of data", name, cursor, data_size));
   return out;
 }
 
@@ -159,7 +164,8 @@ TensorFile read_safetensors_checkpoint(const std::filesystem::path& dir) {
   std::error_code ec;
   const auto single = dir / "model.safetensors";
   const auto index = dir / "model.safetensors.index.json";
-  if (std::filesystem::exists(single, ec) && !std::filesystem::exists(index, ec)) return read_safetensors(FileSource(single));
+  if (std::filesystem::exists(single, ec) && !std::filesystem::exists(index, ec))
+    return read_safetensors(FileSource(single));
   if (!std::filesystem::exists(index, ec))
     throw InputError(fmt::format("{}: no model.safetensors or model.safetensors.index.json", dir.string()));
   Json j;
@@ -175,7 +181,8 @@ TensorFile read_safetensors_checkpoint(const std::filesystem::path& dir) {
     throw InputError(fmt::format("{}: missing 'weight_map'", index.string()));
   std::vector<std::string> shards;
   for (const auto& [tensor, file] : map->items()) {
-    if (!file.is_string()) throw InputError(fmt::format("{}: weight_map['{}'] is not a file name", index.string(), tensor));
+    if (!file.is_string())
+      throw InputError(fmt::format("{}: weight_map['{}'] is not a file name", index.string(), tensor));
     const std::string f = file.get<std::string>();
     if (f.find('/') != std::string::npos || f.find("..") != std::string::npos)
       throw InputError(fmt::format("{}: shard name '{}' leaves the folder", index.string(), f));
@@ -198,7 +205,8 @@ TensorFile read_safetensors_checkpoint(const std::filesystem::path& dir) {
   }
   for (const auto& [tensor, file] : map->items())
     if (!names.count(tensor))
-      throw InputError(fmt::format("{}: tensor '{}' is in the index but not in {}", index.string(), tensor, file.get<std::string>()));
+      throw InputError(fmt::format("{}: tensor '{}' is in the index but not in {}", index.string(), tensor,
+                                   file.get<std::string>()));
   return out;
 }
 

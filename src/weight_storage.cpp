@@ -55,7 +55,8 @@ void add(GroupStorage& out, const StorageFormat& f, std::uint64_t values, Bytes 
 
 }  // namespace
 
-GroupStorage group_storage(const Precision& p, const StorageFormat& compute, const ModelConfig& c, const TensorGroup& g) {
+GroupStorage group_storage(const Precision& p, const StorageFormat& compute, const ModelConfig& c,
+                           const TensorGroup& g) {
   GroupStorage out;
   const std::uint64_t values = g.elements();
   auto whole = [&](const StorageFormat& f) { add(out, f, values, tensor_bytes(f, g.rows, g.cols, g.count)); };
@@ -85,8 +86,8 @@ GroupStorage group_storage(const Precision& p, const StorageFormat& compute, con
     }
   } else {
     // GPTQ/AWQ/bitsandbytes quantize the decoder's linear layers; MXFP4 (gpt-oss) only the experts.
-    const bool quantized = p.family == PrecisionFamily::mxfp4 ? g.role == TensorRole::expert && g.is_matrix()
-                                                               : is_block_linear(g);
+    const bool quantized =
+        p.family == PrecisionFamily::mxfp4 ? g.role == TensorRole::expert && g.is_matrix() : is_block_linear(g);
     whole(quantized ? p.linear : compute);
   }
   return out;

@@ -7,11 +7,12 @@ using namespace llmmem;
 using Catch::Matchers::Contains;
 
 TEST_CASE("the catalog holds the models the issue names", "[catalog]") {
-  for (const char* name : {"llama2-7b", "llama2-70b", "llama3-8b", "llama3-70b", "llama3.1-8b", "llama3.1-70b",
-                           "llama3.1-405b", "llama3.2-1b", "mistral-7b", "mixtral-8x7b", "mixtral-8x22b", "qwen2-7b",
-                           "qwen2-72b", "qwen2.5-7b", "qwen2.5-72b", "qwen3-8b", "qwen3-30b-a3b", "gemma-2b",
-                           "gemma2-9b", "gemma3-1b", "phi-2", "phi3-mini", "falcon-40b", "gpt2", "bloom",
-                           "deepseek-v2-lite", "deepseek-v3", "gpt-oss-20b"}) {
+  for (const char* name :
+       {"llama2-7b",     "llama2-70b",       "llama3-8b",   "llama3-70b",   "llama3.1-8b",   "llama3.1-70b",
+        "llama3.1-405b", "llama3.2-1b",      "mistral-7b",  "mixtral-8x7b", "mixtral-8x22b", "qwen2-7b",
+        "qwen2-72b",     "qwen2.5-7b",       "qwen2.5-72b", "qwen3-8b",     "qwen3-30b-a3b", "gemma-2b",
+        "gemma2-9b",     "gemma3-1b",        "phi-2",       "phi3-mini",    "falcon-40b",    "gpt2",
+        "bloom",         "deepseek-v2-lite", "deepseek-v3", "gpt-oss-20b"}) {
     INFO(name);
     CHECK(test::catalog().find(name) != nullptr);
   }

@@ -3,12 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -24,7 +24,8 @@ struct Result {
 Result run(const std::string& args, const std::string& env = "") {
   static int n = 0;
   const std::string err_file = fmt::format("/tmp/llmmem_cli_test_{}_{}.err", ::getpid(), n++);
-  const std::string cmd = fmt::format("{} '{}' {} 2>{} </dev/null", env.empty() ? "" : "env " + env, LLMMEM_BINARY, args, err_file);
+  const std::string cmd =
+      fmt::format("{} '{}' {} 2>{} </dev/null", env.empty() ? "" : "env " + env, LLMMEM_BINARY, args, err_file);
   Result r;
   FILE* pipe = popen(cmd.c_str(), "r");
   std::array<char, 4096> buf{};
@@ -65,7 +66,8 @@ TEST_CASE("cli: the article's figures, as JSON totals", "[cli]") {
 }
 
 TEST_CASE("cli: JSON components sum to the total for a config file and a model folder", "[cli]") {
-  for (const std::string& model : {fixture("model_dir"), fixture("model_dir/config.json"), std::string("Qwen/Qwen2.5-7B")}) {
+  for (const std::string& model :
+       {fixture("model_dir"), fixture("model_dir/config.json"), std::string("Qwen/Qwen2.5-7B")}) {
     INFO(model);
     auto r = run("infer --model '" + model + "' --format json");
     REQUIRE(r.code == 0);
@@ -166,7 +168,8 @@ TEST_CASE("cli: --plot draws the curve and --csv-out writes it", "[cli]") {
 
 TEST_CASE("cli: model files on disk and hostile ones", "[cli][files]") {
   llmmem::test::TempDir dir("cli_files");
-  dir.write("m/config.json", R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+  dir.write("m/config.json",
+            R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
         "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000, "torch_dtype": "float16"})");
   dir.write("m/model.safetensors", llmmem::test::safetensors_bytes(llmmem::test::tiny_llama_tensors()));
   const std::string m = (dir.path() / "m").string();
@@ -202,7 +205,8 @@ TEST_CASE("cli: model files on disk and hostile ones", "[cli][files]") {
 TEST_CASE("cli: --model org/name from the HuggingFace cache", "[cli][files]") {
   llmmem::test::TempDir hub("cli_hub");
   hub.write("models--acme--tiny/refs/main", "abc\n");
-  hub.write("models--acme--tiny/snapshots/abc/config.json", R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
+  hub.write("models--acme--tiny/snapshots/abc/config.json",
+            R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128,
         "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000})");
   auto r = run("infer --model acme/tiny --format json", "HF_HUB_CACHE=" + hub.path().string());
   REQUIRE(r.code == 0);

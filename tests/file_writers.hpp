@@ -1,11 +1,11 @@
 #pragma once
 // Writers of small but real safetensors and GGUF files, following each format's spec, for tests.
+#include <unistd.h>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -131,8 +131,12 @@ inline std::vector<StTensor> tiny_llama_tensors(const std::string& dtype = "F16"
   std::vector<StTensor> t = {{"model.embed_tokens.weight", dtype, {1000, 64}, width}};
   for (int i = 0; i < 2; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
-    for (auto [n, r, c] : {std::tuple{"self_attn.q_proj", 64, 64}, {"self_attn.k_proj", 32, 64}, {"self_attn.v_proj", 32, 64},
-                           {"self_attn.o_proj", 64, 64}, {"mlp.gate_proj", 128, 64}, {"mlp.up_proj", 128, 64},
+    for (auto [n, r, c] : {std::tuple{"self_attn.q_proj", 64, 64},
+                           {"self_attn.k_proj", 32, 64},
+                           {"self_attn.v_proj", 32, 64},
+                           {"self_attn.o_proj", 64, 64},
+                           {"mlp.gate_proj", 128, 64},
+                           {"mlp.up_proj", 128, 64},
                            {"mlp.down_proj", 64, 128}})
       t.push_back({p + n + ".weight", dtype, {static_cast<std::uint64_t>(r), static_cast<std::uint64_t>(c)}, width});
     t.push_back({p + "input_layernorm.weight", dtype, {64}, width});

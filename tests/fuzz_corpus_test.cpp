@@ -10,12 +10,14 @@
 namespace {
 std::size_t replay(const char* target, void (*run)(std::string_view)) {
   std::size_t n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(LLMMEM_SOURCE_DIR) + "/fuzz/corpus/" + target)) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(LLMMEM_SOURCE_DIR) + "/fuzz/corpus/" + target)) {
     INFO(entry.path().string());
     const std::string bytes = llmmem::read_text_file(entry.path());
     CHECK_NOTHROW(run(bytes));
     // every prefix of the first kilobyte too: truncation at every byte must be a clean error
-    for (std::size_t cut = 0; cut < std::min<std::size_t>(bytes.size(), 1024); cut += 7) CHECK_NOTHROW(run(bytes.substr(0, cut)));
+    for (std::size_t cut = 0; cut < std::min<std::size_t>(bytes.size(), 1024); cut += 7)
+      CHECK_NOTHROW(run(bytes.substr(0, cut)));
     ++n;
   }
   return n;
@@ -23,5 +25,7 @@ std::size_t replay(const char* target, void (*run)(std::string_view)) {
 }  // namespace
 
 TEST_CASE("fuzz corpus replays cleanly: config", "[fuzz]") { CHECK(replay("config", llmmem::fuzz::config) >= 5); }
-TEST_CASE("fuzz corpus replays cleanly: safetensors", "[fuzz]") { CHECK(replay("safetensors", llmmem::fuzz::safetensors) >= 2); }
+TEST_CASE("fuzz corpus replays cleanly: safetensors", "[fuzz]") {
+  CHECK(replay("safetensors", llmmem::fuzz::safetensors) >= 2);
+}
 TEST_CASE("fuzz corpus replays cleanly: gguf", "[fuzz]") { CHECK(replay("gguf", llmmem::fuzz::gguf) >= 1); }

@@ -58,7 +58,8 @@ TEST_CASE("local GPUs: fits at all uses total memory, fits now uses free memory"
 
 TEST_CASE("invalid layouts are clear errors", "[gpu][layout]") {
   const auto m = test::model("llama3-70b");
-  CHECK_THROWS_WITH(validate_layout(m, Layout{3, 1, 1, 1, 0, false, false}), Catch::Matchers::Contains("64 attention heads"));
+  CHECK_THROWS_WITH(validate_layout(m, Layout{3, 1, 1, 1, 0, false, false}),
+                    Catch::Matchers::Contains("64 attention heads"));
   CHECK_THROWS_WITH(validate_layout(m, Layout{1, 81, 1, 1, 0, false, false}), Catch::Matchers::Contains("80 layers"));
   CHECK_THROWS_WITH(validate_layout(m, Layout{1, 1, 1, 2, 0, false, false}), Catch::Matchers::Contains("dense"));
   CHECK_NOTHROW(validate_layout(m, Layout{8, 10, 1, 1, 0, false, false}));

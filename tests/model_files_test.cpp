@@ -67,7 +67,8 @@ TEST_CASE("safetensors: a sharded checkpoint with an index", "[files][safetensor
   CHECK(f.by_dtype().size() == 1);
   CHECK(f.by_dtype()[0].dtype == "BF16");
   // a shard named in the index but missing
-  dir.write("model.safetensors.index.json", nlohmann::json{{"weight_map", {{"x", "model-00009-of-00009.safetensors"}}}}.dump());
+  dir.write("model.safetensors.index.json",
+            nlohmann::json{{"weight_map", {{"x", "model-00009-of-00009.safetensors"}}}}.dump());
   CHECK_THROWS_WITH(read_safetensors_checkpoint(dir.path()), Contains("model-00009-of-00009.safetensors"));
   dir.write("model.safetensors.index.json", nlohmann::json{{"weight_map", {{"x", "../../etc/passwd"}}}}.dump());
   CHECK_THROWS_WITH(read_safetensors_checkpoint(dir.path()), Contains("leaves the folder"));
@@ -76,9 +77,9 @@ TEST_CASE("safetensors: a sharded checkpoint with an index", "[files][safetensor
 TEST_CASE("safetensors: packed GPTQ tensors are counted as stored", "[files][safetensors]") {
   // qweight int32 [in/8, out], scales fp16 [in/128, out], qzeros int32 [in/128, out/8], g_idx int32 [in]
   const auto f = st(test::safetensors_bytes({{"l.qweight", "I32", {512, 4096}, 4},
-                                              {"l.scales", "F16", {32, 4096}, 2},
-                                              {"l.qzeros", "I32", {32, 512}, 4},
-                                              {"l.g_idx", "I32", {4096}, 4}}));
+                                             {"l.scales", "F16", {32, 4096}, 2},
+                                             {"l.qzeros", "I32", {32, 512}, 4},
+                                             {"l.g_idx", "I32", {4096}, 4}}));
   // 512·4096·4 + 32·4096·2 + 32·512·4 + 4096·4 = 8,388,608 + 262,144 + 65,536 + 16,384
   CHECK(f.total_bytes().count() == 8'388'608ULL + 262'144 + 65'536 + 16'384);
 }
@@ -91,18 +92,30 @@ TEST_CASE("safetensors: malformed headers are one clear error each", "[files][sa
   CHECK_THROWS_WITH(st(header_with_length(200'000'000, "{}")), Contains("100 MB"));
   CHECK_THROWS_WITH(st(header_with_length(2, "[]")), Contains("not a JSON object"));
   CHECK_THROWS_WITH(st(header_with_length(5, "{\"a\":")), Contains("malformed"));
-  auto with = [](const std::string& json, std::size_t data) { return header_with_length(json.size(), json) + std::string(data, '\0'); };
-  CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4)), Contains("past the 4 bytes"));
-  CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)), Contains("need 12 bytes"));
+  auto with = [](const std::string& json, std::size_t data) {
+    return header_with_length(json.size(), json) + std::string(data, '\0');
+  };
+  CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4)),
+                    Contains("past the 4 bytes"));
+  CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8)),
+                    Contains("need 12 bytes"));
   CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"Q9","shape":[2],"data_offsets":[0,8]}})", 8)), Contains("unknown dtype"));
-  CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8)),
-                    Contains("listed twice"));
-  CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12)),
-                    Contains("overlaps"));
-  CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12)), Contains("belong to no tensor"));
+  CHECK_THROWS_WITH(
+      st(with(
+          R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+          8)),
+      Contains("listed twice"));
+  CHECK_THROWS_WITH(
+      st(with(
+          R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+          12)),
+      Contains("overlaps"));
+  CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12)),
+                    Contains("belong to no tensor"));
   CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8)),
                     Contains("overflows"));
-  CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,8]}})", 8)), Contains("non-negative"));
+  CHECK_THROWS_WITH(st(with(R"({"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,8]}})", 8)),
+                    Contains("non-negative"));
 }
 
 TEST_CASE("GGUF: metadata, tensor types and exact bytes", "[files][gguf]") {
@@ -170,7 +183,7 @@ TEST_CASE("GGUF: hostile headers fail fast without large allocations", "[files][
   const std::string good = ok.bytes();
   CHECK_NOTHROW(gg(good));
   CHECK_THROWS_WITH(gg(good.substr(0, 30)), Contains("impossible"));  // 1 metadata entry cannot fit in 6 bytes
-  CHECK_THROWS_WITH(gg(good.substr(0, 64)), Contains("truncated"));  // ends inside the first value
+  CHECK_THROWS_WITH(gg(good.substr(0, 64)), Contains("truncated"));   // ends inside the first value
   CHECK_THROWS_WITH(gg("GGUX" + good.substr(4)), Contains("bad magic"));
   std::string v1 = good;
   v1[4] = 1;
@@ -202,7 +215,8 @@ TEST_CASE("HuggingFace cache: refs/main, other revisions, and misses", "[files][
   test::TempDir hub("hub");
   hub.write("models--acme--tiny/refs/main", "abc123\n");
   hub.write("models--acme--tiny/snapshots/abc123/config.json", k_tiny_config);
-  hub.write("models--acme--tiny/snapshots/abc123/model.safetensors", test::safetensors_bytes(test::tiny_llama_tensors()));
+  hub.write("models--acme--tiny/snapshots/abc123/model.safetensors",
+            test::safetensors_bytes(test::tiny_llama_tensors()));
   hub.write("models--acme--tiny/snapshots/def456/config.json", k_tiny_config);
   const auto main_rev = find_in_hf_cache(hub.path(), "acme/tiny");
   REQUIRE(main_rev);

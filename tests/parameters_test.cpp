@@ -87,5 +87,6 @@ TEST_CASE("gpt-oss-20b: biases, sinks, router and expert biases", "[parameters]"
 TEST_CASE("an unsupported architecture is an error naming it", "[parameters][errors]") {
   const auto c = load_model_config(std::string(LLMMEM_FIXTURES) + "/configs/unsupported.json");
   CHECK_THROWS_AS(count_parameters(c), UnsupportedError);
-  CHECK_THROWS_WITH(count_parameters(c), Catch::Matchers::Contains("'mamba'") && Catch::Matchers::Contains("not supported"));
+  CHECK_THROWS_WITH(count_parameters(c),
+                    Catch::Matchers::Contains("'mamba'") && Catch::Matchers::Contains("not supported"));
 }

@@ -36,11 +36,13 @@ TEST_CASE("the table names model, precision, batch, seq-len, method and the GiB 
   r.method = Method::document;
   r.params_override = 70'000'000'000ULL;
   const std::string t = render_estimate(estimate(test::model("llama3-70b"), r), std::nullopt, {});
-  for (const char* s : {"llama3-70b", "precision bf16", "batch 1", "seq-len 2048", "method document", "142.51", "GiB"}) {
+  for (const char* s :
+       {"llama3-70b", "precision bf16", "batch 1", "seq-len 2048", "method document", "142.51", "GiB"}) {
     INFO(s);
     CHECK(t.find(s) != std::string::npos);
   }
-  const std::string d = render_estimate(estimate(test::model("llama3-70b"), r), std::nullopt, {Format::table, Units::decimal});
+  const std::string d =
+      render_estimate(estimate(test::model("llama3-70b"), r), std::nullopt, {Format::table, Units::decimal});
   CHECK(d.find("153.02") != std::string::npos);
   CHECK(d.find(" GB") != std::string::npos);
 }
@@ -57,7 +59,8 @@ TEST_CASE("CSV and markdown carry the same components", "[render]") {
 TEST_CASE("colour only when asked", "[render]") {
   const Estimate e = estimate(test::model("llama3-8b"), test::infer());
   CHECK(render_estimate(e, std::nullopt, {}).find('\033') == std::string::npos);
-  CHECK(render_estimate(e, std::nullopt, {Format::table, Units::binary, false, true}).find('\033') != std::string::npos);
+  CHECK(render_estimate(e, std::nullopt, {Format::table, Units::binary, false, true}).find('\033') !=
+        std::string::npos);
 }
 
 TEST_CASE("models and GPU lists render as JSON", "[render]") {

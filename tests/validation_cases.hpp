@@ -14,12 +14,12 @@
 namespace llmmem::validation {
 
 struct Case {
-  std::string id;            // row id in measured-public.jsonl
-  std::string model;         // catalog alias
+  std::string id;     // row id in measured-public.jsonl
+  std::string model;  // catalog alias
   Request request;
-  double measured_bytes = 0; // the figure, converted to bytes
+  double measured_bytes = 0;            // the figure, converted to bytes
   std::vector<std::string> components;  // which of our components the figure covers ("" = total)
-  std::string what;          // what the figure is
+  std::string what;                     // what the figure is
 };
 
 struct Row {
@@ -51,20 +51,40 @@ inline std::vector<Case> cases() {
     r.layout.tp = 2;
     out.push_back({"vllm-pr10511-llama3-8b-tp2", "llama3-8b", r, 7.48 * GiB, {"weights"}, "weights per GPU (GiB)"});
   }
-  out.push_back({"vllm-10517-llama31-8b-3090-20k", "llama3.1-8b", req(Mode::inference, "bf16", 1, 1952 * 16),
-                 (14.9888 + 3.81) * GiB, {"weights", "kv_cache"}, "weights + KV pool of 1952 blocks × 16 tokens (GiB)"});
+  out.push_back({"vllm-10517-llama31-8b-3090-20k",
+                 "llama3.1-8b",
+                 req(Mode::inference, "bf16", 1, 1952 * 16),
+                 (14.9888 + 3.81) * GiB,
+                 {"weights", "kv_cache"},
+                 "weights + KV pool of 1952 blocks × 16 tokens (GiB)"});
   // HF transformers, max_memory_allocated (no CUDA context): octocoder = StarCoder shapes.
   out.push_back({"hf-octocoder-bf16-short", "starcoder", req(Mode::inference, "bf16", 1, 80), 29.0260648727417 * GiB,
                  engine, "peak allocated, ~20 prompt + 60 new tokens (GiB)"});
   // optimum GPTQ benchmark: PyTorch peak + non-torch NVML memory, MB = 1e6.
-  out.push_back({"optimum-llama2-13b-gen-bs1 (fp16)", "llama2-13b", req(Mode::inference, "fp16", 1, 1024), 29152.98 * MB,
-                 {}, "peak incl. non-torch memory (MB)"});
-  out.push_back({"optimum-llama2-13b-gen-bs1 (gptq)", "llama2-13b", req(Mode::inference, "gptq-int4", 1, 1024),
-                 10484.34 * MB, {}, "peak incl. non-torch memory, exllama kernel (MB)"});
-  out.push_back({"optimum-llama2-13b-gen-bs16 (fp16)", "llama2-13b", req(Mode::inference, "fp16", 16, 1024),
-                 53986.51 * MB, {}, "peak incl. non-torch memory (MB)"});
-  out.push_back({"optimum-llama2-13b-gen-bs16 (gptq)", "llama2-13b", req(Mode::inference, "gptq-int4", 16, 1024),
-                 34777.04 * MB, {}, "peak incl. non-torch memory, exllama kernel (MB)"});
+  out.push_back({"optimum-llama2-13b-gen-bs1 (fp16)",
+                 "llama2-13b",
+                 req(Mode::inference, "fp16", 1, 1024),
+                 29152.98 * MB,
+                 {},
+                 "peak incl. non-torch memory (MB)"});
+  out.push_back({"optimum-llama2-13b-gen-bs1 (gptq)",
+                 "llama2-13b",
+                 req(Mode::inference, "gptq-int4", 1, 1024),
+                 10484.34 * MB,
+                 {},
+                 "peak incl. non-torch memory, exllama kernel (MB)"});
+  out.push_back({"optimum-llama2-13b-gen-bs16 (fp16)",
+                 "llama2-13b",
+                 req(Mode::inference, "fp16", 16, 1024),
+                 53986.51 * MB,
+                 {},
+                 "peak incl. non-torch memory (MB)"});
+  out.push_back({"optimum-llama2-13b-gen-bs16 (gptq)",
+                 "llama2-13b",
+                 req(Mode::inference, "gptq-int4", 16, 1024),
+                 34777.04 * MB,
+                 {},
+                 "peak incl. non-torch memory, exllama kernel (MB)"});
   // llama.cpp buffers (MiB): GPU weights + KV + compute buffer; open_llama_7b_v2 has Llama-2-7B shapes.
   for (auto [id, prec, weights] : {std::tuple{"llamacpp-ci-openllama7b-f16", "fp16", 12603.02 + 250.0},
                                    std::tuple{"llamacpp-ci-openllama7b-q8_0", "q8_0", 6695.84},
@@ -91,7 +111,11 @@ inline std::vector<Case> cases() {
     q.layout.dp = 2;
     q.layout.zero = 3;
     out.push_back({"peft-llama2-70b-qlora-dsz3-2x40g", "llama2-70b", q, 36.6 * GB, {}, "per GPU (GB)"});
-    out.push_back({"peft-llama2-70b-qlora-fsdp-offload-2x24g (no offload)", "llama2-70b", q, 35.6 * GB, {},
+    out.push_back({"peft-llama2-70b-qlora-fsdp-offload-2x24g (no offload)",
+                   "llama2-70b",
+                   q,
+                   35.6 * GB,
+                   {},
                    "per GPU without CPU offload (GB)"});
   }
   // torchtune LoRA/QLoRA single device (max_memory_reserved, GiB): rank 8 on q, v, output and the

@@ -26,11 +26,11 @@ int main() {
     if (!q.layout.is_single()) settings += fmt::format(" tp{} dp{} zero{}", q.layout.tp, q.layout.dp, q.layout.zero);
     std::string covers;
     for (const auto& c : r.c.components) covers += (covers.empty() ? "" : "+") + c;
-    std::cout << fmt::format("| {} | {} | {} | {}{} | {:.2f} | {:.2f} | {:+.1f}% |\n", r.c.id, r.c.model, settings, r.c.what,
-                             covers.empty() ? "" : fmt::format(" [{}]", covers), r.c.measured_bytes / 1073741824.0,
-                             r.estimated_bytes / 1073741824.0, 100 * r.error());
+    std::cout << fmt::format("| {} | {} | {} | {}{} | {:.2f} | {:.2f} | {:+.1f}% |\n", r.c.id, r.c.model, settings,
+                             r.c.what, covers.empty() ? "" : fmt::format(" [{}]", covers),
+                             r.c.measured_bytes / 1073741824.0, r.estimated_bytes / 1073741824.0, 100 * r.error());
   }
-  std::cout << fmt::format("\nMedian absolute error: {:.1f}% over {} cases.\n", 100 * validation::median_abs_error(rows),
-                           rows.size());
+  std::cout << fmt::format("\nMedian absolute error: {:.1f}% over {} cases.\n",
+                           100 * validation::median_abs_error(rows), rows.size());
   return 0;
 }

@@ -47,7 +47,9 @@ class Bytes {
   }
   friend Bytes operator+(Bytes a, Bytes b) { return a += b; }
   // Saturates at zero: memory left over never goes negative.
-  friend constexpr Bytes saturating_sub(Bytes a, Bytes b) { return Bytes(a.m_count > b.m_count ? a.m_count - b.m_count : 0); }
+  friend constexpr Bytes saturating_sub(Bytes a, Bytes b) {
+    return Bytes(a.m_count > b.m_count ? a.m_count - b.m_count : 0);
+  }
   friend Bytes operator*(Bytes a, std::uint64_t n) { return Bytes(checked_mul(a.m_count, n, "bytes")); }
   friend Bytes operator*(std::uint64_t n, Bytes a) { return a * n; }
   friend constexpr auto operator<=>(Bytes, Bytes) = default;

@@ -11,8 +11,8 @@
 namespace llmmem {
 
 struct CatalogEntry {
-  std::string_view alias;        // "llama3-70b"
-  std::string_view hf_id;        // "meta-llama/Meta-Llama-3-70B"
+  std::string_view alias;  // "llama3-70b"
+  std::string_view hf_id;  // "meta-llama/Meta-Llama-3-70B"
   std::string_view description;
   std::string_view config_json;  // the HF config.json text
 };
@@ -29,10 +29,10 @@ class Catalog {
 
   struct Item {
     std::string alias;
-    std::string hf_id;            // may be empty for user files
+    std::string hf_id;  // may be empty for user files
     std::string description;
-    std::string config_json;      // loaded lazily for user files
-    std::filesystem::path path;   // user files: where it came from
+    std::string config_json;     // loaded lazily for user files
+    std::filesystem::path path;  // user files: where it came from
   };
 
   [[nodiscard]] const std::vector<Item>& items() const { return m_items; }

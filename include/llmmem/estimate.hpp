@@ -15,7 +15,7 @@ namespace llmmem {
 
 // A model ready to estimate: its config and, when the architecture is supported, its inventory.
 struct Model {
-  std::string name;                   // catalog alias, or the path it was read from
+  std::string name;  // catalog alias, or the path it was read from
   std::optional<std::string> hf_id;
   ModelConfig config;
   std::optional<ParameterCount> params;  // empty when the architecture is not supported
@@ -38,7 +38,7 @@ struct Component {
   std::string id;
   std::string label;
   Bytes bytes;
-  std::string formula;              // how `bytes` was computed, in words and symbols
+  std::string formula;  // how `bytes` was computed, in words and symbols
   std::vector<Input> inputs;
 };
 
@@ -51,7 +51,7 @@ struct Estimate {
   std::uint64_t parameters = 0;
   std::uint64_t active_parameters = 0;
   std::uint64_t trainable_parameters = 0;
-  std::string precision;              // weight precision name
+  std::string precision;  // weight precision name
   std::string kv_precision;
   Request request;
   std::vector<Component> components;  // for one GPU of the layout (the most loaded one)

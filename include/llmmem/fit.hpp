@@ -13,20 +13,20 @@ namespace llmmem {
 
 struct FitQuery {
   Model model;
-  Request request;                     // batch / seq_len / precision of interest
+  Request request;  // batch / seq_len / precision of interest
   GpuTarget gpu;
-  double gpu_memory_utilization = 0.9; // vLLM's share of memory for the KV pool question
-  std::uint64_t max_gpus = 64;         // upper bound of the min-GPU search
-  std::uint64_t kv_block_tokens = 16;  // vLLM block size
+  double gpu_memory_utilization = 0.9;  // vLLM's share of memory for the KV pool question
+  std::uint64_t max_gpus = 64;          // upper bound of the min-GPU search
+  std::uint64_t kv_block_tokens = 16;   // vLLM block size
 };
 
 struct FitResult {
-  std::uint64_t max_seq_len = 0;           // at request.batch; 0 when nothing fits
-  std::uint64_t max_batch = 0;             // at request.seq_len
+  std::uint64_t max_seq_len = 0;  // at request.batch; 0 when nothing fits
+  std::uint64_t max_batch = 0;    // at request.seq_len
   std::uint64_t max_concurrent_requests = 0;
-  std::uint64_t min_gpus = 0;              // 0 when no layout up to max_gpus fits
+  std::uint64_t min_gpus = 0;  // 0 when no layout up to max_gpus fits
   Layout layout;
-  std::string best_precision;              // "" when none fits
+  std::string best_precision;  // "" when none fits
   std::uint64_t layouts_searched = 0;
 };
 

@@ -23,7 +23,7 @@ struct GgufFile {
   std::map<std::string, std::string> strings;
   std::map<std::string, double> numbers;
   std::map<std::string, std::uint64_t> array_lengths;
-  std::map<std::string, double> array_max;         // numeric arrays (per-layer head counts): their largest value
+  std::map<std::string, double> array_max;  // numeric arrays (per-layer head counts): their largest value
   TensorFile tensors;
 
   [[nodiscard]] std::optional<double> number(const std::string& key) const;

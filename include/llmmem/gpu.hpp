@@ -13,12 +13,12 @@
 namespace llmmem {
 
 struct GpuSpec {
-  std::string_view id;          // "h100-80gb"
-  std::string_view name;        // "NVIDIA H100 80GB HBM3 (SXM)"
-  std::string_view vendor;      // "nvidia", "amd", "intel", "apple"
-  Bytes memory;                 // what the device reports as total (nvidia-smi memory.total)
-  std::string_view marketing;   // "80 GB"
-  std::string_view aliases;     // comma-separated extra names
+  std::string_view id;         // "h100-80gb"
+  std::string_view name;       // "NVIDIA H100 80GB HBM3 (SXM)"
+  std::string_view vendor;     // "nvidia", "amd", "intel", "apple"
+  Bytes memory;                // what the device reports as total (nvidia-smi memory.total)
+  std::string_view marketing;  // "80 GB"
+  std::string_view aliases;    // comma-separated extra names
 };
 
 [[nodiscard]] const std::vector<GpuSpec>& gpu_catalog();
@@ -42,10 +42,10 @@ struct LocalGpu {
 
 // The GPUs an estimate is judged against.
 struct GpuTarget {
-  std::string name;                      // "h100-80gb", "local", "80 GiB"
-  Bytes memory;                          // per GPU, total
-  std::optional<std::uint64_t> count;    // empty: find the fewest that fit
-  std::vector<Bytes> free;               // local GPUs: free memory now, per GPU
+  std::string name;                    // "h100-80gb", "local", "80 GiB"
+  Bytes memory;                        // per GPU, total
+  std::optional<std::uint64_t> count;  // empty: find the fewest that fit
+  std::vector<Bytes> free;             // local GPUs: free memory now, per GPU
 };
 
 // Parses --gpu NAME[:COUNT] against the catalog, and --gpu-memory SIZE[:COUNT].
@@ -80,6 +80,5 @@ struct GpuVerdict {
 // layouts tried in `searched`. Empty when nothing up to `max_gpus` fits.
 [[nodiscard]] std::optional<Layout> fewest_gpus_layout(const Model& model, const Request& request, Bytes memory,
                                                        std::uint64_t max_gpus, std::uint64_t* searched);
-
 
 }  // namespace llmmem

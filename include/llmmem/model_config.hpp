@@ -27,20 +27,20 @@ struct MoeConfig {
   std::uint64_t n_experts = 0;            // routed experts
   std::uint64_t n_experts_per_token = 0;  // top-k
   std::uint64_t expert_intermediate = 0;
-  std::uint64_t n_shared_experts = 0;     // DeepSeek: shared experts of expert_intermediate each
-  std::uint64_t shared_intermediate = 0;  // Qwen2-MoE: one shared expert of this size (with a sigmoid gate)
-  std::uint64_t first_dense_layers = 0;   // DeepSeek first_k_dense_replace
-  std::uint64_t layer_step = 1;           // Qwen decoder_sparse_step / DeepSeek moe_layer_freq
-  bool step_offset_one = true;            // Qwen: (i+1) % step == 0; DeepSeek: i % step == 0
+  std::uint64_t n_shared_experts = 0;       // DeepSeek: shared experts of expert_intermediate each
+  std::uint64_t shared_intermediate = 0;    // Qwen2-MoE: one shared expert of this size (with a sigmoid gate)
+  std::uint64_t first_dense_layers = 0;     // DeepSeek first_k_dense_replace
+  std::uint64_t layer_step = 1;             // Qwen decoder_sparse_step / DeepSeek moe_layer_freq
+  bool step_offset_one = true;              // Qwen: (i+1) % step == 0; DeepSeek: i % step == 0
   std::vector<std::uint64_t> dense_layers;  // Qwen mlp_only_layers
-  bool router_bias = false;               // gpt-oss
-  bool expert_bias = false;               // gpt-oss
-  bool score_correction_bias = false;     // DeepSeek-V3 e_score_correction_bias
-  bool shared_expert_gate = false;        // Qwen2-MoE
+  bool router_bias = false;                 // gpt-oss
+  bool expert_bias = false;                 // gpt-oss
+  bool score_correction_bias = false;       // DeepSeek-V3 e_score_correction_bias
+  bool shared_expert_gate = false;          // Qwen2-MoE
 };
 
 struct QuantizationConfig {
-  std::string method;                     // "gptq", "awq", "fp8", "mxfp4", "bitsandbytes", ...
+  std::string method;  // "gptq", "awq", "fp8", "mxfp4", "bitsandbytes", ...
   std::uint64_t bits = 0;
   std::uint64_t group_size = 0;
   std::uint64_t fp8_block_rows = 0, fp8_block_cols = 0;  // weight_block_size
@@ -48,8 +48,8 @@ struct QuantizationConfig {
 };
 
 struct ModelConfig {
-  std::string model_type;                 // as written in config.json
-  std::string origin;                     // file or catalog name, for messages
+  std::string model_type;  // as written in config.json
+  std::string origin;      // file or catalog name, for messages
 
   std::uint64_t hidden_size = 0;
   std::uint64_t intermediate_size = 0;
@@ -60,16 +60,16 @@ struct ModelConfig {
   std::uint64_t vocab_size = 0;
   std::uint64_t max_position_embeddings = 0;
   bool tie_word_embeddings = false;
-  std::string torch_dtype;                // "" when the config has none
+  std::string torch_dtype;  // "" when the config has none
 
   // Block structure.
-  bool gated_mlp = true;                  // SwiGLU/GeGLU: gate, up, down
+  bool gated_mlp = true;  // SwiGLU/GeGLU: gate, up, down
   bool qkv_bias = false;
   bool o_bias = false;
   bool mlp_bias = false;
-  bool fused_qkv = false;                 // one qkv matrix (affects LoRA targets, not counts)
+  bool fused_qkv = false;  // one qkv matrix (affects LoRA targets, not counts)
   bool fused_gate_up = false;
-  bool parallel_block = false;            // attention and MLP read the same normed input
+  bool parallel_block = false;  // attention and MLP read the same normed input
   NormKind norm = NormKind::rms;
   std::uint64_t norms_per_layer = 2;
   QkNorm qk_norm = QkNorm::none;
@@ -84,11 +84,11 @@ struct ModelConfig {
 
   std::optional<MlaConfig> mla;
   std::optional<MoeConfig> moe;
-  std::uint64_t mtp_layers = 0;           // DeepSeek-V3 multi-token-prediction layers (checkpoint only)
+  std::uint64_t mtp_layers = 0;  // DeepSeek-V3 multi-token-prediction layers (checkpoint only)
 
   // Sliding-window attention: layer i holds min(seq, sliding_window) tokens when sliding[i].
   std::uint64_t sliding_window = 0;
-  std::vector<bool> sliding_layers;       // empty: no sliding layers
+  std::vector<bool> sliding_layers;  // empty: no sliding layers
 
   std::optional<QuantizationConfig> quantization;
 

@@ -17,8 +17,8 @@ namespace llmmem {
 // What `llmmem inspect` shows: the headers read from a path, without estimating anything.
 struct Inspection {
   std::string path;
-  std::string format;                      // "safetensors", "gguf", "config"
-  std::optional<ModelConfig> config;       // from config.json or GGUF metadata
+  std::string format;                              // "safetensors", "gguf", "config"
+  std::optional<ModelConfig> config;               // from config.json or GGUF metadata
   std::optional<std::uint64_t> config_parameters;  // counted from the config when supported
   std::optional<TensorFile> tensors;
 };

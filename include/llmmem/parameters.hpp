@@ -10,23 +10,23 @@ namespace llmmem {
 
 // What a tensor does; decides its storage format, LoRA eligibility and tensor-parallel sharding.
 enum class TensorRole {
-  embedding,       // token embeddings
-  position,        // learned position embeddings
-  attention,       // q/k/v/o and MLA projections
-  mlp,             // dense MLP matrices
-  expert,          // routed expert matrices
-  shared_expert,   // always-active expert matrices
-  router,          // MoE gate
-  norm,            // norm weights and biases
-  bias,            // linear biases
-  lm_head,         // output projection
-  other,           // sinks, correction biases
+  embedding,      // token embeddings
+  position,       // learned position embeddings
+  attention,      // q/k/v/o and MLA projections
+  mlp,            // dense MLP matrices
+  expert,         // routed expert matrices
+  shared_expert,  // always-active expert matrices
+  router,         // MoE gate
+  norm,           // norm weights and biases
+  bias,           // linear biases
+  lm_head,        // output projection
+  other,          // sinks, correction biases
 };
 
 // `count` identical tensors of shape [rows, cols] (rows = output features, cols = input features;
 // 1-D tensors have cols = 1). `count` is layers x experts for stacked weights.
 struct TensorGroup {
-  std::string name;      // "attn.q", "mlp.down", "experts.up" ...
+  std::string name;  // "attn.q", "mlp.down", "experts.up" ...
   TensorRole role = TensorRole::other;
   std::uint64_t rows = 0;
   std::uint64_t cols = 1;

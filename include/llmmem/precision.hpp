@@ -12,7 +12,7 @@ namespace llmmem {
 // A storage format for one tensor: `block_bytes` bytes hold `block_values` values, plus optional
 // per-row metadata (GPTQ's int32 g_idx per input feature, LLM.int8's fp32 scale per output row).
 struct StorageFormat {
-  std::string_view name;                 // "bf16", "q4_0", "nf4-dq", "gptq-4bit-g128"
+  std::string_view name;  // "bf16", "q4_0", "nf4-dq", "gptq-4bit-g128"
   std::uint64_t block_bytes = 2;
   std::uint64_t block_values = 1;
   std::uint64_t bytes_per_in_feature = 0;
@@ -26,20 +26,20 @@ struct StorageFormat {
 
 // The families of weight precisions, which decide how non-linear tensors are stored.
 enum class PrecisionFamily {
-  plain,   // fp32/fp16/bf16/fp8/int8/int4: every tensor in one format (norms kept 16-bit)
-  gguf,    // llama.cpp files: k-quant mixes, norms f32, output matrix usually q6_k
-  gptq,    // GPTQ/AWQ checkpoints: linear layers packed, embeddings and LM head 16-bit
-  bnb,     // bitsandbytes int8 / NF4: linear layers quantized, LM head and embeddings 16-bit
-  mxfp4,   // gpt-oss: MoE expert weights MXFP4, everything else bf16
+  plain,  // fp32/fp16/bf16/fp8/int8/int4: every tensor in one format (norms kept 16-bit)
+  gguf,   // llama.cpp files: k-quant mixes, norms f32, output matrix usually q6_k
+  gptq,   // GPTQ/AWQ checkpoints: linear layers packed, embeddings and LM head 16-bit
+  bnb,    // bitsandbytes int8 / NF4: linear layers quantized, LM head and embeddings 16-bit
+  mxfp4,  // gpt-oss: MoE expert weights MXFP4, everything else bf16
 };
 
 // A weight precision the user can name with --precision.
 struct Precision {
-  std::string_view name;         // canonical name, lower case
+  std::string_view name;  // canonical name, lower case
   std::string_view description;
-  std::string_view source;       // where the bits per weight come from
+  std::string_view source;  // where the bits per weight come from
   PrecisionFamily family = PrecisionFamily::plain;
-  StorageFormat linear;          // the main format of quantizable 2-D weights
+  StorageFormat linear;  // the main format of quantizable 2-D weights
   // The article's bytes per parameter (document method), as num/den; only plain formats have it.
   std::uint64_t document_bytes_num = 0;
   std::uint64_t document_bytes_den = 1;

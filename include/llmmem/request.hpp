@@ -21,11 +21,11 @@ enum class Optimizer { adamw, adamw_8bit, paged_adamw, paged_adamw_8bit, sgd, sg
 
 // How the work is spread over GPUs. All 1: one GPU holds everything.
 struct Layout {
-  std::uint64_t tp = 1;   // tensor parallel: shards attention/MLP weights and KV heads
-  std::uint64_t pp = 1;   // pipeline parallel: splits the layers
-  std::uint64_t dp = 1;   // data parallel replicas (ZeRO shards across them)
-  std::uint64_t ep = 1;   // expert parallel: splits routed experts (within tp*dp GPUs)
-  int zero = 0;           // 0..3; FSDP full sharding == 3
+  std::uint64_t tp = 1;  // tensor parallel: shards attention/MLP weights and KV heads
+  std::uint64_t pp = 1;  // pipeline parallel: splits the layers
+  std::uint64_t dp = 1;  // data parallel replicas (ZeRO shards across them)
+  std::uint64_t ep = 1;  // expert parallel: splits routed experts (within tp*dp GPUs)
+  int zero = 0;          // 0..3; FSDP full sharding == 3
   bool offload_optimizer = false;
   bool offload_params = false;
   [[nodiscard]] std::uint64_t gpus() const { return tp * pp * dp; }
@@ -35,24 +35,24 @@ struct Layout {
 struct Request {
   Mode mode = Mode::inference;
   Method method = Method::detailed;
-  const Precision* precision = nullptr;           // nullptr: the config's torch_dtype
-  const StorageFormat* kv_format = nullptr;       // nullptr: the 16-bit compute dtype
+  const Precision* precision = nullptr;      // nullptr: the config's torch_dtype
+  const StorageFormat* kv_format = nullptr;  // nullptr: the 16-bit compute dtype
   std::uint64_t batch = 1;
   std::uint64_t seq_len = 2048;
-  std::uint64_t concurrency = 1;                  // document method: model instances
-  std::optional<std::uint64_t> params_override;   // --params
+  std::uint64_t concurrency = 1;                 // document method: model instances
+  std::optional<std::uint64_t> params_override;  // --params
   Attention attention = Attention::flash;
   Logits logits = Logits::last;
-  std::optional<Bytes> overhead;                  // --overhead: replaces the runtime overhead
+  std::optional<Bytes> overhead;  // --overhead: replaces the runtime overhead
 
   // Training.
   Optimizer optimizer = Optimizer::adamw;
   double trainable_percent = 100.0;
   Recipe recipe = Recipe::mixed;
   Checkpointing checkpointing = Checkpointing::none;
-  Loss loss = Loss::full;                         // chunked: torchtune/Liger-style loss
-  std::uint64_t lora_rank = 0;                    // 0: full fine-tuning
-  std::vector<std::string> lora_targets;          // empty: q,k,v,o; "all-linear" expands
+  Loss loss = Loss::full;                 // chunked: torchtune/Liger-style loss
+  std::uint64_t lora_rank = 0;            // 0: full fine-tuning
+  std::vector<std::string> lora_targets;  // empty: q,k,v,o; "all-linear" expands
 
   Layout layout;
 };

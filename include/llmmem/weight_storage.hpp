@@ -23,9 +23,9 @@ struct FormatShare {
 };
 
 struct WeightStorage {
-  Bytes total;                        // on the GPU
-  Bytes host;                         // kept in host memory by the engine (llama.cpp token_embd)
-  std::vector<FormatShare> by_format; // what `total` is made of
+  Bytes total;                         // on the GPU
+  Bytes host;                          // kept in host memory by the engine (llama.cpp token_embd)
+  std::vector<FormatShare> by_format;  // what `total` is made of
 };
 
 // How one tensor group is stored: at most four formats (GGUF mixes give some layers more bits).

@@ -1,11 +1,11 @@
 #include "local_gpus.hpp"
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <sys/wait.h>
 
 #include "llmmem/error.hpp"
 
@@ -46,8 +46,9 @@ std::optional<std::string> run(const char* command) {
 
 std::vector<LocalGpu> query_local_gpus() {
   if (on_path("nvidia-smi")) {
-    const auto out = run("nvidia-smi --query-gpu=index,name,memory.total,memory.used,memory.free "
-                         "--format=csv,noheader,nounits 2>/dev/null");
+    const auto out =
+        run("nvidia-smi --query-gpu=index,name,memory.total,memory.used,memory.free "
+            "--format=csv,noheader,nounits 2>/dev/null");
     if (!out) throw InputError("nvidia-smi failed: no NVIDIA GPU or driver is available");
     auto gpus = parse_nvidia_smi_csv(*out);
     if (gpus.empty()) throw InputError("nvidia-smi reported no GPU");

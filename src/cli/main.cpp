@@ -1,8 +1,8 @@
 // llmmem: parse options, call the library, print one rendering, map errors to exit codes.
+#include <unistd.h>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <unistd.h>
 
 #include <fmt/format.h>
 

@@ -47,7 +47,8 @@ void add_model_options(CLI::App& app, Options& o) {
   app.add_flag("--explain", o.explain, "show each component's formula and inputs");
   app.add_option("-f,--format", o.format, "table (default), json, csv or markdown");
   app.add_option("--units", o.units, "binary (GiB, default) or decimal (GB)");
-  app.add_option("--models-dir", o.models_dirs, "extra folder of config.json files (repeatable; also LLMMEM_MODELS_DIR)");
+  app.add_option("--models-dir", o.models_dirs,
+                 "extra folder of config.json files (repeatable; also LLMMEM_MODELS_DIR)");
 }
 
 }  // namespace
@@ -68,20 +69,23 @@ ParseResult parse_options(int argc, char** argv) {
 
   auto* train = app.add_subcommand("train", "memory to fine-tune or train a model");
   add_model_options(*train, o);
-  train->add_option("--optimizer", o.optimizer, "adamw (default), adamw-8bit, paged-adamw, paged-adamw-8bit, sgd, sgd-momentum, adafactor");
+  train->add_option("--optimizer", o.optimizer,
+                    "adamw (default), adamw-8bit, paged-adamw, paged-adamw-8bit, sgd, sgd-momentum, adafactor");
   train->add_option("--trainable-percent", o.trainable_percent, "share of parameters trained, 0-100 (default 100)");
   train->add_option("--recipe", o.recipe, "mixed (default), bf16 or megatron");
   train->add_option("--gradient-checkpointing", o.checkpointing, "none (default), selective or full");
   train->add_option("--loss", o.loss, "full (default: fp32 logits, HF) or chunked (torchtune/Liger)");
   train->add_option("--lora-rank", o.lora_rank, "train LoRA adapters of this rank instead of all weights");
-  train->add_option("--lora-targets", o.lora_targets, "q,k,v,o (default), gate, up, down or all-linear")->delimiter(',');
+  train->add_option("--lora-targets", o.lora_targets, "q,k,v,o (default), gate, up, down or all-linear")
+      ->delimiter(',');
   train->add_option("--zero", o.zero, "ZeRO stage 0-3 across --dp");
   train->add_flag("--fsdp", o.fsdp, "fully sharded data parallel (same sharding as --zero 3)");
   train->add_option("--offload", o.offload, "optimizer and/or params to host memory")->delimiter(',');
 
   auto* fit = app.add_subcommand("fit", "what fits: longest context, largest batch, fewest GPUs, best precision");
   add_model_options(*fit, o);
-  fit->add_option("--gpu-memory-utilization", o.gpu_memory_utilization, "share of memory for the vLLM-style KV pool (default 0.9)");
+  fit->add_option("--gpu-memory-utilization", o.gpu_memory_utilization,
+                  "share of memory for the vLLM-style KV pool (default 0.9)");
   fit->add_option("--max-gpus", o.max_gpus, "largest GPU count searched (default 64)");
   fit->add_flag("--plot", o.plot, "draw memory against context length");
   fit->add_option("--csv-out", o.plot_csv, "write memory against context length as CSV to FILE");
