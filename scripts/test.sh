@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine (scripts/setup.sh) and runs every test: the Catch2 suite through CTest
-# (warnings as errors), and the founding article's figures through the built binary.
+# (warnings as errors), the founding article's figures through the built binary, a benchmark smoke
+# run, clang-format/clang-tidy, install + find_package consumer, the .deb, the suite again under
+# ASan/UBSan, and each fuzz target for LLMMEM_FUZZ_SECONDS (30) seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Test-only packages: Google Benchmark (the bench target must keep compiling), clang and its
@@ -22,6 +24,7 @@ if [[ -x ../shared/checks/seed-figures ]] && command -v python3 >/dev/null; then
   ../shared/checks/seed-figures build-ci/llmmem
 fi
 build-ci/bench/llmmem_bench --benchmark_filter='Estimate|CatalogLookup' --benchmark_min_time=0.01 >/dev/null
+scripts/lint.sh build-ci
 
 # Install into a prefix, then build and run a tiny consumer project against it with find_package.
 prefix=$(mktemp -d)

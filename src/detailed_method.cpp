@@ -490,7 +490,7 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   e.precision = std::string(prec.name);
   e.kv_precision = std::string(p.kv.name);
   e.request = r;
-  if (r.params_override) e.notes.push_back("weights from --params: every parameter counted in the main format");
+  if (r.params_override) e.notes.emplace_back("weights from --params: every parameter counted in the main format");
 
   const bool lora = r.mode == Mode::training && r.lora_rank > 0;
   const bool quantized_base = !prec.is_float_16_or_32;
@@ -579,7 +579,7 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     e.components.push_back({"optimizer_states", fmt::format("Optimizer states ({})", to_string(r.optimizer)),
                             p.l.offload_optimizer ? Bytes(0) : shard(opt, 1), opt_formula, tin});
     if (r.optimizer == Optimizer::paged_adamw || r.optimizer == Optimizer::paged_adamw_8bit)
-      e.notes.push_back("paged optimizer: states can move to host memory under pressure; counted on the GPU here");
+      e.notes.emplace_back("paged optimizer: states can move to host memory under pressure; counted on the GPU here");
     e.components.push_back(training_activations(p));
     e.components.push_back(training_logits(p));
     transient = e.find("activations")->bytes + e.find("logits")->bytes;

@@ -121,7 +121,7 @@ Estimate estimate_document(const Model& model, const Request& r) {
                             {{"trainable_parameters", d(trainable)}}});
   }
   for (const auto& comp : e.components) e.total += comp.bytes;
-  e.notes.push_back(
+  e.notes.emplace_back(
       "document method: the founding article's formulas; no grouped-query attention, no runtime "
       "overhead");
   return e;

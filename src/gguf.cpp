@@ -107,7 +107,7 @@ class Cursor {
 
  private:
   void refill() {
-    const std::uint64_t n = std::min<std::uint64_t>(64 * 1024, remaining());
+    const std::uint64_t n = std::min<std::uint64_t>(64ULL * 1024, remaining());
     m_buf.resize(static_cast<std::size_t>(n));
     m_s.read(m_pos, m_buf.data(), m_buf.size());
     m_buf_start = m_pos;

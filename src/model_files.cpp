@@ -73,10 +73,10 @@ Inspection inspect_path(const std::filesystem::path& path) {
   return out;
 }
 
-std::filesystem::path hf_hub_cache(const char* hub, const char* hf_home, const char* home) {
-  if (hub && *hub) return hub;
-  if (hf_home && *hf_home) return std::filesystem::path(hf_home) / "hub";
-  return std::filesystem::path(home && *home ? home : "/") / ".cache" / "huggingface" / "hub";
+std::filesystem::path hf_hub_cache(const char* hf_hub_cache_env, const char* hf_home_env, const char* home_env) {
+  if (hf_hub_cache_env && *hf_hub_cache_env) return hf_hub_cache_env;
+  if (hf_home_env && *hf_home_env) return std::filesystem::path(hf_home_env) / "hub";
+  return std::filesystem::path(home_env && *home_env ? home_env : "/") / ".cache" / "huggingface" / "hub";
 }
 
 std::optional<std::filesystem::path> find_in_hf_cache(const std::filesystem::path& hub, std::string_view repo_id,

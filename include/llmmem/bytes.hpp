@@ -52,7 +52,8 @@ class Bytes {
   }
   friend Bytes operator*(Bytes a, std::uint64_t n) { return Bytes(checked_mul(a.m_count, n, "bytes")); }
   friend Bytes operator*(std::uint64_t n, Bytes a) { return a * n; }
-  friend constexpr auto operator<=>(Bytes, Bytes) = default;
+  friend constexpr auto operator<=>(Bytes, Bytes) =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>
 
  private:
   std::uint64_t m_count = 0;
