@@ -59,25 +59,38 @@ std::uint64_t max_batch_that_fits(const Model& model, Request request, const Gpu
 // vLLM's KV pool: gpu_memory_utilization × memory, less weights, the activation peak and the
 // non-torch overhead (vllm/worker: determine_num_available_blocks), divided into blocks of
 // `block_tokens` tokens; a request of seq_len tokens takes ceil(seq_len / block_tokens) blocks.
+// With several GPUs every valid tensor × pipeline layout over them is tried and the largest pool wins.
 std::uint64_t max_concurrent_requests(const Model& model, Request request, const GpuTarget& target, double utilization,
                                       std::uint64_t block_tokens) {
   if (utilization <= 0 || utilization > 1) throw UsageError("--gpu-memory-utilization must be in (0, 1]");
   if (block_tokens == 0) throw UsageError("the KV block size must be positive");
   const GpuTarget t = with_count(target);
   request.mode = Mode::inference;
-  const GpuVerdict v = judge(model, request, t);
-  if (!v.fits) return 0;
-  Request one = request;
-  one.layout = v.layout;
-  one.batch = 1;
-  const std::uint64_t seq = ceil_div(request.seq_len, block_tokens) * block_tokens;
-  one.seq_len = seq;
-  const Estimate e = estimate(model, one);
-  const Bytes kv = e.find("kv_cache") ? e.find("kv_cache")->bytes : Bytes(0);
-  const Bytes fixed = saturating_sub(e.total, kv);
+  request.batch = 1;
+  request.seq_len = ceil_div(request.seq_len, block_tokens) * block_tokens;
   const auto budget = static_cast<std::uint64_t>(static_cast<long double>(t.memory.count()) * utilization);
-  if (kv.count() == 0 || Bytes(budget) <= fixed) return 0;
-  return (budget - fixed.count()) / kv.count();
+  std::vector<Layout> layouts;
+  if (!request.layout.is_single()) {
+    layouts.push_back(request.layout);
+  } else {
+    for (const auto& lf : all_layouts(model, request, t.memory, *t.count)) layouts.push_back(lf.layout);
+  }
+  std::uint64_t best = 0;
+  for (const auto& layout : layouts) {
+    Request one = request;
+    one.layout = layout;
+    Estimate e;
+    try {
+      e = estimate(model, one);
+    } catch (const OverflowError&) {
+      continue;
+    }
+    const Bytes kv = e.find("kv_cache") ? e.find("kv_cache")->bytes : Bytes(0);
+    const Bytes fixed = saturating_sub(e.total, kv);
+    if (kv.count() == 0 || Bytes(budget) <= fixed) continue;
+    best = std::max(best, (budget - fixed.count()) / kv.count());
+  }
+  return best;
 }
 
 FitResult solve_fit(const FitQuery& q) {
