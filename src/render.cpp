@@ -237,17 +237,19 @@ std::string render_fit(const FitQuery& q, const FitResult& r, const RenderOption
   const std::uint64_t n = q.gpu.count.value_or(1);
   std::string out =
       fmt::format("{} on {} × {} ({} each)\n\n", q.model.name, n, q.gpu.name, format_size(q.gpu.memory, o.units));
-  out += fmt::format("  longest context at batch {}:           {}\n", q.request.batch,
-                     r.max_seq_len ? fmt::format("{} tokens", r.max_seq_len) : std::string("none fits"));
-  out += fmt::format("  largest batch at seq-len {}:          {}\n", q.request.seq_len,
-                     r.max_batch ? fmt::format("{}", r.max_batch) : std::string("none fits"));
-  out += fmt::format("  concurrent {}-token requests (KV pool at {:.0f}%): {}\n", q.request.seq_len,
-                     q.gpu_memory_utilization * 100, r.max_concurrent_requests);
-  out += fmt::format("  fewest GPUs:                          {}\n",
-                     r.min_gpus ? fmt::format("{} (tp={} pp={})", r.min_gpus, r.layout.tp, r.layout.pp)
+  auto row = [&](const std::string& label, const std::string& value) {
+    out += fmt::format("  {:<50} {}\n", label + ":", value);
+  };
+  row(fmt::format("longest context at batch {}", q.request.batch),
+      r.max_seq_len ? fmt::format("{} tokens", r.max_seq_len) : std::string("none fits"));
+  row(fmt::format("largest batch at seq-len {}", q.request.seq_len),
+      r.max_batch ? fmt::format("{}", r.max_batch) : std::string("none fits"));
+  row(fmt::format("concurrent {}-token requests (KV pool at {:.0f}%)", q.request.seq_len,
+                  q.gpu_memory_utilization * 100),
+      fmt::format("{}", r.max_concurrent_requests));
+  row("fewest GPUs", r.min_gpus ? fmt::format("{} (tp={} pp={})", r.min_gpus, r.layout.tp, r.layout.pp)
                                 : fmt::format("more than {}", q.max_gpus));
-  out +=
-      fmt::format("  best precision that fits:             {}\n", r.best_precision.empty() ? "none" : r.best_precision);
+  row("best precision that fits", r.best_precision.empty() ? "none" : r.best_precision);
   return out;
 }
 
