@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "llmmem/error.hpp"
+#include "llmmem/render.hpp"
 #include "test_support.hpp"
 
 using namespace llmmem;
@@ -43,8 +46,12 @@ TEST_CASE("every catalog model estimates inference and training, or says it is u
       i.method = method;
       Request t = test::train();
       t.method = method;
-      CHECK(test::sums_to_total(estimate(m, i)));
-      CHECK(test::sums_to_total(estimate(m, t)));
+      for (const Request& r : {i, t}) {
+        const Estimate e = estimate(m, r);
+        CHECK(test::sums_to_total(e));
+        const auto j = nlohmann::json::parse(render_estimate(e, std::nullopt, {Format::json}));
+        CHECK(j["total_bytes"].get<std::uint64_t>() == e.total.count());
+      }
     }
   }
 }
