@@ -2,7 +2,7 @@
 # Sets up a fresh machine (scripts/setup.sh) and runs every test: the Catch2 suite through CTest
 # (warnings as errors), the founding article's figures through the built binary, a benchmark smoke
 # run, clang-format/clang-tidy, install + find_package consumer, the .deb, the suite again under
-# ASan/UBSan, and each fuzz target for LLMMEM_FUZZ_SECONDS (30) seconds.
+# ASan/UBSan, and each fuzz target for LLMMEM_FUZZ_SECONDS (20) seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Test-only packages: Google Benchmark (the bench target must keep compiling), clang and its
@@ -48,7 +48,7 @@ cmake --build build-asan -j "$(nproc)"
 ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
 # Fuzz the untrusted-input parsers (config.json, safetensors, GGUF) with libFuzzer for a bounded
 # time each, starting from the corpus in fuzz/corpus (copied, so the repository stays unchanged).
-fuzz_seconds=${LLMMEM_FUZZ_SECONDS:-30}
+fuzz_seconds=${LLMMEM_FUZZ_SECONDS:-20}
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMMEM_FUZZ=ON -DLLMMEM_BUILD_TESTS=OFF >/dev/null
 cmake --build build-fuzz --target fuzz_config fuzz_safetensors fuzz_gguf
 work=$(mktemp -d)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -34,7 +35,7 @@ struct Plan {
   StorageFormat compute;  // 16/32-bit dtype of activations and unquantized tensors
   StorageFormat kv;
   std::uint64_t params = 0;
-  std::vector<TensorGroup> groups;  // empty when only --params is known
+  std::span<const TensorGroup> groups;  // the model's inventory (not copied); empty when only --params is known
   Layout l;
   std::uint64_t layers_on_stage = 0;
   std::uint64_t kv_tokens = 0;  // tokens the KV cache holds per sequence (seq_len, or padded)
@@ -49,7 +50,8 @@ std::uint64_t tp_split(const Plan& p, const TensorGroup& g) {
   switch (g.role) {
     case TensorRole::attention:
       // K/V projections cannot be split below one KV head per rank: replicated past n_kv_heads.
-      if (g.lora_target == "k" || g.lora_target == "v") return std::min(tp, p.c.n_kv_heads);
+      if (g.lora_target.size() == 1 && (g.lora_target[0] == 'k' || g.lora_target[0] == 'v'))
+        return std::min(tp, p.c.n_kv_heads);
       return tp;
     case TensorRole::mlp:
     case TensorRole::shared_expert:
@@ -80,7 +82,9 @@ void add_to_stages(const Plan& p, const TensorGroup& g, Bytes bytes, StageBytes&
     return;
   }
   const Bytes b(mul_div_ceil(bytes.count(), 1, split));
-  const bool head_side = g.role == TensorRole::lm_head || g.name.starts_with("final_norm") || g.name == "lm_head.bias";
+  const bool head_side = g.role == TensorRole::lm_head ||
+                         (g.role == TensorRole::norm && g.name.starts_with("final_norm")) ||
+                         (g.role == TensorRole::bias && g.name == "lm_head.bias");
   if (p.l.pp == 1) {
     s.first += b;
     s.last += b;
@@ -171,18 +175,23 @@ Component kv_cache(const Plan& p) {
   const auto& c = p.c;
   const std::uint64_t s = p.kv_tokens;
   std::uint64_t values_per_token_layer = 0;
-  std::string formula;
-  std::vector<Input> inputs;
+  const char* formula = "";
+  InputList inputs;
+  // Tensor parallelism splits KV heads; below one head per rank they are replicated (vLLM).
+  const std::uint64_t heads = ceil_div(c.n_kv_heads, std::min(p.l.tp, c.n_kv_heads));
+  inputs.push_back({"batch", d(p.r.batch)});
+  inputs.push_back({"seq_len", d(s)});
+  inputs.push_back({"layers", d(p.layers_on_stage)});
   if (c.mla) {
     values_per_token_layer = c.mla->kv_lora_rank + c.mla->qk_rope_head_dim;
     formula = "batch × Σ_layers tokens × (kv_lora_rank + qk_rope_head_dim) × bytes";
-    inputs = {{"kv_lora_rank", d(c.mla->kv_lora_rank)}, {"qk_rope_head_dim", d(c.mla->qk_rope_head_dim)}};
+    inputs.push_back({"kv_lora_rank", d(c.mla->kv_lora_rank)});
+    inputs.push_back({"qk_rope_head_dim", d(c.mla->qk_rope_head_dim)});
   } else {
-    // Tensor parallelism splits KV heads; below one head per rank they are replicated (vLLM).
-    const std::uint64_t heads = ceil_div(c.n_kv_heads, std::min(p.l.tp, c.n_kv_heads));
     values_per_token_layer = checked_mul(2 * heads, c.head_dim, "kv cache");
     formula = "batch × Σ_layers tokens × 2 × kv_heads × head_dim × bytes";
-    inputs = {{"kv_heads", d(heads)}, {"head_dim", d(c.head_dim)}};
+    inputs.push_back({"kv_heads", d(heads)});
+    inputs.push_back({"head_dim", d(c.head_dim)});
   }
   // Tokens held, summed over the layers of the most loaded stage.
   std::uint64_t token_layers = 0;
@@ -195,13 +204,12 @@ Component kv_cache(const Plan& p) {
   const std::uint64_t values =
       checked_mul(checked_mul(token_layers, values_per_token_layer, "kv cache"), p.r.batch, "kv cache");
   const Bytes bytes(mul_div_ceil(values, p.kv.block_bytes, p.kv.block_values, "kv cache"));
-  inputs.insert(inputs.begin(), {{"batch", d(p.r.batch)}, {"seq_len", d(s)}, {"layers", d(p.layers_on_stage)}});
   if (n_sliding > 0) {
     inputs.push_back({"sliding_layers", d(n_sliding)});
     inputs.push_back({"sliding_window", d(c.sliding_window)});
   }
   inputs.push_back({"bytes_per_value", p.kv.bits_per_value() / 8.0});
-  return {"kv_cache", fmt::format("KV cache ({})", p.kv.name), bytes, formula, inputs};
+  return {"kv_cache", "KV cache (" + std::string(p.kv.name) + ")", bytes, formula, inputs};
 }
 
 // ---------------------------------------------------------------- inference activations
@@ -237,17 +245,18 @@ Component inference_activations(const Plan& p) {
   if (c.moe) mlp = checked_add(mlp, checked_mul(T, c.moe->n_experts * 4, "activations"), "activations");
   const std::uint64_t hidden = checked_mul(checked_mul(T, 2 * c.hidden_size, "activations"), e, "activations");
   const Bytes bytes(checked_add(hidden, std::max(attn, mlp), "activations"));
-  std::vector<Input> inputs = {{"tokens", d(T)},
-                               {"hidden_size", d(c.hidden_size)},
-                               {"heads", d(heads)},
-                               {"kv_heads", d(kv_heads)},
-                               {"head_dim", d(c.head_dim)},
-                               {"intermediate", d(mlp_width)},
-                               {"bytes", d(e)}};
+  InputList inputs = {{"tokens", d(T)},
+                      {"hidden_size", d(c.hidden_size)},
+                      {"heads", d(heads)},
+                      {"kv_heads", d(kv_heads)},
+                      {"head_dim", d(c.head_dim)},
+                      {"intermediate", d(mlp_width)},
+                      {"bytes", d(e)}};
   if (scores) inputs.push_back({"score_bytes", d(scores)});
-  return {"activations", fmt::format("Activations (prefill peak, {} attention)", to_string(p.r.attention)), bytes,
-          "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes" +
-              std::string(scores ? " + batch × heads × seq_len² × (bytes + 4)" : ""),
+  return {"activations", "Activations (prefill peak, " + std::string(to_string(p.r.attention)) + " attention)", bytes,
+          scores ? "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × seq_len² × "
+                   "(bytes + 4)"
+                 : "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes",
           inputs};
 }
 
@@ -366,13 +375,13 @@ Component training_logits(const Plan& p) {
 // bf16 recipe); bitsandbytes 8-bit AdamW 2 × 1 B (Dettmers et al. 2022, block-wise scales ignored);
 // paged variants the same bytes, pageable to host memory under pressure; SGD with momentum one
 // buffer; Adafactor (Shazeer & Stern 2018) row and column second-moment factors per matrix.
-std::uint64_t optimizer_state_bytes(const Plan& p, std::uint64_t trainable, const std::vector<TensorGroup>& groups,
-                                    std::string& formula) {
+std::uint64_t optimizer_state_bytes(const Plan& p, std::uint64_t trainable, std::span<const TensorGroup> groups,
+                                    const char*& formula) {
   const std::uint64_t state = p.r.recipe == Recipe::bf16 ? 2 : 4;
   switch (p.r.optimizer) {
     case Optimizer::adamw:
     case Optimizer::paged_adamw:
-      formula = fmt::format("trainable × 2 states × {} B", state);
+      formula = state == 2 ? "trainable × 2 states × 2 B (bf16)" : "trainable × 2 states × 4 B (fp32)";
       return checked_mul(trainable, 2 * state, "optimizer");
     case Optimizer::adamw_8bit:
     case Optimizer::paged_adamw_8bit:
@@ -382,7 +391,7 @@ std::uint64_t optimizer_state_bytes(const Plan& p, std::uint64_t trainable, cons
       formula = "none (plain SGD keeps no state)";
       return 0;
     case Optimizer::sgd_momentum:
-      formula = fmt::format("trainable × {} B momentum", state);
+      formula = state == 2 ? "trainable × 2 B momentum (bf16)" : "trainable × 4 B momentum (fp32)";
       return checked_mul(trainable, state, "optimizer");
     case Optimizer::adafactor: {
       formula = "Σ_matrices (rows + cols) × 4 B + Σ_vectors n × 4 B";
@@ -480,6 +489,7 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   p.layers_on_stage = ceil_div(c.n_layers, p.l.pp);
 
   Estimate e;
+  e.components.reserve(8);
   e.mode = r.mode;
   e.method = Method::detailed;
   e.model_name = model.name;
@@ -517,11 +527,11 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   e.components.push_back(
       {"weights",
        from_files ? fmt::format("Model weights (as stored, {} tensors)", model.files->tensors.size())
-                  : fmt::format("Model weights ({})", prec.name),
+                  : "Model weights (" + std::string(prec.name) + ")",
        weights_gpu,
        from_files ? "Σ_tensors bytes in the file headers" : "Σ_tensors stored bytes (format per tensor)",
        {{"parameters", d(w.per_gpu_params)}, {"bits_per_weight", prec.linear.bits_per_value()}}});
-  e.components.back().formula += ": " + format_mix(w.by_format);
+  e.components.back().detail = format_mix(w.by_format);
   if (w.host.count() > 0)
     e.notes.push_back(
         fmt::format("llama.cpp keeps the token embeddings ({}) in host memory; not counted", format_size(w.host)));
@@ -557,15 +567,17 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     const bool fp32_everything = prec.name == "fp32";
     const std::uint64_t master_bytes = (r.recipe == Recipe::bf16 || fp32_everything) ? 0 : 4;
     const std::uint64_t grad_bytes = r.recipe == Recipe::bf16 ? 2 : 4;
-    const std::vector<Input> tin = {{"trainable_parameters", d(trainable_gpu)},
-                                    {"data_parallel", d(dp)},
-                                    {"zero_stage", d(static_cast<std::uint64_t>(p.l.zero))}};
+    const InputList tin = {{"trainable_parameters", d(trainable_gpu)},
+                           {"data_parallel", d(dp)},
+                           {"zero_stage", d(static_cast<std::uint64_t>(p.l.zero))}};
     if (lora) {
       // Adapters are the trained weights: fp32 under mixed/megatron recipes, bf16 under pure bf16.
       const std::uint64_t adapter_bytes = r.recipe == Recipe::bf16 ? 2 : 4;
-      e.components.push_back({"lora_adapters", fmt::format("LoRA adapters (rank {})", r.lora_rank),
-                              shard(checked_mul(trainable_gpu, adapter_bytes, "lora"), 3),
-                              fmt::format("Σ_adapted rank × (in + out) × {} B", adapter_bytes), tin});
+      e.components.push_back(
+          {"lora_adapters", fmt::format("LoRA adapters (rank {})", r.lora_rank),
+           shard(checked_mul(trainable_gpu, adapter_bytes, "lora"), 3),
+           adapter_bytes == 2 ? "Σ_adapted rank × (in + out) × 2 B (bf16)" : "Σ_adapted rank × (in + out) × 4 B (fp32)",
+           tin});
     } else if (master_bytes) {
       e.components.push_back({"master_weights", "Master weights (fp32)",
                               p.l.offload_optimizer ? Bytes(0) : shard(checked_mul(trainable_gpu, 4, "master"), 1),
@@ -573,9 +585,10 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     }
     e.components.push_back({"gradients", fmt::format("Gradients ({} B)", grad_bytes),
                             shard(checked_mul(trainable_gpu, grad_bytes, "gradients"), 2),
-                            fmt::format("trainable × {} B", grad_bytes), tin});
-    std::string opt_formula;
-    const std::uint64_t opt = optimizer_state_bytes(p, trainable_gpu, lora ? adapters : p.groups, opt_formula);
+                            grad_bytes == 2 ? "trainable × 2 B (bf16)" : "trainable × 4 B (fp32)", tin});
+    const char* opt_formula = "";
+    const std::uint64_t opt =
+        optimizer_state_bytes(p, trainable_gpu, lora ? std::span<const TensorGroup>(adapters) : p.groups, opt_formula);
     e.components.push_back({"optimizer_states", fmt::format("Optimizer states ({})", to_string(r.optimizer)),
                             p.l.offload_optimizer ? Bytes(0) : shard(opt, 1), opt_formula, tin});
     if (r.optimizer == Optimizer::paged_adamw || r.optimizer == Optimizer::paged_adamw_8bit)

@@ -50,6 +50,7 @@ Estimate estimate_document(const Model& model, const Request& r) {
   const std::uint64_t b = r.batch, s = r.seq_len, h = c.hidden_size, L = c.n_layers, a = c.n_heads;
 
   Estimate e;
+  e.components.reserve(5);
   e.mode = r.mode;
   e.method = Method::document;
   e.model_name = model.name;
@@ -98,7 +99,7 @@ Estimate estimate_document(const Model& model, const Request& r) {
     // The article serves N concurrent calls with N model instances.
     for (auto& comp : e.components) {
       comp.bytes = comp.bytes * r.concurrency;
-      comp.formula = fmt::format("({}) × concurrency", comp.formula);
+      comp.detail = "then × concurrency (one model instance per concurrent call)";
       comp.inputs.push_back({"concurrency", d(r.concurrency)});
     }
   }

@@ -114,8 +114,11 @@ std::string estimate_json(const Estimate& e, const std::optional<GpuVerdict>& gp
   for (const auto& c : e.components) {
     Json inputs = Json::object();
     for (const auto& in : c.inputs) inputs[in.name] = input_json(in.value);
-    comps.push_back(
-        {{"id", c.id}, {"label", c.label}, {"bytes", c.bytes.count()}, {"formula", c.formula}, {"inputs", inputs}});
+    comps.push_back({{"id", c.id},
+                     {"label", c.label},
+                     {"bytes", c.bytes.count()},
+                     {"formula", c.explanation()},
+                     {"inputs", inputs}});
   }
   j["components"] = comps;
   j["total_bytes"] = e.total.count();
@@ -155,7 +158,7 @@ std::string estimate_table(const Estimate& e, const std::optional<GpuVerdict>& g
   for (const auto& c : e.components) {
     out += fmt::format("  {:<{}}  {:>10}\n", c.label, width, format_gib_number(c.bytes, o.units));
     if (o.explain) {
-      out += fmt::format("      = {}\n", c.formula);
+      out += fmt::format("      = {}\n", c.explanation());
       std::string ins;
       for (const auto& in : c.inputs)
         ins += fmt::format("{}{}={}", ins.empty() ? "" : ", ", in.name, input_value(in.value));

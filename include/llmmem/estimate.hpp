@@ -1,8 +1,11 @@
 #pragma once
 // The estimator: a Model and a Request in, an Estimate (a plain record of components) out.
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "llmmem/bytes.hpp"
@@ -32,14 +35,42 @@ struct Input {
   double value = 0;
 };
 
+// The inputs of one component: a fixed-capacity list, so that an estimate allocates little.
+class InputList {
+ public:
+  static constexpr std::size_t k_capacity = 12;
+  InputList() = default;
+  InputList(std::initializer_list<Input> inputs) {
+    for (const auto& in : inputs) push_back(in);
+  }
+  void push_back(Input in) {
+    if (m_size < k_capacity) m_items[m_size++] = in;  // capacity covers every component's inputs
+  }
+  [[nodiscard]] const Input* begin() const { return m_items.data(); }
+  [[nodiscard]] const Input* end() const { return m_items.data() + m_size; }
+  [[nodiscard]] std::size_t size() const { return m_size; }
+  [[nodiscard]] bool empty() const { return m_size == 0; }
+
+ private:
+  std::array<Input, k_capacity> m_items{};
+  std::size_t m_size = 0;
+};
+
 // One line of the breakdown. `id` is a stable snake_case key: weights, kv_cache, activations,
 // logits, gradients, optimizer_states, master_weights, lora_adapters, overhead.
 struct Component {
   std::string id;
   std::string label;
   Bytes bytes;
-  std::string formula;  // how `bytes` was computed, in words and symbols
-  std::vector<Input> inputs;
+  const char* formula = "";  // how `bytes` was computed, in words and symbols: a string literal
+                             // (const char*, so that a temporary std::string cannot bind to it)
+  InputList inputs;
+  std::string detail{};  // the variable part of the explanation (weights: the format mix), may be empty
+
+  // formula and detail together, as --explain and the JSON show them.
+  [[nodiscard]] std::string explanation() const {
+    return detail.empty() ? std::string(formula) : std::string(formula) + ": " + detail;
+  }
 };
 
 struct Estimate {
