@@ -134,7 +134,13 @@ std::string verdict_line(const GpuVerdict& v, const RenderOptions& o) {
                   v.needed ? fmt::format("{}", v.needed) : std::string("more than 64"));
   line += fmt::format("; layout tp={} pp={} dp={}; {} per GPU", v.layout.tp, v.layout.pp, v.layout.dp, per);
   line += v.fits ? paint(o, "32", " — fits") : paint(o, "31", " — does not fit");
-  if (v.fits_now) line += *v.fits_now ? " (fits in free memory now)" : " (not in the memory free now)";
+  if (v.fits_now) {
+    line += *v.fits_now ? " (fits in free memory now)" : " (not in the memory free now)";
+    // Local GPUs differ in what is free: show each one's headroom.
+    for (std::size_t i = 0; i < v.per_gpu.size(); ++i)
+      line += fmt::format("\n  GPU {}: needs {}, {} left after it", i, format_size(v.per_gpu[i].bytes, o.units),
+                          format_size(v.per_gpu[i].free_bytes, o.units));
+  }
   return line;
 }
 
