@@ -218,10 +218,16 @@ Component kv_cache(const Plan& p) {
 // residual + normed hidden (2·T·h), then the larger of attention (q, k, v, output:
 // T·(2·heads + 2·kv_heads)·head_dim, plus heads·s² scores and their fp32 softmax when eager) and
 // MLP (gate, up and their product: 3·T·intermediate; MoE: per-token top-k experts plus router logits).
+// Chunked prefill (--prefill-chunk; vLLM's max_num_batched_tokens, llama.cpp's n_ubatch, 512 by
+// default for GGUF files) runs T = batch × min(seq_len, chunk) tokens per step, and eager scores
+// are chunk × seq_len.
 Component inference_activations(const Plan& p) {
   const auto& c = p.c;
   const std::uint64_t e = compute_bytes(p), tp = p.l.tp;
-  const std::uint64_t T = checked_mul(p.r.batch, p.r.seq_len, "activations");
+  std::uint64_t chunk = p.r.prefill_chunk;
+  if (chunk == 0 && p.model.engine == "llama.cpp") chunk = 512;
+  const std::uint64_t step = chunk ? std::min(chunk, p.r.seq_len) : p.r.seq_len;
+  const std::uint64_t T = checked_mul(p.r.batch, step, "activations");
   const std::uint64_t heads = ceil_div(c.n_heads, tp), kv_heads = ceil_div(c.n_kv_heads, std::min(tp, c.n_kv_heads));
   std::uint64_t attn_width = (2 * heads + 2 * kv_heads) * c.head_dim;
   if (c.mla) attn_width = heads * (2 * c.head_dim + 2 * c.mla->v_head_dim) + c.mla->kv_lora_rank;
@@ -229,10 +235,9 @@ Component inference_activations(const Plan& p) {
   std::uint64_t scores = 0;
   if (p.r.attention == Attention::eager) {
     // Eager attention materialises batch × heads × s × s scores, plus HF's fp32 softmax copy.
-    scores =
-        checked_mul(checked_mul(checked_mul(checked_mul(p.r.batch, heads, "activations"), p.r.seq_len, "activations"),
-                                p.r.seq_len, "activations"),
-                    e + 4, "activations");
+    scores = checked_mul(checked_mul(checked_mul(checked_mul(p.r.batch, heads, "activations"), step, "activations"),
+                                     p.r.seq_len, "activations"),
+                         e + 4, "activations");
     attn = checked_add(attn, scores, "activations");
   }
   std::uint64_t mlp_width = ceil_div(c.intermediate_size, tp);
@@ -253,9 +258,10 @@ Component inference_activations(const Plan& p) {
                       {"intermediate", d(mlp_width)},
                       {"bytes", d(e)}};
   if (scores) inputs.push_back({"score_bytes", d(scores)});
+  if (chunk) inputs.push_back({"prefill_chunk", d(chunk)});
   return {"activations", "Activations (prefill peak, " + std::string(to_string(p.r.attention)) + " attention)", bytes,
-          scores ? "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × seq_len² × "
-                   "(bytes + 4)"
+          scores ? "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × chunk × "
+                   "seq_len × (bytes + 4)"
                  : "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes",
           inputs};
 }

@@ -59,7 +59,10 @@ Json settings_json(const Estimate& e) {
   if (r.params_override) s["params_override"] = *r.params_override;
   if (e.method == Method::detailed) {
     s["attention"] = to_string(r.attention);
-    if (e.mode == Mode::inference) s["logits"] = to_string(r.logits);
+    if (e.mode == Mode::inference) {
+      s["logits"] = to_string(r.logits);
+      s["prefill_chunk"] = r.prefill_chunk;
+    }
   }
   if (e.mode == Mode::training) {
     s["optimizer"] = to_string(r.optimizer);

@@ -186,3 +186,15 @@ TEST_CASE("checkpoint quantization is the default precision", "[detailed][weight
   CHECK(estimate(test::model("deepseek-v3"), test::infer()).precision == "fp8");
   CHECK(estimate(test::model("llama3-8b"), test::infer()).precision == "bf16");
 }
+
+TEST_CASE("chunked prefill bounds the activation peak by the chunk", "[detailed][activations]") {
+  Request r = test::infer(nullptr, 1, 131072);
+  const auto m = test::model("llama3.1-8b");
+  const auto whole = test::bytes_of(estimate(m, r), "activations");
+  r.prefill_chunk = 8192;
+  const auto chunked = test::bytes_of(estimate(m, r), "activations");
+  // whole prompt: 131072 tokens × (2·4096 + 3·14336) × 2 bytes = 13,421,772,800
+  CHECK(whole == 131072ULL * (2 * 4096 + 3 * 14336) * 2);
+  // 8192-token steps: 8192 × 51,200 × 2 = 838,860,800
+  CHECK(chunked == 8192ULL * (2 * 4096 + 3 * 14336) * 2);
+}

@@ -43,7 +43,8 @@ struct Request {
   std::optional<std::uint64_t> params_override;  // --params
   Attention attention = Attention::flash;
   Logits logits = Logits::last;
-  std::optional<Bytes> overhead;  // --overhead: replaces the runtime overhead
+  std::uint64_t prefill_chunk = 0;  // tokens per prefill step; 0: the whole prompt at once
+  std::optional<Bytes> overhead;    // --overhead: replaces the runtime overhead
 
   // Training.
   Optimizer optimizer = Optimizer::adamw;

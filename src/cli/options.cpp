@@ -64,6 +64,8 @@ ParseResult parse_options(int argc, char** argv) {
   add_model_options(*infer, o);
   infer->add_option("--concurrency", o.concurrency, "document method: concurrent calls, one model instance each");
   infer->add_option("--logits", o.logits, "last (default) or all: which logits are kept");
+  infer->add_option("--prefill-chunk", o.prefill_chunk,
+                    "tokens per prefill step (vLLM max_num_batched_tokens, llama.cpp n_ubatch); default: whole prompt");
   infer->add_flag("--plot", o.plot, "draw memory against context length");
   infer->add_option("--csv-out", o.plot_csv, "write memory against context length as CSV to FILE");
 

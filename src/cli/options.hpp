@@ -13,7 +13,7 @@ struct Options {
   std::string path;  // inspect
   std::string precision, kv_precision, method = "detailed", format = "table", units = "binary";
   std::string batch = "1", seq_len = "2048", concurrency = "1", params, overhead;
-  std::string attention = "flash", logits = "last";
+  std::string attention = "flash", logits = "last", prefill_chunk = "0";
   std::string optimizer = "adamw", trainable_percent = "100", recipe = "mixed", checkpointing = "none", loss = "full";
   std::string lora_rank = "0";
   std::vector<std::string> lora_targets;

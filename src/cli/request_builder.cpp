@@ -59,6 +59,7 @@ Request build_request(const Options& o) {
   }
   r.attention = parse_attention(o.attention);
   r.logits = parse_logits(o.logits);
+  r.prefill_chunk = parse_u64(o.prefill_chunk, "--prefill-chunk");
   if (!o.overhead.empty()) r.overhead = parse_size(o.overhead);
   r.optimizer = parse_optimizer(o.optimizer);
   r.trainable_percent = parse_double(o.trainable_percent, "--trainable-percent");
