@@ -6,7 +6,7 @@ _llmmem() {
   cmds="infer train fit inspect models precisions gpus"
   opts="--model --precision --kv-precision --batch --seq-len --params --method --attention --overhead --gpu
         --gpu-memory --tp --pp --dp --ep --check --explain --format --units --models-dir --revision --concurrency
-        --logits --plot --csv-out --optimizer --trainable-percent --recipe --gradient-checkpointing --loss
+        --logits --prefill-chunk --plot --csv-out --optimizer --trainable-percent --recipe --gradient-checkpointing --loss
         --lora-rank --lora-targets --zero --fsdp --offload --gpu-memory-utilization --max-gpus --local --help --version"
   if [[ $COMP_CWORD -eq 1 ]]; then COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur")); return; fi
   case "$prev" in
