@@ -9,24 +9,16 @@
 #include <fmt/format.h>
 
 #include "llmmem/error.hpp"
+#include "text.hpp"
 
 namespace llmmem {
 
 namespace {
+
+using text::lower;
+using text::trim;
 __extension__ typedef unsigned __int128 uint128;  // GCC/Clang builtin; 128-bit intermediate products
 constexpr std::uint64_t k_max = std::numeric_limits<std::uint64_t>::max();
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  return text;
-}
 
 // Splits "1.5 GiB" into the number "1.5" and the suffix "gib" (lower case).
 std::pair<std::string_view, std::string> split_number(std::string_view text) {

@@ -7,16 +7,13 @@
 
 #include "llmmem/error.hpp"
 #include "llmmem/model_files.hpp"
+#include "text.hpp"
 
 namespace llmmem {
 
 namespace {
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using text::lower;
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);

@@ -10,10 +10,13 @@
 #include <fmt/format.h>
 
 #include "llmmem/error.hpp"
+#include "text.hpp"
 
 namespace llmmem {
 
 namespace {
+
+using text::lower;
 
 enum ValueType : std::uint32_t {
   k_u8 = 0,
@@ -185,11 +188,6 @@ void read_value(Cursor& c, GgufFile& f, const std::string& key, std::uint32_t ty
   } else {
     f.numbers[key] = read_number(c, type);
   }
-}
-
-std::string lower(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
 }
 
 }  // namespace

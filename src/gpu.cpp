@@ -9,10 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "llmmem/error.hpp"
+#include "text.hpp"
 
 namespace llmmem {
 
 namespace {
+
+using text::trim;
 
 constexpr Bytes mib(std::uint64_t n) { return Bytes(n * 1024ULL * 1024ULL); }
 
@@ -71,12 +74,6 @@ std::string squash(std::string_view text) {
   for (char c : text)
     if (c != '-' && c != '_' && c != ' ') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string_view trim(std::string_view t) {
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
-  return t;
 }
 
 std::uint64_t parse_u64_field(std::string_view text, std::string_view what, std::size_t line) {

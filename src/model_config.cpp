@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llmmem/error.hpp"
+#include "text.hpp"
 
 namespace llmmem {
 
@@ -454,8 +455,7 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& or
   try {
     json = Json::parse(json_text.begin(), json_text.end());
   } catch (const Json::exception& e) {
-    std::string what = e.what();
-    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    const std::string what = text::json_error_reason(e);
     throw InputError(fmt::format("{}: malformed JSON: {}", origin, what));
   }
   if (!json.is_object()) throw InputError(fmt::format("{}: expected a JSON object at the top level", origin));

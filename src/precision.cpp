@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "llmmem/error.hpp"
+#include "text.hpp"
 
 namespace llmmem {
 
@@ -32,6 +33,8 @@ const StorageFormat iq4_xs{"iq4_xs", 136, 256};  // block_iq4_xs: fp16 d, scales
 
 namespace {
 
+using text::lower;
+
 using formats::f32;
 
 // GPTQ (AutoGPTQ QuantLinear): qweight int32 [in/8, out] (4 bits each), qzeros int32 [in/g, out/8]
@@ -49,12 +52,6 @@ const StorageFormat k_nf4{"nf4", 36, 64};
 const StorageFormat k_nf4_dq{"nf4-dq", 8452, 16384};
 // MXFP4 (OCP Microscaling Formats spec v1.0): 32 FP4 (E2M1) elements share one E8M0 scale byte.
 const StorageFormat k_mxfp4{"mxfp4", 17, 32};
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 struct Alias {
   std::string_view alias;

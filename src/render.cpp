@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llmmem/error.hpp"
+#include "text.hpp"
 
 namespace llmmem {
 
@@ -206,8 +207,7 @@ std::string estimate_markdown(const Estimate& e, const std::optional<GpuVerdict>
 }  // namespace
 
 Format parse_format(std::string_view name) {
-  std::string key(name);
-  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string key = text::lower(name);
   if (key == "table") return Format::table;
   if (key == "json") return Format::json;
   if (key == "csv") return Format::csv;

@@ -8,6 +8,7 @@
 
 #include "llmmem/error.hpp"
 #include "llmmem/model_config.hpp"
+#include "text.hpp"
 
 namespace llmmem {
 
@@ -84,8 +85,7 @@ TensorFile read_safetensors(const ByteSource& s) {
       const Json diagnose = Json::parse(header);  // only to get the parser's position and reason
       (void)diagnose;
     } catch (const Json::exception& e) {
-      std::string what = e.what();
-      if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+      const std::string what = text::json_error_reason(e);
       throw InputError(fmt::format("{}: malformed header JSON: {}", name, what));
     }
     throw InputError(fmt::format("{}: malformed header JSON (nested too deeply)", name));
@@ -172,8 +172,7 @@ TensorFile read_safetensors_checkpoint(const std::filesystem::path& dir) {
   try {
     j = Json::parse(read_text_file(index));
   } catch (const Json::exception& e) {
-    std::string what = e.what();
-    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    const std::string what = text::json_error_reason(e);
     throw InputError(fmt::format("{}: malformed JSON: {}", index.string(), what));
   }
   const auto map = j.find("weight_map");
