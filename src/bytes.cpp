@@ -76,6 +76,13 @@ std::string format_size(Bytes bytes, Units units) {
   return format_gib_number(bytes, units) + (units == Units::binary ? " GiB" : " GB");
 }
 
+Units parse_units(std::string_view name) {
+  const std::string key = lower(name);
+  if (key == "binary") return Units::binary;
+  if (key == "decimal") return Units::decimal;
+  throw UsageError(fmt::format("unknown units '{}' (valid: binary, decimal)", name));
+}
+
 Bytes parse_size(std::string_view text) {
   const auto [number, suffix] = split_number(text);
   std::uint64_t scale = 0;

@@ -142,4 +142,24 @@ std::vector<LayoutFit> all_layouts(const Model& model, const Request& request, B
   return out;
 }
 
+std::vector<ContextPoint> memory_by_context(const Model& model, const Request& request,
+                                            const std::optional<GpuTarget>& target) {
+  std::uint64_t top = model.config.max_position_embeddings ? model.config.max_position_embeddings : 2 * request.seq_len;
+  top = std::max<std::uint64_t>(top, request.seq_len);
+  std::vector<ContextPoint> points;
+  for (std::uint64_t s = 512; s < top; s *= 2) points.push_back({s, {}});
+  points.push_back({top, {}});
+  Request r = request;
+  for (auto& p : points) {
+    r.seq_len = p.seq_len;
+    if (target) {
+      const auto v = judge(model, r, *target);
+      p.bytes = v.per_gpu.empty() ? estimate(model, r).total : v.per_gpu.front().bytes;
+    } else {
+      p.bytes = estimate(model, r).total;
+    }
+  }
+  return points;
+}
+
 }  // namespace llmmem

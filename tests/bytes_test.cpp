@@ -53,3 +53,9 @@ TEST_CASE("checked arithmetic throws instead of wrapping", "[bytes]") {
   CHECK_THROWS_AS(mul_div_ceil(~0ULL, 3, 1), OverflowError);
   CHECK(saturating_sub(Bytes(3), Bytes(5)).count() == 0);
 }
+
+TEST_CASE("parse_units names binary and decimal", "[bytes]") {
+  CHECK(parse_units("binary") == Units::binary);
+  CHECK(parse_units("Decimal") == Units::decimal);
+  CHECK_THROWS_AS(parse_units("metric"), UsageError);
+}

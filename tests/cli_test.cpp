@@ -87,6 +87,7 @@ TEST_CASE("cli: usage errors exit 2 with one line on stderr and nothing on stdou
   check_error(run("infer --model llama3-8b --frobnicate"), 2, "frobnicate");
   check_error(run("infer --model llama3-8b --tp 3"), 2, "--tp 3");
   check_error(run("infer --model llama3-8b --gpu h900"), 2, "h900");
+  check_error(run("infer --model llama3-8b --units metric"), 2, "metric");
   check_error(run("infer --model llama3.1-405b --seq-len 10000000 --batch 4096 --method document"), 2, "overflows");
 }
 

@@ -77,3 +77,14 @@ TEST_CASE("solve_fit answers the whole set of questions", "[fit]") {
   FitQuery big{test::model("llama3.1-405b"), test::infer(), parse_gpu_target("rtx4090")};
   CHECK(solve_fit(big).best_precision.empty());
 }
+
+TEST_CASE("memory against context length: 512, 1024, ... up to the model's context", "[fit]") {
+  const Model m = test::model("llama3-8b");  // max_position_embeddings 8192
+  const auto points = memory_by_context(m, test::infer(), std::nullopt);
+  REQUIRE(points.size() == 5);  // 512, 1024, 2048, 4096, 8192
+  CHECK(points.front().seq_len == 512);
+  CHECK(points.back().seq_len == 8192);
+  for (std::size_t i = 1; i < points.size(); ++i) CHECK(points[i].bytes > points[i - 1].bytes);
+  Request r = test::infer(nullptr, 1, 8192);
+  CHECK(points.back().bytes == estimate(m, r).total);
+}

@@ -64,6 +64,8 @@ constexpr Bytes operator""_MiB(unsigned long long n) { return Bytes(n * 1024ULL 
 constexpr Bytes operator""_GiB(unsigned long long n) { return Bytes(n * 1024ULL * 1024ULL * 1024ULL); }
 
 enum class Units { binary, decimal };
+// "binary" (GiB) or "decimal" (GB), case-insensitive; UsageError otherwise.
+[[nodiscard]] Units parse_units(std::string_view name);
 
 // "14.96 GiB" (binary, 1024^3) or "16.06 GB" (decimal, 10^9), two decimals.
 [[nodiscard]] std::string format_size(Bytes bytes, Units units = Units::binary);

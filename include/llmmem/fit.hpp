@@ -50,6 +50,15 @@ struct LayoutFit {
   Bytes per_gpu;
   bool fits = false;
 };
+// Memory against context length: the per-GPU total (judged on `target` when given) at 512, 1024,
+// ... tokens up to the model's context length (or twice request.seq_len when it has none).
+struct ContextPoint {
+  std::uint64_t seq_len = 0;
+  Bytes bytes;
+};
+[[nodiscard]] std::vector<ContextPoint> memory_by_context(const Model& model, const Request& request,
+                                                          const std::optional<GpuTarget>& target);
+
 [[nodiscard]] std::vector<LayoutFit> all_layouts(const Model& model, const Request& request, Bytes memory,
                                                  std::uint64_t max_gpus);
 

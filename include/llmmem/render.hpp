@@ -26,11 +26,7 @@ constexpr int k_schema_version = 1;
 [[nodiscard]] std::string render_estimate(const Estimate& estimate, const std::optional<GpuVerdict>& gpu,
                                           const RenderOptions& options);
 [[nodiscard]] std::string render_fit(const FitQuery& query, const FitResult& result, const RenderOptions& options);
-// Memory against context length (--plot, --csv-out).
-struct ContextPoint {
-  std::uint64_t seq_len = 0;
-  Bytes bytes;
-};
+// Memory against context length (--plot, --csv-out); the points come from memory_by_context().
 [[nodiscard]] std::string render_context_chart(const std::vector<ContextPoint>& points, std::optional<Bytes> capacity,
                                                Units units);
 [[nodiscard]] std::string render_context_csv(const std::vector<ContextPoint>& points, std::optional<Bytes> capacity);

@@ -44,9 +44,7 @@ std::optional<GpuTarget> gpu_target(const cli::Options& o) {
 int run(const cli::Options& o, std::string& out) {
   RenderOptions ro;
   ro.format = parse_format(o.format);
-  ro.units = o.units == "decimal" ? Units::decimal : Units::binary;
-  if (o.units != "binary" && o.units != "decimal")
-    throw UsageError(fmt::format("unknown units '{}' (valid: binary, decimal)", o.units));
+  ro.units = parse_units(o.units);
   ro.explain = o.explain;
   ro.color = ro.format == Format::table && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
 
@@ -71,14 +69,14 @@ int run(const cli::Options& o, std::string& out) {
     q.gpu_memory_utilization = cli::parse_fraction(o.gpu_memory_utilization, "--gpu-memory-utilization");
     q.max_gpus = cli::parse_positive(o.max_gpus, "--max-gpus");
     out = render_fit(q, solve_fit(q), ro);
-    out += cli::context_curve(model, request, *target, o);
+    out += cli::context_curve(model, request, *target, o, ro.units);
     return 0;
   }
   const Estimate e = estimate(model, request);
   std::optional<GpuVerdict> verdict;
   if (target) verdict = judge(model, request, *target);
   out = render_estimate(e, verdict, ro);
-  out += cli::context_curve(model, request, target, o);
+  out += cli::context_curve(model, request, target, o, ro.units);
   if (o.check) {
     if (!verdict) throw UsageError("--check needs --gpu or --gpu-memory");
     return verdict->fits ? 0 : static_cast<int>(ExitCode::does_not_fit);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "llmmem/error.hpp"
+#include "llmmem/fit.hpp"
 #include "llmmem/render.hpp"
 
 namespace llmmem::cli {
@@ -102,23 +103,9 @@ std::vector<std::filesystem::path> models_dirs(const Options& o) {
 }
 
 std::string context_curve(const Model& model, const Request& request, const std::optional<GpuTarget>& target,
-                          const Options& o) {
+                          const Options& o, Units units) {
   if (!o.plot && o.plot_csv.empty()) return "";
-  std::uint64_t top = model.config.max_position_embeddings ? model.config.max_position_embeddings : 2 * request.seq_len;
-  top = std::max<std::uint64_t>(top, request.seq_len);
-  std::vector<ContextPoint> points;
-  for (std::uint64_t s = 512; s < top; s *= 2) points.push_back({s, {}});
-  points.push_back({top, {}});
-  Request r = request;
-  for (auto& p : points) {
-    r.seq_len = p.seq_len;
-    if (target) {
-      const auto v = judge(model, r, *target);
-      p.bytes = v.per_gpu.empty() ? estimate(model, r).total : v.per_gpu.front().bytes;
-    } else {
-      p.bytes = estimate(model, r).total;
-    }
-  }
+  const auto points = memory_by_context(model, request, target);
   const std::optional<Bytes> capacity = target ? std::optional<Bytes>(target->memory) : std::nullopt;
   if (!o.plot_csv.empty()) {
     std::ofstream csv(o.plot_csv);
@@ -127,7 +114,7 @@ std::string context_curve(const Model& model, const Request& request, const std:
   }
   if (!o.plot) return "";
   std::string chart(1, '\n');
-  chart += render_context_chart(points, capacity, o.units == "decimal" ? Units::decimal : Units::binary);
+  chart += render_context_chart(points, capacity, units);
   return chart;
 }
 

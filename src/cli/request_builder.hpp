@@ -17,6 +17,6 @@ namespace llmmem::cli {
 [[nodiscard]] double parse_fraction(const std::string& text, std::string_view flag);
 // --plot / --csv-out: memory against context length; returns the chart text ("" without --plot).
 [[nodiscard]] std::string context_curve(const Model& model, const Request& request,
-                                        const std::optional<GpuTarget>& target, const Options& o);
+                                        const std::optional<GpuTarget>& target, const Options& o, Units units);
 
 }  // namespace llmmem::cli
