@@ -104,12 +104,13 @@ struct WeightResult {
   std::vector<FormatShare> by_format;
 };
 
-// Weights exactly as the checkpoint stores them (safetensors/GGUF headers). llama.cpp keeps
-// token_embd in host memory. Tensor parallelism and pipeline stages split them evenly.
+// Weights exactly as the checkpoint stores them (safetensors/GGUF headers), less the token
+// embeddings when the engine keeps them on the host. Tensor parallelism and pipeline stages split
+// them evenly.
 WeightResult stored_weights(const Plan& p, const TensorFile& files) {
   WeightResult w;
   for (const auto& t : files.tensors) {
-    const bool host = p.model.engine == "llama.cpp" && t.name == "token_embd.weight";
+    const bool host = p.model.engine.token_embeddings_on_host && t.name == "token_embd.weight";
     if (host) {
       w.host += Bytes(t.bytes);
       continue;
@@ -224,8 +225,7 @@ Component kv_cache(const Plan& p) {
 Component inference_activations(const Plan& p) {
   const auto& c = p.c;
   const std::uint64_t e = compute_bytes(p), tp = p.l.tp;
-  std::uint64_t chunk = p.r.prefill_chunk;
-  if (chunk == 0 && p.model.engine == "llama.cpp") chunk = 512;
+  const std::uint64_t chunk = p.r.prefill_chunk ? p.r.prefill_chunk : p.model.engine.prefill_chunk;
   const std::uint64_t step = chunk ? std::min(chunk, p.r.seq_len) : p.r.seq_len;
   const std::uint64_t T = checked_mul(p.r.batch, step, "activations");
   const std::uint64_t heads = ceil_div(c.n_heads, tp), kv_heads = ceil_div(c.n_kv_heads, std::min(tp, c.n_kv_heads));
@@ -488,8 +488,8 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   } else {
     p.params = model.files->total_elements();  // GGUF shapes are logical values
   }
-  // llama.cpp pads the context to a multiple of 256 (llama_context: n_ctx = GGML_PAD(n_ctx, 256)).
-  if (model.engine == "llama.cpp") p.kv_tokens = ceil_div(r.seq_len, 256) * 256;
+  p.kv_tokens =
+      checked_mul(ceil_div(r.seq_len, model.engine.context_padding), model.engine.context_padding, "kv cache");
   if (p.l.pp > c.n_layers)
     throw UsageError(fmt::format("--pp {} is larger than the model's {} layers", p.l.pp, c.n_layers));
   p.layers_on_stage = ceil_div(c.n_layers, p.l.pp);

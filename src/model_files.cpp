@@ -19,7 +19,7 @@ bool has_safetensors(const std::filesystem::path& dir) {
 Model from_gguf(const std::filesystem::path& path) {
   GgufFile g = read_gguf_file(path);
   Model m{path.string(), std::nullopt,         config_from_gguf(g, path.string()),
-          std::nullopt,  std::move(g.tensors), "llama.cpp"};
+          std::nullopt,  std::move(g.tensors), EngineTraits::llama_cpp()};
   return m;
 }
 

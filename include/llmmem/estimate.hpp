@@ -16,6 +16,18 @@
 
 namespace llmmem {
 
+// How the engine that will run a model allocates, where it differs from the HF transformers / vLLM
+// defaults the estimator assumes.
+struct EngineTraits {
+  std::string_view name;                  // "" for the defaults
+  bool token_embeddings_on_host = false;  // the token embedding table stays in host memory
+  std::uint64_t context_padding = 1;      // the KV cache holds seq_len rounded up to this
+  std::uint64_t prefill_chunk = 0;        // tokens per prefill step when --prefill-chunk is not given
+
+  // llama.cpp (src/llama-context.cpp): n_ctx padded to 256, n_ubatch 512, token_embd on the CPU.
+  static constexpr EngineTraits llama_cpp() { return {"llama.cpp", true, 256, 512}; }
+};
+
 // A model ready to estimate: its config and, when the architecture is supported, its inventory.
 struct Model {
   std::string name;  // catalog alias, or the path it was read from
@@ -23,7 +35,7 @@ struct Model {
   ModelConfig config;
   std::optional<ParameterCount> params;  // empty when the architecture is not supported
   std::optional<TensorFile> files;       // tensors read from safetensors/GGUF headers: exact stored bytes
-  std::string engine;                    // "llama.cpp" for GGUF files: token embeddings on the host, padded context
+  EngineTraits engine;                   // llama_cpp() for GGUF files
 };
 
 // Builds a Model from a config, counting parameters where the architecture is supported.
