@@ -143,17 +143,7 @@ WeightResult weights_for(const Plan& p, const Precision& prec) {
     w.all += one.total;
     add_to_stages(p, g, one.total, bytes);
     add_to_stages(p, g, Bytes(g.elements()), values);
-    for (std::size_t i = 0; i < one.n_shares; ++i) {
-      const auto& share = one.shares[i];
-      auto it = std::find_if(w.by_format.begin(), w.by_format.end(),
-                             [&](const auto& s) { return s.format == share.format->name; });
-      if (it == w.by_format.end())
-        w.by_format.push_back({std::string(share.format->name), share.values, share.bytes});
-      else {
-        it->values += share.values;
-        it->bytes += share.bytes;
-      }
-    }
+    add_shares(w.by_format, one);
   }
   w.per_gpu = bytes.max();
   w.per_gpu_params = values.max().count();
@@ -570,6 +560,11 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     auto shard = [&](std::uint64_t bytes, int from_stage) {
       return Bytes(p.l.zero >= from_stage ? ceil_div(bytes, dp) : bytes);
     };
+    // Bytes per trainable parameter by recipe (Rajbhandari et al. 2020, "ZeRO", sec. 3.1: mixed
+    // precision keeps an fp32 master copy and fp32 optimizer states beside the 16-bit weights;
+    // Megatron-LM's distributed optimizer adds fp32 main_grad, 18 B/param with Adam; a pure bf16
+    // recipe keeps weights, gradients and Adam states in bf16, 8 B/param). Training in fp32
+    // needs no separate master copy.
     const bool fp32_everything = prec.name == "fp32";
     const std::uint64_t master_bytes = (r.recipe == Recipe::bf16 || fp32_everything) ? 0 : 4;
     const std::uint64_t grad_bytes = r.recipe == Recipe::bf16 ? 2 : 4;

@@ -93,6 +93,20 @@ GroupStorage group_storage(const Precision& p, const StorageFormat& compute, con
   return out;
 }
 
+void add_shares(std::vector<FormatShare>& tally, const GroupStorage& group) {
+  for (std::size_t i = 0; i < group.n_shares; ++i) {
+    const auto& s = group.shares[i];
+    auto it =
+        std::find_if(tally.begin(), tally.end(), [&](const FormatShare& f) { return f.format == s.format->name; });
+    if (it == tally.end()) {
+      tally.push_back({std::string(s.format->name), s.values, s.bytes});
+    } else {
+      it->values = checked_add(it->values, s.values, "parameters");
+      it->bytes += s.bytes;
+    }
+  }
+}
+
 WeightStorage weight_storage(const Precision& p, const StorageFormat& compute, const ModelConfig& c,
                              const std::vector<TensorGroup>& groups) {
   WeightStorage w;
@@ -102,17 +116,7 @@ WeightStorage weight_storage(const Precision& p, const StorageFormat& compute, c
       w.host += one.total;
       continue;
     }
-    for (std::size_t i = 0; i < one.n_shares; ++i) {
-      const auto& s = one.shares[i];
-      auto it = std::find_if(w.by_format.begin(), w.by_format.end(),
-                             [&](const FormatShare& f) { return f.format == s.format->name; });
-      if (it == w.by_format.end()) {
-        w.by_format.push_back({std::string(s.format->name), s.values, s.bytes});
-      } else {
-        it->values = checked_add(it->values, s.values, "parameters");
-        it->bytes += s.bytes;
-      }
-    }
+    add_shares(w.by_format, one);
     w.total += one.total;
   }
   return w;

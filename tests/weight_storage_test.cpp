@@ -53,7 +53,6 @@ TEST_CASE("Q4_K_M gives some attn_v and ffn_down tensors Q6_K", "[weights][gguf]
 }
 
 TEST_CASE("bitsandbytes and GPTQ keep the LM head and embeddings in 16 bits", "[weights]") {
-  const auto m = test::model("llama3-8b");
   // head + embeddings: 2 × 525,336,576 values × 2 bytes stay 16-bit
   const auto nf4 = storage("llama3-8b", "nf4");
   std::uint64_t sixteen = 0;
@@ -62,7 +61,6 @@ TEST_CASE("bitsandbytes and GPTQ keep the LM head and embeddings in 16 bits", "[
   CHECK(sixteen == 2 * 525'336'576ULL + 32 * 2 * 4096 + 4096);
   // GPTQ g128: each quantized [out, in] matrix takes ceil(out·in·133/256) + 4·in bytes (g_idx)
   CHECK(tensor_bytes(find_precision("gptq").linear, 4096, 4096, 1).count() == 4096ULL * 4096 * 133 / 256 + 4 * 4096);
-  (void)m;
 }
 
 TEST_CASE("MXFP4 quantizes only the experts of gpt-oss", "[weights]") {

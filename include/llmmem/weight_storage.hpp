@@ -44,6 +44,9 @@ struct GroupStorage {
 [[nodiscard]] GroupStorage group_storage(const Precision& precision, const StorageFormat& compute,
                                          const ModelConfig& config, const TensorGroup& group);
 
+// Adds a group's shares to a per-format tally (one entry per format, in first-seen order).
+void add_shares(std::vector<FormatShare>& tally, const GroupStorage& group);
+
 // Storage of every group under `precision`, with `compute` the 16/32-bit dtype of unquantized
 // tensors. Quantized families keep embeddings, LM head, norms, biases and routers unquantized, as
 // the engines do; GGUF mixes follow llama.cpp's llama_tensor_get_type (src/llama-quant.cpp).
