@@ -318,8 +318,9 @@ inline std::vector<Case> cases() {
                    "notes); llmmem holds 128 tokens in those layers."));
 
   // ---- vLLM V1 (llm-d guide, H100, DEBUG logs, GiB): profile peak = weights + torch peak increase +
-  // non-torch increase. V1 `vllm serve` on a >= 70 GiB GPU defaults to max_num_batched_tokens 8192
-  // and max_num_seqs 1024 (vllm/engine/arg_utils.py), so the profile pass is 1024 seqs × 8 tokens.
+  // non-torch increase. V1 `vllm serve` on a >= 70 GiB GPU other than an A100 defaults to
+  // max_num_batched_tokens 8192 and max_num_seqs 1024 (vllm/engine/arg_utils.py), so the profile
+  // pass is 1024 seqs × 8 tokens.
   const std::string graphs = "CUDA-graph memory (captured after the pool is sized) and the pool are not compared.";
   for (auto [id, model, prec, tp, w, act, non_torch] :
        {std::tuple{"vllm-llmd-gptoss20b-h100", "gpt-oss-20b", static_cast<const char*>(nullptr), 1, 13.47, 7.38, 0.13},
