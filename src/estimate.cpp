@@ -7,7 +7,7 @@
 namespace llmmem {
 
 Model make_model(std::string name, std::optional<std::string> hf_id, ModelConfig config) {
-  Model m{std::move(name), std::move(hf_id), std::move(config), std::nullopt, std::nullopt, EngineTraits{}};
+  Model m{std::move(name), std::move(hf_id), std::move(config), std::nullopt, std::nullopt, EngineTraits{}, {}};
   if (m.config.supported) m.params = count_parameters(m.config);
   return m;
 }
@@ -18,30 +18,44 @@ const Component* Estimate::find(std::string_view id) const {
   return nullptr;
 }
 
-void validate_layout(const Model& model, const Layout& l) {
+std::optional<std::string> layout_problem(const Model& model, const Layout& l) {
   const auto& c = model.config;
   if (l.tp > 1) {
+    // Megatron-LM / vLLM shard attention by whole heads: tp must divide the query heads, and KV heads
+    // are either split (tp divides them) or replicated (tp a multiple of them).
     if (c.n_heads % l.tp != 0)
-      throw UsageError(
-          fmt::format("--tp {} does not divide the {} attention heads of {}", l.tp, c.n_heads, model.name));
+      return fmt::format("--tp {} does not divide the {} attention heads of {}", l.tp, c.n_heads, model.name);
     if (!c.mla && c.n_kv_heads % l.tp != 0 && l.tp % c.n_kv_heads != 0)
-      throw UsageError(fmt::format("--tp {} neither divides nor is a multiple of the {} KV heads of {}", l.tp,
-                                   c.n_kv_heads, model.name));
+      return fmt::format("--tp {} neither divides nor is a multiple of the {} KV heads of {}", l.tp, c.n_kv_heads,
+                         model.name);
   }
-  if (l.pp > c.n_layers)
-    throw UsageError(fmt::format("--pp {} is larger than the {} layers of {}", l.pp, c.n_layers, model.name));
+  if (l.pp > c.n_layers) return fmt::format("--pp {} is larger than the {} layers of {}", l.pp, c.n_layers, model.name);
   if (l.ep > 1) {
-    if (!c.moe) throw UsageError(fmt::format("--ep needs a mixture-of-experts model; {} is dense", model.name));
+    if (!c.moe) return fmt::format("--ep needs a mixture-of-experts model; {} is dense", model.name);
     if (c.moe->n_experts % l.ep != 0)
-      throw UsageError(fmt::format("--ep {} does not divide the {} experts of {}", l.ep, c.moe->n_experts, model.name));
-    if (l.ep > l.tp * l.dp) throw UsageError(fmt::format("--ep {} is larger than tp × dp = {}", l.ep, l.tp * l.dp));
+      return fmt::format("--ep {} does not divide the {} experts of {}", l.ep, c.moe->n_experts, model.name);
+    if (l.ep > l.tp * l.dp) return fmt::format("--ep {} is larger than tp × dp = {}", l.ep, l.tp * l.dp);
   }
+  return std::nullopt;
+}
+
+void validate_layout(const Model& model, const Layout& l) {
+  if (auto problem = layout_problem(model, l)) throw UsageError(*problem);
 }
 
 Estimate estimate(const Model& model, const Request& request) {
   validate(request);
   if (request.method == Method::detailed) validate_layout(model, request.layout);
-  return request.method == Method::document ? estimate_document(model, request) : estimate_detailed(model, request);
+  Estimate e =
+      request.method == Method::document ? estimate_document(model, request) : estimate_detailed(model, request);
+  e.notes.insert(e.notes.begin(), model.notes.begin(), model.notes.end());
+  const std::uint64_t limit = model.config.max_position_embeddings;
+  if (limit > 0 && request.seq_len > limit)
+    e.notes.push_back(
+        fmt::format("seq-len {} is beyond {}'s context length of {} tokens (max_position_embeddings): "
+                    "the model was not trained for it",
+                    request.seq_len, model.name, limit));
+  return e;
 }
 
 }  // namespace llmmem

@@ -8,18 +8,9 @@ namespace llmmem {
 
 namespace {
 
-// Does `request` fit on `target` (using its count, or one GPU)?
+// Does `request` fit on `target`? (judge() treats a total beyond 64 bits as not fitting.)
 bool fits(const Model& model, const Request& request, const GpuTarget& target) {
-  try {
-    return judge(model, request, target).fits;
-  } catch (const OverflowError&) {
-    return false;
-  }
-}
-
-GpuTarget with_count(GpuTarget t) {
-  if (!t.count) t.count = 1;
-  return t;
+  return judge(model, request, target).fits;
 }
 
 // Largest x in [1, hi] with pred(x) true, assuming pred is monotone (true then false); 0 if none.
@@ -40,7 +31,7 @@ std::uint64_t largest_true(std::uint64_t hi, Pred pred) {
 }  // namespace
 
 std::uint64_t max_seq_len_that_fits(const Model& model, Request request, const GpuTarget& target) {
-  const GpuTarget t = with_count(target);
+  const GpuTarget& t = target;
   const std::uint64_t cap = model.config.max_position_embeddings ? model.config.max_position_embeddings : (1ULL << 24);
   return largest_true(cap, [&](std::uint64_t s) {
     request.seq_len = s;
@@ -49,7 +40,7 @@ std::uint64_t max_seq_len_that_fits(const Model& model, Request request, const G
 }
 
 std::uint64_t max_batch_that_fits(const Model& model, Request request, const GpuTarget& target) {
-  const GpuTarget t = with_count(target);
+  const GpuTarget& t = target;
   return largest_true(1ULL << 20, [&](std::uint64_t b) {
     request.batch = b;
     return fits(model, request, t);
@@ -64,16 +55,16 @@ std::uint64_t max_concurrent_requests(const Model& model, Request request, const
                                       std::uint64_t block_tokens) {
   if (utilization <= 0 || utilization > 1) throw UsageError("--gpu-memory-utilization must be in (0, 1]");
   if (block_tokens == 0) throw UsageError("the KV block size must be positive");
-  const GpuTarget t = with_count(target);
   request.mode = Mode::inference;
   request.batch = 1;
   request.seq_len = ceil_div(request.seq_len, block_tokens) * block_tokens;
-  const auto budget = static_cast<std::uint64_t>(static_cast<long double>(t.memory.count()) * utilization);
+  // Every GPU of a tensor/pipeline layout gets an equal pool, so the smallest GPU bounds it.
+  const auto budget = static_cast<std::uint64_t>(static_cast<long double>(target.smallest().count()) * utilization);
   std::vector<Layout> layouts;
   if (!request.layout.is_single()) {
     layouts.push_back(request.layout);
   } else {
-    for (const auto& lf : all_layouts(model, request, t.memory, *t.count)) layouts.push_back(lf.layout);
+    for (const auto& lf : all_layouts(model, request, target.smallest(), target.count())) layouts.push_back(lf.layout);
   }
   std::uint64_t best = 0;
   for (const auto& layout : layouts) {
@@ -95,12 +86,14 @@ std::uint64_t max_concurrent_requests(const Model& model, Request request, const
 
 FitResult solve_fit(const FitQuery& q) {
   FitResult r;
-  const GpuTarget t = with_count(q.gpu);
+  const GpuTarget& t = q.gpu;
+  r.verdict = judge(q.model, q.request, t, q.limits);
   r.max_seq_len = max_seq_len_that_fits(q.model, q.request, t);
+  r.max_seq_len_is_model_limit = r.max_seq_len > 0 && q.model.config.max_position_embeddings == r.max_seq_len;
   r.max_batch = max_batch_that_fits(q.model, q.request, t);
   r.max_concurrent_requests =
       max_concurrent_requests(q.model, q.request, t, q.gpu_memory_utilization, q.kv_block_tokens);
-  if (auto layout = fewest_gpus_layout(q.model, q.request, q.gpu.memory, q.max_gpus, &r.layouts_searched)) {
+  if (auto layout = fewest_gpus_layout(q.model, q.request, q.gpu.largest(), q.limits, &r.layouts_searched)) {
     r.min_gpus = layout->gpus();
     r.layout = *layout;
   }
@@ -128,11 +121,7 @@ std::vector<LayoutFit> all_layouts(const Model& model, const Request& request, B
       Layout l = request.layout;
       l.tp = tp;
       l.pp = pp;
-      try {
-        validate_layout(model, l);
-      } catch (const UsageError&) {
-        continue;
-      }
+      if (layout_problem(model, l)) continue;
       Request r = request;
       r.layout = l;
       const Bytes per = estimate(model, r).total;
@@ -142,22 +131,24 @@ std::vector<LayoutFit> all_layouts(const Model& model, const Request& request, B
   return out;
 }
 
-std::vector<ContextPoint> memory_by_context(const Model& model, const Request& request,
-                                            const std::optional<GpuTarget>& target) {
+std::vector<ContextPoint> memory_by_context(const Model& model, const Request& request, std::optional<Bytes> capacity) {
   std::uint64_t top = model.config.max_position_embeddings ? model.config.max_position_embeddings : 2 * request.seq_len;
   top = std::max<std::uint64_t>(top, request.seq_len);
   std::vector<ContextPoint> points;
-  for (std::uint64_t s = 512; s < top; s *= 2) points.push_back({s, {}});
-  points.push_back({top, {}});
+  for (std::uint64_t s = 512; s < top; s *= 2) points.push_back({s, {}, {}});
+  points.push_back({top, {}, {}});
+  points.push_back({request.seq_len, {}, {}});  // the length asked about is always on the curve
+  std::sort(points.begin(), points.end(),
+            [](const ContextPoint& a, const ContextPoint& b) { return a.seq_len < b.seq_len; });
+  points.erase(std::unique(points.begin(), points.end(),
+                           [](const ContextPoint& a, const ContextPoint& b) { return a.seq_len == b.seq_len; }),
+               points.end());
   Request r = request;
   for (auto& p : points) {
     r.seq_len = p.seq_len;
-    if (target) {
-      const auto v = judge(model, r, *target);
-      p.bytes = v.per_gpu.empty() ? estimate(model, r).total : v.per_gpu.front().bytes;
-    } else {
-      p.bytes = estimate(model, r).total;
-    }
+    const auto per = per_gpu_bytes(model, r, r.layout);
+    p.bytes = per.value_or(Bytes(0));
+    if (capacity) p.fits = p.bytes <= *capacity;
   }
   return points;
 }

@@ -3,15 +3,21 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "llmmem/error.hpp"
+#include "llmmem/spell.hpp"
 #include "text.hpp"
 
 namespace llmmem {
+
+namespace detail {
+extern const std::string_view k_gpu_table;  // generated from models/gpus.tsv
+}
 
 namespace {
 
@@ -19,61 +25,60 @@ using text::trim;
 
 constexpr Bytes mib(std::uint64_t n) { return Bytes(n * 1024ULL * 1024ULL); }
 
-// memory: what the driver reports as total (nvidia-smi memory.total, MiB). Figures marked "seen"
-// were read from real nvidia-smi/rocm-smi output (tests/fixtures and public logs); the others
-// are the marketing capacity less the usual ECC/driver reservation and are approximate.
-const std::vector<GpuSpec> k_gpus = {
-    {"h100-80gb", "NVIDIA H100 80GB HBM3 (SXM)", "nvidia", mib(81559), "80 GB", "h100,h100-sxm,h100-sxm-80gb"},  // seen
-    {"h100-pcie", "NVIDIA H100 PCIe 80GB", "nvidia", mib(81559), "80 GB", "h100-pcie-80gb"},
-    {"h100-nvl", "NVIDIA H100 NVL 94GB", "nvidia", mib(95830), "94 GB", "h100-94gb,h100nvl"},
-    {"h200", "NVIDIA H200 141GB HBM3e", "nvidia", mib(143771), "141 GB", "h200-141gb"},
-    {"h20", "NVIDIA H20 96GB", "nvidia", mib(97871), "96 GB", "h20-96gb"},
-    {"b200", "NVIDIA B200 180GB", "nvidia", mib(183359), "180 GB", "b200-180gb"},
-    {"gb200", "NVIDIA GB200 (per Blackwell GPU) 186GB", "nvidia", mib(189471), "186 GB", "gb200-186gb"},
-    {"a100-80gb", "NVIDIA A100 80GB", "nvidia", mib(81920), "80 GB", "a100,a100-sxm4-80gb"},
-    {"a100-40gb", "NVIDIA A100 40GB", "nvidia", mib(40960), "40 GB", "a100-sxm4-40gb"},
-    {"a10g", "NVIDIA A10G 24GB", "nvidia", mib(23028), "24 GB", ""},
-    {"a10", "NVIDIA A10 24GB", "nvidia", mib(23028), "24 GB", ""},
-    {"a40", "NVIDIA A40 48GB", "nvidia", mib(46068), "48 GB", ""},
-    {"l4", "NVIDIA L4 24GB", "nvidia", mib(23034), "24 GB", ""},
-    {"l40", "NVIDIA L40 48GB", "nvidia", mib(46068), "48 GB", ""},
-    {"l40s", "NVIDIA L40S 48GB", "nvidia", mib(46068), "48 GB", ""},
-    {"v100-16gb", "NVIDIA V100 16GB", "nvidia", mib(16384), "16 GB", "v100"},
-    {"v100-32gb", "NVIDIA V100 32GB", "nvidia", mib(32768), "32 GB", ""},
-    {"t4", "NVIDIA T4 16GB", "nvidia", mib(15360), "16 GB", ""},
-    {"rtx2080ti", "NVIDIA GeForce RTX 2080 Ti 11GB", "nvidia", mib(11264), "11 GB", "2080ti"},
-    {"rtx3060", "NVIDIA GeForce RTX 3060 12GB", "nvidia", mib(12288), "12 GB", "3060"},
-    {"rtx3080", "NVIDIA GeForce RTX 3080 10GB", "nvidia", mib(10240), "10 GB", "3080"},
-    {"rtx3090", "NVIDIA GeForce RTX 3090 24GB", "nvidia", mib(24576), "24 GB", "3090"},
-    {"rtx4060ti", "NVIDIA GeForce RTX 4060 Ti 16GB", "nvidia", mib(16380), "16 GB", "4060ti,rtx4060ti-16gb"},
-    {"rtx4070", "NVIDIA GeForce RTX 4070 12GB", "nvidia", mib(12282), "12 GB", "4070"},
-    {"rtx4080", "NVIDIA GeForce RTX 4080 16GB", "nvidia", mib(16376), "16 GB", "4080"},
-    {"rtx4090", "NVIDIA GeForce RTX 4090 24GB", "nvidia", mib(24564), "24 GB", "4090"},
-    {"rtx5090", "NVIDIA GeForce RTX 5090 32GB", "nvidia", mib(32607), "32 GB", "5090"},
-    {"rtx-a6000", "NVIDIA RTX A6000 48GB", "nvidia", mib(49140), "48 GB", "a6000"},
-    {"rtx6000-ada", "NVIDIA RTX 6000 Ada 48GB", "nvidia", mib(49140), "48 GB", "rtx-6000-ada,6000ada"},
-    {"mi210", "AMD Instinct MI210 64GB", "amd", mib(65520), "64 GB", ""},
-    {"mi250x", "AMD Instinct MI250X (per GCD) 64GB", "amd", mib(65520), "128 GB (2 GCDs)", "mi250"},
-    {"mi300x", "AMD Instinct MI300X 192GB", "amd", mib(196288), "192 GB", ""},
-    {"mi325x", "AMD Instinct MI325X 256GB", "amd", mib(262128), "256 GB", ""},
-    {"gaudi2", "Intel Gaudi 2 96GB", "intel", mib(98304), "96 GB", "hl-225"},
-    {"gaudi3", "Intel Gaudi 3 128GB", "intel", mib(131072), "128 GB", "hl-325"},
-    // Apple unified memory: Metal's default working-set limit (recommendedMaxWorkingSetSize) is
-    // about 75% of RAM on these machines; we list that share as usable.
-    {"m2-max-96gb", "Apple M2 Max 96GB (75% usable by Metal)", "apple", Bytes(72ULL << 30), "96 GB unified", ""},
-    {"m3-max-128gb", "Apple M3 Max 128GB (75% usable by Metal)", "apple", Bytes(96ULL << 30), "128 GB unified",
-     "m4-max-128gb"},
-    {"m2-ultra-192gb", "Apple M2 Ultra 192GB (75% usable by Metal)", "apple", Bytes(144ULL << 30), "192 GB unified",
-     ""},
-    {"m3-pro-36gb", "Apple M3 Pro 36GB (75% usable by Metal)", "apple", Bytes(27ULL << 30), "36 GB unified", ""},
-    {"m4-pro-64gb", "Apple M4 Pro 64GB (75% usable by Metal)", "apple", Bytes(48ULL << 30), "64 GB unified", ""},
-};
+// Splits a line of models/gpus.tsv into its tab-separated fields.
+std::vector<std::string_view> tsv_fields(std::string_view line) {
+  std::vector<std::string_view> fields;
+  while (true) {
+    const auto tab = line.find('\t');
+    fields.push_back(line.substr(0, tab));
+    if (tab == std::string_view::npos) return fields;
+    line = line.substr(tab + 1);
+  }
+}
+
+// The catalog, parsed once from the embedded models/gpus.tsv (see its header for each column's
+// source). A malformed row is a build defect: tests/gpu_test.cpp loads every row.
+std::vector<GpuSpec> load_gpu_table() {
+  std::vector<GpuSpec> out;
+  std::string_view rest = detail::k_gpu_table;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (line.empty() || line.front() == '#') continue;
+    const auto f = tsv_fields(line);
+    std::uint64_t mib_count = 0;
+    if (f.size() != 7 || std::from_chars(f[3].data(), f[3].data() + f[3].size(), mib_count).ec != std::errc())
+      throw Error(fmt::format("models/gpus.tsv: malformed row '{}'", line));
+    out.push_back({f[0], f[1], f[2], mib(mib_count), f[4], f[5], f[6]});
+  }
+  return out;
+}
+
+const std::vector<GpuSpec>& k_gpus() {
+  static const std::vector<GpuSpec> gpus = load_gpu_table();
+  return gpus;
+}
 
 std::string squash(std::string_view text) {
   std::string out;
   for (char c : text)
     if (c != '-' && c != '_' && c != ' ') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+// The name without the vendor words driver tools put in front ("NVIDIA GeForce RTX 4090" → rtx4090).
+std::string squash_product(std::string_view text) {
+  std::string s = squash(text);
+  for (bool again = true; again;) {
+    again = false;
+    for (std::string_view prefix : {"nvidia", "geforce", "tesla", "amd", "instinct", "radeon", "intel"})
+      if (s.size() > prefix.size() && s.compare(0, prefix.size(), prefix) == 0) {
+        s.erase(0, prefix.size());
+        again = true;
+      }
+  }
+  return s;
 }
 
 std::uint64_t parse_u64_field(std::string_view text, std::string_view what, std::size_t line) {
@@ -99,27 +104,26 @@ std::pair<std::string, std::optional<std::uint64_t>> split_count(std::string_vie
 
 }  // namespace
 
-const std::vector<GpuSpec>& gpu_catalog() { return k_gpus; }
+const std::vector<GpuSpec>& gpu_catalog() { return k_gpus(); }
 
 const GpuSpec& find_gpu(std::string_view name) {
-  const std::string key = squash(name);
-  for (const auto& g : k_gpus) {
-    if (squash(g.id) == key || squash(g.name) == key) return g;
+  const std::string key = squash(name), product = squash_product(name);
+  for (const auto& g : k_gpus()) {
+    std::vector<std::string_view> names{g.id, g.name};
     std::string_view aliases = g.aliases;
     while (!aliases.empty()) {
       const auto comma = aliases.find(',');
-      if (squash(aliases.substr(0, comma)) == key) return g;
+      names.push_back(aliases.substr(0, comma));
       aliases = comma == std::string_view::npos ? std::string_view{} : aliases.substr(comma + 1);
     }
+    for (const auto& n : names)
+      if (squash(n) == key || squash(n) == product) return g;
   }
-  std::vector<std::string_view> close;
-  for (const auto& g : k_gpus)
-    if (squash(g.id).find(key.substr(0, std::min<std::size_t>(key.size(), 4))) != std::string::npos)
-      close.push_back(g.id);
-  std::string hint;
-  for (std::size_t i = 0; i < close.size() && i < 4; ++i) hint += (i ? ", " : "") + std::string(close[i]);
+  std::vector<std::string> ids;
+  for (const auto& g : k_gpus()) ids.emplace_back(g.id);
+  const auto hint = nearest(product, ids);
   throw UsageError(fmt::format("unknown GPU '{}'{}; `llmmem gpus` lists them", name,
-                               hint.empty() ? "" : fmt::format(" (did you mean {}?)", hint)));
+                               hint ? fmt::format(" (did you mean {}?)", *hint) : ""));
 }
 
 std::vector<LocalGpu> parse_nvidia_smi_csv(std::string_view text) {
@@ -197,134 +201,324 @@ std::vector<LocalGpu> parse_rocm_smi_json(std::string_view text) {
   return out;
 }
 
+Bytes GpuTarget::smallest() const {
+  Bytes m = devices.empty() ? Bytes(0) : devices.front().memory;
+  for (const auto& d : devices) m = std::min(m, d.memory);
+  return m;
+}
+
+Bytes GpuTarget::largest() const {
+  Bytes m(0);
+  for (const auto& d : devices) m = std::max(m, d.memory);
+  return m;
+}
+
+bool GpuTarget::uniform() const { return smallest() == largest(); }
+
 GpuTarget parse_gpu_target(std::string_view spec) {
+  if (trim(spec).empty()) throw UsageError("--gpu is empty: give a name from `llmmem gpus`, NAME:COUNT or local");
   auto [name, count] = split_count(spec);
   const GpuSpec& g = find_gpu(name);
-  return {std::string(g.id), g.memory, count, {}};
+  GpuTarget t{std::string(g.id), {}, false};
+  t.devices.assign(count.value_or(1), GpuDevice{std::string(g.id), g.memory, std::nullopt, std::nullopt});
+  return t;
 }
 
 GpuTarget parse_gpu_memory_target(std::string_view spec) {
+  if (trim(spec).empty()) throw UsageError("--gpu-memory is empty: give a size such as 24GiB or 80GB:2");
   auto [size, count] = split_count(spec);
   const Bytes memory = parse_size(size);
   if (memory.count() == 0) throw UsageError(fmt::format("--gpu-memory '{}' must be larger than zero", spec));
-  return {fmt::format("{} GPU", format_size(memory)), memory, count, {}};
+  const std::string name = fmt::format("{} GPU", format_size(memory));
+  GpuTarget t{name, {}, false};
+  t.devices.assign(count.value_or(1), GpuDevice{name, memory, std::nullopt, std::nullopt});
+  return t;
 }
 
 GpuTarget local_gpu_target(const std::vector<LocalGpu>& gpus) {
   if (gpus.empty()) throw InputError("no local GPU found");
-  GpuTarget t;
-  t.name = gpus.front().name;
-  t.memory = gpus.front().total;
-  for (const auto& g : gpus) {
-    t.memory = std::min(t.memory, g.total);
-    t.free.push_back(g.free);
-  }
-  t.count = gpus.size();
+  GpuTarget t{"local", {}, true};
+  for (const auto& g : gpus) t.devices.push_back({g.name, g.total, g.free, g.index});
+  // Plan on the devices as they are now: the most free memory first, so that a job that fits on
+  // one GPU goes to the idle one, not the busy one.
+  std::stable_sort(t.devices.begin(), t.devices.end(), [](const GpuDevice& a, const GpuDevice& b) {
+    return a.free.value_or(a.memory) > b.free.value_or(b.memory);
+  });
+  bool same = true;
+  for (const auto& d : t.devices) same = same && d.name == t.devices.front().name;
+  t.name = same ? t.devices.front().name : "local";
   return t;
+}
+
+std::optional<Bytes> per_gpu_bytes(const Model& model, const Request& request, const Layout& layout) {
+  if (request.method == Method::document) {
+    Request whole = request;
+    whole.layout = Layout{};
+    return Bytes(ceil_div(estimate(model, whole).total.count(), layout.gpus()));
+  }
+  if (layout_problem(model, layout)) return std::nullopt;
+  Request r = request;
+  r.layout = layout;
+  return estimate(model, r).total;
 }
 
 namespace {
 
-bool valid_layout(const Model& model, const Layout& l) {
-  try {
-    validate_layout(model, l);
-    return true;
-  } catch (const UsageError&) {
-    return false;
+// Candidate layouts over exactly `n` GPUs, most preferred first.
+// Inference: tensor parallelism as wide as a node allows (vLLM/TGI serve inside a node), then
+// pipeline stages across nodes. Training: what practitioners run — ZeRO-3/FSDP data parallelism
+// over all GPUs (DeepSpeed ZeRO paper, Rajbhandari et al. 2020; PyTorch FSDP), then tensor
+// parallelism inside a node with ZeRO-3 across the rest, then tensor × pipeline with ZeRO-1
+// (Megatron-LM's distributed optimizer). `offload`: the ZeRO-Offload variants.
+std::vector<Layout> layouts_over(const Request& request, std::uint64_t n, const LayoutLimits& limits, bool offload) {
+  std::vector<Layout> out;
+  const Layout base = request.layout;
+  if (request.method == Method::document) {
+    Layout l = base;
+    l.tp = n;
+    out.push_back(l);
+    return out;
   }
+  if (request.mode == Mode::inference) {
+    for (std::uint64_t tp = std::min(n, limits.gpus_per_node); tp >= 1; --tp) {
+      if (n % tp != 0) continue;
+      Layout l = base;
+      l.tp = tp;
+      l.pp = n / tp;
+      out.push_back(l);
+    }
+    return out;
+  }
+  auto add = [&](std::uint64_t tp, std::uint64_t pp, std::uint64_t dp, int zero) {
+    Layout l = base;
+    l.tp = tp;
+    l.pp = pp;
+    l.dp = dp;
+    l.zero = dp > 1 ? zero : 0;
+    if (offload) {
+      // ZeRO-Offload moves optimizer states to the host; ZeRO-Infinity also the parameters.
+      l.zero = std::max(l.zero, 1);
+      Layout o = l;
+      o.offload_optimizer = true;
+      out.push_back(o);
+      o.offload_params = l.zero == 3;
+      if (o.offload_params) out.push_back(o);
+    } else {
+      out.push_back(l);
+    }
+  };
+  add(1, 1, n, 3);
+  for (std::uint64_t tp = 2; tp <= std::min(n, limits.gpus_per_node); ++tp)
+    if (n % tp == 0) add(tp, 1, n / tp, 3);
+  for (std::uint64_t tp = std::min(n, limits.gpus_per_node); tp >= 1; --tp) {
+    if (n % tp != 0) continue;
+    for (std::uint64_t pp = 2; tp * pp <= n; ++pp)
+      if (n % (tp * pp) == 0) add(tp, pp, n / (tp * pp), 1);
+  }
+  return out;
 }
 
-// The per-GPU total of `request` under `layout` (detailed) or total / gpus (document).
-Bytes per_gpu_bytes(const Model& model, Request request, const Layout& layout) {
-  if (request.method == Method::document) {
-    request.layout = Layout{};
-    return Bytes(ceil_div(estimate(model, request).total.count(), layout.gpus()));
+// Does the request fit when every GPU of `layout` has `memory`?
+std::optional<Bytes> fitting_load(const Model& model, const Request& request, const Layout& layout, Bytes memory) {
+  std::optional<Bytes> per;
+  try {
+    per = per_gpu_bytes(model, request, layout);
+  } catch (const OverflowError&) {
+    return std::nullopt;  // more than 2^64 bytes: certainly does not fit
   }
-  request.layout = layout;
-  return estimate(model, request).total;
+  if (per && *per <= memory) return per;
+  return std::nullopt;
+}
+
+bool user_gave_layout(const Request& r) { return !r.layout.is_single() || r.layout.zero > 0; }
+
+// The request with the layout left to the search (its offload choices kept).
+Request free_layout(Request r) {
+  const Layout given = r.layout;
+  r.layout = Layout{};
+  r.layout.offload_optimizer = given.offload_optimizer;
+  r.layout.offload_params = given.offload_params;
+  return r;
+}
+
+std::int64_t signed_diff(Bytes a, Bytes b) {
+  const auto clamp = [](std::uint64_t v) {
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(v, static_cast<std::uint64_t>(INT64_MAX)));
+  };
+  return a >= b ? clamp(a.count() - b.count()) : -clamp(b.count() - a.count());
+}
+
+// Layers in proportion to each device's memory (llama.cpp splits layers by each device's share of
+// the memory when --tensor-split is not given: llama-model.cpp, load_tensors). The per-layer and
+// fixed bytes come from the estimator itself: the whole model on one GPU, and a one-layer stage.
+// Conservative: the fixed part (the larger of embeddings and output, overhead) is counted on every GPU.
+struct Proportional {
+  std::vector<Bytes> loads;
+  bool fits = false;
+};
+std::optional<Proportional> proportional_split(const Model& model, const Request& request,
+                                               const std::vector<Bytes>& capacities) {
+  const std::uint64_t layers = model.config.n_layers, n = capacities.size();
+  if (request.mode != Mode::inference || request.method != Method::detailed || layers < n || layers < 2)
+    return std::nullopt;
+  Layout whole = request.layout, one_layer = request.layout;
+  one_layer.pp = layers;
+  std::optional<Bytes> all, stage;
+  try {
+    all = per_gpu_bytes(model, request, whole);
+    stage = per_gpu_bytes(model, request, one_layer);
+  } catch (const OverflowError&) {
+    return std::nullopt;
+  }
+  if (!all || !stage || *all < *stage) return std::nullopt;
+  const std::uint64_t per_layer = ceil_div(all->count() - stage->count(), layers - 1);
+  const std::uint64_t fixed = stage->count() > per_layer ? stage->count() - per_layer : 0;
+  long double total_memory = 0;
+  for (const auto& c : capacities) total_memory += static_cast<long double>(c.count());
+  std::vector<std::uint64_t> share(n);
+  std::uint64_t given = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    share[i] = static_cast<std::uint64_t>(static_cast<long double>(layers) *
+                                          static_cast<long double>(capacities[i].count()) / total_memory);
+    given += share[i];
+  }
+  for (std::size_t i = 0; given < layers; i = (i + 1) % n, ++given) ++share[i];  // the remainder, largest first
+  Proportional p;
+  p.fits = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    p.loads.emplace_back(fixed + share[i] * per_layer);
+    p.fits = p.fits && p.loads.back() <= capacities[i];
+  }
+  return p;
 }
 
 }  // namespace
 
 std::optional<Layout> fewest_gpus_layout(const Model& model, const Request& request, Bytes memory,
-                                         std::uint64_t max_gpus, std::uint64_t* searched) {
-  const Layout base = request.layout;
-  const std::uint64_t dp = base.dp;
-  for (std::uint64_t n = dp; n <= max_gpus; n += dp) {
-    const std::uint64_t per_replica = n / dp;
-    if (request.method == Method::document) {
-      Layout l = base;
-      l.tp = per_replica;
-      l.pp = 1;
-      if (searched) ++*searched;
-      if (per_gpu_bytes(model, request, l) <= memory) return l;
-      continue;
-    }
-    // Prefer tensor parallelism (inside a node), then pipeline stages.
-    for (std::uint64_t tp = per_replica; tp >= 1; --tp) {
-      if (per_replica % tp != 0) continue;
-      Layout l = base;
-      l.tp = tp;
-      l.pp = per_replica / tp;
-      if (!valid_layout(model, l)) continue;
-      if (searched) ++*searched;
-      if (per_gpu_bytes(model, request, l) <= memory) return l;
+                                         const LayoutLimits& limits, std::uint64_t* searched) {
+  // Inside one node first; training then tries ZeRO-Offload inside the node before going multi-node.
+  const bool training = request.mode == Mode::training && request.method == Method::detailed;
+  struct Pass {
+    std::uint64_t from, to;
+    bool offload;
+  };
+  const std::uint64_t node = std::min(limits.gpus_per_node, limits.max_gpus);
+  std::vector<Pass> passes{{1, node, false}};
+  if (training) passes.push_back({1, node, true});
+  if (limits.max_gpus > node) {
+    passes.push_back({node + 1, limits.max_gpus, false});
+    if (training) passes.push_back({node + 1, limits.max_gpus, true});
+  }
+  for (const auto& pass : passes) {
+    for (std::uint64_t n = pass.from; n <= pass.to; ++n) {
+      // Across nodes, training uses whole nodes.
+      if (training && n > limits.gpus_per_node && n % limits.gpus_per_node != 0) continue;
+      for (const auto& l : layouts_over(request, n, limits, pass.offload)) {
+        if (layout_problem(model, l)) continue;
+        if (searched) ++*searched;
+        if (fitting_load(model, request, l, memory)) return l;
+      }
     }
   }
   return std::nullopt;
 }
 
-GpuVerdict judge(const Model& model, const Request& request, const GpuTarget& target) {
+GpuVerdict judge(const Model& model, const Request& request, const GpuTarget& target, const LayoutLimits& limits) {
+  if (target.devices.empty()) throw UsageError("no GPU given");
   GpuVerdict v;
   v.name = target.name;
-  v.memory_per_gpu = target.memory;
-  const bool user_layout = !request.layout.is_single() || request.layout.zero > 0;
-  if (user_layout) {
+  v.memory_per_gpu = target.smallest();
+  v.count = target.count();
+  LayoutLimits need_limits = limits;
+  need_limits.max_gpus = std::max(limits.max_gpus, v.count);
+
+  // The layout judged on the GPUs given.
+  std::optional<Layout> chosen;
+  std::vector<Bytes> loads;
+  if (user_gave_layout(request)) {
     validate_layout(model, request.layout);
-    v.layout = request.layout;
-    const std::uint64_t n = request.layout.gpus();
-    if (target.count && *target.count < n)
-      throw UsageError(fmt::format("the layout needs {} GPUs but --gpu gives {}", n, *target.count));
-    v.count = target.count.value_or(n);
-    const Bytes per = per_gpu_bytes(model, request, request.layout);
-    v.fits = per <= target.memory;
-    const auto found = fewest_gpus_layout(model, request, target.memory, std::max<std::uint64_t>(64, n), nullptr);
-    v.needed = v.fits ? n : (found ? found->gpus() : 0);
-    for (std::uint64_t i = 0; i < n; ++i)
-      v.per_gpu.push_back({per, target.memory, saturating_sub(target.memory, per), per <= target.memory});
+    if (request.layout.gpus() > v.count)
+      throw UsageError(fmt::format("the layout needs {} GPUs (tp {} × pp {} × dp {}) but {} {} given",
+                                   request.layout.gpus(), request.layout.tp, request.layout.pp, request.layout.dp,
+                                   v.count, v.count == 1 ? "is" : "are"));
+    chosen = request.layout;
   } else {
-    const std::uint64_t limit = std::max<std::uint64_t>(64, target.count.value_or(1));
-    const auto found = fewest_gpus_layout(model, request, target.memory, limit, nullptr);
-    v.needed = found ? found->gpus() : 0;
-    const std::uint64_t count = target.count.value_or(std::max<std::uint64_t>(1, v.needed));
-    v.count = count;
-    v.fits = found && v.needed <= count;
-    v.layout = found && v.fits ? *found : Layout{};
-    if (!v.fits) {
-      // Show the load on the GPUs given: the widest valid tensor-parallel layout over them.
-      for (std::uint64_t tp = count; tp >= 1; --tp) {
+    // The fewest of the given GPUs (in the order planned) that hold it: each GPU of an even split
+    // must hold the same share, so the smallest of the GPUs used bounds it.
+    LayoutLimits within = limits;
+    within.max_gpus = v.count;
+    if (target.uniform()) chosen = fewest_gpus_layout(model, request, target.smallest(), within, nullptr);
+    for (std::uint64_t n = 1; n <= v.count && !chosen && !target.uniform(); ++n) {
+      Bytes smallest = target.devices[0].memory;
+      for (std::uint64_t i = 0; i < n; ++i) smallest = std::min(smallest, target.devices[i].memory);
+      within.max_gpus = n;
+      if (auto l = fewest_gpus_layout(model, request, smallest, within, nullptr); l && l->gpus() == n) chosen = l;
+    }
+    if (!chosen && !target.uniform()) {
+      // Mixed devices: layers in proportion to each GPU's memory.
+      std::vector<Bytes> caps;
+      for (const auto& d : target.devices) caps.push_back(d.memory);
+      if (auto p = proportional_split(model, request, caps); p && p->fits) {
         Layout l = request.layout;
-        l.tp = tp;
-        l.pp = count / tp;
-        if (count % tp == 0 && (request.method == Method::document || valid_layout(model, l))) {
-          v.layout = l;
-          break;
-        }
+        l.pp = v.count;
+        chosen = l;
+        loads = p->loads;
+        v.split = Split::proportional;
       }
     }
-    const Bytes per = per_gpu_bytes(model, request, v.layout);
-    for (std::uint64_t i = 0; i < v.layout.gpus(); ++i)
-      v.per_gpu.push_back({per, target.memory, saturating_sub(target.memory, per), per <= target.memory});
-  }
-  if (!target.free.empty()) {
-    bool now = v.fits;
-    for (std::size_t i = 0; i < v.per_gpu.size() && i < target.free.size(); ++i) {
-      v.per_gpu[i].free_bytes = saturating_sub(target.free[i], v.per_gpu[i].bytes);
-      now = now && v.per_gpu[i].bytes <= target.free[i];
+    if (!chosen) {
+      // Nothing fits: show the load on all the GPUs given, with the most preferred valid layout.
+      for (const auto& l : layouts_over(request, v.count, limits, false))
+        if (!layout_problem(model, l)) {
+          chosen = l;
+          break;
+        }
+      if (!chosen) chosen = request.layout;
     }
-    if (v.per_gpu.size() > target.free.size()) now = false;
-    v.fits_now = now;
   }
+  v.layout = *chosen;
+  if (loads.empty()) {
+    std::optional<Bytes> per;
+    try {
+      per = per_gpu_bytes(model, request, v.layout);
+    } catch (const OverflowError&) {
+      per = Bytes(std::numeric_limits<std::uint64_t>::max());
+    }
+    loads.assign(v.layout.gpus(), per.value_or(Bytes(0)));
+  }
+  v.fits = true;
+  bool now = true;
+  for (std::uint64_t i = 0; i < loads.size(); ++i) {
+    const GpuDevice& d = target.devices[i];
+    GpuUse u;
+    u.device = i;
+    u.name = d.name;
+    u.bytes = loads[i];
+    u.capacity = d.memory;
+    u.headroom = signed_diff(d.memory, loads[i]);
+    u.fits = loads[i] <= d.memory;
+    if (d.free) {
+      u.free = *d.free;
+      u.headroom_now = signed_diff(*d.free, loads[i]);
+      now = now && loads[i] <= *d.free;
+    }
+    v.fits = v.fits && u.fits;
+    v.per_gpu.push_back(std::move(u));
+  }
+  if (target.local) v.fits_now = v.fits && now;
+  if (v.fits) {
+    v.needed = v.layout.gpus();
+    v.needed_layout = v.layout;
+  } else if (auto found = fewest_gpus_layout(model, free_layout(request), target.largest(), need_limits, nullptr)) {
+    v.needed = found->gpus();
+    v.needed_layout = *found;
+  }
+  if (v.split == Split::proportional)
+    v.notes.emplace_back(
+        "mixed GPUs: layers split in proportion to each GPU's memory (llama.cpp's default --tensor-split); "
+        "embeddings, output and overhead counted on every GPU");
+  else if (!target.uniform() && v.layout.gpus() > 1)
+    v.notes.emplace_back("mixed GPUs: an even split is bounded by the smallest GPU used");
   return v;
 }
 

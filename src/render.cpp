@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <variant>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -16,7 +17,13 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Invalid UTF-8 from a hostile file must not make dump() throw: replace it.
+std::string dump(const Json& j) { return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"; }
+
 std::string unit_label(Units u) { return u == Units::binary ? "GiB" : "GB"; }
+
+// Every string that reaches a table, CSV or markdown line passes through here.
+std::string safe(std::string_view s) { return escape_control(s); }
 
 std::string paint(const RenderOptions& o, std::string_view code, const std::string& text) {
   return o.color ? fmt::format("\033[{}m{}\033[0m", code, text) : text;
@@ -38,15 +45,173 @@ Json input_json(double v) {
   return Json(v);
 }
 
-std::string csv_field(const std::string& s) {
+std::string csv_field(std::string_view text) {
+  const std::string s = safe(text);
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
 
+std::string md_field(std::string_view text) {
+  std::string out;
+  for (char c : safe(text)) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+// A signed byte count as "-1.25 GiB".
+std::string signed_size(std::int64_t bytes, Units u) {
+  const Bytes magnitude(bytes < 0 ? static_cast<std::uint64_t>(-(bytes + 1)) + 1 : static_cast<std::uint64_t>(bytes));
+  return (bytes < 0 ? "-" : "") + format_size(magnitude, u);
+}
+
+std::string layout_text(const Layout& l) {
+  std::string s = fmt::format("tp={} pp={} dp={}", l.tp, l.pp, l.dp);
+  if (l.ep > 1) s += fmt::format(" ep={}", l.ep);
+  if (l.zero > 0) s += fmt::format(" zero={}", l.zero);
+  if (l.offload_optimizer) s += l.offload_params ? " offload=optimizer,params" : " offload=optimizer";
+  return s;
+}
+
 Json layout_json(const Layout& l) {
-  return Json{{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"ep", l.ep}, {"zero", l.zero}};
+  return Json{{"tp", l.tp},
+              {"pp", l.pp},
+              {"dp", l.dp},
+              {"ep", l.ep},
+              {"zero", l.zero},
+              {"offload_optimizer", l.offload_optimizer},
+              {"offload_params", l.offload_params}};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lists (models, gpus, precisions, local gpus, inspect's dtypes): fields defined once, every
+// printer iterates them (llama-bench's get_fields()/get_values()).
+
+enum class Kind { text, count, bytes, number, flag };
+struct Column {
+  std::string_view key;    // JSON and CSV key
+  std::string_view title;  // table and markdown heading
+  Kind kind = Kind::text;
+};
+using Cell = std::variant<std::monostate, std::string, std::uint64_t, double, bool>;
+struct Listing {
+  std::string_view json_key;
+  std::vector<Column> columns;
+  std::vector<std::vector<Cell>> rows;
+};
+
+std::string cell_text(const Cell& c, Kind kind, Units u) {
+  if (std::holds_alternative<std::monostate>(c)) return "-";
+  if (const auto* s = std::get_if<std::string>(&c)) return safe(*s);
+  if (const auto* b = std::get_if<bool>(&c)) return *b ? "yes" : "no";
+  if (const auto* d = std::get_if<double>(&c)) return fmt::format("{:.3f}", *d);
+  const std::uint64_t v = std::get<std::uint64_t>(c);
+  if (kind == Kind::bytes) return format_gib_number(Bytes(v), u);
+  return fmt::format("{}", v);
+}
+
+std::string cell_csv(const Cell& c) {
+  if (std::holds_alternative<std::monostate>(c)) return "";
+  if (const auto* s = std::get_if<std::string>(&c)) return csv_field(*s);
+  if (const auto* b = std::get_if<bool>(&c)) return *b ? "true" : "false";
+  if (const auto* d = std::get_if<double>(&c)) return fmt::format("{}", *d);
+  return fmt::format("{}", std::get<std::uint64_t>(c));
+}
+
+Json cell_json(const Cell& c) {
+  if (std::holds_alternative<std::monostate>(c)) return Json(nullptr);
+  if (const auto* s = std::get_if<std::string>(&c)) return Json(*s);
+  if (const auto* b = std::get_if<bool>(&c)) return Json(*b);
+  if (const auto* d = std::get_if<double>(&c)) return Json(*d);
+  return Json(std::get<std::uint64_t>(c));
+}
+
+std::string heading(const Column& col, Units u) {
+  return col.kind == Kind::bytes ? fmt::format("{} ({})", col.title, unit_label(u)) : std::string(col.title);
+}
+
+Json listing_json(const Listing& l) {
+  Json rows = Json::array();
+  for (const auto& row : l.rows) {
+    Json o = Json::object();
+    for (std::size_t i = 0; i < l.columns.size(); ++i) o[std::string(l.columns[i].key)] = cell_json(row[i]);
+    rows.push_back(o);
+  }
+  return rows;
+}
+
+std::string listing_text(const Listing& l, Format f, Units u) {
+  std::string out;
+  if (f == Format::csv) {
+    for (std::size_t i = 0; i < l.columns.size(); ++i) out += fmt::format("{}{}", i ? "," : "", l.columns[i].key);
+    out += "\n";
+    for (const auto& row : l.rows) {
+      for (std::size_t i = 0; i < row.size(); ++i) out += fmt::format("{}{}", i ? "," : "", cell_csv(row[i]));
+      out += "\n";
+    }
+    return out;
+  }
+  if (f == Format::markdown) {
+    std::string rule;
+    for (const auto& col : l.columns) {
+      out += "| " + heading(col, u) + " ";
+      rule += col.kind == Kind::text || col.kind == Kind::flag ? "|---" : "|---:";
+    }
+    out += "|\n" + rule + "|\n";
+    for (const auto& row : l.rows) {
+      for (std::size_t i = 0; i < row.size(); ++i)
+        out += "| " + md_field(cell_text(row[i], l.columns[i].kind, u)) + " ";
+      out += "|\n";
+    }
+    return out;
+  }
+  std::vector<std::size_t> width;
+  for (const auto& col : l.columns) width.push_back(heading(col, u).size());
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& row : l.rows) {
+    cells.emplace_back();
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      cells.back().push_back(cell_text(row[i], l.columns[i].kind, u));
+      width[i] = std::max(width[i], cells.back().back().size());
+    }
+  }
+  auto line = [&](const std::vector<std::string>& values) {
+    std::string s;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const bool right = l.columns[i].kind != Kind::text && l.columns[i].kind != Kind::flag;
+      const bool last = i + 1 == values.size();
+      s += right ? fmt::format("{:>{}}", values[i], width[i])
+                 : (last ? values[i] : fmt::format("{:<{}}", values[i], width[i]));
+      if (!last) s += "  ";
+    }
+    return s + "\n";
+  };
+  std::vector<std::string> titles;
+  for (const auto& col : l.columns) titles.push_back(heading(col, u));
+  out += line(titles);
+  for (const auto& row : cells) out += line(row);
+  return out;
+}
+
+Json envelope(std::string_view command) {
+  Json j;
+  j["schema_version"] = k_schema_version;
+  j["command"] = command;
+  return j;
+}
+
+// ---------------------------------------------------------------------------------------------
+// infer / train
+
+Json model_json(const Estimate& e) {
+  Json m;
+  m["name"] = e.model_name;
+  m["hf_id"] = e.hf_id ? Json(*e.hf_id) : Json(nullptr);
+  m["model_type"] = e.model_type;
+  m["parameters"] = e.parameters;
+  m["active_parameters"] = e.active_parameters;
+  if (e.mode == Mode::training) m["trainable_parameters"] = e.trainable_parameters;
+  return m;
 }
 
 Json settings_json(const Estimate& e) {
@@ -86,89 +251,118 @@ Json gpu_json(const GpuVerdict& v) {
   g["name"] = v.name;
   g["memory_bytes"] = v.memory_per_gpu.count();
   g["count"] = v.count;
-  g["needed"] = v.needed;
   g["fits"] = v.fits;
   if (v.fits_now) g["fits_now"] = *v.fits_now;
+  g["needed"] = v.needed ? Json(*v.needed) : Json(nullptr);
+  g["needed_layout"] = v.needed_layout ? layout_json(*v.needed_layout) : Json(nullptr);
   g["layout"] = layout_json(v.layout);
+  g["split"] = v.split == Split::even ? "even" : "proportional";
   Json per = Json::array();
-  for (const auto& u : v.per_gpu)
-    per.push_back({{"bytes", u.bytes.count()},
-                   {"capacity_bytes", u.capacity.count()},
-                   {"free_bytes", u.free_bytes.count()},
-                   {"fits", u.fits}});
+  for (const auto& u : v.per_gpu) {
+    Json d;
+    d["device"] = u.device;
+    d["name"] = u.name;
+    d["bytes"] = u.bytes.count();
+    d["capacity_bytes"] = u.capacity.count();
+    d["headroom_bytes"] = u.headroom;
+    if (u.free) d["free_bytes"] = u.free->count();
+    if (u.headroom_now) d["headroom_now_bytes"] = *u.headroom_now;
+    d["fits"] = u.fits;
+    per.push_back(d);
+  }
   g["per_gpu"] = per;
+  g["notes"] = v.notes;
   return g;
 }
 
-std::string estimate_json(const Estimate& e, const std::optional<GpuVerdict>& gpu) {
-  Json j;
-  j["schema_version"] = k_schema_version;
-  j["command"] = to_string(e.mode);
-  j["method"] = to_string(e.method);
-  Json m;
-  m["name"] = e.model_name;
-  m["hf_id"] = e.hf_id ? Json(*e.hf_id) : Json(nullptr);
-  m["model_type"] = e.model_type;
-  m["parameters"] = e.parameters;
-  m["active_parameters"] = e.active_parameters;
-  if (e.mode == Mode::training) m["trainable_parameters"] = e.trainable_parameters;
-  j["model"] = m;
-  j["settings"] = settings_json(e);
+Json curve_json(const std::vector<ContextPoint>& points) {
+  Json a = Json::array();
+  for (const auto& p : points) {
+    Json o{{"seq_len", p.seq_len}, {"bytes", p.bytes.count()}};
+    if (p.fits) o["fits"] = *p.fits;
+    a.push_back(o);
+  }
+  return a;
+}
+
+Json components_json(const Estimate& e) {
   Json comps = Json::array();
   for (const auto& c : e.components) {
     Json inputs = Json::object();
-    for (const auto& in : c.inputs) inputs[in.name] = input_json(in.value);
+    for (const auto& in : c.inputs) inputs[std::string(in.name)] = input_json(in.value);
     comps.push_back({{"id", c.id},
                      {"label", c.label},
                      {"bytes", c.bytes.count()},
                      {"formula", c.explanation()},
                      {"inputs", inputs}});
   }
-  j["components"] = comps;
-  j["total_bytes"] = e.total.count();
-  if (gpu) j["gpu"] = gpu_json(*gpu);
-  j["notes"] = e.notes;
-  return j.dump(2) + "\n";
+  return comps;
 }
 
-std::string verdict_line(const GpuVerdict& v, const RenderOptions& o) {
-  const std::string per = v.per_gpu.empty() ? "" : format_size(v.per_gpu.front().bytes, o.units);
-  std::string line =
-      fmt::format("GPU: {} × {} ({} each); {} needed", v.count, v.name, format_size(v.memory_per_gpu, o.units),
-                  v.needed ? fmt::format("{}", v.needed) : std::string("more than 64"));
-  line += fmt::format("; layout tp={} pp={} dp={}; {} per GPU", v.layout.tp, v.layout.pp, v.layout.dp, per);
+std::string needed_text(const GpuVerdict& v, const RenderOptions& o) {
+  if (!v.needed) return "no layout holds it";
+  return fmt::format("{} GPU{} of {} needed ({})", *v.needed, *v.needed == 1 ? "" : "s",
+                     format_size(v.per_gpu.empty() ? v.memory_per_gpu : v.per_gpu.front().capacity, o.units),
+                     layout_text(*v.needed_layout));
+}
+
+// The verdict as lines of text: a summary, then one line per GPU when there is more than one or
+// they are this machine's.
+std::vector<std::string> verdict_lines(const GpuVerdict& v, const RenderOptions& o) {
+  std::vector<std::string> lines;
+  const Bytes top = v.per_gpu.empty()
+                        ? Bytes(0)
+                        : std::max_element(v.per_gpu.begin(), v.per_gpu.end(), [](const GpuUse& a, const GpuUse& b) {
+                            return a.bytes < b.bytes;
+                          })->bytes;
+  std::string line = fmt::format("GPU: {} × {} ({}{}); layout {}; {} on the most loaded GPU", v.count, safe(v.name),
+                                 format_size(v.memory_per_gpu, o.units), v.count > 1 ? " the smallest" : "",
+                                 layout_text(v.layout), format_size(top, o.units));
   line += v.fits ? paint(o, "32", " — fits") : paint(o, "31", " — does not fit");
-  if (v.fits_now) {
-    line += *v.fits_now ? " (fits in free memory now)" : " (not in the memory free now)";
-    // Local GPUs differ in what is free: show each one's headroom.
-    for (std::size_t i = 0; i < v.per_gpu.size(); ++i)
-      line += fmt::format("\n  GPU {}: needs {}, {} left after it", i, format_size(v.per_gpu[i].bytes, o.units),
-                          format_size(v.per_gpu[i].free_bytes, o.units));
+  if (v.fits_now) line += *v.fits_now ? " (fits in the memory free now)" : " (not in the memory free now)";
+  if (!v.fits) line += fmt::format("; {}", needed_text(v, o));
+  lines.push_back(line);
+  if (v.per_gpu.size() > 1 || v.fits_now || v.per_gpu.size() == 1) {
+    for (const auto& u : v.per_gpu) {
+      std::string l =
+          fmt::format("  GPU {} {}: {} of {}, headroom {}", u.device, safe(u.name), format_size(u.bytes, o.units),
+                      format_size(u.capacity, o.units), signed_size(u.headroom, o.units));
+      if (u.headroom_now)
+        l += fmt::format("; {} free now, headroom {}", format_size(*u.free, o.units),
+                         signed_size(*u.headroom_now, o.units));
+      lines.push_back(l);
+    }
   }
-  return line;
+  for (const auto& n : v.notes) lines.push_back("note: " + safe(n));
+  return lines;
 }
 
-std::string estimate_table(const Estimate& e, const std::optional<GpuVerdict>& gpu, const RenderOptions& o) {
+std::string estimate_heading(const Estimate& e) {
+  return fmt::format("{} · precision {} · batch {} · seq-len {} · method {}",
+                     e.mode == Mode::inference ? "inference" : "training", safe(e.precision), e.request.batch,
+                     e.request.seq_len, to_string(e.method));
+}
+
+std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
+  const Estimate& e = rep.estimate;
   std::string out;
-  out += fmt::format("{}{}\n", paint(o, "1", e.model_name), e.hf_id ? fmt::format(" ({})", *e.hf_id) : "");
+  out += fmt::format("{}{}\n", paint(o, "1", safe(e.model_name)), e.hf_id ? fmt::format(" ({})", safe(*e.hf_id)) : "");
   std::string params = fmt::format("{} parameters", human_count(e.parameters));
   if (e.active_parameters != e.parameters) params += fmt::format(" ({} active)", human_count(e.active_parameters));
-  out += fmt::format("{} · {} · precision {} · batch {} · seq-len {} · method {}\n", params,
-                     e.mode == Mode::inference ? "inference" : "training", e.precision, e.request.batch,
-                     e.request.seq_len, to_string(e.method));
+  out += fmt::format("{} · {}\n", params, estimate_heading(e));
   if (e.mode == Mode::training)
     out += fmt::format("trainable {} · optimizer {}{}\n", human_count(e.trainable_parameters),
                        to_string(e.request.optimizer),
                        e.method == Method::detailed ? fmt::format(" · recipe {}", to_string(e.request.recipe)) : "");
   out += "\n";
   std::size_t width = 5;
-  for (const auto& c : e.components) width = std::max(width, c.label.size());
+  for (const auto& c : e.components) width = std::max(width, safe(c.label).size());
   const std::string unit = unit_label(o.units);
   out += fmt::format("  {:<{}}  {:>10}\n", "Component", width, unit);
   for (const auto& c : e.components) {
-    out += fmt::format("  {:<{}}  {:>10}\n", c.label, width, format_gib_number(c.bytes, o.units));
+    out += fmt::format("  {:<{}}  {:>10}\n", safe(c.label), width, format_gib_number(c.bytes, o.units));
     if (o.explain) {
-      out += fmt::format("      = {}\n", c.explanation());
+      out += fmt::format("      = {}\n", safe(c.explanation()));
       std::string ins;
       for (const auto& in : c.inputs)
         ins += fmt::format("{}{}={}", ins.empty() ? "" : ", ", in.name, input_value(in.value));
@@ -179,29 +373,328 @@ std::string estimate_table(const Estimate& e, const std::optional<GpuVerdict>& g
   out += fmt::format("  {}\n", std::string(width + 12, '-'));
   out += paint(o, "1", fmt::format("  {:<{}}  {:>10}", "Total", width, format_gib_number(e.total, o.units))) +
          fmt::format(" {}\n", unit);
-  if (gpu) out += "\n" + verdict_line(*gpu, o) + "\n";
-  for (const auto& n : e.notes) out += fmt::format("note: {}\n", n);
+  if (rep.gpu) {
+    out += "\n";
+    for (const auto& l : verdict_lines(*rep.gpu, o)) out += l + "\n";
+  }
+  for (const auto& n : e.notes) out += fmt::format("note: {}\n", safe(n));
+  if (!rep.curve.empty()) out += "\n" + render_context_chart(rep.curve, rep.curve_capacity, o.units);
   return out;
 }
 
-std::string estimate_csv(const Estimate& e, const RenderOptions& o) {
+std::string estimate_json(const EstimateReport& rep) {
+  const Estimate& e = rep.estimate;
+  Json j = envelope(to_string(e.mode));
+  j["method"] = to_string(e.method);
+  j["model"] = model_json(e);
+  j["settings"] = settings_json(e);
+  j["components"] = components_json(e);
+  j["total_bytes"] = e.total.count();
+  if (rep.gpu) j["gpu"] = gpu_json(*rep.gpu);
+  if (!rep.curve.empty()) j["context_curve"] = curve_json(rep.curve);
+  j["notes"] = e.notes;
+  return dump(j);
+}
+
+// CSV: one row per component, the total, then the verdict, each GPU and each note as rows of the
+// same four columns, so that nothing the table says is lost.
+std::string estimate_csv(const EstimateReport& rep, const RenderOptions& o) {
+  const Estimate& e = rep.estimate;
   std::string out = fmt::format("id,label,bytes,{}\n", o.units == Units::binary ? "gib" : "gb");
-  for (const auto& c : e.components)
-    out += fmt::format("{},{},{},{}\n", c.id, csv_field(c.label), c.bytes.count(), format_gib_number(c.bytes, o.units));
-  out += fmt::format("total,Total,{},{}\n", e.total.count(), format_gib_number(e.total, o.units));
+  auto row = [&](std::string_view id, std::string_view label, std::optional<Bytes> b) {
+    out += fmt::format("{},{},{},{}\n", id, csv_field(label), b ? fmt::format("{}", b->count()) : "",
+                       b ? format_gib_number(*b, o.units) : "");
+  };
+  for (const auto& c : e.components) row(c.id, c.label, c.bytes);
+  row("total", "Total", e.total);
+  if (rep.gpu) {
+    const GpuVerdict& v = *rep.gpu;
+    row("gpu", fmt::format("{} × {}: {}", v.count, v.name, v.fits ? "fits" : "does not fit"),
+        v.per_gpu.empty() ? std::nullopt : std::optional<Bytes>(v.per_gpu.front().bytes));
+    if (v.fits_now) row("gpu_now", *v.fits_now ? "fits in free memory" : "not in free memory", std::nullopt);
+    row("gpu_needed", v.needed ? fmt::format("{} ({})", *v.needed, layout_text(*v.needed_layout)) : "none",
+        std::nullopt);
+    for (const auto& u : v.per_gpu)
+      row(fmt::format("gpu{}", u.device), fmt::format("{} headroom {}", u.name, u.headroom), u.bytes);
+    for (const auto& n : v.notes) row("note", n, std::nullopt);
+  }
+  for (const auto& p : rep.curve)
+    row("context", fmt::format("{} tokens{}", p.seq_len, p.fits ? (*p.fits ? " fits" : " does not fit") : ""), p.bytes);
+  for (const auto& n : e.notes) row("note", n, std::nullopt);
   return out;
 }
 
-std::string estimate_markdown(const Estimate& e, const std::optional<GpuVerdict>& gpu, const RenderOptions& o) {
-  std::string out = fmt::format("**{}** · {} · precision {} · batch {} · seq-len {} · method {}\n\n", e.model_name,
-                                e.mode == Mode::inference ? "inference" : "training", e.precision, e.request.batch,
-                                e.request.seq_len, to_string(e.method));
-  out += fmt::format("| Component | {} | bytes |\n|---|---:|---:|\n", unit_label(o.units));
+std::string estimate_markdown(const EstimateReport& rep, const RenderOptions& o) {
+  const Estimate& e = rep.estimate;
+  std::string out = fmt::format("**{}** · {}\n\n", md_field(e.model_name), estimate_heading(e));
+  out += fmt::format("| Component | {} | bytes |{}\n|---|---:|---:|{}\n", unit_label(o.units),
+                     o.explain ? " formula |" : "", o.explain ? "---|" : "");
   for (const auto& c : e.components)
-    out += fmt::format("| {} | {} | {} |\n", c.label, format_gib_number(c.bytes, o.units), c.bytes.count());
-  out += fmt::format("| **Total** | **{}** | {} |\n", format_gib_number(e.total, o.units), e.total.count());
-  if (gpu) out += "\n" + verdict_line(*gpu, RenderOptions{Format::markdown, o.units, false, false}) + "\n";
+    out += fmt::format("| {} | {} | {} |{}\n", md_field(c.label), format_gib_number(c.bytes, o.units), c.bytes.count(),
+                       o.explain ? " " + md_field(c.explanation()) + " |" : "");
+  out += fmt::format("| **Total** | **{}** | {} |{}\n", format_gib_number(e.total, o.units), e.total.count(),
+                     o.explain ? " |" : "");
+  RenderOptions plain = o;
+  plain.color = false;
+  if (rep.gpu) {
+    out += "\n";
+    for (const auto& l : verdict_lines(*rep.gpu, plain)) out += "- " + l.substr(l.find_first_not_of(' ')) + "\n";
+  }
+  if (!e.notes.empty()) out += "\n";
+  for (const auto& n : e.notes) out += fmt::format("- note: {}\n", md_field(n));
+  if (!rep.curve.empty()) {
+    out += fmt::format("\n| context (tokens) | {} per GPU | fits |\n|---:|---:|---|\n", unit_label(o.units));
+    for (const auto& p : rep.curve)
+      out += fmt::format("| {} | {} | {} |\n", p.seq_len, format_gib_number(p.bytes, o.units),
+                         p.fits ? (*p.fits ? "yes" : "no") : "-");
+  }
   return out;
+}
+
+std::string render_estimate_report(const EstimateReport& rep, const RenderOptions& o) {
+  switch (o.format) {
+    case Format::json:
+      return estimate_json(rep);
+    case Format::csv:
+      return estimate_csv(rep, o);
+    case Format::markdown:
+      return estimate_markdown(rep, o);
+    case Format::table:
+      break;
+  }
+  return estimate_table(rep, o);
+}
+
+// ---------------------------------------------------------------------------------------------
+// fit: question → answer rows, rendered by the list printers; JSON as infer's plus the answers.
+
+Listing fit_listing(const FitReport& rep, const RenderOptions& o) {
+  const FitQuery& q = rep.query;
+  const FitResult& r = rep.result;
+  Listing l{"answers", {{"question", "QUESTION", Kind::text}, {"answer", "ANSWER", Kind::text}}, {}};
+  auto add = [&](std::string question, std::string answer) {
+    l.rows.push_back({Cell(std::move(question)), Cell(std::move(answer))});
+  };
+  const GpuVerdict& v = r.verdict;
+  add(fmt::format("batch {} at seq-len {} on the GPUs given", q.request.batch, q.request.seq_len),
+      v.fits ? fmt::format("fits ({})", layout_text(v.layout)) : "does not fit");
+  add(fmt::format("longest context at batch {}", q.request.batch),
+      r.max_seq_len ? fmt::format("{} tokens{}", r.max_seq_len,
+                                  r.max_seq_len_is_model_limit ? " (the model's limit, not memory)" : " (memory)")
+                    : std::string("none fits"));
+  add(fmt::format("largest batch at seq-len {}", q.request.seq_len),
+      r.max_batch ? fmt::format("{}", r.max_batch) : std::string("none fits"));
+  add(fmt::format("concurrent {}-token requests (KV pool at {:.0f}%)", q.request.seq_len,
+                  q.gpu_memory_utilization * 100),
+      fmt::format("{}", r.max_concurrent_requests));
+  add(fmt::format("fewest GPUs of {}", format_size(q.gpu.largest(), o.units)),
+      r.min_gpus ? fmt::format("{} ({})", *r.min_gpus, layout_text(r.layout))
+                 : fmt::format("more than {}", q.limits.max_gpus));
+  add("best precision that fits", r.best_precision.empty() ? "none" : r.best_precision);
+  return l;
+}
+
+std::string fit_json(const FitReport& rep) {
+  const FitQuery& q = rep.query;
+  const FitResult& r = rep.result;
+  Json j = envelope("fit");
+  j["method"] = to_string(rep.estimate.method);
+  j["model"] = model_json(rep.estimate);
+  j["settings"] = settings_json(rep.estimate);
+  j["gpu"] = gpu_json(r.verdict);
+  Json a;
+  a["fits"] = r.verdict.fits;
+  a["max_seq_len"] = r.max_seq_len ? Json(r.max_seq_len) : Json(nullptr);
+  a["max_seq_len_limited_by"] = r.max_seq_len ? Json(r.max_seq_len_is_model_limit ? "model" : "memory") : Json(nullptr);
+  a["max_batch"] = r.max_batch ? Json(r.max_batch) : Json(nullptr);
+  a["max_concurrent_requests"] = r.max_concurrent_requests;
+  a["gpu_memory_utilization"] = q.gpu_memory_utilization;
+  a["min_gpus"] = r.min_gpus ? Json(*r.min_gpus) : Json(nullptr);
+  a["min_gpus_layout"] = r.min_gpus ? layout_json(r.layout) : Json(nullptr);
+  a["best_precision"] = r.best_precision.empty() ? Json(nullptr) : Json(r.best_precision);
+  a["layouts_searched"] = r.layouts_searched;
+  j["answers"] = a;
+  if (!rep.curve.empty()) j["context_curve"] = curve_json(rep.curve);
+  j["notes"] = rep.estimate.notes;
+  return dump(j);
+}
+
+std::string render_fit_report(const FitReport& rep, const RenderOptions& o) {
+  if (o.format == Format::json) return fit_json(rep);
+  const Listing l = fit_listing(rep, o);
+  const GpuVerdict& v = rep.result.verdict;
+  RenderOptions plain = o;
+  plain.color = o.color && o.format == Format::table;
+  if (o.format == Format::csv) {
+    std::string out = listing_text(l, o.format, o.units);
+    for (const auto& line : verdict_lines(v, RenderOptions{Format::csv, o.units, false, false}))
+      out += fmt::format("gpu,{}\n", csv_field(line.substr(line.find_first_not_of(' '))));
+    for (const auto& n : rep.estimate.notes) out += fmt::format("note,{}\n", csv_field(n));
+    return out;
+  }
+  std::string title = fmt::format("{} on {} × {} ({}{})", safe(rep.query.model.name), v.count, safe(v.name),
+                                  format_size(v.memory_per_gpu, o.units), v.count > 1 ? " the smallest" : "");
+  std::string out = o.format == Format::markdown ? "**" + md_field(title) + "**\n\n" : title + "\n\n";
+  out += listing_text(l, o.format, o.units);
+  out += "\n";
+  for (const auto& line : verdict_lines(v, plain))
+    out += o.format == Format::markdown ? "- " + line.substr(line.find_first_not_of(' ')) + "\n" : line + "\n";
+  for (const auto& n : rep.estimate.notes)
+    out += o.format == Format::markdown ? "- note: " + md_field(n) + "\n" : "note: " + safe(n) + "\n";
+  if (!rep.curve.empty() && o.format == Format::table)
+    out += "\n" + render_context_chart(rep.curve, v.memory_per_gpu, o.units);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// inspect
+
+Listing dtype_listing(const Inspection& in) {
+  Listing l{"by_dtype",
+            {{"dtype", "DTYPE", Kind::text},
+             {"tensors", "TENSORS", Kind::count},
+             {"elements", "ELEMENTS", Kind::count},
+             {"bytes", "SIZE", Kind::bytes}},
+            {}};
+  if (!in.tensors) return l;
+  for (const auto& t : in.tensors->by_dtype())
+    l.rows.push_back({Cell(t.dtype), Cell(std::uint64_t(t.tensors)), Cell(t.elements), Cell(t.bytes.count())});
+  l.rows.push_back({Cell(std::string("total")), Cell(std::uint64_t(in.tensors->tensors.size())),
+                    Cell(in.tensors->total_elements()), Cell(in.tensors->total_bytes().count())});
+  return l;
+}
+
+std::string render_inspect_report(const InspectReport& rep, const RenderOptions& o) {
+  const Inspection& in = rep.inspection;
+  const Listing dtypes = dtype_listing(in);
+  if (o.format == Format::json) {
+    Json j = envelope("inspect");
+    j["path"] = in.path;
+    j["format"] = in.format;
+    if (in.config) {
+      const auto& c = *in.config;
+      j["architecture"] = {{"model_type", c.model_type},
+                           {"layers", c.n_layers},
+                           {"hidden_size", c.hidden_size},
+                           {"heads", c.n_heads},
+                           {"kv_heads", c.n_kv_heads},
+                           {"head_dim", c.head_dim},
+                           {"vocab_size", c.vocab_size},
+                           {"context_length", c.max_position_embeddings},
+                           {"sliding_window", c.sliding_window},
+                           {"experts", c.moe ? c.moe->n_experts : 0},
+                           {"experts_per_token", c.moe ? c.moe->n_experts_per_token : 0}};
+    }
+    j["config_parameters"] = in.config_parameters ? Json(*in.config_parameters) : Json(nullptr);
+    if (in.tensors) {
+      j["files"] = in.tensors->files;
+      j["tensor_count"] = in.tensors->tensors.size();
+      j["total_elements"] = in.tensors->total_elements();
+      j["total_bytes"] = in.tensors->total_bytes().count();
+      Json rows = listing_json(dtypes);
+      rows.erase(rows.size() - 1);  // the total row: the keys above carry it
+      j["by_dtype"] = rows;
+    }
+    return dump(j);
+  }
+  if (o.format == Format::csv) return listing_text(dtypes, Format::csv, o.units);
+  std::string summary = fmt::format("{} ({})\n", safe(in.path), safe(in.format));
+  if (in.config) {
+    const auto& c = *in.config;
+    summary += fmt::format(
+        "architecture {} · {} layers · hidden {} · {} heads ({} KV, head_dim {}) · vocab {} · context {}{}\n",
+        safe(c.model_type), c.n_layers, c.hidden_size, c.n_heads, c.n_kv_heads, c.head_dim, c.vocab_size,
+        c.max_position_embeddings,
+        c.moe ? fmt::format(" · {} experts, {} per token", c.moe->n_experts, c.moe->n_experts_per_token) : "");
+  }
+  if (in.config_parameters) summary += fmt::format("parameters from config: {}\n", *in.config_parameters);
+  if (in.tensors)
+    summary += fmt::format("{} tensors in {} file(s)\n", in.tensors->tensors.size(), in.tensors->files.size());
+  if (o.format == Format::markdown) {
+    std::string out;
+    std::string_view rest = summary;
+    while (!rest.empty()) {
+      const auto nl = rest.find('\n');
+      out += "- " + md_field(rest.substr(0, nl)) + "\n";
+      rest = rest.substr(nl + 1);
+    }
+    return in.tensors ? out + "\n" + listing_text(dtypes, Format::markdown, o.units) : out;
+  }
+  return in.tensors ? summary + "\n" + listing_text(dtypes, Format::table, o.units) : summary;
+}
+
+// ---------------------------------------------------------------------------------------------
+// models, precisions, gpus
+
+Listing models_listing(const ModelsReport& rep) {
+  Listing l{"models",
+            {{"name", "NAME", Kind::text},
+             {"hf_id", "HF ID", Kind::text},
+             {"parameters", "PARAMS", Kind::count},
+             {"active_parameters", "ACTIVE", Kind::count},
+             {"architecture", "ARCHITECTURE", Kind::text},
+             {"supported", "SUPPORTED", Kind::flag},
+             {"description", "DESCRIPTION", Kind::text}},
+            {}};
+  for (const auto& m : rep.models) {
+    auto opt = [](const std::optional<std::uint64_t>& v) { return v ? Cell(*v) : Cell(); };
+    l.rows.push_back({Cell(m.name), m.hf_id.empty() ? Cell() : Cell(m.hf_id), opt(m.parameters),
+                      opt(m.active_parameters), Cell(m.architecture), Cell(m.supported), Cell(m.description)});
+  }
+  return l;
+}
+
+Listing precisions_listing() {
+  Listing l{"precisions",
+            {{"name", "NAME", Kind::text},
+             {"kind", "KIND", Kind::text},
+             {"bits_per_value", "BITS", Kind::number},
+             {"description", "DESCRIPTION", Kind::text},
+             {"source", "SOURCE", Kind::text}},
+            {}};
+  for (const auto& p : all_precisions())
+    l.rows.push_back({Cell(std::string(p.name)), Cell(std::string("weights")), Cell(p.linear.bits_per_value()),
+                      Cell(std::string(p.description)), Cell(std::string(p.source))});
+  for (const auto& f : all_kv_formats())
+    l.rows.push_back({Cell(std::string(f.name)), Cell(std::string("kv-cache")), Cell(f.bits_per_value()),
+                      Cell(std::string("KV-cache storage (--kv-precision)")), Cell()});
+  return l;
+}
+
+Listing gpus_listing(const GpusReport& rep) {
+  Listing l{"gpus",
+            {{"id", "ID", Kind::text},
+             {"name", "NAME", Kind::text},
+             {"vendor", "VENDOR", Kind::text},
+             {"memory_bytes", "MEMORY", Kind::bytes},
+             {"marketing", "ADVERTISED", Kind::text}},
+            {}};
+  for (const auto& g : rep.gpus)
+    l.rows.push_back({Cell(std::string(g.id)), Cell(std::string(g.name)), Cell(std::string(g.vendor)),
+                      Cell(g.memory.count()), Cell(std::string(g.marketing))});
+  return l;
+}
+
+Listing local_gpus_listing(const LocalGpusReport& rep) {
+  Listing l{"gpus",
+            {{"index", "INDEX", Kind::count},
+             {"name", "NAME", Kind::text},
+             {"total_bytes", "TOTAL", Kind::bytes},
+             {"used_bytes", "USED", Kind::bytes},
+             {"free_bytes", "FREE", Kind::bytes}},
+            {}};
+  for (const auto& g : rep.gpus)
+    l.rows.push_back({Cell(g.index), Cell(g.name), Cell(g.total.count()), Cell(g.used.count()), Cell(g.free.count())});
+  return l;
+}
+
+std::string render_listing(std::string_view command, const Listing& l, const RenderOptions& o) {
+  if (o.format == Format::json) {
+    Json j = envelope(command);
+    j[std::string(l.json_key)] = listing_json(l);
+    return dump(j);
+  }
+  return listing_text(l, o.format, o.units);
 }
 
 }  // namespace
@@ -212,57 +705,50 @@ Format parse_format(std::string_view name) {
   if (key == "json") return Format::json;
   if (key == "csv") return Format::csv;
   if (key == "markdown" || key == "md") return Format::markdown;
-  throw UsageError(fmt::format("unknown format '{}' (valid: table, json, csv, markdown)", name));
+  throw UsageError(fmt::format("unknown format '{}' (valid: table, json, csv, markdown)", escape_control(name)));
 }
 
-std::string render_estimate(const Estimate& e, const std::optional<GpuVerdict>& gpu, const RenderOptions& o) {
-  switch (o.format) {
-    case Format::json:
-      return estimate_json(e, gpu);
-    case Format::csv:
-      return estimate_csv(e, o);
-    case Format::markdown:
-      return estimate_markdown(e, gpu, o);
-    case Format::table:
-      break;
+ModelsReport models_report(const Catalog& catalog) {
+  ModelsReport rep;
+  for (const auto& item : catalog.items()) {
+    ModelRow row{item.alias, item.hf_id, "", item.description, std::nullopt, std::nullopt, true};
+    try {
+      const Model m = catalog.load(item);
+      row.architecture = m.config.model_type;
+      row.supported = m.params.has_value();
+      if (m.params) {
+        row.parameters = m.params->total;
+        row.active_parameters = m.params->active;
+      }
+    } catch (const Error& e) {
+      row.architecture = "error";
+      row.supported = false;
+      row.description = e.what();
+    }
+    rep.models.push_back(std::move(row));
   }
-  return estimate_table(e, gpu, o);
+  return rep;
 }
 
-std::string render_fit(const FitQuery& q, const FitResult& r, const RenderOptions& o) {
-  if (o.format == Format::json) {
-    Json j;
-    j["schema_version"] = k_schema_version;
-    j["model"] = q.model.name;
-    j["gpu"] = {{"name", q.gpu.name}, {"memory_bytes", q.gpu.memory.count()}, {"count", q.gpu.count.value_or(1)}};
-    j["batch"] = q.request.batch;
-    j["seq_len"] = q.request.seq_len;
-    j["max_seq_len"] = r.max_seq_len;
-    j["max_batch"] = r.max_batch;
-    j["max_concurrent_requests"] = r.max_concurrent_requests;
-    j["min_gpus"] = r.min_gpus;
-    j["layout"] = layout_json(r.layout);
-    j["best_precision"] = r.best_precision.empty() ? Json(nullptr) : Json(r.best_precision);
-    j["layouts_searched"] = r.layouts_searched;
-    return j.dump(2) + "\n";
-  }
-  const std::uint64_t n = q.gpu.count.value_or(1);
-  std::string out =
-      fmt::format("{} on {} × {} ({} each)\n\n", q.model.name, n, q.gpu.name, format_size(q.gpu.memory, o.units));
-  auto row = [&](const std::string& label, const std::string& value) {
-    out += fmt::format("  {:<50} {}\n", label + ":", value);
+std::string render(const Report& report, const RenderOptions& o) {
+  struct Visitor {
+    const RenderOptions& o;
+    std::string operator()(const EstimateReport& r) const { return render_estimate_report(r, o); }
+    std::string operator()(const FitReport& r) const { return render_fit_report(r, o); }
+    std::string operator()(const InspectReport& r) const { return render_inspect_report(r, o); }
+    std::string operator()(const ModelsReport& r) const { return render_listing("models", models_listing(r), o); }
+    std::string operator()(const PrecisionsReport&) const {
+      std::string out = render_listing("precisions", precisions_listing(), o);
+      if (o.format == Format::table)
+        out +=
+            "\nBits are for the quantized linear layers; embeddings, LM head and norms stay as the engine keeps "
+            "them.\n";
+      return out;
+    }
+    std::string operator()(const GpusReport& r) const { return render_listing("gpus", gpus_listing(r), o); }
+    std::string operator()(const LocalGpusReport& r) const { return render_listing("gpus", local_gpus_listing(r), o); }
   };
-  row(fmt::format("longest context at batch {}", q.request.batch),
-      r.max_seq_len ? fmt::format("{} tokens", r.max_seq_len) : std::string("none fits"));
-  row(fmt::format("largest batch at seq-len {}", q.request.seq_len),
-      r.max_batch ? fmt::format("{}", r.max_batch) : std::string("none fits"));
-  row(fmt::format("concurrent {}-token requests (KV pool at {:.0f}%)", q.request.seq_len,
-                  q.gpu_memory_utilization * 100),
-      fmt::format("{}", r.max_concurrent_requests));
-  row("fewest GPUs", r.min_gpus ? fmt::format("{} (tp={} pp={})", r.min_gpus, r.layout.tp, r.layout.pp)
-                                : fmt::format("more than {}", q.max_gpus));
-  row("best precision that fits", r.best_precision.empty() ? "none" : r.best_precision);
-  return out;
+  return std::visit(Visitor{o}, report);
 }
 
 std::string render_context_chart(const std::vector<ContextPoint>& points, std::optional<Bytes> capacity, Units units) {
@@ -280,178 +766,59 @@ std::string render_context_chart(const std::vector<ContextPoint>& points, std::o
     std::string bar;
     const std::size_t n = std::min(column(p.bytes), k_width);
     for (std::size_t i = 0; i <= k_width; ++i) bar += i == cap_col ? '|' : (i < n ? '#' : ' ');
-    out += fmt::format("{:>9} {} {}\n", p.seq_len, bar, format_size(p.bytes, units));
+    out += fmt::format("{:>9} {} {}{}\n", p.seq_len, bar, format_size(p.bytes, units),
+                       p.fits && !*p.fits ? " — does not fit" : "");
   }
   return out;
 }
 
 std::string render_context_csv(const std::vector<ContextPoint>& points, std::optional<Bytes> capacity) {
-  std::string out = "seq_len,total_bytes,capacity_bytes\n";
+  std::string out = "seq_len,total_bytes,capacity_bytes,fits\n";
   for (const auto& p : points)
-    out += fmt::format("{},{},{}\n", p.seq_len, p.bytes.count(), capacity ? fmt::format("{}", capacity->count()) : "");
-  return out;
-}
-
-std::string render_inspection(const Inspection& in, const RenderOptions& o) {
-  const auto totals = in.tensors ? in.tensors->by_dtype() : std::vector<DtypeTotal>{};
-  if (o.format == Format::json) {
-    Json j;
-    j["schema_version"] = k_schema_version;
-    j["path"] = in.path;
-    j["format"] = in.format;
-    if (in.config) {
-      const auto& c = *in.config;
-      j["architecture"] = {{"model_type", c.model_type},
-                           {"layers", c.n_layers},
-                           {"hidden_size", c.hidden_size},
-                           {"heads", c.n_heads},
-                           {"kv_heads", c.n_kv_heads},
-                           {"head_dim", c.head_dim},
-                           {"vocab_size", c.vocab_size},
-                           {"context_length", c.max_position_embeddings},
-                           {"sliding_window", c.sliding_window},
-                           {"experts", c.moe ? c.moe->n_experts : 0},
-                           {"experts_per_token", c.moe ? c.moe->n_experts_per_token : 0}};
-    }
-    if (in.config_parameters) j["config_parameters"] = *in.config_parameters;
-    if (in.tensors) {
-      j["files"] = in.tensors->files;
-      j["tensor_count"] = in.tensors->tensors.size();
-      j["total_elements"] = in.tensors->total_elements();
-      j["total_bytes"] = in.tensors->total_bytes().count();
-      Json d = Json::array();
-      for (const auto& t : totals)
-        d.push_back({{"dtype", t.dtype}, {"tensors", t.tensors}, {"elements", t.elements}, {"bytes", t.bytes.count()}});
-      j["by_dtype"] = d;
-    }
-    return j.dump(2) + "\n";
-  }
-  std::string out = fmt::format("{} ({})\n", in.path, in.format);
-  if (in.config) {
-    const auto& c = *in.config;
-    out += fmt::format(
-        "architecture {} · {} layers · hidden {} · {} heads ({} KV, head_dim {}) · vocab {} · context {}{}\n",
-        c.model_type, c.n_layers, c.hidden_size, c.n_heads, c.n_kv_heads, c.head_dim, c.vocab_size,
-        c.max_position_embeddings,
-        c.moe ? fmt::format(" · {} experts, {} per token", c.moe->n_experts, c.moe->n_experts_per_token) : "");
-  }
-  if (in.config_parameters) out += fmt::format("parameters from config: {}\n", *in.config_parameters);
-  if (in.tensors) {
-    out += fmt::format("{} tensors in {} file(s)\n\n", in.tensors->tensors.size(), in.tensors->files.size());
-    out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", "DTYPE", "TENSORS", "ELEMENTS", unit_label(o.units));
-    for (const auto& t : totals)
-      out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", t.dtype, t.tensors, t.elements,
-                         format_gib_number(t.bytes, o.units));
-    out += fmt::format("  {:<10} {:>8} {:>16} {:>12}\n", "total", in.tensors->tensors.size(),
-                       in.tensors->total_elements(), format_gib_number(in.tensors->total_bytes(), o.units));
-  }
-  return out;
-}
-
-std::string render_models(const Catalog& catalog, const RenderOptions& o) {
-  struct Row {
-    std::string name, hf_id, type, description;
-    std::uint64_t params = 0, active = 0;
-    bool supported = true;
-  };
-  std::vector<Row> rows;
-  for (const auto& item : catalog.items()) {
-    Row row{item.alias, item.hf_id, "", item.description};
-    try {
-      const Model m = catalog.load(item);
-      row.type = m.config.model_type;
-      row.supported = m.params.has_value();
-      if (m.params) {
-        row.params = m.params->total;
-        row.active = m.params->active;
-      }
-    } catch (const Error& e) {
-      row.type = "error";
-      row.supported = false;
-      row.description = e.what();
-    }
-    rows.push_back(row);
-  }
-  if (o.format == Format::json) {
-    Json models = Json::array();
-    for (const auto& r : rows)
-      models.push_back({{"name", r.name},
-                        {"hf_id", r.hf_id.empty() ? Json(nullptr) : Json(r.hf_id)},
-                        {"parameters", r.supported ? Json(r.params) : Json(nullptr)},
-                        {"active_parameters", r.supported ? Json(r.active) : Json(nullptr)},
-                        {"architecture", r.type},
-                        {"supported", r.supported},
-                        {"description", r.description}});
-    return Json{{"schema_version", k_schema_version}, {"models", models}}.dump(2) + "\n";
-  }
-  std::string out;
-  if (o.format == Format::csv) {
-    out = "name,hf_id,parameters,active_parameters,architecture,supported\n";
-    for (const auto& r : rows)
-      out += fmt::format("{},{},{},{},{},{}\n", r.name, r.hf_id, r.params, r.active, r.type, r.supported);
-    return out;
-  }
-  out = fmt::format("{:<20} {:<42} {:>10} {:>10}  {}\n", "NAME", "HF ID", "PARAMS", "ACTIVE", "ARCHITECTURE");
-  for (const auto& r : rows)
     out +=
-        fmt::format("{:<20} {:<42} {:>10} {:>10}  {}{}\n", r.name, r.hf_id, r.supported ? human_count(r.params) : "-",
-                    r.supported ? human_count(r.active) : "-", r.type, r.supported ? "" : " (not supported yet)");
+        fmt::format("{},{},{},{}\n", p.seq_len, p.bytes.count(), capacity ? fmt::format("{}", capacity->count()) : "",
+                    p.fits ? (*p.fits ? "true" : "false") : "");
   return out;
 }
 
-std::string render_precisions(const RenderOptions& o) {
-  if (o.format == Format::json) {
-    Json list = Json::array();
-    for (const auto& p : all_precisions())
-      list.push_back({{"name", p.name},
-                      {"bits_per_weight", p.linear.bits_per_value()},
-                      {"description", p.description},
-                      {"source", p.source}});
-    Json kv = Json::array();
-    for (const auto& f : all_kv_formats()) kv.push_back({{"name", f.name}, {"bits_per_value", f.bits_per_value()}});
-    return Json{{"schema_version", k_schema_version}, {"precisions", list}, {"kv_precisions", kv}}.dump(2) + "\n";
+std::string escape_control(std::string_view text, bool keep_newlines) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = s[i];
+    if (c < 0x20 || c == 0x7f) {
+      if (c == '\n' && keep_newlines)
+        out += '\n';
+      else
+        out += fmt::format("\\x{:02x}", c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence (RFC 3629) passes, except the C1 controls U+0080..U+009F.
+    std::size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+    bool ok = len > 0 && i + len <= n;
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (s[i + k] & 0xc0) == 0x80;
+    if (ok && len == 3 && ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] >= 0xa0))) ok = false;
+    if (ok && len == 4 && ((c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] >= 0x90))) ok = false;
+    if (!ok) {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+      continue;
+    }
+    if (len == 2 && c == 0xc2 && s[i + 1] < 0xa0) {
+      out += fmt::format("\\u{:04x}", s[i + 1]);
+    } else {
+      out.append(text.substr(i, len));
+    }
+    i += len;
   }
-  std::string out = fmt::format("{:<10} {:>6}  {:<58} {}\n", "NAME", "BITS", "DESCRIPTION", "SOURCE");
-  for (const auto& p : all_precisions())
-    out += fmt::format("{:<10} {:>6.3f}  {:<58} {}\n", p.name, p.linear.bits_per_value(), p.description, p.source);
-  out += "\nKV-cache precisions (--kv-precision):";
-  for (const auto& f : all_kv_formats()) out += fmt::format(" {} ({:.2f} bits)", f.name, f.bits_per_value());
-  out += "\nBits are for the quantized linear layers; embeddings, LM head and norms stay as the engine keeps them.\n";
-  return out;
-}
-
-std::string render_gpus(const std::vector<GpuSpec>& gpus, const RenderOptions& o) {
-  if (o.format == Format::json) {
-    Json list = Json::array();
-    for (const auto& g : gpus)
-      list.push_back({{"id", g.id},
-                      {"name", g.name},
-                      {"vendor", g.vendor},
-                      {"memory_bytes", g.memory.count()},
-                      {"marketing", g.marketing}});
-    return Json{{"schema_version", k_schema_version}, {"gpus", list}}.dump(2) + "\n";
-  }
-  std::string out = fmt::format("{:<16} {:<44} {:>10}  {}\n", "ID", "NAME", unit_label(o.units), "ADVERTISED");
-  for (const auto& g : gpus)
-    out += fmt::format("{:<16} {:<44} {:>10}  {}\n", g.id, g.name, format_gib_number(g.memory, o.units), g.marketing);
-  return out;
-}
-
-std::string render_local_gpus(const std::vector<LocalGpu>& gpus, const RenderOptions& o) {
-  if (o.format == Format::json) {
-    Json list = Json::array();
-    for (const auto& g : gpus)
-      list.push_back({{"index", g.index},
-                      {"name", g.name},
-                      {"total_bytes", g.total.count()},
-                      {"used_bytes", g.used.count()},
-                      {"free_bytes", g.free.count()}});
-    return Json{{"schema_version", k_schema_version}, {"gpus", list}}.dump(2) + "\n";
-  }
-  std::string out = fmt::format("{:<5} {:<36} {:>10} {:>10} {:>10}\n", "INDEX", "NAME", "TOTAL", "USED", "FREE");
-  for (const auto& g : gpus)
-    out += fmt::format("{:<5} {:<36} {:>10} {:>10} {:>10}\n", g.index, g.name, format_size(g.total, o.units),
-                       format_size(g.used, o.units), format_size(g.free, o.units));
   return out;
 }
 

@@ -12,46 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_support.hpp"
 #include "file_writers.hpp"
 
-namespace {
-
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-Result run(const std::string& args, const std::string& env = "") {
-  static int n = 0;
-  const std::string err_file = fmt::format("/tmp/llmmem_cli_test_{}_{}.err", ::getpid(), n++);
-  const std::string cmd =
-      fmt::format("{} '{}' {} 2>{} </dev/null", env.empty() ? "" : "env " + env, LLMMEM_BINARY, args, err_file);
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (std::size_t k = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), k);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  std::remove(err_file.c_str());
-  return r;
-}
-
-std::string fixture(const std::string& name) { return std::string(LLMMEM_FIXTURES) + "/" + name; }
-
-void check_error(const Result& r, int code, const std::string& needle) {
-  INFO(r.err);
-  CHECK(r.code == code);
-  CHECK(r.out.empty());
-  CHECK(r.err.rfind("llmmem: error: ", 0) == 0);
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(r.err.find(needle) != std::string::npos);
-}
-
-}  // namespace
+using llmmem::test::check_error;
+using llmmem::test::fixture;
+using llmmem::test::run;
 
 TEST_CASE("cli: the article's figures, as JSON totals", "[cli]") {
   const std::string args = "--model llama3-70b --method document --params 70B --precision bf16 --format json";
@@ -139,9 +105,9 @@ TEST_CASE("cli: models, precisions, gpus, fit, help and version", "[cli]") {
   auto f = run("fit --model llama3.1-8b --gpu rtx4090 --format json");
   REQUIRE(f.code == 0);
   const auto j = nlohmann::json::parse(f.out);
-  CHECK(j["schema_version"] == 1);
-  CHECK(j["min_gpus"] == 1);
-  CHECK(j["max_seq_len"].get<std::uint64_t>() > 0);
+  CHECK(j["schema_version"] == 2);
+  CHECK(j["answers"]["min_gpus"] == 1);
+  CHECK(j["answers"]["max_seq_len"].get<std::uint64_t>() > 0);
   auto h = run("--help");
   CHECK(h.code == 0);
   CHECK(h.out.find("Examples:") != std::string::npos);
@@ -163,7 +129,7 @@ TEST_CASE("cli: --plot draws the curve and --csv-out writes it", "[cli]") {
   std::ifstream in(csv);
   std::string header;
   std::getline(in, header);
-  CHECK(header == "seq_len,total_bytes,capacity_bytes");
+  CHECK(header == "seq_len,total_bytes,capacity_bytes,fits");
   std::remove(csv.c_str());
 }
 

@@ -99,7 +99,7 @@ TEST_CASE("LoRA trains rank × (in + out) per adapted matrix", "[detailed][lora]
   CHECK(estimate(test::model("llama3-8b"), r).trainable_parameters == 32ULL * (425'984 + 884'736));
 }
 
-TEST_CASE("QLoRA: NF4 base plus LoRA; full fine-tuning on a quantized base is refused", "[detailed][lora]") {
+TEST_CASE("QLoRA: NF4 base plus LoRA, full fine-tuning on a quantized base is refused", "[detailed][lora]") {
   Request r = test::train("nf4-dq");
   CHECK_THROWS_AS(estimate(test::model("llama3-8b"), r), UsageError);
   r.lora_rank = 16;
@@ -148,7 +148,7 @@ TEST_CASE("runtime overhead: default per GPU, or --overhead", "[detailed][overhe
   CHECK(test::bytes_of(estimate(test::model("llama3-8b"), r), "overhead") == 1ULL << 30);
 }
 
-TEST_CASE("tensor parallelism shards weights and KV heads; replicated below one head per rank", "[detailed][layout]") {
+TEST_CASE("tensor parallelism shards weights and KV heads, replicated below one head per rank", "[detailed][layout]") {
   const auto m = test::model("llama3-70b");
   Request r = test::infer();
   const auto one = estimate(m, r);

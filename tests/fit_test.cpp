@@ -1,16 +1,15 @@
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include "llmmem/fit.hpp"
 #include "test_support.hpp"
 
 using namespace llmmem;
 
 namespace {
-bool fits(const Model& m, const Request& r, const GpuTarget& t) {
-  GpuTarget one = t;
-  if (!one.count) one.count = 1;
-  return judge(m, r, one).fits;
-}
+bool fits(const Model& m, const Request& r, const GpuTarget& t) { return judge(m, r, t).fits; }
+GpuTarget gpus(const char* name, std::uint64_t n) { return parse_gpu_target(fmt::format("{}:{}", name, n)); }
 }  // namespace
 
 TEST_CASE("fit answers agree with the estimator one step either side of each boundary", "[fit]") {
@@ -49,13 +48,10 @@ TEST_CASE("fewest GPUs: at the answer it fits, with one fewer it does not", "[fi
     INFO(name);
     const Model m = test::model(name);
     const Request r = test::infer("bf16");
-    const auto layout = fewest_gpus_layout(m, r, find_gpu("h100-80gb").memory, 64, nullptr);
+    const auto layout = fewest_gpus_layout(m, r, find_gpu("h100-80gb").memory, LayoutLimits{}, nullptr);
     REQUIRE(layout);
-    GpuTarget t = parse_gpu_target("h100-80gb");
-    t.count = layout->gpus();
-    CHECK(judge(m, r, t).fits);
-    t.count = layout->gpus() - 1;
-    CHECK_FALSE(judge(m, r, t).fits);
+    CHECK(judge(m, r, gpus("h100-80gb", layout->gpus())).fits);
+    if (layout->gpus() > 1) CHECK_FALSE(judge(m, r, gpus("h100-80gb", layout->gpus() - 1)).fits);
   }
 }
 
@@ -70,7 +66,7 @@ TEST_CASE("solve_fit answers the whole set of questions", "[fit]") {
   const Request one = q.request;
   const Estimate e = estimate(q.model, one);
   const auto kv = e.find("kv_cache")->bytes.count();
-  const auto budget = static_cast<std::uint64_t>(static_cast<long double>(q.gpu.memory.count()) * 0.9L);
+  const auto budget = static_cast<std::uint64_t>(static_cast<long double>(q.gpu.smallest().count()) * 0.9L);
   CHECK((r.max_concurrent_requests + 1) * kv + (e.total.count() - kv) > budget);
   CHECK(r.max_concurrent_requests * kv + (e.total.count() - kv) <= budget);
 
@@ -81,6 +77,7 @@ TEST_CASE("solve_fit answers the whole set of questions", "[fit]") {
 TEST_CASE("memory against context length: 512, 1024, ... up to the model's context", "[fit]") {
   const Model m = test::model("llama3-8b");  // max_position_embeddings 8192
   const auto points = memory_by_context(m, test::infer(), std::nullopt);
+  for (const auto& p : points) CHECK_FALSE(p.fits.has_value());
   REQUIRE(points.size() == 5);  // 512, 1024, 2048, 4096, 8192
   CHECK(points.front().seq_len == 512);
   CHECK(points.back().seq_len == 8192);

@@ -36,6 +36,8 @@ struct Model {
   std::optional<ParameterCount> params;  // empty when the architecture is not supported
   std::optional<TensorFile> files;       // tensors read from safetensors/GGUF headers: exact stored bytes
   EngineTraits engine;                   // llama_cpp() for GGUF files
+  std::vector<std::string> notes;        // what the loader noticed (a file that contradicts its config, ...);
+                                         // copied into every estimate of this model
 };
 
 // Builds a Model from a config, counting parameters where the architecture is supported.
@@ -104,7 +106,10 @@ struct Estimate {
   [[nodiscard]] const Component* find(std::string_view id) const;
 };
 
-// Checks that a layout is valid for the model (tp divides the heads, pp <= layers, ...); UsageError.
+// Why a layout is invalid for the model (tp must divide the heads, pp <= layers, ...), or nothing.
+// Never throws: searches ask this and move on.
+[[nodiscard]] std::optional<std::string> layout_problem(const Model& model, const Layout& layout);
+// The same check for a layout the user gave: throws UsageError with the problem.
 void validate_layout(const Model& model, const Layout& layout);
 
 // Dispatches on request.method. Throws UsageError / UnsupportedError / OverflowError.

@@ -16,17 +16,19 @@ struct FitQuery {
   Request request;  // batch / seq_len / precision of interest
   GpuTarget gpu;
   double gpu_memory_utilization = 0.9;  // vLLM's share of memory for the KV pool question
-  std::uint64_t max_gpus = 64;          // upper bound of the min-GPU search
+  LayoutLimits limits;                  // max_gpus: upper bound of the min-GPU search; gpus per node
   std::uint64_t kv_block_tokens = 16;   // vLLM block size
 };
 
 struct FitResult {
-  std::uint64_t max_seq_len = 0;  // at request.batch; 0 when nothing fits
-  std::uint64_t max_batch = 0;    // at request.seq_len
+  GpuVerdict verdict;                       // the request as asked, on the GPUs given (what --check judges)
+  std::uint64_t max_seq_len = 0;            // at request.batch; 0 when nothing fits
+  bool max_seq_len_is_model_limit = false;  // the model's max_position_embeddings, not memory, bounds it
+  std::uint64_t max_batch = 0;              // at request.seq_len
   std::uint64_t max_concurrent_requests = 0;
-  std::uint64_t min_gpus = 0;  // 0 when no layout up to max_gpus fits
-  Layout layout;
-  std::string best_precision;  // "" when none fits
+  std::optional<std::uint64_t> min_gpus;  // GPUs like the largest given; empty when none up to max_gpus fits
+  Layout layout;                          // the layout min_gpus uses
+  std::string best_precision;             // "" when none fits
   std::uint64_t layouts_searched = 0;
 };
 
@@ -50,14 +52,16 @@ struct LayoutFit {
   Bytes per_gpu;
   bool fits = false;
 };
-// Memory against context length: the per-GPU total (judged on `target` when given) at 512, 1024,
-// ... tokens up to the model's context length (or twice request.seq_len when it has none).
+// Memory against context length: the most loaded GPU's total under request.layout (the layout
+// judged for the stated request: the curve never re-plans) at 512, 1024, ... tokens up to the
+// model's context length (or twice request.seq_len when it has none), and the stated length.
 struct ContextPoint {
   std::uint64_t seq_len = 0;
   Bytes bytes;
+  std::optional<bool> fits;  // against `capacity`, when given
 };
 [[nodiscard]] std::vector<ContextPoint> memory_by_context(const Model& model, const Request& request,
-                                                          const std::optional<GpuTarget>& target);
+                                                          std::optional<Bytes> capacity);
 
 [[nodiscard]] std::vector<LayoutFit> all_layouts(const Model& model, const Request& request, Bytes memory,
                                                  std::uint64_t max_gpus);

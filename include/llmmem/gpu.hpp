@@ -18,7 +18,8 @@ struct GpuSpec {
   std::string_view vendor;     // "nvidia", "amd", "intel", "apple"
   Bytes memory;                // what the device reports as total (nvidia-smi memory.total)
   std::string_view marketing;  // "80 GB"
-  std::string_view aliases;    // comma-separated extra names
+  std::string_view aliases;    // comma-separated extra names (nvidia-smi's among them)
+  std::string_view source;     // where `memory` comes from: nvidia-smi, spec, metal-working-set
 };
 
 [[nodiscard]] const std::vector<GpuSpec>& gpu_catalog();
@@ -40,45 +41,85 @@ struct LocalGpu {
 // `rocm-smi --showmeminfo vram --showproductname --json` (bytes). Throws InputError when malformed.
 [[nodiscard]] std::vector<LocalGpu> parse_rocm_smi_json(std::string_view text);
 
-// The GPUs an estimate is judged against.
-struct GpuTarget {
-  std::string name;                    // "h100-80gb", "local", "80 GiB"
-  Bytes memory;                        // per GPU, total
-  std::optional<std::uint64_t> count;  // empty: find the fewest that fit
-  std::vector<Bytes> free;             // local GPUs: free memory now, per GPU
+// One device the user has: from the catalog, --gpu-memory, or this machine's driver tool.
+struct GpuDevice {
+  std::string name;                    // catalog id, "24.00 GiB GPU", or what nvidia-smi prints
+  Bytes memory;                        // total memory
+  std::optional<Bytes> free;           // local GPUs: free memory now
+  std::optional<std::uint64_t> index;  // local GPUs: the driver's device index
 };
 
-// Parses --gpu NAME[:COUNT] against the catalog, and --gpu-memory SIZE[:COUNT].
+// The GPUs an estimate is judged against: exactly what the user has. `--gpu NAME` is one GPU,
+// `--gpu NAME:N` is N, `--gpu local` is every device this machine reports, each as it is.
+struct GpuTarget {
+  std::string name;                // "h100-80gb", "local", "80.00 GiB GPU"
+  std::vector<GpuDevice> devices;  // never empty
+  bool local = false;
+
+  [[nodiscard]] std::uint64_t count() const { return devices.size(); }
+  [[nodiscard]] Bytes smallest() const;  // the memory tensor parallelism is bounded by
+  [[nodiscard]] Bytes largest() const;
+  [[nodiscard]] bool uniform() const;  // every device has the same memory
+};
+
+// Parses --gpu NAME[:COUNT] against the catalog (no count: 1 GPU), and --gpu-memory SIZE[:COUNT].
 [[nodiscard]] GpuTarget parse_gpu_target(std::string_view spec);
 [[nodiscard]] GpuTarget parse_gpu_memory_target(std::string_view spec);
+// Every local device, by its own name and memory.
 [[nodiscard]] GpuTarget local_gpu_target(const std::vector<LocalGpu>& gpus);
 
+// The load on one device of the layout judged.
 struct GpuUse {
-  Bytes bytes;       // what this GPU holds
-  Bytes capacity;    // its memory
-  Bytes free_bytes;  // capacity - bytes, 0 when over
+  std::uint64_t device = 0;  // position in GpuTarget::devices (local: see `index`)
+  std::string name;
+  Bytes bytes;                               // what this GPU holds
+  Bytes capacity;                            // its memory
+  std::int64_t headroom = 0;                 // capacity - bytes; negative when short
+  std::optional<Bytes> free;                 // local GPUs: free now
+  std::optional<std::int64_t> headroom_now;  // free - bytes; negative when short
   bool fits = false;
+};
+
+// How the work is split over devices of different sizes.
+enum class Split {
+  even,          // every GPU holds the same share (tensor parallelism, or equal GPUs)
+  proportional,  // layers in proportion to each GPU's memory (llama.cpp's default --tensor-split)
 };
 
 struct GpuVerdict {
   std::string name;
-  Bytes memory_per_gpu;
-  std::uint64_t count = 0;       // GPUs available (given or chosen)
-  std::uint64_t needed = 0;      // fewest GPUs of this kind that hold the job (0: none do)
-  Layout layout;                 // the layout judged (chosen when the user gave none)
-  bool fits = false;             // fits in total memory on `count` GPUs
-  std::optional<bool> fits_now;  // local GPUs: fits in free memory
-  std::vector<GpuUse> per_gpu;
+  Bytes memory_per_gpu;     // the smallest device's memory
+  std::uint64_t count = 0;  // GPUs given (what the user has)
+  std::optional<std::uint64_t>
+      needed;  // fewest GPUs like the largest given that hold the job; empty: none up to the search limit
+  std::optional<Layout> needed_layout;  // the layout that `needed` uses
+  Layout layout;                        // the layout judged on the GPUs given (per_gpu and fits refer to it)
+  Split split = Split::even;
+  bool fits = false;             // every GPU of `layout` holds its share of the total memory
+  std::optional<bool> fits_now;  // local GPUs: every GPU holds its share of the memory free now
+  std::vector<GpuUse> per_gpu;   // one per GPU of `layout`
+  std::vector<std::string> notes;
 };
 
-// Judges `request` on `target`. With no layout in the request, picks the smallest valid
-// tensor/pipeline layout that fits (the document method divides the total evenly).
-[[nodiscard]] GpuVerdict judge(const Model& model, const Request& request, const GpuTarget& target);
+// Planning limits for the layout search.
+struct LayoutLimits {
+  std::uint64_t max_gpus = 64;      // largest count searched for `needed`
+  std::uint64_t gpus_per_node = 8;  // tensor parallelism stays inside a node
+};
 
-// The fewest GPUs of `memory` each (a multiple of request.layout.dp) that hold the request, with
-// the layout that does it: wider tensor parallelism first, then pipeline stages. Counts the
-// layouts tried in `searched`. Empty when nothing up to `max_gpus` fits.
+// Judges `request` on `target`. With no layout in the request, picks the best layout that fits on
+// the GPUs given (fewest GPUs; inference: widest tensor parallelism inside a node, then pipeline
+// stages; training: ZeRO-3/FSDP data parallelism first, then tensor parallelism, then offload).
+[[nodiscard]] GpuVerdict judge(const Model& model, const Request& request, const GpuTarget& target,
+                               const LayoutLimits& limits = {});
+
+// The fewest GPUs of `memory` each that hold the request, with the layout that does it (see judge()).
+// Counts the layouts tried in `searched`. Empty when nothing up to limits.max_gpus fits.
 [[nodiscard]] std::optional<Layout> fewest_gpus_layout(const Model& model, const Request& request, Bytes memory,
-                                                       std::uint64_t max_gpus, std::uint64_t* searched);
+                                                       const LayoutLimits& limits, std::uint64_t* searched);
+
+// The per-GPU total of the most loaded GPU of `layout` (document method: the total divided evenly).
+// Empty when the layout is invalid for the model (never throws for an invalid layout).
+[[nodiscard]] std::optional<Bytes> per_gpu_bytes(const Model& model, const Request& request, const Layout& layout);
 
 }  // namespace llmmem

@@ -1,13 +1,14 @@
 #pragma once
-// Renderers: pure functions from result records to text. The CLI prints what they return.
+// Printers: pure functions from report records (report.hpp) to text. Every record renders in
+// every format; the CLI prints what they return.
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "llmmem/bytes.hpp"
-#include "llmmem/catalog.hpp"
-#include "llmmem/estimate.hpp"
 #include "llmmem/fit.hpp"
-#include "llmmem/gpu.hpp"
-#include "llmmem/model_files.hpp"
+#include "llmmem/report.hpp"
 
 namespace llmmem {
 
@@ -21,19 +22,21 @@ struct RenderOptions {
   bool color = false;
 };
 
-constexpr int k_schema_version = 1;
+// 2: `--gpu NAME` is one GPU; gpu.needed is null when nothing holds the model; per_gpu carries
+// signed headroom; fit shares infer's command/method/model/gpu objects (docs/json-schema.md).
+constexpr int k_schema_version = 2;
 
-[[nodiscard]] std::string render_estimate(const Estimate& estimate, const std::optional<GpuVerdict>& gpu,
-                                          const RenderOptions& options);
-[[nodiscard]] std::string render_fit(const FitQuery& query, const FitResult& result, const RenderOptions& options);
-// Memory against context length (--plot, --csv-out); the points come from memory_by_context().
+[[nodiscard]] std::string render(const Report& report, const RenderOptions& options);
+
+// Memory against context length as a text chart (--plot): for the terminal or stderr, never JSON.
 [[nodiscard]] std::string render_context_chart(const std::vector<ContextPoint>& points, std::optional<Bytes> capacity,
                                                Units units);
+// The same curve as CSV (--csv-out FILE).
 [[nodiscard]] std::string render_context_csv(const std::vector<ContextPoint>& points, std::optional<Bytes> capacity);
-[[nodiscard]] std::string render_inspection(const Inspection& inspection, const RenderOptions& options);
-[[nodiscard]] std::string render_models(const Catalog& catalog, const RenderOptions& options);
-[[nodiscard]] std::string render_precisions(const RenderOptions& options);
-[[nodiscard]] std::string render_gpus(const std::vector<GpuSpec>& gpus, const RenderOptions& options);
-[[nodiscard]] std::string render_local_gpus(const std::vector<LocalGpu>& gpus, const RenderOptions& options);
+
+// Text from a file or a device made safe for a terminal: control characters (C0, DEL, C1) and
+// bytes that are not UTF-8 become visible escapes (\x1b, \u009b); newlines are kept only when
+// `keep_newlines`.
+[[nodiscard]] std::string escape_control(std::string_view text, bool keep_newlines = false);
 
 }  // namespace llmmem

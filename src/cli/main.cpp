@@ -1,7 +1,10 @@
-// llmmem: parse options, call the library, print one rendering, map errors to exit codes.
+// llmmem: parse options, build the command's report record, print one rendering, map errors to
+// exit codes.
 #include <unistd.h>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -12,6 +15,7 @@
 #include "llmmem/fit.hpp"
 #include "llmmem/model_files.hpp"
 #include "llmmem/render.hpp"
+#include "llmmem/report.hpp"
 #include "local_gpus.hpp"
 #include "options.hpp"
 #include "request_builder.hpp"
@@ -25,6 +29,12 @@ struct NoGpu : InputError {
   using InputError::InputError;
 };
 
+// What a run prints: the rendering on stdout, a chart (non-table formats) on stderr.
+struct Output {
+  std::string out, err;
+  int code = 0;
+};
+
 std::vector<LocalGpu> local_gpus() {
   try {
     return cli::query_local_gpus();
@@ -34,28 +44,73 @@ std::vector<LocalGpu> local_gpus() {
 }
 
 std::optional<GpuTarget> gpu_target(const cli::Options& o) {
-  if (!o.gpu.empty() && !o.gpu_memory.empty()) throw UsageError("give --gpu or --gpu-memory, not both");
-  if (o.gpu == "local") return local_gpu_target(local_gpus());
-  if (!o.gpu.empty()) return parse_gpu_target(o.gpu);
-  if (!o.gpu_memory.empty()) return parse_gpu_memory_target(o.gpu_memory);
+  if (o.has("--gpu") && o.has("--gpu-memory")) throw UsageError("give --gpu or --gpu-memory, not both");
+  if (o.has("--gpu") && o.gpu == "local") return local_gpu_target(local_gpus());
+  if (o.has("--gpu")) return parse_gpu_target(o.gpu);
+  if (o.has("--gpu-memory")) {
+    if (!o.gpu_memory.empty() && o.gpu_memory.find_first_not_of("0123456789.:") == std::string::npos &&
+        o.gpu_memory != "0")
+      throw UsageError(fmt::format("--gpu-memory '{}' has no unit: write e.g. 24GiB or 80GB:2", o.gpu_memory));
+    return parse_gpu_memory_target(o.gpu_memory);
+  }
   return std::nullopt;
 }
 
-int run(const cli::Options& o, std::string& out) {
+LayoutLimits layout_limits(const cli::Options& o) {
+  LayoutLimits l;
+  l.max_gpus = cli::parse_positive(o.max_gpus, "--max-gpus");
+  l.gpus_per_node = cli::parse_positive(o.gpus_per_node, "--gpus-per-node");
+  return l;
+}
+
+// Writes `text` to `path`, checking every write and the close (a full disk is an error, not a
+// silent empty file).
+void write_file(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) throw InputError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+  const bool wrote = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  const int saved = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (!wrote || !closed)
+    throw InputError(fmt::format("{}: cannot write: {}", path, std::strerror(wrote ? errno : saved)));
+}
+
+// The request as it will run on the GPUs given: when the user left the layout to llmmem, the
+// estimate is for the layout the verdict chose.
+Request as_judged(const Request& request, const std::optional<GpuVerdict>& verdict) {
+  Request r = request;
+  if (verdict && request.method == Method::detailed) r.layout = verdict->layout;
+  return r;
+}
+
+// --plot and --csv-out: memory against context length under the layout judged (never re-planned).
+std::vector<ContextPoint> context_curve(const Model& model, const Request& judged, const std::optional<GpuVerdict>& v,
+                                        const cli::Options& o) {
+  if (!o.plot && o.plot_csv.empty()) return {};
+  const std::optional<Bytes> capacity = v ? std::optional<Bytes>(v->memory_per_gpu) : std::nullopt;
+  auto points = memory_by_context(model, judged, capacity);
+  if (!o.plot_csv.empty()) write_file(o.plot_csv, render_context_csv(points, capacity));
+  return points;
+}
+
+Output run(const cli::Options& o) {
+  Output result;
   RenderOptions ro;
   ro.format = parse_format(o.format);
   ro.units = parse_units(o.units);
   ro.explain = o.explain;
   ro.color = ro.format == Format::table && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+  if (o.explain && ro.format == Format::csv)
+    throw UsageError("--explain is for the table and markdown; JSON always carries each formula and its inputs");
 
-  if (o.command == "precisions") return out = render_precisions(ro), 0;
+  if (o.command == "precisions") return {render(PrecisionsReport{}, ro), "", 0};
   if (o.command == "gpus") {
-    out = o.local ? render_local_gpus(local_gpus(), ro) : render_gpus(gpu_catalog(), ro);
-    return 0;
+    if (o.local) return {render(LocalGpusReport{local_gpus()}, ro), "", 0};
+    return {render(GpusReport{gpu_catalog()}, ro), "", 0};
   }
-  if (o.command == "inspect") return out = render_inspection(inspect_path(o.path), ro), 0;
+  if (o.command == "inspect") return {render(InspectReport{inspect_path(o.path)}, ro), "", 0};
   const Catalog catalog(cli::models_dirs(o));
-  if (o.command == "models") return out = render_models(catalog, ro), 0;
+  if (o.command == "models") return {render(models_report(catalog), ro), "", 0};
 
   ResolveOptions resolve;
   resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
@@ -63,29 +118,46 @@ int run(const cli::Options& o, std::string& out) {
   const Model model = resolve_model(catalog, o.model, resolve);
   const Request request = cli::build_request(o);
   const auto target = gpu_target(o);
+  const LayoutLimits limits = layout_limits(o);
+  if (o.check && !target) throw UsageError("--check needs the GPUs to judge against: --gpu or --gpu-memory");
   if (o.command == "fit") {
     if (!target) throw UsageError("fit needs --gpu NAME[:COUNT], --gpu local or --gpu-memory SIZE[:COUNT]");
     FitQuery q{model, request, *target};
     q.gpu_memory_utilization = cli::parse_fraction(o.gpu_memory_utilization, "--gpu-memory-utilization");
-    q.max_gpus = cli::parse_positive(o.max_gpus, "--max-gpus");
-    out = render_fit(q, solve_fit(q), ro);
-    out += cli::context_curve(model, request, *target, o, ro.units);
-    return 0;
+    q.limits = limits;
+    FitReport rep{q, solve_fit(q), {}, {}};
+    const Request judged = as_judged(request, rep.result.verdict);
+    rep.estimate = estimate(model, judged);
+    rep.curve = context_curve(model, judged, rep.result.verdict, o);
+    result.out = render(rep, ro);
+    if (o.plot && ro.format != Format::table)
+      result.err = render_context_chart(rep.curve, rep.result.verdict.memory_per_gpu, ro.units);
+    if (!o.plot) rep.curve.clear();
+    result.code = o.check && !rep.result.verdict.fits ? static_cast<int>(ExitCode::does_not_fit) : 0;
+    return result;
   }
-  const Estimate e = estimate(model, request);
   std::optional<GpuVerdict> verdict;
-  if (target) verdict = judge(model, request, *target);
-  out = render_estimate(e, verdict, ro);
-  out += cli::context_curve(model, request, target, o, ro.units);
-  if (o.check) {
-    if (!verdict) throw UsageError("--check needs --gpu or --gpu-memory");
-    return verdict->fits ? 0 : static_cast<int>(ExitCode::does_not_fit);
+  if (target) verdict = judge(model, request, *target, limits);
+  const Request judged = as_judged(request, verdict);
+  EstimateReport rep{estimate(model, judged), verdict, {}, {}};
+  if (verdict && judged.layout.gpus() > 1 && request.layout.is_single() && request.layout.zero == 0)
+    rep.estimate.notes.push_back(fmt::format("layout chosen for the GPUs given: {} GPUs (tp={} pp={} dp={})",
+                                             judged.layout.gpus(), judged.layout.tp, judged.layout.pp,
+                                             judged.layout.dp));
+  auto curve = context_curve(model, judged, verdict, o);
+  if (o.plot) {
+    rep.curve = curve;
+    rep.curve_capacity = verdict ? std::optional<Bytes>(verdict->memory_per_gpu) : std::nullopt;
   }
-  return 0;
+  result.out = render(rep, ro);
+  if (o.plot && ro.format != Format::table) result.err = render_context_chart(rep.curve, rep.curve_capacity, ro.units);
+  result.code = o.check && !verdict->fits ? static_cast<int>(ExitCode::does_not_fit) : 0;
+  return result;
 }
 
 int fail(ExitCode code, std::string_view message) {
-  std::cerr << "llmmem: error: " << message << "\n";
+  // Messages can quote a file's contents: never let its control characters reach the terminal.
+  std::cerr << "llmmem: error: " << escape_control(message) << "\n";
   return static_cast<int>(code);
 }
 
@@ -95,10 +167,11 @@ int main(int argc, char** argv) {
   const auto parsed = cli::parse_options(argc, argv);
   if (!parsed.options) return parsed.exit_code;
   try {
-    std::string out;
-    const int code = run(*parsed.options, out);
-    std::cout << out << std::flush;
-    return code;
+    const Output r = run(*parsed.options);
+    std::cout << r.out << std::flush;
+    if (!std::cout) return fail(ExitCode::input, "cannot write to standard output");
+    std::cerr << r.err;
+    return r.code;
   } catch (const NoGpu& e) {
     return fail(ExitCode::no_gpu, e.what());
   } catch (const UsageError& e) {

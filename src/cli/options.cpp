@@ -1,10 +1,13 @@
 #include "options.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "exit_codes.hpp"
+#include "llmmem/render.hpp"
+#include "llmmem/spell.hpp"
 
 namespace llmmem::cli {
 
@@ -13,37 +16,43 @@ namespace {
 constexpr const char* k_examples = R"(
 Examples:
   llmmem infer --model llama3-70b --precision fp16
-  llmmem infer --model llama3.1-8b --seq-len 32768 --gpu rtx4090 --check
+  llmmem infer --model llama3.1-8b --seq-len 32k --gpu rtx4090 --check
   llmmem infer --model ./my-model/ --precision q4_k_m --format json
   llmmem train --model llama3-8b --lora-rank 16 --precision nf4-dq --gpu rtx4090
   llmmem train --model llama3-70b --zero 3 --dp 8 --gpu h100-80gb:8
-  llmmem fit --model llama3.1-70b --gpu h100-80gb
+  llmmem fit --model llama3.1-70b --gpu h100-80gb:2
   llmmem infer --model ./Llama-3-8B-Q4_K_M.gguf --seq-len 8192 --kv-precision q8_0
   llmmem infer --model Qwen/Qwen2.5-7B-Instruct      (from the HuggingFace cache)
   llmmem inspect ./model-folder/
   llmmem infer --model llama3-70b --method document --params 70B --precision bf16
 
 Exit codes: 0 ok, 2 usage error, 3 input error, 4 architecture not supported,
-5 does not fit (--check), 6 no local GPU found, 1 internal error.)";
+5 does not fit (--check), 6 no local GPU found, 1 internal error.
+Token counts take k = 1024 (32k = 32768); sizes need a unit (24GiB, 80GB).)";
+
+const char* const k_commands[] = {"infer", "train", "fit", "inspect", "models", "precisions", "gpus"};
 
 void add_model_options(CLI::App& app, Options& o) {
   app.add_option("-m,--model", o.model, "catalog name, HF id, config.json or model folder")->required();
   app.add_option("--revision", o.revision, "HuggingFace cache revision (branch, tag or commit; default main)");
   app.add_option("-p,--precision", o.precision, "weight precision (see `llmmem precisions`); default: the config's");
   app.add_option("--kv-precision", o.kv_precision, "KV-cache precision: fp32 fp16 bf16 fp8 int8 q8_0 q4_0");
-  app.add_option("-b,--batch", o.batch, "sequences per step (default 1)");
-  app.add_option("-s,--seq-len", o.seq_len, "tokens per sequence (default 2048)");
+  app.add_option("-b,--batch", o.batch, fmt::format("sequences per step, a whole number (default {})", o.batch));
+  app.add_option("-s,--seq-len", o.seq_len,
+                 fmt::format("tokens per sequence; k = 1024, so 32k = 32768 (default {})", o.seq_len));
   app.add_option("--params", o.params, "override the parameter count: 70B, 7.24B, 350M, 70e9");
   app.add_option("--method", o.method, "detailed (default) or document (the article's formulas)");
-  app.add_option("--attention", o.attention, "eager, sdpa or flash (default)");
-  app.add_option("--overhead", o.overhead, "runtime overhead per GPU, replacing the default (e.g. 1GiB)");
-  app.add_option("--gpu", o.gpu, "GPU[:COUNT] from `llmmem gpus`, or `local`");
-  app.add_option("--gpu-memory", o.gpu_memory, "memory per GPU[:COUNT], e.g. 80GB or 24GiB:2");
+  app.add_option("--attention", o.attention, fmt::format("eager, sdpa or flash (default {})", o.attention));
+  app.add_option("--overhead", o.overhead, "runtime overhead per GPU with a unit, replacing the default (e.g. 1GiB)");
+  app.add_option("--gpu", o.gpu, "the GPUs you have: NAME (one), NAME:COUNT, or `local`");
+  app.add_option("--gpu-memory", o.gpu_memory, "memory per GPU[:COUNT] with a unit, e.g. 80GB or 24GiB:2");
+  app.add_option("--gpus-per-node", o.gpus_per_node,
+                 fmt::format("GPUs per node: tensor parallelism stays inside one (default {})", o.gpus_per_node));
   app.add_option("--tp", o.tp, "tensor-parallel size");
   app.add_option("--pp", o.pp, "pipeline-parallel size");
   app.add_option("--dp", o.dp, "data-parallel size");
   app.add_option("--ep", o.ep, "expert-parallel size (MoE)");
-  app.add_flag("--check", o.check, "exit 5 when the estimate does not fit on the GPUs given");
+  app.add_flag("--check", o.check, "exit 5 when the request does not fit on the GPUs given");
   app.add_flag("--explain", o.explain, "show each component's formula and inputs");
   app.add_option("-f,--format", o.format, "table (default), json, csv or markdown");
   app.add_option("--units", o.units, "binary (GiB, default) or decimal (GB)");
@@ -62,21 +71,29 @@ ParseResult parse_options(int argc, char** argv) {
 
   auto* infer = app.add_subcommand("infer", "memory to run a model");
   add_model_options(*infer, o);
-  infer->add_option("--concurrency", o.concurrency, "document method: concurrent calls, one model instance each");
-  infer->add_option("--logits", o.logits, "last (default) or all: which logits are kept");
+  infer->add_option(
+      "--concurrency", o.concurrency,
+      fmt::format("document method: concurrent calls, one model instance each (default {})", o.concurrency));
+  infer->add_option("--logits", o.logits, fmt::format("last or all: which logits are kept (default {})", o.logits));
   infer->add_option("--prefill-chunk", o.prefill_chunk,
-                    "tokens per prefill step (vLLM max_num_batched_tokens, llama.cpp n_ubatch); default: whole prompt");
+                    "tokens per prefill step (vLLM max_num_batched_tokens, llama.cpp n_ubatch; k = 1024); "
+                    "default: the whole prompt");
   infer->add_flag("--plot", o.plot, "draw memory against context length");
   infer->add_option("--csv-out", o.plot_csv, "write memory against context length as CSV to FILE");
 
   auto* train = app.add_subcommand("train", "memory to fine-tune or train a model");
   add_model_options(*train, o);
   train->add_option("--optimizer", o.optimizer,
-                    "adamw (default), adamw-8bit, paged-adamw, paged-adamw-8bit, sgd, sgd-momentum, adafactor");
-  train->add_option("--trainable-percent", o.trainable_percent, "share of parameters trained, 0-100 (default 100)");
-  train->add_option("--recipe", o.recipe, "mixed (default), bf16 or megatron");
-  train->add_option("--gradient-checkpointing", o.checkpointing, "none (default), selective or full");
-  train->add_option("--loss", o.loss, "full (default: fp32 logits, HF) or chunked (torchtune/Liger)");
+                    fmt::format("adamw, adamw-8bit, paged-adamw, paged-adamw-8bit, sgd, sgd-momentum, adafactor "
+                                "(default {})",
+                                o.optimizer));
+  train->add_option("--trainable-percent", o.trainable_percent,
+                    fmt::format("share of parameters trained, 0-100 (default {})", o.trainable_percent));
+  train->add_option("--recipe", o.recipe, fmt::format("mixed, bf16 or megatron (default {})", o.recipe));
+  train->add_option("--gradient-checkpointing", o.checkpointing,
+                    fmt::format("none, selective or full (default {})", o.checkpointing));
+  train->add_option("--loss", o.loss,
+                    fmt::format("full (fp32 logits, HF) or chunked (torchtune/Liger) (default {})", o.loss));
   train->add_option("--lora-rank", o.lora_rank, "train LoRA adapters of this rank instead of all weights");
   train->add_option("--lora-targets", o.lora_targets, "q,k,v,o (default), gate, up, down or all-linear")
       ->delimiter(',');
@@ -94,20 +111,71 @@ ParseResult parse_options(int argc, char** argv) {
 
   auto* inspect = app.add_subcommand("inspect", "show what a config, safetensors or GGUF header holds");
   inspect->add_option("path", o.path, "config.json, model folder, .safetensors or .gguf")->required();
-  inspect->add_option("-f,--format", o.format, "table or json");
+  inspect->add_option("-f,--format", o.format, "table, json, csv or markdown");
   inspect->add_option("--units", o.units, "binary (GiB) or decimal (GB)");
 
   auto* models = app.add_subcommand("models", "list the built-in model catalog");
-  models->add_option("-f,--format", o.format, "table, json or csv");
+  models->add_option("-f,--format", o.format, "table, json, csv or markdown");
   models->add_option("--models-dir", o.models_dirs, "extra folder of config.json files");
 
   auto* precisions = app.add_subcommand("precisions", "list weight precisions with their bits per weight");
-  precisions->add_option("-f,--format", o.format, "table or json");
+  precisions->add_option("-f,--format", o.format, "table, json, csv or markdown");
 
   auto* gpus = app.add_subcommand("gpus", "list known GPUs, or this machine's with --local");
   gpus->add_flag("--local", o.local, "query nvidia-smi / rocm-smi for this machine's GPUs");
-  gpus->add_option("-f,--format", o.format, "table or json");
+  gpus->add_option("-f,--format", o.format, "table, json, csv or markdown");
   gpus->add_option("--units", o.units, "binary (GiB) or decimal (GB)");
+
+  // Words CLI11 would only call "extra" or "a subcommand is required": name them and suggest.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && (args[0] == "help" || args[0] == "-V")) {
+    if (args[0] == "-V") {
+      std::cout << "llmmem " << LLMMEM_VERSION << "\n";
+      return {std::nullopt, 0};
+    }
+    // `llmmem help` and `llmmem help COMMAND`.
+    CLI::App* target = &app;
+    if (args.size() > 1)
+      for (auto* sub : app.get_subcommands({}))
+        if (sub->get_name() == args[1]) target = sub;
+    std::cout << target->help();
+    return {std::nullopt, 0};
+  }
+  auto usage_error = [](const std::string& message) {
+    std::cerr << "llmmem: error: " << escape_control(message) << " (see llmmem --help)\n";
+    return ParseResult{std::nullopt, static_cast<int>(ExitCode::usage)};
+  };
+  std::vector<std::string> commands(std::begin(k_commands), std::end(k_commands));
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+      std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
+    const auto hint = nearest(args[0], commands);
+    return usage_error(fmt::format("unknown command '{}'{}", args[0],
+                                   hint ? fmt::format(" (did you mean {}?)", *hint)
+                                        : " (commands: infer, train, fit, "
+                                          "inspect, models, precisions, gpus)"));
+  }
+  // Unknown flags: name them with the nearest flag of the command.
+  CLI::App* sub = nullptr;
+  if (!args.empty())
+    for (auto* s2 : app.get_subcommands({}))
+      if (s2->get_name() == args[0]) sub = s2;
+  const CLI::App* scope = sub ? sub : &app;
+  std::vector<std::string> flags{"--help"};
+  if (!sub) flags.push_back("--version");
+  for (const auto* opt : scope->get_options())
+    for (const auto& name : opt->get_lnames()) flags.push_back("--" + name);
+  for (std::size_t i = sub ? 1 : 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") break;
+    if (a.size() < 3 || a[0] != '-' || a[1] != '-') continue;
+    const std::string name = a.substr(0, a.find('='));
+    if (std::find(flags.begin(), flags.end(), name) != flags.end()) continue;
+    const auto hint = nearest(name, flags);
+    if (!sub && !hint)
+      return usage_error(fmt::format("unknown option '{}': give a command first (infer, train, fit, ...)", name));
+    return usage_error(fmt::format("unknown option '{}'{}{}", name, sub ? " for " + sub->get_name() : "",
+                                   hint ? fmt::format(" (did you mean {}?)", *hint) : ""));
+  }
 
   try {
     app.parse(argc, argv);
@@ -121,10 +189,14 @@ ParseResult parse_options(int argc, char** argv) {
     std::string what = e.what();
     for (auto& c : what)
       if (c == '\n') c = ' ';
-    std::cerr << "llmmem: error: " << what << " (see llmmem --help)\n";
-    return {std::nullopt, static_cast<int>(ExitCode::usage)};
+    return usage_error(what);
   }
-  for (auto* sub : app.get_subcommands()) o.command = sub->get_name();
+  for (auto* chosen : app.get_subcommands()) {
+    o.command = chosen->get_name();
+    for (const auto* opt : chosen->get_options())
+      if (opt->count() > 0)
+        for (const auto& name : opt->get_lnames()) o.given.insert("--" + name);
+  }
   return {o, 0};
 }
 

@@ -1,8 +1,13 @@
 #pragma once
 // Command-line options: argv -> Options. The only code that knows flag names.
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include "llmmem/request.hpp"
 
 namespace llmmem::cli {
 
@@ -12,20 +17,27 @@ struct Options {
   std::string revision = "main";
   std::string path;  // inspect
   std::string precision, kv_precision, method = "detailed", format = "table", units = "binary";
-  std::string batch = "1", seq_len = "2048", concurrency = "1", params, overhead;
-  std::string attention = "flash", logits = "last", prefill_chunk = "0";
-  std::string optimizer = "adamw", trainable_percent = "100", recipe = "mixed", checkpointing = "none", loss = "full";
-  std::string lora_rank = "0";
+  // Defaults come from Request's, so help, completions and behaviour cannot disagree.
+  std::string batch = fmt::format("{}", Request{}.batch), seq_len = fmt::format("{}", Request{}.seq_len),
+              concurrency = fmt::format("{}", Request{}.concurrency), params, overhead;
+  std::string attention{to_string(Request{}.attention)}, logits{to_string(Request{}.logits)},
+      prefill_chunk = fmt::format("{}", Request{}.prefill_chunk);
+  std::string optimizer{to_string(Request{}.optimizer)},
+      trainable_percent = fmt::format("{}", Request{}.trainable_percent), recipe{to_string(Request{}.recipe)},
+      checkpointing{to_string(Request{}.checkpointing)}, loss{to_string(Request{}.loss)};
+  std::string lora_rank = fmt::format("{}", Request{}.lora_rank);
   std::vector<std::string> lora_targets;
   std::string tp = "1", pp = "1", dp = "1", ep = "1", zero = "0";
   bool fsdp = false;
   std::vector<std::string> offload;
   std::string gpu, gpu_memory;
-  std::string gpu_memory_utilization = "0.9", max_gpus = "64";
+  std::string gpu_memory_utilization = "0.9", max_gpus = "64", gpus_per_node = "8";
   std::vector<std::string> models_dirs;
   bool check = false, explain = false, local = false;
   std::string plot_csv;  // --csv-out FILE: memory vs context length
   bool plot = false;
+  std::set<std::string> given;  // long names of the options the user typed ("--batch", ...)
+  [[nodiscard]] bool has(const std::string& flag) const { return given.count(flag) > 0; }
 };
 
 // Parses argv. Returns the options, or an exit code when parsing ended the program (help, version,

@@ -15,12 +15,15 @@ namespace llmmem::cli {
 
 namespace {
 
-std::uint64_t parse_u64(const std::string& text, std::string_view flag) {
-  try {
-    return parse_count(text);
-  } catch (const UsageError&) {
+// A whole number as typed: digits only (no fraction, sign or exponent): `--batch 1.5` is an error,
+// never 2.
+std::uint64_t parse_whole(const std::string& text, std::string_view flag) {
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc::result_out_of_range) throw UsageError(fmt::format("{} '{}' is too large", flag, text));
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
     throw UsageError(fmt::format("{} expects a whole number, got '{}'", flag, text));
-  }
+  return v;
 }
 
 double parse_double(const std::string& text, std::string_view flag) {
@@ -34,9 +37,40 @@ double parse_double(const std::string& text, std::string_view flag) {
 }  // namespace
 
 std::uint64_t parse_positive(const std::string& text, std::string_view flag) {
-  const std::uint64_t v = parse_u64(text, flag);
+  const std::uint64_t v = parse_whole(text, flag);
   if (v == 0) throw UsageError(fmt::format("{} must be at least 1, got '{}'", flag, text));
   return v;
+}
+
+// Token counts as LLM users write them: 32k = 32768, 1m = 1048576 (k = 1024, as in "a 32k context").
+std::uint64_t parse_tokens(const std::string& text, std::string_view flag) {
+  std::string digits = text;
+  std::uint64_t scale = 1;
+  if (!digits.empty() && (digits.back() == 'k' || digits.back() == 'K')) {
+    scale = 1024;
+    digits.pop_back();
+  } else if (!digits.empty() && (digits.back() == 'm' || digits.back() == 'M')) {
+    scale = 1024 * 1024;
+    digits.pop_back();
+  }
+  std::uint64_t v = 0;
+  try {
+    v = parse_whole(digits, flag);
+  } catch (const UsageError&) {
+    throw UsageError(
+        fmt::format("{} expects a whole number of tokens such as 4096 or 32k (k = 1024), got '{}'", flag, text));
+  }
+  if (v > (1ULL << 40) / scale) throw UsageError(fmt::format("{} '{}' is too large", flag, text));
+  return v * scale;
+}
+
+// A size must carry its unit: "24" could be bytes or GB, so it is refused (0 needs none).
+Bytes parse_size_flag(const std::string& text, std::string_view flag) {
+  if (text.empty()) throw UsageError(fmt::format("{} is empty: give a size such as 24GiB or 80GB", flag));
+  if (text != "0" && text.find_first_not_of("0123456789. ") == std::string::npos)
+    throw UsageError(fmt::format("{} '{}' has no unit: write B, KiB, MiB, GiB, TiB, KB, MB, GB or TB (e.g. {}GiB)",
+                                 flag, text, text));
+  return parse_size(text);
 }
 
 double parse_fraction(const std::string& text, std::string_view flag) {
@@ -49,32 +83,41 @@ Request build_request(const Options& o) {
   Request r;
   r.mode = o.command == "train" ? Mode::training : Mode::inference;
   r.method = parse_method(o.method);
-  if (!o.precision.empty()) r.precision = &find_precision(o.precision);
-  if (!o.kv_precision.empty()) r.kv_format = &find_kv_format(o.kv_precision);
+  if (o.has("--precision")) {
+    if (o.precision.empty()) throw UsageError("--precision is empty: give one of `llmmem precisions`");
+    r.precision = &find_precision(o.precision);
+  }
+  if (o.has("--kv-precision")) {
+    if (o.kv_precision.empty()) throw UsageError("--kv-precision is empty: give fp16, bf16, fp8, q8_0, ...");
+    r.kv_format = &find_kv_format(o.kv_precision);
+  }
   r.batch = parse_positive(o.batch, "--batch");
-  r.seq_len = parse_positive(o.seq_len, "--seq-len");
+  r.seq_len = parse_tokens(o.seq_len, "--seq-len");
+  if (r.seq_len == 0) throw UsageError("--seq-len must be at least 1");
   r.concurrency = parse_positive(o.concurrency, "--concurrency");
-  if (!o.params.empty()) {
+  if (o.has("--params")) {
     r.params_override = parse_count(o.params);
     if (*r.params_override == 0) throw UsageError("--params must be positive");
   }
   r.attention = parse_attention(o.attention);
   r.logits = parse_logits(o.logits);
-  r.prefill_chunk = parse_u64(o.prefill_chunk, "--prefill-chunk");
-  if (!o.overhead.empty()) r.overhead = parse_size(o.overhead);
+  r.prefill_chunk = parse_tokens(o.prefill_chunk, "--prefill-chunk");
+  if (o.has("--overhead")) r.overhead = parse_size_flag(o.overhead, "--overhead");
   r.optimizer = parse_optimizer(o.optimizer);
   r.trainable_percent = parse_double(o.trainable_percent, "--trainable-percent");
   r.recipe = parse_recipe(o.recipe);
   r.checkpointing = parse_checkpointing(o.checkpointing);
   r.loss = parse_loss(o.loss);
-  r.lora_rank = parse_u64(o.lora_rank, "--lora-rank");
+  r.lora_rank = parse_whole(o.lora_rank, "--lora-rank");
   r.lora_targets = o.lora_targets;
   r.layout.tp = parse_positive(o.tp, "--tp");
   r.layout.pp = parse_positive(o.pp, "--pp");
   r.layout.dp = parse_positive(o.dp, "--dp");
   r.layout.ep = parse_positive(o.ep, "--ep");
-  const std::uint64_t zero = parse_u64(o.zero, "--zero");
+  const std::uint64_t zero = parse_whole(o.zero, "--zero");
   if (zero > 3) throw UsageError(fmt::format("--zero must be 0, 1, 2 or 3, got '{}'", o.zero));
+  if (o.fsdp && o.has("--zero") && zero != 3)
+    throw UsageError(fmt::format("--fsdp shards like --zero 3; it contradicts --zero {}", zero));
   r.layout.zero = o.fsdp ? 3 : static_cast<int>(zero);
   for (const auto& what : o.offload) {
     if (what == "optimizer")
@@ -83,6 +126,24 @@ Request build_request(const Options& o) {
       r.layout.offload_params = true;
     else
       throw UsageError(fmt::format("--offload takes optimizer and/or params, not '{}'", what));
+  }
+  // Options that would be silently ignored are usage errors (issue 9, item 13).
+  if (o.has("--concurrency") && r.method != Method::document)
+    throw UsageError(
+        "--concurrency applies to --method document (one model instance per call); "
+        "the detailed method serves concurrent requests with --batch");
+  if (o.has("--lora-targets") && r.lora_rank == 0) throw UsageError("--lora-targets needs --lora-rank");
+  if (o.has("--trainable-percent") && r.lora_rank > 0)
+    throw UsageError("--trainable-percent and --lora-rank both set what is trained; give one");
+  if (r.method == Method::document) {
+    for (const char* flag :
+         {"--attention", "--logits", "--prefill-chunk", "--kv-precision", "--overhead", "--ep", "--zero", "--fsdp",
+          "--offload", "--recipe", "--gradient-checkpointing", "--loss", "--lora-rank", "--lora-targets"})
+      if (o.has(flag))
+        throw UsageError(
+            fmt::format("{} is not part of --method document (the article's formulas); "
+                        "use the default detailed method",
+                        flag));
   }
   validate(r);
   return r;
@@ -100,22 +161,6 @@ std::vector<std::filesystem::path> models_dirs(const Options& o) {
   }
   for (const auto& d : o.models_dirs) dirs.emplace_back(d);
   return dirs;
-}
-
-std::string context_curve(const Model& model, const Request& request, const std::optional<GpuTarget>& target,
-                          const Options& o, Units units) {
-  if (!o.plot && o.plot_csv.empty()) return "";
-  const auto points = memory_by_context(model, request, target);
-  const std::optional<Bytes> capacity = target ? std::optional<Bytes>(target->memory) : std::nullopt;
-  if (!o.plot_csv.empty()) {
-    std::ofstream csv(o.plot_csv);
-    if (!csv) throw InputError(fmt::format("{}: cannot write", o.plot_csv));
-    csv << render_context_csv(points, capacity);
-  }
-  if (!o.plot) return "";
-  std::string chart(1, '\n');
-  chart += render_context_chart(points, capacity, units);
-  return chart;
 }
 
 }  // namespace llmmem::cli

@@ -1,0 +1,54 @@
+#pragma once
+// Running the built binary from a test: exit code, stdout and stderr.
+#include <sys/wait.h>
+#include <unistd.h>
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+namespace llmmem::test {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs `llmmem ARGS` through the shell with `env` (VAR=value ...) in front; stdin is /dev/null.
+inline Result run(const std::string& args, const std::string& env = "") {
+  static int n = 0;
+  const std::string err_file = fmt::format("/tmp/llmmem_cli_test_{}_{}.err", ::getpid(), n++);
+  const std::string cmd =
+      fmt::format("{} '{}' {} 2>{} </dev/null", env.empty() ? "" : "env " + env, LLMMEM_BINARY, args, err_file);
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (std::size_t k = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), k);
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream e(err_file);
+  std::stringstream ss;
+  ss << e.rdbuf();
+  r.err = ss.str();
+  std::remove(err_file.c_str());
+  return r;
+}
+
+inline std::string fixture(const std::string& name) { return std::string(LLMMEM_FIXTURES) + "/" + name; }
+
+// The error contract: the code, nothing on stdout, one line on stderr naming the culprit.
+inline void check_error(const Result& r, int code, const std::string& needle) {
+  INFO(r.err);
+  CHECK(r.code == code);
+  CHECK(r.out.empty());
+  CHECK(r.err.rfind("llmmem: error: ", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.find(needle) != std::string::npos);
+}
+
+}  // namespace llmmem::test
