@@ -411,8 +411,10 @@ std::optional<Layout> fewest_gpus_layout(const Model& model, const Request& requ
   }
   for (const auto& pass : passes) {
     for (std::uint64_t n = pass.from; n <= pass.to; ++n) {
-      // Across nodes, training uses whole nodes.
+      // Training jobs take whole nodes across nodes (DeepSpeed and torchrun launch per node) and 1,
+      // 2, 4 or 8 GPUs inside one. Inference takes the fewest GPUs (pipeline stages need not fill a node).
       if (training && n > limits.gpus_per_node && n % limits.gpus_per_node != 0) continue;
+      if (training && n <= limits.gpus_per_node && (n & (n - 1)) != 0 && n != limits.gpus_per_node) continue;
       for (const auto& l : layouts_over(request, n, limits, pass.offload)) {
         if (layout_problem(model, l)) continue;
         if (searched) ++*searched;
@@ -467,13 +469,18 @@ GpuVerdict judge(const Model& model, const Request& request, const GpuTarget& ta
       }
     }
     if (!chosen) {
-      // Nothing fits: show the load on all the GPUs given, with the most preferred valid layout.
-      for (const auto& l : layouts_over(request, v.count, limits, false))
-        if (!layout_problem(model, l)) {
+      // The preferred shapes do not fit: any valid layout over exactly the GPUs given that does
+      // (an odd count the search skips); else show the load of the most preferred valid one.
+      std::optional<Layout> first;
+      for (const auto& l : layouts_over(request, v.count, limits, false)) {
+        if (layout_problem(model, l)) continue;
+        if (!first) first = l;
+        if (fitting_load(model, request, l, target.smallest())) {
           chosen = l;
           break;
         }
-      if (!chosen) chosen = request.layout;
+      }
+      if (!chosen) chosen = first ? *first : request.layout;
     }
   }
   v.layout = *chosen;
@@ -513,6 +520,10 @@ GpuVerdict judge(const Model& model, const Request& request, const GpuTarget& ta
     v.needed = found->gpus();
     v.needed_layout = *found;
   }
+  if (!user_gave_layout(request) && v.layout.offload_optimizer && !request.layout.offload_optimizer)
+    v.notes.emplace_back(
+        fmt::format("fits only with ZeRO-Offload ({} in host memory): it needs that much host RAM and slows each step",
+                    v.layout.offload_params ? "optimizer states and parameters" : "optimizer states"));
   if (v.split == Split::proportional)
     v.notes.emplace_back(
         "mixed GPUs: layers split in proportion to each GPU's memory (llama.cpp's default --tensor-split); "
