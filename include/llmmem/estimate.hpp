@@ -36,7 +36,7 @@ struct Model {
   std::optional<ParameterCount> params;  // empty when the architecture is not supported
   std::optional<TensorFile> files;       // tensors read from safetensors/GGUF headers: exact stored bytes
   EngineTraits engine;                   // llama_cpp() for GGUF files
-  std::vector<std::string> notes;        // what the loader noticed (a file that contradicts its config, ...);
+  std::vector<std::string> notes{};      // what the loader noticed (a file that contradicts its config, ...);
                                          // copied into every estimate of this model
 };
 

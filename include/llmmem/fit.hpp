@@ -16,7 +16,7 @@ struct FitQuery {
   Request request;  // batch / seq_len / precision of interest
   GpuTarget gpu;
   double gpu_memory_utilization = 0.9;  // vLLM's share of memory for the KV pool question
-  LayoutLimits limits;                  // max_gpus: upper bound of the min-GPU search; gpus per node
+  LayoutLimits limits{};                // max_gpus: upper bound of the min-GPU search; gpus per node
   std::uint64_t kv_block_tokens = 16;   // vLLM block size
 };
 
