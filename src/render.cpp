@@ -232,7 +232,7 @@ Json settings_json(const Estimate& e) {
   }
   if (e.mode == Mode::training) {
     s["optimizer"] = to_string(r.optimizer);
-    s["trainable_percent"] = r.trainable_percent;
+    if (r.lora_rank == 0) s["trainable_percent"] = r.trainable_percent;
     if (e.method == Method::detailed) {
       s["recipe"] = to_string(r.recipe);
       s["gradient_checkpointing"] = to_string(r.checkpointing);

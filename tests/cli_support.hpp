@@ -19,12 +19,13 @@ struct Result {
   std::string out, err;
 };
 
-// Runs `llmmem ARGS` through the shell with `env` (VAR=value ...) in front; stdin is /dev/null.
-inline Result run(const std::string& args, const std::string& env = "") {
+// Runs `llmmem ARGS` through the shell with `env` (VAR=value ...) in front, in folder `cwd` when
+// given; stdin is /dev/null.
+inline Result run(const std::string& args, const std::string& env = "", const std::string& cwd = "") {
   static int n = 0;
   const std::string err_file = fmt::format("/tmp/llmmem_cli_test_{}_{}.err", ::getpid(), n++);
-  const std::string cmd =
-      fmt::format("{} '{}' {} 2>{} </dev/null", env.empty() ? "" : "env " + env, LLMMEM_BINARY, args, err_file);
+  const std::string cmd = fmt::format("{}{} '{}' {} 2>{} </dev/null", cwd.empty() ? "" : "cd '" + cwd + "' && ",
+                                      env.empty() ? "" : "env " + env, LLMMEM_BINARY, args, err_file);
   Result r;
   FILE* pipe = popen(cmd.c_str(), "r");
   std::array<char, 4096> buf{};

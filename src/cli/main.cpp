@@ -79,7 +79,9 @@ void write_file(const std::string& path, const std::string& text) {
 // estimate is for the layout the verdict chose.
 Request as_judged(const Request& request, const std::optional<GpuVerdict>& verdict) {
   Request r = request;
-  if (verdict && request.method == Method::detailed) r.layout = verdict->layout;
+  // A proportional split over mixed GPUs is not one of the estimator's even layouts: the estimate
+  // stays the whole model, and the verdict carries each GPU's share.
+  if (verdict && request.method == Method::detailed && verdict->split == Split::even) r.layout = verdict->layout;
   return r;
 }
 
