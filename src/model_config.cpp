@@ -67,6 +67,15 @@ class Reader {
     return opt_u64(keys).value_or(fallback);
   }
 
+  // The layer count, bounded as soon as it is read: readers size per-layer vectors from it.
+  [[nodiscard]] std::uint64_t layers(std::initializer_list<std::string_view> keys) const {
+    const std::uint64_t v = positive(keys);
+    if (v > k_max_layers)
+      throw InputError(fmt::format("{}: key '{}' = {} is larger than any real model ({} at most)", m_origin,
+                                   *keys.begin(), v, k_max_layers));
+    return v;
+  }
+
   [[nodiscard]] std::optional<bool> opt_bool(std::string_view key) const {
     const Json* v = find({key});
     if (!v) return std::nullopt;
@@ -93,22 +102,42 @@ class Reader {
   const std::string& m_origin;
 };
 
-const std::vector<std::string_view> k_supported = {
-    "llama",      "mistral",         "mixtral",     "qwen2",    "qwen2_moe",   "qwen3", "qwen3_moe",
-    "gemma",      "gemma2",          "gemma3_text", "phi",      "phi-msft",    "phi3",  "falcon",
-    "RefinedWeb", "RefinedWebModel", "gpt2",        "gpt_neox", "gpt_bigcode", "bloom", "opt",
-    "cohere",     "deepseek_v2",     "deepseek_v3", "gpt_oss",
-};
+// head_dim when the config does not give one: hidden_size / num_attention_heads, which must divide
+// exactly. transformers' attention modules raise ValueError otherwise ("`embed_dim` must be
+// divisible by num_heads (got `embed_dim`: ... and `num_heads`: ...)" in GPT2Attention, OPTAttention,
+// BloomAttention; "hidden_size must be divisible by num_heads" in LlamaAttention before head_dim
+// became a config key), so a floored head_dim would describe a model that cannot be built.
+std::uint64_t derived_head_dim(const std::string& origin, std::uint64_t hidden, std::uint64_t heads,
+                               std::string_view hidden_key, std::string_view heads_key, std::string_view head_dim_key) {
+  // 0 when unknown; also when hidden is beyond any real model: validate_dimensions() then names it
+  // as too large, the real culprit, rather than as indivisible.
+  if (heads == 0 || hidden > k_max_dimension) return 0;
+  if (hidden % heads != 0)
+    throw InputError(fmt::format("{}: {} ({}) is not divisible by {} ({}) and no {} is given", origin, hidden_key,
+                                 hidden, heads_key, heads, head_dim_key));
+  return hidden / heads;
+}
+
+std::uint64_t head_dim_or_derived(const Reader& r, const ModelConfig& c) {
+  if (auto explicit_dim = r.opt_u64({"head_dim"})) return *explicit_dim;
+  return derived_head_dim(r.origin(), c.hidden_size, c.n_heads, "hidden_size", "num_attention_heads", "head_dim");
+}
+
+// hidden_size / num_attention_heads for architectures without a head_dim key.
+std::uint64_t split_heads(const Reader& r, const ModelConfig& c) {
+  return derived_head_dim(r.origin(), c.hidden_size, c.n_heads, "hidden_size", "num_attention_heads", "head_dim");
+}
 
 // Keys shared by Llama-style configs (LlamaConfig and its descendants).
-void read_llama_like(const Reader& r, ModelConfig& c) {
+// `head_dim`: false for MLA, whose head sizes come from their own keys.
+void read_llama_like(const Reader& r, ModelConfig& c, bool head_dim = true) {
   c.hidden_size = r.positive({"hidden_size"});
   c.intermediate_size = r.positive({"intermediate_size"});
-  c.n_layers = r.positive({"num_hidden_layers"});
+  c.n_layers = r.layers({"num_hidden_layers"});
   c.n_heads = r.positive({"num_attention_heads"});
   c.n_kv_heads = r.u64_or({"num_key_value_heads"}, c.n_heads);
   if (c.n_kv_heads == 0) c.n_kv_heads = c.n_heads;
-  c.head_dim = r.u64_or({"head_dim"}, c.hidden_size / c.n_heads);
+  if (head_dim) c.head_dim = head_dim_or_derived(r, c);
   c.vocab_size = r.positive({"vocab_size"});
   c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
@@ -200,239 +229,359 @@ void read_quantization(const Reader& r, ModelConfig& c) {
   c.quantization = qc;
 }
 
-void read_architecture(const Reader& r, ModelConfig& c) {
-  const std::string& t = c.model_type;
-  if (t == "llama" || t == "mistral" || t == "mixtral") {
-    read_llama_like(r, c);
-    if (t != "llama") read_uniform_window(r, c);
-    if (t == "mixtral") {
-      MoeConfig m;
-      m.n_experts = r.positive({"num_local_experts"});
-      m.n_experts_per_token = r.positive({"num_experts_per_tok"});
-      m.expert_intermediate = c.intermediate_size;
-      c.moe = m;
-    }
-  } else if (t == "qwen2" || t == "qwen2_moe") {
-    read_llama_like(r, c);
-    c.qkv_bias = true;  // Qwen2Attention: q/k/v with bias, o_proj without
-    c.o_bias = false;
-    read_qwen_sliding(r, c);
-    if (t == "qwen2_moe") read_qwen_moe(r, c, true);
-  } else if (t == "qwen3" || t == "qwen3_moe") {
-    read_llama_like(r, c);
-    c.qk_norm = QkNorm::per_head_dim;
-    read_qwen_sliding(r, c);
-    if (t == "qwen3_moe") read_qwen_moe(r, c, false);
-  } else if (t == "gemma" || t == "gemma2" || t == "gemma3_text") {
-    read_llama_like(r, c);
-    c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
-    if (t != "gemma") c.norms_per_layer = 4;  // input, post_attention, pre_feedforward, post_feedforward
-    if (t == "gemma3_text") c.qk_norm = QkNorm::per_head_dim;
-    if (t != "gemma" && !read_layer_types(r, c)) {
-      const auto window = r.u64_or({"sliding_window"}, 0);
-      if (window > 0) {
-        c.sliding_window = window;
-        c.sliding_layers.resize(c.n_layers);
-        // Gemma 2: even layers slide (modeling_gemma2.py); Gemma 3: all but every pattern-th layer.
-        const std::uint64_t pattern = t == "gemma2" ? 2 : r.u64_or({"sliding_window_pattern"}, 6);
-        for (std::uint64_t i = 0; i < c.n_layers; ++i)
-          c.sliding_layers[i] = pattern == 0 ? true : (t == "gemma2" ? i % 2 == 0 : (i + 1) % pattern != 0);
-      }
-    }
-  } else if (t == "phi3") {
-    read_llama_like(r, c);
-    c.fused_qkv = true;
-    c.fused_gate_up = true;
-    read_uniform_window(r, c);
-  } else if (t == "cohere") {
-    read_llama_like(r, c);
-    c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
-    c.parallel_block = true;
-    c.norm = NormKind::layer_norm_no_bias;
-    c.norms_per_layer = 1;
-    if (r.boolean("use_qk_norm", false)) c.qk_norm = QkNorm::per_head;
-  } else if (t == "deepseek_v2" || t == "deepseek_v3") {
-    read_llama_like(r, c);
-    MlaConfig mla;
-    mla.q_lora_rank = r.u64_or({"q_lora_rank"}, 0);
-    mla.kv_lora_rank = r.positive({"kv_lora_rank"});
-    mla.qk_nope_head_dim = r.positive({"qk_nope_head_dim"});
-    mla.qk_rope_head_dim = r.positive({"qk_rope_head_dim"});
-    mla.v_head_dim = r.positive({"v_head_dim"});
-    c.mla = mla;
-    c.head_dim = mla.qk_nope_head_dim + mla.qk_rope_head_dim;
-    if (r.u64_or({"n_routed_experts"}, 0) > 0) {
-      MoeConfig m;
-      m.n_experts = r.positive({"n_routed_experts"});
-      m.n_experts_per_token = r.positive({"num_experts_per_tok"});
-      m.expert_intermediate = r.positive({"moe_intermediate_size"});
-      m.n_shared_experts = r.u64_or({"n_shared_experts"}, 0);
-      m.first_dense_layers = r.u64_or({"first_k_dense_replace"}, 0);
-      m.layer_step = std::max<std::uint64_t>(1, r.u64_or({"moe_layer_freq"}, 1));
-      m.step_offset_one = false;
-      m.score_correction_bias = r.string_or("topk_method", "") == "noaux_tc";
-      c.moe = m;
-    }
-    c.mtp_layers = r.u64_or({"num_nextn_predict_layers"}, 0);
-  } else if (t == "gpt_oss") {
-    read_llama_like(r, c);
-    c.qkv_bias = c.o_bias = r.boolean("attention_bias", true);
-    c.attention_sinks = true;
-    MoeConfig m;
-    m.n_experts = r.positive({"num_local_experts"});
-    m.n_experts_per_token = r.positive({"num_experts_per_tok", "experts_per_token"});
-    m.expert_intermediate = c.intermediate_size;
-    m.router_bias = true;
-    m.expert_bias = true;
-    c.moe = m;
-    read_layer_types(r, c);
-  } else if (t == "phi" || t == "phi-msft") {
-    // Phi-1/1.5/2: parallel attention + MLP on one LayerNorm, biases everywhere, biased LM head.
-    c.hidden_size = r.positive({"hidden_size", "n_embd"});
-    c.n_layers = r.positive({"num_hidden_layers", "n_layer"});
-    c.n_heads = r.positive({"num_attention_heads", "n_head"});
-    c.n_kv_heads = r.u64_or({"num_key_value_heads", "n_head_kv"}, c.n_heads);
-    c.head_dim = c.hidden_size / c.n_heads;
-    c.intermediate_size = r.u64_or({"intermediate_size", "n_inner"}, 4 * c.hidden_size);
-    c.vocab_size = r.positive({"vocab_size"});
-    c.max_position_embeddings = r.u64_or({"max_position_embeddings", "n_positions"}, 0);
-    c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
-    c.gated_mlp = false;
-    c.qkv_bias = c.o_bias = c.mlp_bias = true;
-    c.norm = NormKind::layer_norm;
-    c.norms_per_layer = 1;
-    c.parallel_block = true;
-    c.lm_head_bias = true;
-    c.gpt_style_activations = true;
-  } else if (t == "falcon" || t == "RefinedWeb" || t == "RefinedWebModel") {
-    c.hidden_size = r.positive({"hidden_size", "n_embed"});
-    c.n_layers = r.positive({"num_hidden_layers", "n_layer"});
-    c.n_heads = r.positive({"num_attention_heads", "n_head"});
-    c.head_dim = c.hidden_size / c.n_heads;
-    c.vocab_size = r.positive({"vocab_size"});
-    c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 2048);
-    const auto kv = r.opt_u64({"num_kv_heads", "n_head_kv"});
-    // RefinedWeb configs with n_head_kv are the "new decoder architecture" (Falcon-40B/180B).
-    const bool new_arch = r.boolean("new_decoder_architecture", t == "RefinedWeb" && kv.has_value());
-    const bool multi_query = r.boolean("multi_query", true);
-    c.n_kv_heads = new_arch ? kv.value_or(c.n_heads) : (multi_query ? 1 : c.n_heads);
-    c.parallel_block = r.boolean("parallel_attn", true);
-    c.intermediate_size = r.u64_or({"ffn_hidden_size"}, 4 * c.hidden_size);
-    c.gated_mlp = false;
-    const bool bias = r.boolean("bias", false);
-    c.qkv_bias = c.o_bias = c.mlp_bias = bias;
-    c.norm = NormKind::layer_norm;
-    // new architecture: ln_attn + ln_mlp; old parallel: input_layernorm only; sequential: two.
-    c.norms_per_layer = (new_arch || !c.parallel_block) ? 2 : 1;
-    if (new_arch) c.norms_per_layer = r.u64_or({"num_ln_in_parallel_attn"}, 2);
-    c.fused_qkv = true;
-    // Falcon checkpoints store lm_head.weight beside the embedding; count it unless told it is tied.
-    c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
-    c.gpt_style_activations = true;
-  } else if (t == "gpt2" || t == "gpt_bigcode") {
-    c.hidden_size = r.positive({"n_embd", "hidden_size"});
-    c.n_layers = r.positive({"n_layer", "num_hidden_layers"});
-    c.n_heads = r.positive({"n_head", "num_attention_heads"});
-    c.head_dim = c.hidden_size / c.n_heads;
-    c.n_kv_heads = (t == "gpt_bigcode" && r.boolean("multi_query", true)) ? 1 : c.n_heads;
-    c.intermediate_size = r.u64_or({"n_inner"}, 4 * c.hidden_size);
-    c.vocab_size = r.positive({"vocab_size"});
-    c.max_position_embeddings = r.positive({"n_positions", "max_position_embeddings"});
-    c.learned_positions = c.max_position_embeddings;
-    c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
-    c.gated_mlp = false;
-    c.qkv_bias = c.o_bias = c.mlp_bias = true;
-    c.fused_qkv = true;
-    c.norm = NormKind::layer_norm;
-    c.gpt_style_activations = true;
-  } else if (t == "gpt_neox") {
-    c.hidden_size = r.positive({"hidden_size"});
-    c.n_layers = r.positive({"num_hidden_layers"});
-    c.n_heads = r.positive({"num_attention_heads"});
-    c.n_kv_heads = c.n_heads;
-    c.head_dim = c.hidden_size / c.n_heads;
-    c.intermediate_size = r.positive({"intermediate_size"});
-    c.vocab_size = r.positive({"vocab_size"});
-    c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
-    c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
-    c.gated_mlp = false;
-    c.qkv_bias = c.o_bias = c.mlp_bias = r.boolean("attention_bias", true);
-    c.mlp_bias = true;
-    c.fused_qkv = true;
-    c.norm = NormKind::layer_norm;
-    c.parallel_block = r.boolean("use_parallel_residual", true);
-    c.gpt_style_activations = true;
-  } else if (t == "bloom") {
-    c.hidden_size = r.positive({"hidden_size", "n_embed"});
-    c.n_layers = r.positive({"n_layer", "num_hidden_layers"});
-    c.n_heads = r.positive({"num_attention_heads", "n_head"});
-    c.n_kv_heads = c.n_heads;
-    c.head_dim = c.hidden_size / c.n_heads;
-    c.intermediate_size = 4 * c.hidden_size;
-    c.vocab_size = r.positive({"vocab_size"});
-    c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
-    c.gated_mlp = false;
-    c.qkv_bias = c.o_bias = c.mlp_bias = true;
-    c.fused_qkv = true;
-    c.norm = NormKind::layer_norm;
-    c.embedding_norm = true;
-    c.gpt_style_activations = true;
-  } else if (t == "opt") {
-    c.hidden_size = r.positive({"hidden_size"});
-    c.n_layers = r.positive({"num_hidden_layers"});
-    c.n_heads = r.positive({"num_attention_heads"});
-    c.n_kv_heads = c.n_heads;
-    c.head_dim = c.hidden_size / c.n_heads;
-    c.intermediate_size = r.positive({"ffn_dim"});
-    c.vocab_size = r.positive({"vocab_size"});
-    c.max_position_embeddings = r.positive({"max_position_embeddings"});
-    c.learned_positions = c.max_position_embeddings + 2;  // OPTLearnedPositionalEmbedding offset
-    c.word_embed_proj_dim = r.u64_or({"word_embed_proj_dim"}, c.hidden_size);
-    c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
-    c.gated_mlp = false;
-    c.qkv_bias = c.o_bias = c.mlp_bias = r.boolean("enable_bias", true);
-    c.norm = NormKind::layer_norm;
-    c.final_norm = r.boolean("do_layer_norm_before", true) && !r.boolean("_remove_final_layer_norm", false);
-    c.gpt_style_activations = true;
-  } else {
-    // Not modelled: read the common keys so --params can still drive an estimate.
-    c.supported = false;
-    c.hidden_size = r.u64_or({"hidden_size", "n_embd", "n_embed", "d_model"}, 0);
-    c.n_layers = r.u64_or({"num_hidden_layers", "n_layer", "num_layers"}, 0);
-    c.n_heads = r.u64_or({"num_attention_heads", "n_head"}, 0);
-    c.n_kv_heads = r.u64_or({"num_key_value_heads", "n_head_kv"}, c.n_heads);
-    c.head_dim = c.n_heads ? r.u64_or({"head_dim"}, c.hidden_size / c.n_heads) : 0;
-    c.intermediate_size =
-        r.u64_or({"intermediate_size", "ffn_intermediate_size", "ff_intermediate_size", "n_inner"}, 4 * c.hidden_size);
-    c.vocab_size = r.u64_or({"vocab_size"}, 0);
-    c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
-  }
+// ---------------------------------------------------------------- one reader per architecture
+// Each reads its configuration_*.py keys and expresses the model with ModelConfig's generic block
+// fields. The registry k_architectures below maps model_type to its reader.
+
+void read_llama(const Reader& r, ModelConfig& c) { read_llama_like(r, c); }
+
+void read_mistral(const Reader& r, ModelConfig& c) {
+  read_llama_like(r, c);
+  read_uniform_window(r, c);
 }
 
-void check_shape(const ModelConfig& c) {
-  if (!c.supported) return;
-  if (c.n_kv_heads == 0 || c.n_heads % c.n_kv_heads != 0)
-    throw InputError(fmt::format("{}: num_attention_heads ({}) must be a multiple of num_key_value_heads ({})",
-                                 c.origin, c.n_heads, c.n_kv_heads));
-  if (c.head_dim == 0) throw InputError(fmt::format("{}: head_dim must be positive", c.origin));
-  // Reject absurd shapes early: the largest real models are far below these bounds, and beyond
-  // them products of dimensions could overflow 64 bits.
-  constexpr std::uint64_t k_max_dim = 1ULL << 24;
-  for (auto [name, v] : {std::pair<const char*, std::uint64_t>{"hidden_size", c.hidden_size},
-                         {"intermediate_size", c.intermediate_size},
-                         {"num_hidden_layers", c.n_layers},
-                         {"num_attention_heads", c.n_heads},
-                         {"head_dim", c.head_dim},
-                         {"vocab_size", c.vocab_size}})
-    if (v > k_max_dim)
-      throw InputError(
-          fmt::format("{}: key '{}' = {} is larger than any real model ({} at most)", c.origin, name, v, k_max_dim));
-  if (c.n_layers > 65536)
-    throw InputError(fmt::format("{}: key 'num_hidden_layers' = {} is larger than any real model (65536 at most)",
-                                 c.origin, c.n_layers));
-  if (c.moe && (c.moe->n_experts > 65536 || c.moe->n_experts_per_token > c.moe->n_experts))
-    throw InputError(fmt::format("{}: expert counts are inconsistent ({} routed, top-{})", c.origin, c.moe->n_experts,
-                                 c.moe->n_experts_per_token));
+void read_mixtral(const Reader& r, ModelConfig& c) {
+  read_mistral(r, c);
+  MoeConfig m;
+  m.n_experts = r.positive({"num_local_experts"});
+  m.n_experts_per_token = r.positive({"num_experts_per_tok"});
+  m.expert_intermediate = c.intermediate_size;
+  c.moe = m;
+}
+
+void read_qwen2(const Reader& r, ModelConfig& c) {
+  read_llama_like(r, c);
+  c.qkv_bias = true;  // Qwen2Attention: q/k/v with bias, o_proj without
+  c.o_bias = false;
+  read_qwen_sliding(r, c);
+}
+
+void read_qwen2_moe(const Reader& r, ModelConfig& c) {
+  read_qwen2(r, c);
+  read_qwen_moe(r, c, true);
+}
+
+void read_qwen3(const Reader& r, ModelConfig& c) {
+  read_llama_like(r, c);
+  c.qk_norm = QkNorm::per_head_dim;
+  read_qwen_sliding(r, c);
+}
+
+void read_qwen3_moe(const Reader& r, ModelConfig& c) {
+  read_qwen3(r, c);
+  read_qwen_moe(r, c, false);
+}
+
+void read_gemma(const Reader& r, ModelConfig& c) {
+  read_llama_like(r, c);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+}
+
+// Gemma 2 and 3: four norms per layer (input, post_attention, pre_feedforward, post_feedforward) and
+// sliding layers: Gemma 2's even layers slide (modeling_gemma2.py); Gemma 3 slides on all but every
+// sliding_window_pattern-th layer.
+void read_gemma_sliding(const Reader& r, ModelConfig& c, bool gemma2) {
+  read_gemma(r, c);
+  c.norms_per_layer = 4;
+  if (read_layer_types(r, c)) return;
+  const auto window = r.u64_or({"sliding_window"}, 0);
+  if (window == 0) return;
+  c.sliding_window = window;
+  c.sliding_layers.resize(c.n_layers);
+  const std::uint64_t pattern = gemma2 ? 2 : r.u64_or({"sliding_window_pattern"}, 6);
+  for (std::uint64_t i = 0; i < c.n_layers; ++i)
+    c.sliding_layers[i] = pattern == 0 ? true : (gemma2 ? i % 2 == 0 : (i + 1) % pattern != 0);
+}
+
+void read_gemma2(const Reader& r, ModelConfig& c) { read_gemma_sliding(r, c, true); }
+
+void read_gemma3_text(const Reader& r, ModelConfig& c) {
+  read_gemma_sliding(r, c, false);
+  c.qk_norm = QkNorm::per_head_dim;
+}
+
+void read_phi3(const Reader& r, ModelConfig& c) {
+  read_llama_like(r, c);
+  c.fused_qkv = true;
+  c.fused_gate_up = true;
+  read_uniform_window(r, c);
+}
+
+void read_cohere(const Reader& r, ModelConfig& c) {
+  read_llama_like(r, c);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  c.parallel_block = true;
+  c.norm = NormKind::layer_norm_no_bias;
+  c.norms_per_layer = 1;
+  if (r.boolean("use_qk_norm", false)) c.qk_norm = QkNorm::per_head;
+}
+
+void read_deepseek(const Reader& r, ModelConfig& c) {
+  read_llama_like(r, c, false);
+  MlaConfig mla;
+  mla.q_lora_rank = r.u64_or({"q_lora_rank"}, 0);
+  mla.kv_lora_rank = r.positive({"kv_lora_rank"});
+  mla.qk_nope_head_dim = r.positive({"qk_nope_head_dim"});
+  mla.qk_rope_head_dim = r.positive({"qk_rope_head_dim"});
+  mla.v_head_dim = r.positive({"v_head_dim"});
+  c.mla = mla;
+  c.head_dim = mla.qk_nope_head_dim + mla.qk_rope_head_dim;
+  if (r.u64_or({"n_routed_experts"}, 0) > 0) {
+    MoeConfig m;
+    m.n_experts = r.positive({"n_routed_experts"});
+    m.n_experts_per_token = r.positive({"num_experts_per_tok"});
+    m.expert_intermediate = r.positive({"moe_intermediate_size"});
+    m.n_shared_experts = r.u64_or({"n_shared_experts"}, 0);
+    m.first_dense_layers = r.u64_or({"first_k_dense_replace"}, 0);
+    m.layer_step = std::max<std::uint64_t>(1, r.u64_or({"moe_layer_freq"}, 1));
+    m.step_offset_one = false;
+    m.score_correction_bias = r.string_or("topk_method", "") == "noaux_tc";
+    c.moe = m;
+  }
+  c.mtp_layers = r.u64_or({"num_nextn_predict_layers"}, 0);
+}
+
+void read_gpt_oss(const Reader& r, ModelConfig& c) {
+  read_llama_like(r, c);
+  c.qkv_bias = c.o_bias = r.boolean("attention_bias", true);
+  c.attention_sinks = true;
+  MoeConfig m;
+  m.n_experts = r.positive({"num_local_experts"});
+  m.n_experts_per_token = r.positive({"num_experts_per_tok", "experts_per_token"});
+  m.expert_intermediate = c.intermediate_size;
+  m.router_bias = true;
+  m.expert_bias = true;
+  c.moe = m;
+  read_layer_types(r, c);
+}
+
+// Phi-1/1.5/2: parallel attention + MLP on one LayerNorm, biases everywhere, biased LM head.
+void read_phi(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size", "n_embd"});
+  c.n_layers = r.layers({"num_hidden_layers", "n_layer"});
+  c.n_heads = r.positive({"num_attention_heads", "n_head"});
+  c.n_kv_heads = r.u64_or({"num_key_value_heads", "n_head_kv"}, c.n_heads);
+  c.head_dim = split_heads(r, c);
+  c.intermediate_size = r.u64_or({"intermediate_size", "n_inner"}, 4 * c.hidden_size);
+  c.vocab_size = r.positive({"vocab_size"});
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings", "n_positions"}, 0);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.gated_mlp = false;
+  c.qkv_bias = c.o_bias = c.mlp_bias = true;
+  c.norm = NormKind::layer_norm;
+  c.norms_per_layer = 1;
+  c.parallel_block = true;
+  c.lm_head_bias = true;
+  c.gpt_style_activations = true;
+}
+
+void read_falcon(const Reader& r, ModelConfig& c) {
+  const std::string& t = c.model_type;
+  c.hidden_size = r.positive({"hidden_size", "n_embed"});
+  c.n_layers = r.layers({"num_hidden_layers", "n_layer"});
+  c.n_heads = r.positive({"num_attention_heads", "n_head"});
+  c.head_dim = split_heads(r, c);
+  c.vocab_size = r.positive({"vocab_size"});
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 2048);
+  const auto kv = r.opt_u64({"num_kv_heads", "n_head_kv"});
+  // RefinedWeb configs with n_head_kv are the "new decoder architecture" (Falcon-40B/180B).
+  const bool new_arch = r.boolean("new_decoder_architecture", t == "RefinedWeb" && kv.has_value());
+  const bool multi_query = r.boolean("multi_query", true);
+  c.n_kv_heads = new_arch ? kv.value_or(c.n_heads) : (multi_query ? 1 : c.n_heads);
+  c.parallel_block = r.boolean("parallel_attn", true);
+  c.intermediate_size = r.u64_or({"ffn_hidden_size"}, 4 * c.hidden_size);
+  c.gated_mlp = false;
+  const bool bias = r.boolean("bias", false);
+  c.qkv_bias = c.o_bias = c.mlp_bias = bias;
+  c.norm = NormKind::layer_norm;
+  // new architecture: ln_attn + ln_mlp; old parallel: input_layernorm only; sequential: two.
+  c.norms_per_layer = (new_arch || !c.parallel_block) ? 2 : 1;
+  if (new_arch) c.norms_per_layer = r.u64_or({"num_ln_in_parallel_attn"}, 2);
+  c.fused_qkv = true;
+  // Falcon checkpoints store lm_head.weight beside the embedding; count it unless told it is tied.
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.gpt_style_activations = true;
+}
+
+void read_gpt2(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"n_embd", "hidden_size"});
+  c.n_layers = r.layers({"n_layer", "num_hidden_layers"});
+  c.n_heads = r.positive({"n_head", "num_attention_heads"});
+  c.head_dim = split_heads(r, c);
+  c.n_kv_heads = (c.model_type == "gpt_bigcode" && r.boolean("multi_query", true)) ? 1 : c.n_heads;
+  c.intermediate_size = r.u64_or({"n_inner"}, 4 * c.hidden_size);
+  c.vocab_size = r.positive({"vocab_size"});
+  c.max_position_embeddings = r.positive({"n_positions", "max_position_embeddings"});
+  c.learned_positions = c.max_position_embeddings;
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  c.gated_mlp = false;
+  c.qkv_bias = c.o_bias = c.mlp_bias = true;
+  c.fused_qkv = true;
+  c.norm = NormKind::layer_norm;
+  c.gpt_style_activations = true;
+}
+
+void read_gpt_neox(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size"});
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive({"num_attention_heads"});
+  c.n_kv_heads = c.n_heads;
+  c.head_dim = split_heads(r, c);
+  c.intermediate_size = r.positive({"intermediate_size"});
+  c.vocab_size = r.positive({"vocab_size"});
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.gated_mlp = false;
+  c.qkv_bias = c.o_bias = c.mlp_bias = r.boolean("attention_bias", true);
+  c.mlp_bias = true;
+  c.fused_qkv = true;
+  c.norm = NormKind::layer_norm;
+  c.parallel_block = r.boolean("use_parallel_residual", true);
+  c.gpt_style_activations = true;
+}
+
+void read_bloom(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size", "n_embed"});
+  c.n_layers = r.layers({"n_layer", "num_hidden_layers"});
+  c.n_heads = r.positive({"num_attention_heads", "n_head"});
+  c.n_kv_heads = c.n_heads;
+  c.head_dim = split_heads(r, c);
+  c.intermediate_size = 4 * c.hidden_size;
+  c.vocab_size = r.positive({"vocab_size"});
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  c.gated_mlp = false;
+  c.qkv_bias = c.o_bias = c.mlp_bias = true;
+  c.fused_qkv = true;
+  c.norm = NormKind::layer_norm;
+  c.embedding_norm = true;
+  c.gpt_style_activations = true;
+}
+
+void read_opt(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size"});
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive({"num_attention_heads"});
+  c.n_kv_heads = c.n_heads;
+  c.head_dim = split_heads(r, c);
+  c.intermediate_size = r.positive({"ffn_dim"});
+  c.vocab_size = r.positive({"vocab_size"});
+  c.max_position_embeddings = r.positive({"max_position_embeddings"});
+  c.learned_positions = c.max_position_embeddings + 2;  // OPTLearnedPositionalEmbedding offset
+  c.word_embed_proj_dim = r.u64_or({"word_embed_proj_dim"}, c.hidden_size);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  c.gated_mlp = false;
+  c.qkv_bias = c.o_bias = c.mlp_bias = r.boolean("enable_bias", true);
+  c.norm = NormKind::layer_norm;
+  c.final_norm = r.boolean("do_layer_norm_before", true) && !r.boolean("_remove_final_layer_norm", false);
+  c.gpt_style_activations = true;
+}
+
+// Not modelled: read the common keys so --params can still drive an estimate.
+void read_generic(const Reader& r, ModelConfig& c) {
+  c.supported = false;
+  c.hidden_size = r.u64_or({"hidden_size", "n_embd", "n_embed", "d_model"}, 0);
+  c.n_layers = r.u64_or({"num_hidden_layers", "n_layer", "num_layers"}, 0);
+  c.n_heads = r.u64_or({"num_attention_heads", "n_head"}, 0);
+  c.n_kv_heads = r.u64_or({"num_key_value_heads", "n_head_kv"}, c.n_heads);
+  c.head_dim = c.n_heads ? head_dim_or_derived(r, c) : 0;
+  c.intermediate_size =
+      r.u64_or({"intermediate_size", "ffn_intermediate_size", "ff_intermediate_size", "n_inner"}, 4 * c.hidden_size);
+  c.vocab_size = r.u64_or({"vocab_size"}, 0);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
+}
+
+using ArchitectureReader = void (*)(const Reader&, ModelConfig&);
+
+struct Architecture {
+  std::string_view model_type;  // config.json "model_type"
+  ArchitectureReader read;
+  std::string_view source;  // where its keys and defaults come from
+};
+
+// The architectures the detailed method models, one row each (ninja's kTools[] shape): dispatch,
+// supported_model_types() and the "not supported" message all come from this table. Adding an
+// architecture is adding a row (and its published count to tests/parameters_test.cpp).
+constexpr Architecture k_architectures[] = {
+    {"llama", read_llama, "transformers configuration_llama.py"},
+    {"mistral", read_mistral, "transformers configuration_mistral.py"},
+    {"mixtral", read_mixtral, "transformers configuration_mixtral.py"},
+    {"qwen2", read_qwen2, "transformers configuration_qwen2.py"},
+    {"qwen2_moe", read_qwen2_moe, "transformers configuration_qwen2_moe.py"},
+    {"qwen3", read_qwen3, "transformers configuration_qwen3.py"},
+    {"qwen3_moe", read_qwen3_moe, "transformers configuration_qwen3_moe.py"},
+    {"gemma", read_gemma, "transformers configuration_gemma.py"},
+    {"gemma2", read_gemma2, "transformers configuration_gemma2.py"},
+    {"gemma3_text", read_gemma3_text, "transformers configuration_gemma3.py (Gemma3TextConfig)"},
+    {"phi", read_phi, "transformers configuration_phi.py"},
+    {"phi-msft", read_phi, "microsoft/phi-2 custom code configuration_phi.py (PhiConfig, model_type phi-msft)"},
+    {"phi3", read_phi3, "transformers configuration_phi3.py"},
+    {"falcon", read_falcon, "transformers configuration_falcon.py"},
+    {"RefinedWeb", read_falcon, "tiiuae/falcon-40b custom code configuration_RW.py"},
+    {"RefinedWebModel", read_falcon, "tiiuae/falcon-7b custom code configuration_RW.py"},
+    {"gpt2", read_gpt2, "transformers configuration_gpt2.py"},
+    {"gpt_neox", read_gpt_neox, "transformers configuration_gpt_neox.py"},
+    {"gpt_bigcode", read_gpt2, "transformers configuration_gpt_bigcode.py"},
+    {"bloom", read_bloom, "transformers configuration_bloom.py"},
+    {"opt", read_opt, "transformers configuration_opt.py"},
+    {"cohere", read_cohere, "transformers configuration_cohere.py"},
+    {"deepseek_v2", read_deepseek, "transformers configuration_deepseek_v2.py"},
+    {"deepseek_v3", read_deepseek, "transformers configuration_deepseek_v3.py"},
+    {"gpt_oss", read_gpt_oss, "transformers configuration_gpt_oss.py"},
+};
+
+const Architecture* find_architecture(std::string_view model_type) {
+  for (const auto& a : k_architectures)
+    if (a.model_type == model_type) return &a;
+  return nullptr;
+}
+
+void read_architecture(const Reader& r, ModelConfig& c) {
+  const Architecture* a = find_architecture(c.model_type);
+  (a ? a->read : read_generic)(r, c);
+}
+
+const DimensionKeys k_hf_keys{
+    "num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads", "num_key_value_heads",
+    "head_dim",          "vocab_size",  "num_experts",       "num_experts_per_tok", "max_position_embeddings"};
+
+std::uint64_t sat_mul(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+std::uint64_t sat_mul(std::initializer_list<std::uint64_t> factors) {
+  std::uint64_t r = 1;
+  for (auto f : factors) r = sat_mul(r, f);
+  return r;
+}
+
+// More than count_parameters() can find for these dimensions (every layer gets both the dense MLP
+// and all experts, q/k/v/o at full width, MLA projections on top), saturating at 2^64 - 1.
+std::uint64_t parameter_upper_bound(const ModelConfig& c) {
+  const std::uint64_t h = c.hidden_size;
+  std::uint64_t layer = sat_mul({h, c.head_dim, sat_mul(2, sat_add(c.n_heads, c.n_kv_heads))});
+  layer = sat_add(layer, sat_mul({3, h, c.intermediate_size}));
+  if (c.mla) {
+    const auto& m = *c.mla;
+    layer = sat_add(layer, sat_mul(h, sat_add(sat_add(m.q_lora_rank, m.kv_lora_rank), m.qk_rope_head_dim)));
+    layer = sat_add(layer, sat_mul({m.q_lora_rank, c.n_heads, c.head_dim}));
+    layer = sat_add(layer, sat_mul({m.kv_lora_rank, c.n_heads, sat_add(m.qk_nope_head_dim, m.v_head_dim)}));
+    layer = sat_add(layer, sat_mul({c.n_heads, m.v_head_dim, h}));
+  }
+  if (c.moe) {
+    const auto& m = *c.moe;
+    const std::uint64_t experts = sat_add(m.n_experts, m.n_shared_experts);
+    layer = sat_add(layer, sat_mul({3, h, m.expert_intermediate, experts}));
+    layer = sat_add(layer, sat_mul({3, h, m.shared_intermediate}));
+    layer = sat_add(layer, sat_mul(h, sat_add(m.n_experts, 1)));
+  }
+  layer = sat_add(layer, sat_mul(8, h));  // norms and biases
+  std::uint64_t total = sat_mul(sat_add(c.n_layers, c.mtp_layers), layer);
+  total = sat_add(total, sat_mul({2, c.vocab_size, std::max(h, c.word_embed_proj_dim)}));
+  return sat_add(total, sat_mul(c.learned_positions, h));
 }
 
 }  // namespace
@@ -448,7 +597,71 @@ std::uint64_t ModelConfig::n_sliding_layers() const {
   return static_cast<std::uint64_t>(std::count(sliding_layers.begin(), sliding_layers.end(), true));
 }
 
-const std::vector<std::string_view>& supported_model_types() { return k_supported; }
+void validate_dimensions(const ModelConfig& c, const DimensionKeys& k, bool attention_required) {
+  auto too_large = [&](const std::string& key, std::uint64_t v, std::uint64_t bound) {
+    return InputError(
+        fmt::format("{}: key '{}' = {} is larger than any real model ({} at most)", c.origin, key, v, bound));
+  };
+  // Layers first: readers size per-layer tables by it.
+  if (c.n_layers > k_max_layers) throw too_large(k.layers, c.n_layers, k_max_layers);
+  for (auto [key, v] : {std::pair<const std::string*, std::uint64_t>{&k.hidden, c.hidden_size},
+                        {&k.intermediate, c.intermediate_size},
+                        {&k.heads, c.n_heads},
+                        {&k.kv_heads, c.n_kv_heads},
+                        {&k.head_dim, c.head_dim},
+                        {&k.vocab, c.vocab_size}})
+    if (v > k_max_dimension) throw too_large(*key, v, k_max_dimension);
+  if (c.max_position_embeddings > k_max_context) throw too_large(k.context, c.max_position_embeddings, k_max_context);
+  if (c.mla)
+    for (auto [key, v] : {std::pair<const char*, std::uint64_t>{"q_lora_rank", c.mla->q_lora_rank},
+                          {"kv_lora_rank", c.mla->kv_lora_rank},
+                          {"qk_nope_head_dim", c.mla->qk_nope_head_dim},
+                          {"qk_rope_head_dim", c.mla->qk_rope_head_dim},
+                          {"v_head_dim", c.mla->v_head_dim}})
+      if (v > k_max_dimension) throw too_large(key, v, k_max_dimension);
+  if (c.moe) {
+    if (c.moe->n_experts > k_max_experts) throw too_large(k.experts, c.moe->n_experts, k_max_experts);
+    if (c.moe->n_experts_per_token > c.moe->n_experts)
+      throw InputError(fmt::format("{}: expert counts are inconsistent ({} routed, top-{}): '{}' exceeds '{}'",
+                                   c.origin, c.moe->n_experts, c.moe->n_experts_per_token, k.experts_used, k.experts));
+    for (auto v : {c.moe->expert_intermediate, c.moe->shared_intermediate, c.moe->n_shared_experts})
+      if (v > k_max_dimension) throw too_large("expert sizes", v, k_max_dimension);
+  }
+  if (c.learned_positions > k_max_dimension) throw too_large(k.context, c.learned_positions, k_max_dimension);
+  if (c.word_embed_proj_dim > k_max_dimension)
+    throw too_large("word_embed_proj_dim", c.word_embed_proj_dim, k_max_dimension);
+  if (c.mtp_layers > k_max_layers) throw too_large("num_nextn_predict_layers", c.mtp_layers, k_max_layers);
+  if (attention_required) {
+    // Grouped-query attention shares each K/V head among num_attention_heads / num_key_value_heads
+    // query heads (transformers repeat_kv, num_key_value_groups; llama.cpp n_gqa()), so the
+    // division must be exact; more K/V heads than query heads is not a model.
+    if (c.n_heads == 0 || c.n_kv_heads == 0 || c.n_heads % c.n_kv_heads != 0)
+      throw InputError(fmt::format("{}: {} ({}) must be a multiple of {} ({})", c.origin, k.heads, c.n_heads,
+                                   k.kv_heads, c.n_kv_heads));
+    if (c.head_dim == 0) throw InputError(fmt::format("{}: {} must be positive", c.origin, k.head_dim));
+  }
+  if (const std::uint64_t bound = parameter_upper_bound(c); bound > k_max_parameters)
+    throw InputError(
+        fmt::format("{}: {} = {}, {} = {}, {} = {} and {} = {} describe up to {} parameters, more than any real model "
+                    "(2^50 at most)",
+                    c.origin, k.layers, c.n_layers, k.hidden, c.hidden_size, k.intermediate, c.intermediate_size,
+                    k.vocab, c.vocab_size, bound == UINT64_MAX ? std::string("2^64") : std::to_string(bound)));
+}
+
+const std::vector<std::string_view>& supported_model_types() {
+  static const std::vector<std::string_view> all = [] {
+    std::vector<std::string_view> out;
+    for (const auto& a : k_architectures) out.push_back(a.model_type);
+    return out;
+  }();
+  return all;
+}
+
+std::string unsupported_architecture_message(std::string_view model_type, std::string_view origin) {
+  std::string list;
+  for (const auto& a : k_architectures) list += (list.empty() ? "" : ", ") + std::string(a.model_type);
+  return fmt::format("architecture '{}' is not supported yet ({}); supported: {}", model_type, origin, list);
+}
 
 ModelConfig parse_model_config(std::string_view json_text, const std::string& origin) {
   Json json;
@@ -474,14 +687,21 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& or
   c.torch_dtype = r.string_or("torch_dtype", r.string_or("dtype", ""));
   read_architecture(r, c);
   read_quantization(r, c);
-  check_shape(c);
+  validate_dimensions(c, k_hf_keys, c.supported);
   return c;
 }
 
 std::string read_text_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  // The type is checked before opening: a FIFO would block the open until a writer appears.
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw InputError(fmt::format("{}: no such file", path.string()));
-  if (std::filesystem::is_directory(path, ec)) throw InputError(fmt::format("{}: is a directory", path.string()));
+  const auto st = std::filesystem::status(path, ec);
+  if (st.type() == std::filesystem::file_type::not_found)
+    throw InputError(fmt::format("{}: no such file", path.string()));
+  if (ec) throw InputError(fmt::format("{}: cannot read: {}", path.string(), ec.message()));
+  if (st.type() == std::filesystem::file_type::directory)
+    throw InputError(fmt::format("{}: is a directory", path.string()));
+  if (st.type() != std::filesystem::file_type::regular)
+    throw InputError(fmt::format("{}: not a regular file (a FIFO, socket or device?)", path.string()));
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) throw InputError(fmt::format("{}: cannot read: {}", path.string(), ec.message()));
   if (size > max_bytes)

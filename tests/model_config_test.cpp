@@ -1,5 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include "llmmem/error.hpp"
 #include "llmmem/model_config.hpp"
 
@@ -65,4 +71,137 @@ TEST_CASE("an unknown model_type parses generically and is marked unsupported", 
   const auto c = load_model_config(fixture("unsupported.json"));
   CHECK_FALSE(c.supported);
   CHECK(c.hidden_size == 2560);
+}
+
+namespace {
+// A Llama config with the given extra or overriding keys.
+std::string llama_with(const std::string& keys) {
+  return R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000)" +
+         (keys.empty() ? std::string() : ", " + keys) + "}";
+}
+}  // namespace
+
+TEST_CASE("hidden_size not divisible by num_attention_heads needs an explicit head_dim", "[config][errors]") {
+  // 100 / 3 used to floor to 33; transformers raises, and so does llmmem, naming both numbers.
+  const std::string bad = R"({"model_type": "qwen2", "hidden_size": 100, "intermediate_size": 128,
+      "num_hidden_layers": 2, "num_attention_heads": 3, "num_key_value_heads": 1, "vocab_size": 1000})";
+  REQUIRE_THROWS_AS(parse_model_config(bad, "odd.json"), InputError);
+  CHECK_THROWS_WITH(parse_model_config(bad, "odd.json"),
+                    "odd.json: hidden_size (100) is not divisible by num_attention_heads (3) and no head_dim is given");
+  // an explicit head_dim is the model's own choice (Gemma 7B: 3072 / 16 heads of 256)
+  CHECK(parse_model_config(R"({"model_type": "qwen2", "hidden_size": 100, "intermediate_size": 128,
+      "num_hidden_layers": 2, "num_attention_heads": 3, "num_key_value_heads": 1, "vocab_size": 1000,
+      "head_dim": 32})",
+                           "odd.json")
+            .head_dim == 32);
+  // architectures without a head_dim key (GPT-2, OPT, BLOOM, Falcon, GPT-NeoX, Phi) too
+  CHECK_THROWS_WITH(
+      parse_model_config(R"({"model_type": "gpt2", "n_embd": 100, "n_layer": 2, "n_head": 3,
+      "vocab_size": 1000, "n_positions": 64})",
+                         "gpt2.json"),
+      "gpt2.json: hidden_size (100) is not divisible by num_attention_heads (3) and no head_dim is given");
+  // and the generic reader of unsupported model_types
+  CHECK_THROWS_WITH(
+      parse_model_config(R"({"model_type": "mamba9", "hidden_size": 100, "num_attention_heads": 3})", "generic.json"),
+      Contains("hidden_size (100) is not divisible by num_attention_heads (3)"));
+}
+
+TEST_CASE("hostile layer counts are rejected before anything is sized by them", "[config][errors]") {
+  // Qwen2 with sliding windows sizes a per-layer table from num_hidden_layers: 10^12 used to end in
+  // std::bad_alloc. The bound is checked as the key is read.
+  const std::string qwen = R"({"model_type": "qwen2", "hidden_size": 64, "intermediate_size": 128,
+      "num_hidden_layers": 1000000000000, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000,
+      "use_sliding_window": true, "sliding_window": 4096})";
+  CHECK_THROWS_WITH(parse_model_config(qwen, "q.json"),
+                    "q.json: key 'num_hidden_layers' = 1000000000000 is larger than any real model (65536 at most)");
+  CHECK_THROWS_WITH(parse_model_config(llama_with(R"("num_hidden_layers": 65537)"), "l.json"),
+                    "l.json: key 'num_hidden_layers' = 65537 is larger than any real model (65536 at most)");
+  CHECK_NOTHROW(parse_model_config(llama_with(R"("num_hidden_layers": 65536)"), "l.json"));
+  // unsupported architectures are bounded too (they drive estimates with --params)
+  CHECK_THROWS_WITH(parse_model_config(R"({"model_type": "mamba9", "num_hidden_layers": 1000000000})", "g.json"),
+                    Contains("'num_hidden_layers' = 1000000000"));
+  CHECK_THROWS_WITH(parse_model_config(llama_with(R"("max_position_embeddings": 4294967297)"), "l.json"),
+                    Contains("'max_position_embeddings' = 4294967297"));
+}
+
+TEST_CASE("dimensions whose products overflow are an InputError naming the file", "[config][errors]") {
+  // Each within its own bound (2^24), together 65536 layers × 3 × 2^24 × 2^24 parameters: the
+  // parameter count would overflow 64 bits (an OverflowError, exit 2, before).
+  const std::string big = llama_with(
+      R"("hidden_size": 16777216, "intermediate_size": 16777216, "num_hidden_layers": 65536,
+         "num_attention_heads": 16, "num_key_value_heads": 16, "vocab_size": 16777216)");
+  REQUIRE_THROWS_AS(parse_model_config(big, "big.json"), InputError);
+  CHECK_THROWS_WITH(parse_model_config(big, "big.json"),
+                    "big.json: num_hidden_layers = 65536, hidden_size = 16777216, intermediate_size = 16777216 and "
+                    "vocab_size = 16777216 describe up to 2^64 parameters, more than any real model (2^50 at most)");
+  // num_key_value_heads above num_attention_heads is not a model
+  CHECK_THROWS_WITH(parse_model_config(llama_with(R"("num_key_value_heads": 8)"), "kv.json"),
+                    "kv.json: num_attention_heads (4) must be a multiple of num_key_value_heads (8)");
+}
+
+TEST_CASE("validate_dimensions names the keys it is given", "[config][errors]") {
+  ModelConfig c;
+  c.origin = "m.gguf";
+  c.n_layers = 2;
+  c.hidden_size = 64;
+  c.n_heads = 8;
+  c.n_kv_heads = 16;
+  c.head_dim = 8;
+  const DimensionKeys keys{"a.block_count",
+                           "a.embedding_length",
+                           "a.feed_forward_length",
+                           "a.attention.head_count",
+                           "a.attention.head_count_kv",
+                           "a.attention.key_length",
+                           "a.vocab_size",
+                           "a.expert_count",
+                           "a.expert_used_count",
+                           "a.context_length"};
+  CHECK_THROWS_WITH(validate_dimensions(c, keys, true),
+                    "m.gguf: a.attention.head_count (8) must be a multiple of a.attention.head_count_kv (16)");
+  CHECK_NOTHROW(validate_dimensions(c, keys, false));  // unmodelled: bounds only
+  c.n_kv_heads = 2;
+  CHECK_NOTHROW(validate_dimensions(c, keys, true));
+  c.n_layers = 1'000'000'000;
+  CHECK_THROWS_WITH(validate_dimensions(c, keys, false),
+                    "m.gguf: key 'a.block_count' = 1000000000 is larger than any real model (65536 at most)");
+}
+
+TEST_CASE("the architecture registry drives the supported list and the message", "[config]") {
+  const std::vector<std::string_view> expected = {
+      "llama",      "mistral",         "mixtral",     "qwen2",    "qwen2_moe",   "qwen3", "qwen3_moe",
+      "gemma",      "gemma2",          "gemma3_text", "phi",      "phi-msft",    "phi3",  "falcon",
+      "RefinedWeb", "RefinedWebModel", "gpt2",        "gpt_neox", "gpt_bigcode", "bloom", "opt",
+      "cohere",     "deepseek_v2",     "deepseek_v3", "gpt_oss",
+  };
+  CHECK(supported_model_types() == expected);
+  CHECK(unsupported_architecture_message("mamba", "m.json") ==
+        "architecture 'mamba' is not supported yet (m.json); supported: llama, mistral, mixtral, qwen2, qwen2_moe, "
+        "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, falcon, RefinedWeb, RefinedWebModel, "
+        "gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss");
+  // every registered model_type dispatches to its reader (marked supported), anything else is generic
+  for (auto t : expected) {
+    INFO(t);
+    const auto c =
+        parse_model_config(R"({"model_type": ")" + std::string(t) +
+                               R"(", "hidden_size": 64, "n_embd": 64, "intermediate_size": 128, "ffn_dim": 128,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000,
+            "max_position_embeddings": 64, "n_positions": 64, "num_local_experts": 4, "num_experts": 4,
+            "num_experts_per_tok": 2, "moe_intermediate_size": 32, "kv_lora_rank": 16, "qk_nope_head_dim": 8,
+            "qk_rope_head_dim": 8, "v_head_dim": 8})",
+                           "r.json");
+    CHECK(c.supported);
+    CHECK(c.n_layers == 2);
+  }
+  CHECK_FALSE(parse_model_config(R"({"model_type": "Llama"})", "case.json").supported);
+}
+
+TEST_CASE("a FIFO is refused without being opened", "[config][errors]") {
+  const std::string fifo = "/tmp/llmmem_config_fifo_" + std::to_string(::getpid()) + ".json";
+  std::remove(fifo.c_str());
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // opening it for reading would block forever: no writer ever comes
+  CHECK_THROWS_WITH(read_text_file(fifo), fifo + ": not a regular file (a FIFO, socket or device?)");
+  std::remove(fifo.c_str());
 }

@@ -96,6 +96,32 @@ struct ModelConfig {
   [[nodiscard]] std::uint64_t n_sliding_layers() const;
 };
 
+// Bounds on what a config.json or GGUF file may claim, shared by both readers. The largest published
+// models sit far below them (Llama 3.1 405B: 126 layers, hidden 16384; DeepSeek-V3: 256 experts;
+// Gemma 3: vocabulary 262144; Llama 4 Scout: 10M context); beyond them the products the estimator
+// forms could overflow 64 bits, and per-layer tables would be sized by untrusted counts.
+constexpr std::uint64_t k_max_layers = 65536;
+constexpr std::uint64_t k_max_dimension = 1ULL << 24;  // hidden, intermediate, heads, head_dim, vocab, ranks
+constexpr std::uint64_t k_max_experts = 65536;
+constexpr std::uint64_t k_max_context = 1ULL << 32;  // tokens
+// A generous upper bound on the parameters the dimensions describe (every layer dense and MoE at
+// once): 2^50 is about 1.1e15, 500 times the largest published model, and leaves 2^14 bytes per
+// parameter before a byte count could overflow.
+constexpr std::uint64_t k_max_parameters = 1ULL << 50;
+
+// The names under which a file gives each dimension, for messages: HuggingFace keys for config.json,
+// "<arch>.block_count" and friends for GGUF metadata.
+struct DimensionKeys {
+  std::string layers, hidden, intermediate, heads, kv_heads, head_dim, vocab, experts, experts_used, context;
+};
+
+// The one validation of a model's dimensions, for config.json and GGUF alike: each within the
+// bounds above, top-k within the experts, and the parameter upper bound within k_max_parameters.
+// With `attention_required` (architectures llmmem models, and GGUF files) the heads must also be
+// positive, num_key_value_heads must divide num_attention_heads, and head_dim must be positive.
+// Throws InputError naming config.origin, the key and its value.
+void validate_dimensions(const ModelConfig& config, const DimensionKeys& keys, bool attention_required);
+
 // Parses config.json text. `origin` names the source in error messages ("models/llama3-8b.json").
 // Throws InputError (malformed JSON with line and column, missing/wrong-typed/negative key, naming
 // key and origin) and UnsupportedError (a model_type the estimator does not model, naming it).
@@ -107,7 +133,12 @@ struct ModelConfig {
 // Reads a whole (small) text file, throwing InputError naming the path on failure.
 [[nodiscard]] std::string read_text_file(const std::filesystem::path& path, std::uint64_t max_bytes = 64ULL << 20);
 
-// model_types the detailed method models.
+// model_types the detailed method models, in the order of the architecture registry
+// (k_architectures in src/model_config.cpp), for docs, `--help` and messages.
 [[nodiscard]] const std::vector<std::string_view>& supported_model_types();
+
+// "architecture 'x' is not supported yet (origin); supported: llama, mistral, ...": the message for
+// a model_type outside the registry.
+[[nodiscard]] std::string unsupported_architecture_message(std::string_view model_type, std::string_view origin);
 
 }  // namespace llmmem
