@@ -37,7 +37,17 @@ inline void safetensors(std::string_view bytes) {
 inline void gguf(std::string_view bytes) {
   try {
     const GgufFile f = read_gguf(MemorySource(bytes, "fuzz.gguf"));
-    (void)config_from_gguf(f, "fuzz.gguf");
+    // As load_model_path builds a GGUF model, then estimate it: hostile metadata (block_count 10^12)
+    // must fail in the config, never as a long loop or a huge allocation in the estimator.
+    Model m;
+    m.name = "fuzz.gguf";
+    m.config = config_from_gguf(f, "fuzz.gguf");
+    if (f.tensors.tensors.empty()) return;
+    m.files = f.tensors;
+    m.engine = EngineTraits::llama_cpp();
+    Request r;
+    r.seq_len = 4096;
+    (void)estimate(m, r);
   } catch (const Error&) {
   }
 }

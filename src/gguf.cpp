@@ -192,78 +192,6 @@ void read_value(Cursor& c, GgufFile& f, const std::string& key, std::uint32_t ty
 
 }  // namespace
 
-std::optional<GgmlType> ggml_type(std::uint32_t id) {
-  // ggml.h enum ggml_type; (values per block, bytes per block) from ggml-common.h block structs.
-  switch (id) {
-    case 0:
-      return GgmlType{"f32", 1, 4};
-    case 1:
-      return GgmlType{"f16", 1, 2};
-    case 2:
-      return GgmlType{"q4_0", 32, 18};
-    case 3:
-      return GgmlType{"q4_1", 32, 20};
-    case 6:
-      return GgmlType{"q5_0", 32, 22};
-    case 7:
-      return GgmlType{"q5_1", 32, 24};
-    case 8:
-      return GgmlType{"q8_0", 32, 34};
-    case 9:
-      return GgmlType{"q8_1", 32, 36};
-    case 10:
-      return GgmlType{"q2_K", 256, 84};
-    case 11:
-      return GgmlType{"q3_K", 256, 110};
-    case 12:
-      return GgmlType{"q4_K", 256, 144};
-    case 13:
-      return GgmlType{"q5_K", 256, 176};
-    case 14:
-      return GgmlType{"q6_K", 256, 210};
-    case 15:
-      return GgmlType{"q8_K", 256, 292};
-    case 16:
-      return GgmlType{"iq2_xxs", 256, 66};
-    case 17:
-      return GgmlType{"iq2_xs", 256, 74};
-    case 18:
-      return GgmlType{"iq3_xxs", 256, 98};
-    case 19:
-      return GgmlType{"iq1_s", 256, 50};
-    case 20:
-      return GgmlType{"iq4_nl", 32, 18};
-    case 21:
-      return GgmlType{"iq3_s", 256, 110};
-    case 22:
-      return GgmlType{"iq2_s", 256, 82};
-    case 23:
-      return GgmlType{"iq4_xs", 256, 136};
-    case 24:
-      return GgmlType{"i8", 1, 1};
-    case 25:
-      return GgmlType{"i16", 1, 2};
-    case 26:
-      return GgmlType{"i32", 1, 4};
-    case 27:
-      return GgmlType{"i64", 1, 8};
-    case 28:
-      return GgmlType{"f64", 1, 8};
-    case 29:
-      return GgmlType{"iq1_m", 256, 56};
-    case 30:
-      return GgmlType{"bf16", 1, 2};
-    case 34:
-      return GgmlType{"tq1_0", 256, 54};
-    case 35:
-      return GgmlType{"tq2_0", 256, 66};
-    case 39:
-      return GgmlType{"mxfp4", 32, 17};
-    default:
-      return std::nullopt;
-  }
-}
-
 std::optional<double> GgufFile::number(const std::string& key) const {
   if (auto it = numbers.find(key); it != numbers.end()) return it->second;
   if (auto it = array_max.find(key); it != array_max.end()) return it->second;
@@ -326,7 +254,7 @@ GgufFile read_gguf(const ByteSource& s) {
         throw InputError(fmt::format("{}: tensor '{}': shape overflows 64 bits", name, t.name));
     }
     const auto type_id = c.scalar<std::uint32_t>();
-    const auto type = ggml_type(type_id);
+    const GgmlType* type = find_ggml_type(type_id);
     if (!type) throw InputError(fmt::format("{}: tensor '{}' has unknown ggml type {}", name, t.name, type_id));
     t.dtype = std::string(type->name);
     if (t.shape[0] % type->block_values != 0)
@@ -389,51 +317,74 @@ GgufFile read_gguf_file(const std::filesystem::path& path) {
 ModelConfig config_from_gguf(const GgufFile& f, const std::string& origin) {
   const std::string arch = f.architecture();
   if (arch.empty()) throw InputError(fmt::format("{}: missing general.architecture", origin));
-  auto num = [&](const std::string& suffix, bool required) -> std::uint64_t {
-    const auto v = f.number(arch + "." + suffix);
+  // Key names from llama.cpp src/llama-arch.cpp (LLM_KV_NAMES), "%s" being the architecture.
+  const DimensionKeys keys{arch + ".block_count",
+                           arch + ".embedding_length",
+                           arch + ".feed_forward_length",
+                           arch + ".attention.head_count",
+                           arch + ".attention.head_count_kv",
+                           arch + ".attention.key_length",
+                           arch + ".vocab_size",
+                           arch + ".expert_count",
+                           arch + ".expert_used_count",
+                           arch + ".context_length"};
+  // Metadata values are doubles here (any GGUF numeric type); a count must be a whole number that a
+  // double holds exactly (2^53). Counts are bounded by validate_dimensions() below, before anything
+  // is sized or looped over by them.
+  auto num = [&](const std::string& key, bool required) -> std::uint64_t {
+    const auto v = f.number(key);
     if (!v) {
-      if (required) throw InputError(fmt::format("{}: missing {}.{}", origin, arch, suffix));
+      if (required) throw InputError(fmt::format("{}: missing {}", origin, key));
       return 0;
     }
-    if (*v < 0 || *v > 1e12 || std::floor(*v) != *v)
-      throw InputError(fmt::format("{}: {}.{} = {} is not a valid count", origin, arch, suffix, *v));
+    if (!(*v >= 0) || *v > 9007199254740992.0 || std::floor(*v) != *v)
+      throw InputError(fmt::format("{}: {} = {} is not a valid count", origin, key, *v));
     return static_cast<std::uint64_t>(*v);
   };
   ModelConfig c;
   c.origin = origin;
   c.model_type = arch;
   c.supported = false;  // the inventory comes from the tensors, not from a config
-  c.n_layers = num("block_count", true);
-  c.hidden_size = num("embedding_length", true);
-  c.n_heads = num("attention.head_count", true);
-  c.n_kv_heads = num("attention.head_count_kv", false);
-  if (c.n_kv_heads == 0) c.n_kv_heads = c.n_heads;
+  c.n_layers = num(keys.layers, true);
+  c.hidden_size = num(keys.hidden, true);
+  c.n_heads = num(keys.heads, true);
+  c.n_kv_heads = num(keys.kv_heads, false);
+  if (c.n_kv_heads == 0) c.n_kv_heads = c.n_heads;  // llama.cpp: head_count_kv defaults to head_count
   if (c.n_heads == 0 || c.n_layers == 0 || c.hidden_size == 0)
-    throw InputError(fmt::format("{}: block count, embedding length and head count must be positive", origin));
-  c.head_dim = num("attention.key_length", false);
-  if (c.head_dim == 0) c.head_dim = c.hidden_size / c.n_heads;
-  c.intermediate_size = num("feed_forward_length", false);
-  c.max_position_embeddings = num("context_length", false);
-  c.vocab_size = num("vocab_size", false);
+    throw InputError(fmt::format("{}: {}, {} and {} must be positive", origin, keys.layers, keys.hidden, keys.heads));
+  c.head_dim = num(keys.head_dim, false);
+  if (c.head_dim == 0 && c.hidden_size <= k_max_dimension) {  // beyond it, validate_dimensions() names it
+    // llama.cpp (src/llama-model.cpp, load_hparams): n_embd_head_k defaults to n_embd / n_head;
+    // like transformers, a head size that does not divide is an error, not a floor.
+    if (c.hidden_size % c.n_heads != 0)
+      throw InputError(fmt::format("{}: {} ({}) is not divisible by {} ({}) and no {} is given", origin, keys.hidden,
+                                   c.hidden_size, keys.heads, c.n_heads, keys.head_dim));
+    c.head_dim = c.hidden_size / c.n_heads;
+  }
+  c.intermediate_size = num(keys.intermediate, false);
+  c.max_position_embeddings = num(keys.context, false);
+  c.vocab_size = num(keys.vocab, false);
   if (c.vocab_size == 0) {
     if (auto it = f.array_lengths.find("tokenizer.ggml.tokens"); it != f.array_lengths.end()) c.vocab_size = it->second;
   }
-  if (const auto experts = num("expert_count", false); experts > 0) {
+  if (const auto experts = num(keys.experts, false); experts > 0) {
     MoeConfig m;
     m.n_experts = experts;
-    m.n_experts_per_token = std::max<std::uint64_t>(1, num("expert_used_count", false));
-    m.expert_intermediate = num("expert_feed_forward_length", false);
+    m.n_experts_per_token = std::max<std::uint64_t>(1, num(keys.experts_used, false));
+    m.expert_intermediate = num(arch + ".expert_feed_forward_length", false);
     if (m.expert_intermediate == 0) m.expert_intermediate = c.intermediate_size;
     c.moe = m;
   }
-  if (const auto window = num("attention.sliding_window", false); window > 0) {
+  const auto window = num(arch + ".attention.sliding_window", false);
+  c.torch_dtype = "float16";  // llama.cpp computes and caches in f16 by default
+  validate_dimensions(c, keys, true);
+  if (window > 0) {
     c.sliding_window = window;
     // Gemma 2 alternates sliding and global layers; other architectures slide on every layer.
     c.sliding_layers.resize(c.n_layers);
     for (std::uint64_t i = 0; i < c.n_layers; ++i)
       c.sliding_layers[i] = lower(arch) == "gemma2" ? i % 2 == 0 : (lower(arch) == "gemma3" ? (i + 1) % 6 != 0 : true);
   }
-  c.torch_dtype = "float16";  // llama.cpp computes and caches in f16 by default
   return c;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -10,26 +11,131 @@
 
 namespace llmmem {
 
+namespace {
+
+// ggml/include/ggml.h enum ggml_type gives the ids (4, 5, 31-33 and 36-38 were removed from ggml and
+// are absent here); each size is sizeof the block struct in ggml/src/ggml-common.h, with
+// QK_K = 256, QK4_0 = QK4_1 = QK5_0 = QK5_1 = QK8_0 = QK8_1 = QK4_NL = QK_MXFP4 = 32 and
+// ggml_half = 2 bytes.
+constexpr GgmlType k_ggml_types[] = {
+    {.id = 0, .name = "f32", .block_values = 1, .block_bytes = 4, .source = "float"},
+    {.id = 1, .name = "f16", .block_values = 1, .block_bytes = 2, .source = "ggml_fp16_t"},
+    {.id = 2, .name = "q4_0", .block_values = 32, .block_bytes = 18, .source = "block_q4_0: d, qs[16]"},
+    {.id = 3, .name = "q4_1", .block_values = 32, .block_bytes = 20, .source = "block_q4_1: d, m, qs[16]"},
+    {.id = 6, .name = "q5_0", .block_values = 32, .block_bytes = 22, .source = "block_q5_0: d, qh[4], qs[16]"},
+    {.id = 7, .name = "q5_1", .block_values = 32, .block_bytes = 24, .source = "block_q5_1: d, m, qh[4], qs[16]"},
+    {.id = 8, .name = "q8_0", .block_values = 32, .block_bytes = 34, .source = "block_q8_0: d, qs[32]"},
+    {.id = 9, .name = "q8_1", .block_values = 32, .block_bytes = 36, .source = "block_q8_1: d, s, qs[32]"},
+    {.id = 10,
+     .name = "q2_K",
+     .block_values = 256,
+     .block_bytes = 84,
+     .source = "block_q2_K: scales[16], qs[64], d, dmin"},
+    {.id = 11,
+     .name = "q3_K",
+     .block_values = 256,
+     .block_bytes = 110,
+     .source = "block_q3_K: hmask[32], qs[64], scales[12], d"},
+    {.id = 12,
+     .name = "q4_K",
+     .block_values = 256,
+     .block_bytes = 144,
+     .source = "block_q4_K: d, dmin, scales[12], qs[128]"},
+    {.id = 13,
+     .name = "q5_K",
+     .block_values = 256,
+     .block_bytes = 176,
+     .source = "block_q5_K: d, dmin, scales[12], qh[32], qs[128]"},
+    {.id = 14,
+     .name = "q6_K",
+     .block_values = 256,
+     .block_bytes = 210,
+     .source = "block_q6_K: ql[128], qh[64], scales[16], d"},
+    {.id = 15,
+     .name = "q8_K",
+     .block_values = 256,
+     .block_bytes = 292,
+     .source = "block_q8_K: float d, qs[256], int16 bsums[16]"},
+    {.id = 16, .name = "iq2_xxs", .block_values = 256, .block_bytes = 66, .source = "block_iq2_xxs: d, uint16 qs[32]"},
+    {.id = 17,
+     .name = "iq2_xs",
+     .block_values = 256,
+     .block_bytes = 74,
+     .source = "block_iq2_xs: d, uint16 qs[32], scales[8]"},
+    {.id = 18, .name = "iq3_xxs", .block_values = 256, .block_bytes = 98, .source = "block_iq3_xxs: d, qs[96]"},
+    {.id = 19,
+     .name = "iq1_s",
+     .block_values = 256,
+     .block_bytes = 50,
+     .source = "block_iq1_s: d, qs[32], uint16 qh[8]"},
+    {.id = 20, .name = "iq4_nl", .block_values = 32, .block_bytes = 18, .source = "block_iq4_nl: d, qs[16]"},
+    {.id = 21,
+     .name = "iq3_s",
+     .block_values = 256,
+     .block_bytes = 110,
+     .source = "block_iq3_s: d, qs[64], qh[8], signs[32], scales[4]"},
+    {.id = 22,
+     .name = "iq2_s",
+     .block_values = 256,
+     .block_bytes = 82,
+     .source = "block_iq2_s: d, qs[64], qh[8], scales[8]"},
+    {.id = 23,
+     .name = "iq4_xs",
+     .block_values = 256,
+     .block_bytes = 136,
+     .source = "block_iq4_xs: d, uint16 scales_h, scales_l[4], qs[128]"},
+    {.id = 24, .name = "i8", .block_values = 1, .block_bytes = 1, .source = "int8_t"},
+    {.id = 25, .name = "i16", .block_values = 1, .block_bytes = 2, .source = "int16_t"},
+    {.id = 26, .name = "i32", .block_values = 1, .block_bytes = 4, .source = "int32_t"},
+    {.id = 27, .name = "i64", .block_values = 1, .block_bytes = 8, .source = "int64_t"},
+    {.id = 28, .name = "f64", .block_values = 1, .block_bytes = 8, .source = "double"},
+    {.id = 29,
+     .name = "iq1_m",
+     .block_values = 256,
+     .block_bytes = 56,
+     .source = "block_iq1_m: qs[32], qh[16], scales[8]"},
+    {.id = 30, .name = "bf16", .block_values = 1, .block_bytes = 2, .source = "ggml_bf16_t"},
+    {.id = 34, .name = "tq1_0", .block_values = 256, .block_bytes = 54, .source = "block_tq1_0: qs[48], qh[4], d"},
+    {.id = 35, .name = "tq2_0", .block_values = 256, .block_bytes = 66, .source = "block_tq2_0: qs[64], d"},
+    {.id = 39, .name = "mxfp4", .block_values = 32, .block_bytes = 17, .source = "block_mxfp4: E8M0 e, qs[16]"},
+};
+
+// A llama.cpp storage format under llmmem's name, its block size taken from the table above.
+constexpr StorageFormat ggml_format(std::string_view ggml_name, std::string_view name) {
+  for (const auto& t : k_ggml_types)
+    if (t.name == ggml_name) return StorageFormat{name, t.block_bytes, t.block_values};
+  throw std::logic_error("not a ggml type");  // evaluated at compile time: a typo fails the build
+}
+
+}  // namespace
+
 namespace formats {
-// Block sizes of llama.cpp's types are the sizes of the block structs in ggml/src/ggml-common.h.
 const StorageFormat f32{"fp32", 4, 1};
 const StorageFormat f16{"fp16", 2, 1};
 const StorageFormat bf16{"bf16", 2, 1};
 const StorageFormat fp8{"fp8", 1, 1};
 const StorageFormat int8{"int8", 1, 1};
 const StorageFormat int4{"int4", 1, 2};
-const StorageFormat q8_0{"q8_0", 34, 32};        // block_q8_0: fp16 d + 32 x int8
-const StorageFormat q6_k{"q6_k", 210, 256};      // block_q6_K: ql[128] qh[64] scales[16] fp16 d
-const StorageFormat q5_k{"q5_k", 176, 256};      // block_q5_K: fp16 d, dmin, scales[12] qh[32] qs[128]
-const StorageFormat q4_k{"q4_k", 144, 256};      // block_q4_K: fp16 d, dmin, scales[12] qs[128]
-const StorageFormat q3_k{"q3_k", 110, 256};      // block_q3_K: hmask[32] qs[64] scales[12] fp16 d
-const StorageFormat q2_k{"q2_k", 84, 256};       // block_q2_K: scales[16] qs[64] fp16 d, dmin
-const StorageFormat q4_0{"q4_0", 18, 32};        // block_q4_0: fp16 d + 16 bytes of nibbles
-const StorageFormat q4_1{"q4_1", 20, 32};        // block_q4_1: fp16 d, m + 16 bytes
-const StorageFormat q5_0{"q5_0", 22, 32};        // block_q5_0: fp16 d + qh[4] + qs[16]
-const StorageFormat q5_1{"q5_1", 24, 32};        // block_q5_1: fp16 d, m + qh[4] + qs[16]
-const StorageFormat iq4_xs{"iq4_xs", 136, 256};  // block_iq4_xs: fp16 d, scales_h, scales_l[4], qs[128]
+constinit const StorageFormat q8_0 = ggml_format("q8_0", "q8_0");
+constinit const StorageFormat q6_k = ggml_format("q6_K", "q6_k");
+constinit const StorageFormat q5_k = ggml_format("q5_K", "q5_k");
+constinit const StorageFormat q4_k = ggml_format("q4_K", "q4_k");
+constinit const StorageFormat q3_k = ggml_format("q3_K", "q3_k");
+constinit const StorageFormat q2_k = ggml_format("q2_K", "q2_k");
+constinit const StorageFormat q4_0 = ggml_format("q4_0", "q4_0");
+constinit const StorageFormat q4_1 = ggml_format("q4_1", "q4_1");
+constinit const StorageFormat q5_0 = ggml_format("q5_0", "q5_0");
+constinit const StorageFormat q5_1 = ggml_format("q5_1", "q5_1");
+constinit const StorageFormat iq4_xs = ggml_format("iq4_xs", "iq4_xs");
 }  // namespace formats
+
+std::span<const GgmlType> ggml_types() { return k_ggml_types; }
+
+const GgmlType* find_ggml_type(std::uint32_t id) {
+  for (const auto& t : k_ggml_types)
+    if (t.id == id) return &t;
+  return nullptr;
+}
 
 namespace {
 
@@ -50,8 +156,9 @@ const StorageFormat k_nf4{"nf4", 36, 64};
 // NF4 with double quantization (QLoRA, Dettmers et al. 2023, sec. 3): absmax stored as 8 bits per
 // 64 values plus one fp32 second-level scale per 256 blocks: per 16384 values 8192 + 256 + 4 bytes.
 const StorageFormat k_nf4_dq{"nf4-dq", 8452, 16384};
-// MXFP4 (OCP Microscaling Formats spec v1.0): 32 FP4 (E2M1) elements share one E8M0 scale byte.
-const StorageFormat k_mxfp4{"mxfp4", 17, 32};
+// MXFP4 (OCP Microscaling Formats spec v1.0): 32 FP4 (E2M1) elements share one E8M0 scale byte,
+// which is also ggml's block_mxfp4.
+constexpr StorageFormat k_mxfp4 = ggml_format("mxfp4", "mxfp4");
 
 struct Alias {
   std::string_view alias;
@@ -94,6 +201,10 @@ constexpr Alias k_aliases[] = {
 std::vector<Precision> make_precisions() {
   using F = PrecisionFamily;
   const std::string_view ggml = "llama.cpp ggml/src/ggml-common.h block structs; tensor mix from src/llama-quant.cpp";
+  // A llama.cpp file type: its main format's block size is also its bytes per parameter.
+  auto gguf = [&](std::string_view name, std::string_view description, const StorageFormat& f) {
+    return Precision{name, description, ggml, F::gguf, f, f.block_bytes, f.block_values, false};
+  };
   return {
       {"fp32", "32-bit float", "IEEE 754 binary32", F::plain, f32, 4, 1, true},
       {"fp16", "16-bit float", "IEEE 754 binary16", F::plain, formats::f16, 2, 1, true},
@@ -116,16 +227,15 @@ std::vector<Precision> make_precisions() {
        F::bnb, k_nf4_dq, 8452, 16384, false},
       {"mxfp4", "MXFP4 MoE experts, rest bf16 (gpt-oss)", "OCP Microscaling spec v1.0: 32 x E2M1 + E8M0 scale",
        F::mxfp4, k_mxfp4, 17, 32, false},
-      {"q8_0", "GGUF Q8_0", ggml, F::gguf, formats::q8_0, 34, 32, false},
-      {"q6_k", "GGUF Q6_K", ggml, F::gguf, formats::q6_k, 210, 256, false},
-      {"q5_k_m", "GGUF Q5_K_M (Q5_K, Q6_K for some attn_v/ffn_down)", ggml, F::gguf, formats::q5_k, 176, 256, false},
-      {"q5_0", "GGUF Q5_0", ggml, F::gguf, formats::q5_0, 22, 32, false},
-      {"q4_k_m", "GGUF Q4_K_M (Q4_K, Q6_K for some attn_v/ffn_down)", ggml, F::gguf, formats::q4_k, 144, 256, false},
-      {"q4_0", "GGUF Q4_0", ggml, F::gguf, formats::q4_0, 18, 32, false},
-      {"iq4_xs", "GGUF IQ4_XS", ggml, F::gguf, formats::iq4_xs, 136, 256, false},
-      {"q3_k_m", "GGUF Q3_K_M (Q3_K with Q4_K/Q5_K for attn_v, attn_output, ffn_down)", ggml, F::gguf, formats::q3_k,
-       110, 256, false},
-      {"q2_k", "GGUF Q2_K (Q3_K for attn_v/ffn_down)", ggml, F::gguf, formats::q2_k, 84, 256, false},
+      gguf("q8_0", "GGUF Q8_0", formats::q8_0),
+      gguf("q6_k", "GGUF Q6_K", formats::q6_k),
+      gguf("q5_k_m", "GGUF Q5_K_M (Q5_K, Q6_K for some attn_v/ffn_down)", formats::q5_k),
+      gguf("q5_0", "GGUF Q5_0", formats::q5_0),
+      gguf("q4_k_m", "GGUF Q4_K_M (Q4_K, Q6_K for some attn_v/ffn_down)", formats::q4_k),
+      gguf("q4_0", "GGUF Q4_0", formats::q4_0),
+      gguf("iq4_xs", "GGUF IQ4_XS", formats::iq4_xs),
+      gguf("q3_k_m", "GGUF Q3_K_M (Q3_K with Q4_K/Q5_K for attn_v, attn_output, ffn_down)", formats::q3_k),
+      gguf("q2_k", "GGUF Q2_K (Q3_K for attn_v/ffn_down)", formats::q2_k),
   };
 }
 

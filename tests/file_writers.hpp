@@ -53,6 +53,12 @@ class Gguf {
     u32(v);
     ++m_kv;
   }
+  void kv_u64(const std::string& k, std::uint64_t v) {
+    str(k);
+    u32(10);
+    u64(v);
+    ++m_kv;
+  }
   void kv_str(const std::string& k, const std::string& v) {
     str(k);
     u32(8);
@@ -103,6 +109,19 @@ class Gguf {
   std::uint64_t m_kv = 0, m_data = 0;
   std::vector<T> m_tensors;
 };
+
+// The metadata of a small Llama GGUF (2 layers, hidden 256, 8 heads, 2 KV heads, vocab 1000) with
+// `layers` blocks; the hostile tests change one key.
+inline void llama_metadata(Gguf& g, std::uint64_t layers = 2, std::uint32_t heads = 8, std::uint32_t kv_heads = 2) {
+  g.kv_str("general.architecture", "llama");
+  g.kv_u64("llama.block_count", layers);
+  g.kv_u32("llama.embedding_length", 256);
+  g.kv_u32("llama.feed_forward_length", 512);
+  g.kv_u32("llama.attention.head_count", heads);
+  g.kv_u32("llama.attention.head_count_kv", kv_heads);
+  g.kv_u32("llama.context_length", 4096);
+  g.kv_u32("llama.vocab_size", 1000);
+}
 
 // A fresh folder under the system temp dir, removed when the object dies.
 class TempDir {

@@ -56,3 +56,50 @@ TEST_CASE("KV-cache precisions", "[precision]") {
   CHECK(find_kv_format("q4_0").bits_per_value() == 4.5);
   CHECK_THROWS_AS(find_kv_format("q3_k"), UsageError);
 }
+
+TEST_CASE("one ggml type table: ids, names and block sizes", "[precision][gguf]") {
+  // ids from ggml.h enum ggml_type, sizes from the block structs in ggml-common.h
+  REQUIRE(find_ggml_type(12) != nullptr);
+  CHECK(find_ggml_type(12)->name == "q4_K");
+  CHECK(find_ggml_type(12)->block_values == 256);
+  CHECK(find_ggml_type(12)->block_bytes == 144);  // 2 + 2 + 12 + 128
+  CHECK(find_ggml_type(14)->block_bytes == 210);  // q6_K: 128 + 64 + 16 + 2
+  CHECK(find_ggml_type(8)->block_bytes == 34);    // q8_0: 2 + 32
+  CHECK(find_ggml_type(30)->name == "bf16");
+  CHECK(find_ggml_type(39)->block_bytes == 17);  // mxfp4: 1 + 16
+  // removed from ggml (Q4_2, Q4_3, the Q4_0_4_4 repacks): unknown, not a stale size
+  for (std::uint32_t gone : {4U, 5U, 31U, 32U, 33U, 36U, 37U, 38U, 40U}) CHECK(find_ggml_type(gone) == nullptr);
+  // ids ascend and are unique; every row cites its struct and has a whole block
+  std::uint32_t last = 0;
+  bool first = true;
+  for (const auto& t : ggml_types()) {
+    INFO(t.name);
+    CHECK((first || t.id > last));
+    CHECK_FALSE(t.source.empty());
+    CHECK(t.block_values > 0);
+    CHECK(t.block_bytes > 0);
+    last = t.id;
+    first = false;
+  }
+  CHECK(ggml_types().size() == 32);
+  // the llama.cpp storage formats take their sizes from the same rows
+  auto same = [](const StorageFormat& f, std::uint32_t id) {
+    const GgmlType* t = find_ggml_type(id);
+    return t && f.block_bytes == t->block_bytes && f.block_values == t->block_values;
+  };
+  CHECK(same(formats::q8_0, 8));
+  CHECK(same(formats::q6_k, 14));
+  CHECK(same(formats::q5_k, 13));
+  CHECK(same(formats::q4_k, 12));
+  CHECK(same(formats::q3_k, 11));
+  CHECK(same(formats::q2_k, 10));
+  CHECK(same(formats::q4_0, 2));
+  CHECK(same(formats::q4_1, 3));
+  CHECK(same(formats::q5_0, 6));
+  CHECK(same(formats::q5_1, 7));
+  CHECK(same(formats::iq4_xs, 23));
+  CHECK(same(find_precision("mxfp4").linear, 39));
+  // GGUF file types' article bytes per parameter are their main format's block size
+  CHECK(find_precision("q4_k_m").document_bytes_num == 144);
+  CHECK(find_precision("q4_k_m").document_bytes_den == 256);
+}

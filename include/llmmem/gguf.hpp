@@ -2,6 +2,7 @@
 // GGUF files (llama.cpp docs/gguf.md, versions 2 and 3): magic, version, tensor and metadata
 // counts, typed key/value metadata, tensor infos (name, dims, ggml type, offset), aligned data.
 // Only the header is read; every count, length and offset is checked against the file size.
+// Tensor sizes come from the one ggml type table, find_ggml_type() in precision.hpp.
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -11,6 +12,7 @@
 
 #include "llmmem/byte_source.hpp"
 #include "llmmem/model_config.hpp"
+#include "llmmem/precision.hpp"
 #include "llmmem/tensor_file.hpp"
 
 namespace llmmem {
@@ -35,15 +37,6 @@ struct GgufFile {
 
 // Reads a GGUF file, or all parts of a split one ("-00001-of-00003.gguf"), merging their tensors.
 [[nodiscard]] GgufFile read_gguf_file(const std::filesystem::path& path);
-
-// ggml type name and (values per block, bytes per block) of a ggml_type id (ggml.h enum ggml_type,
-// block sizes from ggml/src/ggml-common.h); nullopt for ids it does not know.
-struct GgmlType {
-  std::string_view name;
-  std::uint64_t block_values;
-  std::uint64_t block_bytes;
-};
-[[nodiscard]] std::optional<GgmlType> ggml_type(std::uint32_t id);
 
 // The architecture keys as a ModelConfig (Llama-like block description) for KV and activations.
 [[nodiscard]] ModelConfig config_from_gguf(const GgufFile& file, const std::string& origin);

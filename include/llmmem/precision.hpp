@@ -3,6 +3,7 @@
 // comes from, and which tensors an engine keeps in which format.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,6 +60,24 @@ struct Precision {
 // KV-cache element formats (--kv-precision): fp32, fp16, bf16, fp8, int8, q8_0, q4_0.
 [[nodiscard]] const StorageFormat& find_kv_format(std::string_view name);
 [[nodiscard]] const std::vector<StorageFormat>& all_kv_formats();
+
+// One row per ggml tensor type: the id GGUF files store (ggml/include/ggml.h, enum ggml_type), the
+// name ggml_type_name() prints, and the size of one block (values per block, bytes per block) from
+// the block struct in ggml/src/ggml-common.h that `source` names. The GGUF reader sizes tensors
+// with it and the llama.cpp formats below take their block sizes from it.
+struct GgmlType {
+  std::uint32_t id = 0;
+  std::string_view name;  // "q4_K", "f16"
+  std::uint64_t block_values = 1;
+  std::uint64_t block_bytes = 1;
+  std::string_view source;  // the block struct and its fields
+};
+
+// Every ggml type llmmem knows, in id order.
+[[nodiscard]] std::span<const GgmlType> ggml_types();
+
+// The row for a ggml_type id; nullptr for ids that are unknown or were removed from ggml.
+[[nodiscard]] const GgmlType* find_ggml_type(std::uint32_t id);
 
 // Commonly used formats, shared by the estimator and the file readers.
 namespace formats {
