@@ -24,8 +24,15 @@ void MemorySource::read(std::uint64_t offset, char* out, std::size_t n) const {
 }
 
 FileSource::FileSource(const std::filesystem::path& path) : m_name(path.string()) {
+  // The type is checked before the file is opened: opening a FIFO for reading would block until a
+  // writer appears, and a device may never end.
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw InputError(fmt::format("{}: no such file", m_name));
+  const auto st = std::filesystem::status(path, ec);
+  if (st.type() == std::filesystem::file_type::not_found) throw InputError(fmt::format("{}: no such file", m_name));
+  if (ec) throw InputError(fmt::format("{}: cannot read: {}", m_name, ec.message()));
+  if (st.type() == std::filesystem::file_type::directory) throw InputError(fmt::format("{}: is a directory", m_name));
+  if (st.type() != std::filesystem::file_type::regular)
+    throw InputError(fmt::format("{}: not a regular file (a FIFO, socket or device?)", m_name));
   m_size = std::filesystem::file_size(path, ec);
   if (ec) throw InputError(fmt::format("{}: cannot read: {}", m_name, ec.message()));
   m_in.open(path, std::ios::binary);

@@ -117,8 +117,12 @@ Model resolve_model(const Catalog& catalog, std::string_view name_or_path, const
   const auto close = catalog.suggest(name_or_path);
   std::string hint;
   for (const auto& s : close) hint += (hint.empty() ? "" : ", ") + s;
-  throw InputError(fmt::format("unknown model '{}'{}; `llmmem models` lists the catalog", name_or_path,
-                               hint.empty() ? "" : fmt::format(" (did you mean {}?)", hint)));
+  // Name the cache folder searched for an org/name id, so a wrong HF_HUB_CACHE/HF_HOME shows.
+  std::string searched;
+  if (const auto folder = hf_cache_repo_folder(options.hf_hub_cache, name_or_path))
+    searched = fmt::format("; not in the HuggingFace cache either (looked for {})", folder->string());
+  throw InputError(fmt::format("unknown model '{}'{}{}; `llmmem models` lists the catalog", name_or_path,
+                               hint.empty() ? "" : fmt::format(" (did you mean {}?)", hint), searched));
 }
 
 }  // namespace llmmem

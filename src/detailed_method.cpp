@@ -526,8 +526,9 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
                   : "Model weights (" + std::string(prec.name) + ")",
        weights_gpu,
        from_files ? "Σ_tensors bytes in the file headers" : "Σ_tensors stored bytes (format per tensor)",
-       {{"parameters", d(w.per_gpu_params)}, {"bits_per_weight", prec.linear.bits_per_value()}}});
-  e.components.back().detail = format_mix(w.by_format);
+       {{"parameters", d(w.per_gpu_params)},
+        {"bits_per_weight", from_files ? stored_bits_per_weight(*model.files) : prec.linear.bits_per_value()}}});
+  e.components.back().detail = from_files ? stored_mix(*model.files) : format_mix(w.by_format);
   if (w.host.count() > 0)
     e.notes.push_back(
         fmt::format("llama.cpp keeps the token embeddings ({}) in host memory; not counted", format_size(w.host)));

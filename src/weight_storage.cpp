@@ -1,6 +1,9 @@
 #include "llmmem/weight_storage.hpp"
 
 #include <algorithm>
+#include <iterator>
+
+#include <fmt/format.h>
 
 namespace llmmem {
 
@@ -120,6 +123,25 @@ WeightStorage weight_storage(const Precision& p, const StorageFormat& compute, c
     w.total += one.total;
   }
   return w;
+}
+
+namespace {
+double bits(Bytes bytes, std::uint64_t elements) {
+  return elements == 0 ? 0.0 : 8.0 * static_cast<double>(bytes.count()) / static_cast<double>(elements);
+}
+}  // namespace
+
+double stored_bits_per_weight(const TensorFile& files) { return bits(files.total_bytes(), files.total_elements()); }
+
+std::string stored_mix(const TensorFile& files) {
+  std::string out = fmt::format("{:.4g} bits per weight as stored", stored_bits_per_weight(files));
+  const char* sep = ": ";
+  for (const auto& d : files.by_dtype()) {
+    fmt::format_to(std::back_inserter(out), "{}{} {} ({:.4g} bits)", sep, d.elements, d.dtype,
+                   bits(d.bytes, d.elements));
+    sep = " + ";
+  }
+  return out;
 }
 
 }  // namespace llmmem

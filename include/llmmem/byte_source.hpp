@@ -33,7 +33,8 @@ class MemorySource final : public ByteSource {
 
 class FileSource final : public ByteSource {
  public:
-  // Opens the file; throws InputError when it is missing or unreadable.
+  // Opens the file; throws InputError when it is missing, unreadable or not a regular file (a FIFO,
+  // socket or device is refused before it is opened, so nothing blocks).
   explicit FileSource(const std::filesystem::path& path);
   [[nodiscard]] std::uint64_t size() const override { return m_size; }
   void read(std::uint64_t offset, char* out, std::size_t n) const override;

@@ -4,14 +4,20 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "llmmem/estimate.hpp"
 
 namespace llmmem {
 
 // Builds a Model from a path: a config.json, a folder (config.json plus model.safetensors or
-// model.safetensors.index.json when present), a .safetensors file (with config.json beside it), or
-// a .gguf file (split parts included). Throws InputError / UnsupportedError.
+// model.safetensors.index.json when present), a safetensors file (with config.json beside it), or
+// a GGUF file (split parts included). Files are recognised by their magic bytes, whatever their
+// name (an Ollama blob "sha256-...", MODEL.GGUF); only regular files and folders are opened (a FIFO
+// is refused before it could block). A file with no tensors is an InputError; a safetensors
+// checkpoint whose elements differ from the config's count by more than 2 % gets a note in
+// Model::notes. Throws InputError / UnsupportedError; a 64-bit overflow from the file's dimensions
+// is an InputError naming the file.
 [[nodiscard]] Model load_model_path(const std::filesystem::path& path);
 
 // What `llmmem inspect` shows: the headers read from a path, without estimating anything.
@@ -29,8 +35,18 @@ struct Inspection {
 [[nodiscard]] std::filesystem::path hf_hub_cache(const char* hf_hub_cache_env, const char* hf_home_env,
                                                  const char* home_env);
 
+// Whether `revision` (--revision, or what a refs/ file holds) is a commit hash or a branch/tag name
+// that stays one path component: not empty, no '/', backslash or "..", printable ASCII only.
+[[nodiscard]] bool is_safe_revision(std::string_view revision);
+
+// The folder the hub cache keeps `repo_id` ("org/name") in, models--ORG--NAME; nullopt when
+// `repo_id` is not of that form or `hub` is empty. For messages that say where llmmem looked.
+[[nodiscard]] std::optional<std::filesystem::path> hf_cache_repo_folder(const std::filesystem::path& hub,
+                                                                        std::string_view repo_id);
+
 // models--ORG--NAME/snapshots/<revision>/ for `repo_id` ("org/name"), following refs/<revision>
-// (default "main"); nullopt when the cache does not hold it.
+// (default "main"); nullopt when the cache does not hold it. Throws UsageError for an unsafe
+// `revision` and InputError when the refs file holds anything but a safe revision (is_safe_revision).
 [[nodiscard]] std::optional<std::filesystem::path> find_in_hf_cache(const std::filesystem::path& hub,
                                                                     std::string_view repo_id,
                                                                     std::string_view revision = "main");

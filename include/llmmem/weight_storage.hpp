@@ -9,6 +9,7 @@
 #include "llmmem/model_config.hpp"
 #include "llmmem/parameters.hpp"
 #include "llmmem/precision.hpp"
+#include "llmmem/tensor_file.hpp"
 
 namespace llmmem {
 
@@ -52,5 +53,16 @@ void add_shares(std::vector<FormatShare>& tally, const GroupStorage& group);
 // the engines do; GGUF mixes follow llama.cpp's llama_tensor_get_type (src/llama-quant.cpp).
 [[nodiscard]] WeightStorage weight_storage(const Precision& precision, const StorageFormat& compute,
                                            const ModelConfig& config, const std::vector<TensorGroup>& groups);
+
+// Bits per weight of a checkpoint as its headers store it: 8 × bytes / elements over every tensor.
+// GGUF shapes count logical values, so for a GGUF file this is its real bits per weight (about 4.9
+// for a Q4_K_M mix); for packed safetensors (GPTQ int32, bnb uint8) it is per stored element. 0 for
+// a file without elements.
+[[nodiscard]] double stored_bits_per_weight(const TensorFile& files);
+
+// The weights detail (--explain, JSON) for a checkpoint read from its headers: the bits per weight
+// over the file, then each dtype's elements and bits per weight, largest share first:
+// "4.89 bits per weight as stored: 3623878656 q4_K (4.5 bits) + 492830720 q6_K (6.5625 bits) + ...".
+[[nodiscard]] std::string stored_mix(const TensorFile& files);
 
 }  // namespace llmmem
