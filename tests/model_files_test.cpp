@@ -274,7 +274,7 @@ TEST_CASE("GGUF: hostile block counts are rejected in well under a second", "[fi
       CHECK_THROWS_WITH(
           load_model_path(path),
           fmt::format("{}: key 'llama.block_count' = {} is larger than any real model (65536 at most)", path, layers));
-      CHECK(seconds_since(start) < 0.5);
+      CHECK(seconds_since(start) < 1.0);  // about 0.1 s in a Debug build; room for sanitizers
     }
   }
 }
