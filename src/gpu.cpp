@@ -430,6 +430,7 @@ GpuVerdict judge(const Model& model, const Request& request, const GpuTarget& ta
   GpuVerdict v;
   v.name = target.name;
   v.memory_per_gpu = target.smallest();
+  v.uniform = target.uniform();
   v.count = target.count();
   LayoutLimits need_limits = limits;
   need_limits.max_gpus = std::max(limits.max_gpus, v.count);

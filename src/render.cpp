@@ -299,6 +299,10 @@ Json components_json(const Estimate& e) {
   return comps;
 }
 
+std::string_view smallest_or_each(const GpuVerdict& v) {
+  return v.count == 1 ? "" : (v.uniform ? " each" : " the smallest");
+}
+
 std::string needed_text(const GpuVerdict& v, const RenderOptions& o) {
   if (!v.needed) return "no layout holds it";
   return fmt::format("{} GPU{} of {} needed ({})", *v.needed, *v.needed == 1 ? "" : "s",
@@ -316,8 +320,8 @@ std::vector<std::string> verdict_lines(const GpuVerdict& v, const RenderOptions&
                             return a.bytes < b.bytes;
                           })->bytes;
   std::string line = fmt::format("GPU: {} × {} ({}{}); layout {}; {} on the most loaded GPU", v.count, safe(v.name),
-                                 format_size(v.memory_per_gpu, o.units), v.count > 1 ? " the smallest" : "",
-                                 layout_text(v.layout), format_size(top, o.units));
+                                 format_size(v.memory_per_gpu, o.units), smallest_or_each(v), layout_text(v.layout),
+                                 format_size(top, o.units));
   line += v.fits ? paint(o, "32", " — fits") : paint(o, "31", " — does not fit");
   if (v.fits_now) line += *v.fits_now ? " (fits in the memory free now)" : " (not in the memory free now)";
   if (!v.fits) line += fmt::format("; {}", needed_text(v, o));
@@ -533,7 +537,7 @@ std::string render_fit_report(const FitReport& rep, const RenderOptions& o) {
     return out;
   }
   std::string title = fmt::format("{} on {} × {} ({}{})", safe(rep.query.model.name), v.count, safe(v.name),
-                                  format_size(v.memory_per_gpu, o.units), v.count > 1 ? " the smallest" : "");
+                                  format_size(v.memory_per_gpu, o.units), smallest_or_each(v));
   std::string out = o.format == Format::markdown ? "**" + md_field(title) + "**\n\n" : title + "\n\n";
   out += listing_text(l, o.format, o.units);
   out += "\n";

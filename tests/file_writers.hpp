@@ -70,7 +70,11 @@ class Gguf {
     u32(9);
     u32(8);
     u64(n);
-    for (std::uint64_t i = 0; i < n; ++i) str("t" + std::to_string(i));
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::string token = std::to_string(i);  // not "t" + ...: GCC 12 -O3 -Werror=restrict false positive
+      token.insert(token.begin(), 't');
+      str(token);
+    }
     ++m_kv;
   }
   // type: ggml type id; bytes: the tensor's data size.

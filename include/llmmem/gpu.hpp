@@ -89,6 +89,7 @@ enum class Split {
 struct GpuVerdict {
   std::string name;
   Bytes memory_per_gpu;     // the smallest device's memory
+  bool uniform = true;      // every device given has the same memory
   std::uint64_t count = 0;  // GPUs given (what the user has)
   std::optional<std::uint64_t>
       needed;  // fewest GPUs like the largest given that hold the job; empty: none up to the search limit
