@@ -457,13 +457,95 @@ const Precision& default_precision(const ModelConfig& c) {
   return precision_from_torch_dtype(c.torch_dtype);
 }
 
+// What is trained, in all and on this GPU: LoRA adapters, or a share of every weight.
+struct Trainable {
+  std::vector<TensorGroup> adapters;  // LoRA only
+  std::uint64_t all = 0;              // trainable parameters of the whole model
+  std::uint64_t gpu = 0;              // of them, on this GPU (tensor/pipeline split)
+};
+
+Trainable trainable(const Plan& p, const WeightResult& w, bool lora) {
+  Trainable t;
+  if (lora) {
+    t.adapters = lora_groups(p);
+    if (t.adapters.empty()) throw UsageError("--lora-targets matched no matrix of this model");
+    Plan ap = p;
+    ap.groups = t.adapters;
+    for (const auto& g : t.adapters) t.all += g.elements();
+    t.gpu = weights_for(ap, find_precision("fp32")).per_gpu_params;
+    return t;
+  }
+  const auto share = [&](std::uint64_t n) {
+    return static_cast<std::uint64_t>(
+        std::llround(static_cast<long double>(n) * static_cast<long double>(p.r.trainable_percent) / 100.0L));
+  };
+  t.all = share(p.params);
+  t.gpu = share(w.per_gpu_params);
+  return t;
+}
+
+// ZeRO stage s shards a state over the data-parallel ranks from stage s on (Rajbhandari et al.
+// 2020: stage 1 optimizer states, 2 gradients, 3 parameters).
+Bytes zero_shard(const Plan& p, std::uint64_t bytes, int from_stage) {
+  return Bytes(p.l.zero >= from_stage ? ceil_div(bytes, p.l.dp) : bytes);
+}
+
+InputList training_inputs(const Plan& p, const Trainable& t) {
+  return {{"trainable_parameters", d(t.gpu)},
+          {"data_parallel", d(p.l.dp)},
+          {"zero_stage", d(static_cast<std::uint64_t>(p.l.zero))}};
+}
+
+// Bytes per trainable parameter by recipe (Rajbhandari et al. 2020, "ZeRO", sec. 3.1: mixed
+// precision keeps an fp32 master copy and fp32 optimizer states beside the 16-bit weights;
+// Megatron-LM's distributed optimizer adds fp32 main_grad, 18 B/param with Adam; a pure bf16
+// recipe keeps weights, gradients and Adam states in bf16, 8 B/param). Training in fp32 needs no
+// separate master copy.
+std::uint64_t master_weight_bytes(const Plan& p) { return (p.r.recipe == Recipe::bf16 || p.p.name == "fp32") ? 0 : 4; }
+std::uint64_t gradient_bytes(const Plan& p) { return p.r.recipe == Recipe::bf16 ? 2 : 4; }
+
+// The fp32 master copy of the trained weights (mixed and megatron recipes), sharded from ZeRO-1,
+// in host memory under ZeRO-Offload.
+Component master_weights(const Plan& p, const Trainable& t) {
+  return {"master_weights", "Master weights (fp32)",
+          p.l.offload_optimizer ? Bytes(0) : zero_shard(p, checked_mul(t.gpu, 4, "master"), 1), "trainable × 4 B",
+          training_inputs(p, t)};
+}
+
+// LoRA adapters are the trained weights: fp32 under mixed/megatron recipes, bf16 under pure bf16
+// (PEFT keeps adapter weights in fp32 unless autocast_adapter_dtype=False).
+Component lora_adapters(const Plan& p, const Trainable& t) {
+  const std::uint64_t bytes = p.r.recipe == Recipe::bf16 ? 2 : 4;
+  return {"lora_adapters", fmt::format("LoRA adapters (rank {})", p.r.lora_rank),
+          zero_shard(p, checked_mul(t.gpu, bytes, "lora"), 3),
+          bytes == 2 ? "Σ_adapted rank × (in + out) × 2 B (bf16)" : "Σ_adapted rank × (in + out) × 4 B (fp32)",
+          training_inputs(p, t)};
+}
+
+// One gradient per trained parameter, in fp32 (mixed, megatron's main_grad) or bf16; sharded from ZeRO-2.
+Component gradients(const Plan& p, const Trainable& t) {
+  const std::uint64_t bytes = gradient_bytes(p);
+  return {"gradients", bytes == 2 ? "Gradients (bf16)" : "Gradients (fp32)",
+          zero_shard(p, checked_mul(t.gpu, bytes, "gradients"), 2),
+          bytes == 2 ? "trainable × 2 B (bf16)" : "trainable × 4 B (fp32)", training_inputs(p, t)};
+}
+
+// The optimizer's states (see optimizer_state_bytes), sharded from ZeRO-1, in host memory under
+// ZeRO-Offload.
+Component optimizer_states(const Plan& p, const Trainable& t) {
+  const char* formula = "";
+  const std::uint64_t bytes =
+      optimizer_state_bytes(p, t.gpu, p.r.lora_rank > 0 ? std::span<const TensorGroup>(t.adapters) : p.groups, formula);
+  return {"optimizer_states", fmt::format("Optimizer states ({})", to_string(p.r.optimizer)),
+          p.l.offload_optimizer ? Bytes(0) : zero_shard(p, bytes, 1), formula, training_inputs(p, t)};
+}
+
 }  // namespace
 
 Estimate estimate_detailed(const Model& model, const Request& r) {
   const ModelConfig& c = model.config;
   if (!model.params && !r.params_override && !model.files)
-    throw UnsupportedError(
-        fmt::format("architecture '{}' is not supported yet ({}); pass --params to estimate", c.model_type, c.origin));
+    throw UnsupportedError(unsupported_architecture_message(c.model_type, c.origin) + "; pass --params to estimate");
   if (c.hidden_size == 0 || c.n_layers == 0 || c.n_heads == 0 || c.head_dim == 0 || c.n_kv_heads == 0)
     throw InputError(fmt::format("{}: hidden size, layers and attention heads are needed to estimate", c.origin));
   validate_lora_targets(r);
@@ -540,59 +622,14 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     e.components.push_back(inference_logits(p));
     transient = e.components[2].bytes + e.components[3].bytes;
   } else {
-    // Trainable parameters on this GPU.
-    std::vector<TensorGroup> adapters;
-    std::uint64_t trainable_all = 0, trainable_gpu = 0;
-    if (lora) {
-      adapters = lora_groups(p);
-      if (adapters.empty()) throw UsageError("--lora-targets matched no matrix of this model");
-      Plan ap = p;
-      ap.groups = adapters;
-      for (const auto& g : adapters) trainable_all += g.elements();
-      trainable_gpu = weights_for(ap, find_precision("fp32")).per_gpu_params;
-    } else {
-      trainable_all = static_cast<std::uint64_t>(
-          std::llround(static_cast<long double>(p.params) * static_cast<long double>(r.trainable_percent) / 100.0L));
-      trainable_gpu = static_cast<std::uint64_t>(std::llround(static_cast<long double>(w.per_gpu_params) *
-                                                              static_cast<long double>(r.trainable_percent) / 100.0L));
-    }
-    e.trainable_parameters = trainable_all;
-    const std::uint64_t dp = p.l.dp;
-    auto shard = [&](std::uint64_t bytes, int from_stage) {
-      return Bytes(p.l.zero >= from_stage ? ceil_div(bytes, dp) : bytes);
-    };
-    // Bytes per trainable parameter by recipe (Rajbhandari et al. 2020, "ZeRO", sec. 3.1: mixed
-    // precision keeps an fp32 master copy and fp32 optimizer states beside the 16-bit weights;
-    // Megatron-LM's distributed optimizer adds fp32 main_grad, 18 B/param with Adam; a pure bf16
-    // recipe keeps weights, gradients and Adam states in bf16, 8 B/param). Training in fp32
-    // needs no separate master copy.
-    const bool fp32_everything = prec.name == "fp32";
-    const std::uint64_t master_bytes = (r.recipe == Recipe::bf16 || fp32_everything) ? 0 : 4;
-    const std::uint64_t grad_bytes = r.recipe == Recipe::bf16 ? 2 : 4;
-    const InputList tin = {{"trainable_parameters", d(trainable_gpu)},
-                           {"data_parallel", d(dp)},
-                           {"zero_stage", d(static_cast<std::uint64_t>(p.l.zero))}};
-    if (lora) {
-      // Adapters are the trained weights: fp32 under mixed/megatron recipes, bf16 under pure bf16.
-      const std::uint64_t adapter_bytes = r.recipe == Recipe::bf16 ? 2 : 4;
-      e.components.push_back(
-          {"lora_adapters", fmt::format("LoRA adapters (rank {})", r.lora_rank),
-           shard(checked_mul(trainable_gpu, adapter_bytes, "lora"), 3),
-           adapter_bytes == 2 ? "Σ_adapted rank × (in + out) × 2 B (bf16)" : "Σ_adapted rank × (in + out) × 4 B (fp32)",
-           tin});
-    } else if (master_bytes) {
-      e.components.push_back({"master_weights", "Master weights (fp32)",
-                              p.l.offload_optimizer ? Bytes(0) : shard(checked_mul(trainable_gpu, 4, "master"), 1),
-                              "trainable × 4 B", tin});
-    }
-    e.components.push_back({"gradients", fmt::format("Gradients ({} B)", grad_bytes),
-                            shard(checked_mul(trainable_gpu, grad_bytes, "gradients"), 2),
-                            grad_bytes == 2 ? "trainable × 2 B (bf16)" : "trainable × 4 B (fp32)", tin});
-    const char* opt_formula = "";
-    const std::uint64_t opt =
-        optimizer_state_bytes(p, trainable_gpu, lora ? std::span<const TensorGroup>(adapters) : p.groups, opt_formula);
-    e.components.push_back({"optimizer_states", fmt::format("Optimizer states ({})", to_string(r.optimizer)),
-                            p.l.offload_optimizer ? Bytes(0) : shard(opt, 1), opt_formula, tin});
+    const Trainable t = trainable(p, w, lora);
+    e.trainable_parameters = t.all;
+    if (lora)
+      e.components.push_back(lora_adapters(p, t));
+    else if (master_weight_bytes(p) > 0)
+      e.components.push_back(master_weights(p, t));
+    e.components.push_back(gradients(p, t));
+    e.components.push_back(optimizer_states(p, t));
     if (r.optimizer == Optimizer::paged_adamw || r.optimizer == Optimizer::paged_adamw_8bit)
       e.notes.emplace_back("paged optimizer: states can move to host memory under pressure; counted on the GPU here");
     e.components.push_back(training_activations(p));
