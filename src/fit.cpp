@@ -97,14 +97,16 @@ FitResult solve_fit(const FitQuery& q) {
     r.min_gpus = layout->gpus();
     r.layout = *layout;
   }
-  // Highest quality first: the model's own 16-bit dtype, then 8-bit, then 4-bit and below.
-  static const char* const k_order[] = {"bf16",      "fp8",    "q8_0", "int8", "q6_k",   "q5_k_m", "awq-int4",
-                                        "gptq-int4", "q4_k_m", "nf4",  "q4_0", "iq4_xs", "q3_k_m", "q2_k"};
-  for (const char* name : k_order) {
+  // Highest quality first (Precision::quality_rank); bf16 stands for the model's own 16-bit dtype.
+  std::vector<const Precision*> ranked;
+  for (const auto& p : all_precisions())
+    if (p.quality_rank > 0) ranked.push_back(&p);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const Precision* a, const Precision* b) { return a->quality_rank < b->quality_rank; });
+  for (const Precision* p : ranked) {
     Request req = q.request;
-    const Precision& p = find_precision(name);
-    if (q.request.mode == Mode::training && !p.is_float_16_or_32 && q.request.lora_rank == 0) continue;
-    req.precision = (p.name == "bf16" && q.model.config.torch_dtype == "float16") ? &find_precision("fp16") : &p;
+    if (q.request.mode == Mode::training && !p->is_float_16_or_32 && q.request.lora_rank == 0) continue;
+    req.precision = (p->name == "bf16" && q.model.config.torch_dtype == "float16") ? &find_precision("fp16") : p;
     if (fits(q.model, req, t)) {
       r.best_precision = std::string(req.precision->name);
       break;

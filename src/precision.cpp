@@ -202,40 +202,40 @@ std::vector<Precision> make_precisions() {
   using F = PrecisionFamily;
   const std::string_view ggml = "llama.cpp ggml/src/ggml-common.h block structs; tensor mix from src/llama-quant.cpp";
   // A llama.cpp file type: its main format's block size is also its bytes per parameter.
-  auto gguf = [&](std::string_view name, std::string_view description, const StorageFormat& f) {
-    return Precision{name, description, ggml, F::gguf, f, f.block_bytes, f.block_values, false};
+  auto gguf = [&](std::string_view name, std::string_view description, const StorageFormat& f, unsigned rank) {
+    return Precision{name, description, ggml, F::gguf, f, f.block_bytes, f.block_values, false, rank};
   };
   return {
-      {"fp32", "32-bit float", "IEEE 754 binary32", F::plain, f32, 4, 1, true},
-      {"fp16", "16-bit float", "IEEE 754 binary16", F::plain, formats::f16, 2, 1, true},
-      {"bf16", "bfloat16", "bfloat16: 8-bit exponent, 7-bit mantissa", F::plain, formats::bf16, 2, 1, true},
+      {"fp32", "32-bit float", "IEEE 754 binary32", F::plain, f32, 4, 1, true, 0},
+      {"fp16", "16-bit float", "IEEE 754 binary16", F::plain, formats::f16, 2, 1, true, 0},
+      {"bf16", "bfloat16", "bfloat16: 8-bit exponent, 7-bit mantissa", F::plain, formats::bf16, 2, 1, true, 1},
       {"fp8", "8-bit float (E4M3), per-tensor scale", "OCP FP8 E4M3; vLLM/TensorRT-LLM fp8 checkpoints", F::plain,
-       formats::fp8, 1, 1, false},
+       formats::fp8, 1, 1, false, 2},
       {"int8", "8-bit integer weights (plain)", "1 byte per weight, scales ignored", F::plain, formats::int8, 1, 1,
-       false},
+       false, 4},
       {"int4", "4-bit integer weights (plain)", "0.5 byte per weight, scales ignored", F::plain, formats::int4, 1, 2,
-       false},
+       false, 0},
       {"gptq-int4", "GPTQ 4-bit, group 128, with g_idx", "AutoGPTQ QuantLinear: qweight/qzeros/scales(fp16)/g_idx",
-       F::gptq, k_gptq4, 133, 256, false},
+       F::gptq, k_gptq4, 133, 256, false, 8},
       {"awq-int4", "AWQ 4-bit, group 128", "AutoAWQ WQLinear_GEMM: qweight/qzeros/scales(fp16)", F::gptq, k_awq4, 133,
-       256, false},
+       256, false, 7},
       {"bnb-int8", "bitsandbytes LLM.int8()", "bitsandbytes Int8Params: int8 CB + fp32 SCB per row", F::bnb, k_bnb_int8,
-       1, 1, false},
+       1, 1, false, 0},
       {"nf4", "bitsandbytes NF4, blocksize 64", "bitsandbytes quantize_4bit: 4-bit codes + fp32 absmax per 64", F::bnb,
-       k_nf4, 36, 64, false},
+       k_nf4, 36, 64, false, 10},
       {"nf4-dq", "bitsandbytes NF4 with double quantization (QLoRA)", "QLoRA paper sec. 3: 4 + 8/64 + 32/(64*256) bits",
-       F::bnb, k_nf4_dq, 8452, 16384, false},
+       F::bnb, k_nf4_dq, 8452, 16384, false, 0},
       {"mxfp4", "MXFP4 MoE experts, rest bf16 (gpt-oss)", "OCP Microscaling spec v1.0: 32 x E2M1 + E8M0 scale",
-       F::mxfp4, k_mxfp4, 17, 32, false},
-      gguf("q8_0", "GGUF Q8_0", formats::q8_0),
-      gguf("q6_k", "GGUF Q6_K", formats::q6_k),
-      gguf("q5_k_m", "GGUF Q5_K_M (Q5_K, Q6_K for some attn_v/ffn_down)", formats::q5_k),
-      gguf("q5_0", "GGUF Q5_0", formats::q5_0),
-      gguf("q4_k_m", "GGUF Q4_K_M (Q4_K, Q6_K for some attn_v/ffn_down)", formats::q4_k),
-      gguf("q4_0", "GGUF Q4_0", formats::q4_0),
-      gguf("iq4_xs", "GGUF IQ4_XS", formats::iq4_xs),
-      gguf("q3_k_m", "GGUF Q3_K_M (Q3_K with Q4_K/Q5_K for attn_v, attn_output, ffn_down)", formats::q3_k),
-      gguf("q2_k", "GGUF Q2_K (Q3_K for attn_v/ffn_down)", formats::q2_k),
+       F::mxfp4, k_mxfp4, 17, 32, false, 0},
+      gguf("q8_0", "GGUF Q8_0", formats::q8_0, 3),
+      gguf("q6_k", "GGUF Q6_K", formats::q6_k, 5),
+      gguf("q5_k_m", "GGUF Q5_K_M (Q5_K, Q6_K for some attn_v/ffn_down)", formats::q5_k, 6),
+      gguf("q5_0", "GGUF Q5_0", formats::q5_0, 0),
+      gguf("q4_k_m", "GGUF Q4_K_M (Q4_K, Q6_K for some attn_v/ffn_down)", formats::q4_k, 9),
+      gguf("q4_0", "GGUF Q4_0", formats::q4_0, 11),
+      gguf("iq4_xs", "GGUF IQ4_XS", formats::iq4_xs, 12),
+      gguf("q3_k_m", "GGUF Q3_K_M (Q3_K with Q4_K/Q5_K for attn_v, attn_output, ffn_down)", formats::q3_k, 13),
+      gguf("q2_k", "GGUF Q2_K (Q3_K for attn_v/ffn_down)", formats::q2_k, 14),
   };
 }
 

@@ -653,14 +653,16 @@ Listing precisions_listing() {
             {{"name", "NAME", Kind::text},
              {"kind", "KIND", Kind::text},
              {"bits_per_value", "BITS", Kind::number},
+             {"quality_rank", "RANK", Kind::count},
              {"description", "DESCRIPTION", Kind::text},
              {"source", "SOURCE", Kind::text}},
             {}};
   for (const auto& p : all_precisions())
     l.rows.push_back({Cell(std::string(p.name)), Cell(std::string("weights")), Cell(p.linear.bits_per_value()),
-                      Cell(std::string(p.description)), Cell(std::string(p.source))});
+                      p.quality_rank ? Cell(std::uint64_t{p.quality_rank}) : Cell(), Cell(std::string(p.description)),
+                      Cell(std::string(p.source))});
   for (const auto& f : all_kv_formats())
-    l.rows.push_back({Cell(std::string(f.name)), Cell(std::string("kv-cache")), Cell(f.bits_per_value()),
+    l.rows.push_back({Cell(std::string(f.name)), Cell(std::string("kv-cache")), Cell(f.bits_per_value()), Cell(),
                       Cell(std::string("KV-cache storage (--kv-precision)")), Cell()});
   return l;
 }

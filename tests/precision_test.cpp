@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "llmmem/error.hpp"
 #include "llmmem/precision.hpp"
 
@@ -102,4 +104,19 @@ TEST_CASE("one ggml type table: ids, names and block sizes", "[precision][gguf]"
   // GGUF file types' article bytes per parameter are their main format's block size
   CHECK(find_precision("q4_k_m").document_bytes_num == 144);
   CHECK(find_precision("q4_k_m").document_bytes_den == 256);
+}
+
+TEST_CASE("quality ranks order fit's precision search, each rank once", "[precision]") {
+  std::vector<std::pair<unsigned, std::string_view>> ranked;
+  for (const auto& p : all_precisions())
+    if (p.quality_rank > 0) ranked.emplace_back(p.quality_rank, p.name);
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<std::string_view> order;
+  for (std::size_t i = 0; i < ranked.size(); ++i) {
+    CHECK(ranked[i].first == i + 1);  // 1, 2, 3, ... with no gap or tie
+    order.push_back(ranked[i].second);
+  }
+  CHECK(order == std::vector<std::string_view>{"bf16", "fp8", "q8_0", "int8", "q6_k", "q5_k_m", "awq-int4", "gptq-int4",
+                                               "q4_k_m", "nf4", "q4_0", "iq4_xs", "q3_k_m", "q2_k"});
+  CHECK(find_precision("fp32").quality_rank == 0);
 }

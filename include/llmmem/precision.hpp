@@ -45,6 +45,12 @@ struct Precision {
   std::uint64_t document_bytes_num = 0;
   std::uint64_t document_bytes_den = 1;
   bool is_float_16_or_32 = false;  // fp32/fp16/bf16: also a valid compute and KV dtype
+  // Quality rank: the order `fit` tries precisions in for "best precision that fits", 1 best; 0 not
+  // tried (fp32 wastes memory, fp16 is the model's own 16-bit dtype in bf16's place, the rest are
+  // variants of a ranked format). GGUF ranks follow the perplexity column of llama.cpp's quantize
+  // table (tools/quantize/README.md); GPTQ/AWQ/NF4 sit between Q5_K_M and Q4_0 as the AWQ paper's
+  // (Lin et al. 2023, table 4) and QLoRA's (Dettmers et al. 2023, sec. 4) perplexities place them.
+  unsigned quality_rank = 0;
 };
 
 // All weight precisions, in the order `llmmem precisions` lists them.
