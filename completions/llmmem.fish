@@ -1,17 +1,10 @@
-# fish completion for llmmem
-set -l cmds infer train fit inspect models precisions gpus
+# fish completion for llmmem. Lists come from the binary (its help and its tables).
+set -l cmds infer train fit inspect models precisions gpus help
 complete -c llmmem -f -n "not __fish_seen_subcommand_from $cmds" -a "$cmds"
-complete -c llmmem -s m -l model -r -d "model name, config.json, folder or GGUF"
-complete -c llmmem -s p -l precision -x -a "fp32 fp16 bf16 fp8 int8 int4 gptq-int4 awq-int4 bnb-int8 nf4 nf4-dq mxfp4 q8_0 q6_k q5_k_m q5_0 q4_k_m q4_0 iq4_xs q3_k_m q2_k"
-complete -c llmmem -l kv-precision -x -a "fp32 fp16 bf16 fp8 int8 q8_0 q4_0"
-complete -c llmmem -s b -l batch -x -d "batch size"
-complete -c llmmem -s s -l seq-len -x -d "tokens per sequence"
-complete -c llmmem -l method -x -a "detailed document"
-complete -c llmmem -l gpu -x -d "GPU[:COUNT] or local"
-complete -c llmmem -l gpu-memory -x -d "memory per GPU[:COUNT]"
-complete -c llmmem -l check -d "exit 5 when it does not fit"
-complete -c llmmem -l explain -d "show formulas"
+complete -c llmmem -s m -l model -r -a "(llmmem models --format csv 2>/dev/null | tail -n +2 | string replace -r ',.*' '')" -d "catalog name, HF id, config.json, folder or GGUF"
+complete -c llmmem -s p -l precision -x -a "(llmmem precisions --format csv 2>/dev/null | string match -r '^[^,]+,weights' | string replace -r ',.*' '')"
+complete -c llmmem -l kv-precision -x -a "(llmmem precisions --format csv 2>/dev/null | string match -r '^[^,]+,kv-cache' | string replace -r ',.*' '')"
+complete -c llmmem -l gpu -x -a "local (llmmem gpus --format csv 2>/dev/null | tail -n +2 | string replace -r ',.*' '')"
 complete -c llmmem -s f -l format -x -a "table json csv markdown"
 complete -c llmmem -l units -x -a "binary decimal"
-complete -c llmmem -l optimizer -x -a "adamw adamw-8bit paged-adamw paged-adamw-8bit sgd sgd-momentum adafactor"
-complete -c llmmem -l lora-rank -x -d "LoRA rank"
+complete -c llmmem -n "__fish_seen_subcommand_from $cmds" -x -a "(llmmem help (commandline -opc)[2] 2>/dev/null | string match -ar -- '--[a-z][a-z0-9-]*' | sort -u)"

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "exit_codes.hpp"
+#include "llmmem/precision.hpp"
 #include "llmmem/render.hpp"
 #include "llmmem/spell.hpp"
 
@@ -36,7 +37,10 @@ void add_model_options(CLI::App& app, Options& o) {
   app.add_option("-m,--model", o.model, "catalog name, HF id, config.json or model folder")->required();
   app.add_option("--revision", o.revision, "HuggingFace cache revision (branch, tag or commit; default main)");
   app.add_option("-p,--precision", o.precision, "weight precision (see `llmmem precisions`); default: the config's");
-  app.add_option("--kv-precision", o.kv_precision, "KV-cache precision: fp32 fp16 bf16 fp8 int8 q8_0 q4_0");
+  std::string kv_names;
+  for (const auto& f : all_kv_formats()) kv_names += (kv_names.empty() ? "" : " ") + std::string(f.name);
+  app.add_option("--kv-precision", o.kv_precision,
+                 fmt::format("KV-cache precision: {}; default: the 16-bit compute dtype", kv_names));
   app.add_option("-b,--batch", o.batch, fmt::format("sequences per step, a whole number (default {})", o.batch));
   app.add_option("-s,--seq-len", o.seq_len,
                  fmt::format("tokens per sequence; k = 1024, so 32k = 32768 (default {})", o.seq_len));
