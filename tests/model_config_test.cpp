@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cstdio>
@@ -204,4 +206,20 @@ TEST_CASE("a FIFO is refused without being opened", "[config][errors]") {
   // opening it for reading would block forever: no writer ever comes
   CHECK_THROWS_WITH(read_text_file(fifo), fifo + ": not a regular file (a FIFO, socket or device?)");
   std::remove(fifo.c_str());
+}
+
+TEST_CASE("the README lists exactly the architectures of the registry", "[model_config][docs]") {
+  std::ifstream in(std::string(LLMMEM_SOURCE_DIR) + "/README.md");
+  std::string line, listed;
+  bool next = false;
+  while (std::getline(in, line)) {
+    if (next) {
+      listed = line;
+      break;
+    }
+    next = line.rfind("Architectures (model_type", 0) == 0;
+  }
+  std::string expected;
+  for (const auto& t : supported_model_types()) expected += (expected.empty() ? "" : ", ") + std::string(t);
+  CHECK(listed == expected + ".");
 }
