@@ -145,11 +145,14 @@ ParseResult parse_options(int argc, char** argv) {
     std::cout << target->help();
     return {std::nullopt, 0};
   }
-  auto usage_error = [](const std::string& message) {
-    std::cerr << "llmmem: error: " << escape_control(message) << " (see llmmem --help)\n";
+  const std::vector<std::string> commands(std::begin(k_commands), std::end(k_commands));
+  const bool known = !args.empty() && std::find(commands.begin(), commands.end(), args[0]) != commands.end();
+  const std::string see = known ? fmt::format("llmmem {} --help", args[0]) : "llmmem --help";
+  auto usage_error = [&see](const std::string& message) {
+    std::cerr << "llmmem: error: " << escape_control(message) << " (see " << see << ")\n";
     return ParseResult{std::nullopt, static_cast<int>(ExitCode::usage)};
   };
-  std::vector<std::string> commands(std::begin(k_commands), std::end(k_commands));
+  if (args.empty()) return usage_error("a command is required: infer, train, fit, inspect, models, precisions or gpus");
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
     const auto hint = nearest(args[0], commands);
