@@ -15,45 +15,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_support.hpp"
 #include "file_writers.hpp"
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-  double seconds = 0;
-};
-
-// Runs the binary with stdin from /dev/null; stderr is read back from a file.
-Result run(const std::string& args, const std::string& env = "") {
-  static int n = 0;
-  const std::string err_file = fmt::format("/tmp/llmmem_cli_files_test_{}_{}.err", ::getpid(), n++);
-  const std::string cmd =
-      fmt::format("{} '{}' {} 2>{} </dev/null", env.empty() ? "" : "env " + env, LLMMEM_BINARY, args, err_file);
-  Result r;
-  const auto start = std::chrono::steady_clock::now();
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (std::size_t k = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), k);
-  const int status = pclose(pipe);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  std::remove(err_file.c_str());
-  return r;
-}
-
-// Exit code, nothing on stdout, and exactly "llmmem: error: <message>\n" on stderr.
-void check_error(const Result& r, int code, const std::string& message) {
-  INFO(r.err);
-  CHECK(r.code == code);
-  CHECK(r.out.empty());
-  CHECK(r.err == "llmmem: error: " + message + "\n");
-}
+using llmmem::test::check_exact_error;
+using llmmem::test::Result;
+using llmmem::test::run;
 
 const std::string k_tiny_config =
     R"({"model_type": "llama", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
@@ -74,7 +43,7 @@ TEST_CASE("cli: a GGUF with block_count 10^9 or 10^12 fails fast with exit 3", "
     const std::string path = (dir.path() / "big.gguf").string();
     // before: over a minute for 10^9; std::bad_alloc (exit 1) for 10^12
     const Result r = run("infer --model " + path);
-    check_error(
+    check_exact_error(
         r, 3,
         fmt::format("{}: key 'llama.block_count' = {} is larger than any real model (65536 at most)", path, layers));
     CHECK(r.seconds < 2.0);  // the process, start to end; the parse itself is milliseconds
@@ -85,8 +54,9 @@ TEST_CASE("cli: a GGUF with block_count 10^9 or 10^12 fails fast with exit 3", "
   kv.tensor("output_norm.weight", {256}, 0, 1024);
   dir.write("kv.gguf", kv.bytes());
   const std::string kv_path = (dir.path() / "kv.gguf").string();
-  check_error(run("infer --model " + kv_path), 3,
-              kv_path + ": llama.attention.head_count (8) must be a multiple of llama.attention.head_count_kv (16)");
+  check_exact_error(
+      run("infer --model " + kv_path), 3,
+      kv_path + ": llama.attention.head_count (8) must be a multiple of llama.attention.head_count_kv (16)");
   // a vocabulary of 10^12: named as the file's, not an overflow (exit 2) in the estimate
   llmmem::test::Gguf v;
   llmmem::test::llama_metadata(v);
@@ -120,10 +90,10 @@ TEST_CASE("cli: GGUF files without the .gguf suffix and FIFOs", "[cli][files][gg
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   // was "no such file"; opening it would block forever (no writer)
   const Result f = run("infer --model " + fifo.string());
-  check_error(f, 3, fifo.string() + ": not a regular file or folder (a FIFO, socket or device?)");
+  check_exact_error(f, 3, fifo.string() + ": not a regular file or folder (a FIFO, socket or device?)");
   CHECK(f.seconds < 2.0);
-  check_error(run("inspect " + fifo.string()), 3,
-              fifo.string() + ": not a regular file or folder (a FIFO, socket or device?)");
+  check_exact_error(run("inspect " + fifo.string()), 3,
+                    fifo.string() + ": not a regular file or folder (a FIFO, socket or device?)");
 }
 
 TEST_CASE("cli: --explain on a GGUF model prints the file's bits per weight", "[cli][files][gguf]") {
@@ -158,8 +128,8 @@ TEST_CASE("cli: a checkpoint that contradicts its config is noted, an empty one 
                                                " describes 202048 parameters (31.68% of them)") != std::string::npos;
   CHECK(found);
   dir.write("model.safetensors", llmmem::test::safetensors_bytes({}));
-  check_error(run("infer --model " + dir.path().string()), 3,
-              (dir.path() / "model.safetensors").string() + ": holds no tensors; nothing to estimate from");
+  check_exact_error(run("infer --model " + dir.path().string()), 3,
+                    (dir.path() / "model.safetensors").string() + ": holds no tensors; nothing to estimate from");
 }
 
 TEST_CASE("cli: HuggingFace cache refs cannot leave the cache", "[cli][files][hf-cache]") {
@@ -167,9 +137,9 @@ TEST_CASE("cli: HuggingFace cache refs cannot leave the cache", "[cli][files][hf
   hub.write("models--acme--tiny/refs/main", "../../..\n");
   hub.write("models--acme--tiny/snapshots/abc/config.json", k_tiny_config);
   const std::string env = "HF_HUB_CACHE=" + hub.path().string();
-  check_error(run("infer --model acme/tiny", env), 3,
-              (hub.path() / "models--acme--tiny/refs/main").string() +
-                  ": does not hold a commit hash or revision name ('../../..')");
+  check_exact_error(run("infer --model acme/tiny", env), 3,
+                    (hub.path() / "models--acme--tiny/refs/main").string() +
+                        ": does not hold a commit hash or revision name ('../../..')");
   const Result r = run("infer --model acme/none", env);
   CHECK(r.code == 3);
   CHECK(r.err.find("looked for " + (hub.path() / "models--acme--none").string()) != std::string::npos);

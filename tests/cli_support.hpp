@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -17,6 +18,7 @@ namespace llmmem::test {
 struct Result {
   int code = -1;
   std::string out, err;
+  double seconds = 0;  // wall time of the whole run
 };
 
 // Runs `llmmem ARGS` through the shell with `env` (VAR=value ...) in front, in folder `cwd` when
@@ -27,10 +29,12 @@ inline Result run(const std::string& args, const std::string& env = "", const st
   const std::string cmd = fmt::format("{}{} '{}' {} 2>{} </dev/null", cwd.empty() ? "" : "cd '" + cwd + "' && ",
                                       env.empty() ? "" : "env " + env, LLMMEM_BINARY, args, err_file);
   Result r;
+  const auto start = std::chrono::steady_clock::now();
   FILE* pipe = popen(cmd.c_str(), "r");
   std::array<char, 4096> buf{};
   while (std::size_t k = std::fread(buf.data(), 1, buf.size(), pipe)) r.out.append(buf.data(), k);
   const int status = pclose(pipe);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream e(err_file);
   std::stringstream ss;
@@ -41,6 +45,14 @@ inline Result run(const std::string& args, const std::string& env = "", const st
 }
 
 inline std::string fixture(const std::string& name) { return std::string(LLMMEM_FIXTURES) + "/" + name; }
+
+// The error contract, exactly: the code, nothing on stdout, "llmmem: error: MESSAGE\n" on stderr.
+inline void check_exact_error(const Result& r, int code, const std::string& message) {
+  INFO(r.err);
+  CHECK(r.code == code);
+  CHECK(r.out.empty());
+  CHECK(r.err == "llmmem: error: " + message + "\n");
+}
 
 // The error contract: the code, nothing on stdout, one line on stderr naming the culprit.
 inline void check_error(const Result& r, int code, const std::string& needle) {
