@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "test_support.hpp"
@@ -70,6 +71,7 @@ TEST_CASE("validation: each case is expressed or names why not, and each figure 
     if (c.expressed()) {
       CHECK(c.gap == validation::Gap::none);
       CHECK(c.reason.empty());
+      CHECK((c.fit == validation::Fit::exact) == c.fit_reason.empty());  // a nearest request names its gap
       for (const auto& f : c.figures) {
         INFO(f.label);
         CHECK(f.measured_bytes > 0);
@@ -79,6 +81,8 @@ TEST_CASE("validation: each case is expressed or names why not, and each figure 
     } else {
       CHECK(c.gap != validation::Gap::none);
       CHECK(!c.reason.empty());
+      CHECK(c.fit == validation::Fit::exact);
+      CHECK(c.fit_reason.empty());
     }
   }
 }
@@ -100,18 +104,76 @@ TEST_CASE("validation: the allocated, reserved and device rules add none, some a
   CHECK(reserved < pools + overhead);  // less the CUDA context, which reserved memory does not hold
 }
 
-// Regression guards at the level docs/validation.md reports, not accuracy claims: the headline was
-// 13.1% when the public cases were all mapped (issue 9); tighten these as the estimator improves.
-TEST_CASE("validation: the headline median absolute error stays at or below 15%", "[validation]") {
-  INFO("headline " << validation::headline(report()));
-  CHECK(validation::headline(report()) <= 0.15);
+TEST_CASE("validation: the headline counts every case with a whole-footprint figure, nearest requests included",
+          "[validation]") {
+  std::vector<double> errs;
+  std::size_t nearest = 0;
+  for (const auto& c : report().cases) {
+    const bool whole = std::any_of(c.figures.begin(), c.figures.end(), [](const auto& f) { return !f.part; });
+    if (!whole) continue;
+    INFO(c.id);
+    CHECK(!std::isnan(validation::case_error(report(), c)));
+    errs.push_back(validation::case_error(report(), c));
+    if (c.fit != validation::Fit::exact) ++nearest;
+  }
+  CHECK(validation::headline(report()) == validation::median(errs));
+  CHECK(nearest > 0);
+  // The rows the issue named as missing from the old headline are counted now.
+  for (const char* id : {"torchtune-l31-8b-full-4090", "torchtune-l31-8b-full-a6000", "torchtune-l31-8b-lora-a6000",
+                         "llamafactory-l2-7b-qlora-unsloth-a100-40g-lensweep"}) {
+    INFO(id);
+    const auto it = std::find_if(report().cases.begin(), report().cases.end(),
+                                 [id](const validation::Case& c) { return c.id == id; });
+    REQUIRE(it != report().cases.end());
+    CHECK(!std::isnan(validation::case_error(report(), *it)));
+  }
 }
 
-TEST_CASE("validation: no compared figure is off by more than 60%", "[validation]") {
+// Regression guard at the level docs/validation.md reports, not an accuracy claim. The headline
+// counts every case with a whole-footprint figure, those estimated from the nearest request included
+// (torchtune's optimizer_in_bwd runs, Unsloth's offloaded checkpointing, unstated settings): it
+// measured 13.4% over 29 cases when those were brought in. The guard sits 2.6 points above that so
+// a regression of a few cases fails it while rounding of the sources' figures does not; tighten it
+// as the estimator improves, never loosen it to let a change through.
+TEST_CASE("validation: the headline median absolute error stays at or below 16%", "[validation]") {
+  INFO("headline " << validation::headline(report()));
+  CHECK(validation::headline(report()) <= 0.16);
+}
+
+// Figures of cases whose request is exact (llmmem models what the run did) stay within 60%; the
+// largest today is the FSDP CPU-offload QLoRA run (-47%).
+TEST_CASE("validation: no figure of an exactly requested case is off by more than 60%", "[validation]") {
   for (const auto& r : report().rows) {
+    if (r.c->fit != validation::Fit::exact) continue;
     INFO(r.c->id << " " << r.f->label << ": measured " << r.f->measured_bytes << " estimated " << r.estimated_bytes);
     CHECK(std::fabs(r.error()) < 0.6);
   }
+}
+
+// The known misses of 60% or more, all from features llmmem does not model. Listed so that a new one
+// fails here and a fixed one is taken off the list:
+// - torchtune README (pytorch/torchtune, 'Memory and training speed', Llama-3.1-8B full fine-tune,
+//   1x RTX 4090, 18.9 GiB): 8B_full_single_device uses optimizer_in_bwd and PagedAdamW8bit; llmmem keeps
+//   every gradient and the optimizer states on the GPU (+157%).
+// - LLaMA-Factory wiki 'Performance comparison' (hiyouga/LLaMA-Factory, Unsloth+FA2 row, QLoRA
+//   Llama-2-7B, A100 40GB): Unsloth offloads the checkpointed activations to host memory; llmmem keeps
+//   them on the GPU, +74% at 16,384 tokens rising to +122% at 100,000.
+TEST_CASE("validation: the figures off by 60% or more are exactly the listed known misses", "[validation]") {
+  const std::set<std::pair<std::string, std::string>> known = {
+      {"torchtune-l31-8b-full-4090", ""},
+      {"llamafactory-l2-7b-qlora-unsloth-a100-40g-lensweep", "len 16384"},
+      {"llamafactory-l2-7b-qlora-unsloth-a100-40g-lensweep", "len 32768"},
+      {"llamafactory-l2-7b-qlora-unsloth-a100-40g-lensweep", "len 65536"},
+      {"llamafactory-l2-7b-qlora-unsloth-a100-40g-lensweep", "len 100000"},
+  };
+  std::set<std::pair<std::string, std::string>> found;
+  for (const auto& r : report().rows)
+    if (std::fabs(r.error()) >= 0.6) {
+      INFO(r.c->id << " " << r.f->label << ": " << r.error());
+      CHECK(r.c->fit == validation::Fit::missing_feature);
+      found.emplace(r.c->id, r.f->label);
+    }
+  CHECK(found == known);
 }
 
 // llama.cpp prints its allocator's exact buffer sizes (ggml-org/ci, Ollama's runner log) and
