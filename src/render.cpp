@@ -46,7 +46,7 @@ Json input_json(double v) {
 }
 
 std::string csv_field(std::string_view text) {
-  const std::string s = safe(text);
+  std::string s = safe(text);
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);

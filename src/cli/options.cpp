@@ -168,7 +168,7 @@ ParseResult parse_options(int argc, char** argv) {
       if (s2->get_name() == args[0]) sub = s2;
   const CLI::App* scope = sub ? sub : &app;
   std::vector<std::string> flags{"--help"};
-  if (!sub) flags.push_back("--version");
+  if (!sub) flags.emplace_back("--version");
   for (const auto* opt : scope->get_options())
     for (const auto& name : opt->get_lnames()) flags.push_back("--" + name);
   for (std::size_t i = sub ? 1 : 0; i < args.size(); ++i) {

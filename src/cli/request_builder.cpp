@@ -50,7 +50,7 @@ std::uint64_t parse_tokens(const std::string& text, std::string_view flag) {
     scale = 1024;
     digits.pop_back();
   } else if (!digits.empty() && (digits.back() == 'm' || digits.back() == 'M')) {
-    scale = 1024 * 1024;
+    scale = 1024ULL * 1024ULL;
     digits.pop_back();
   }
   std::uint64_t v = 0;
