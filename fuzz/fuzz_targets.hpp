@@ -44,7 +44,7 @@ inline void gguf(std::string_view bytes) {
     m.config = config_from_gguf(f, "fuzz.gguf");
     if (f.tensors.tensors.empty()) return;
     m.files = f.tensors;
-    m.engine = EngineTraits::llama_cpp();
+    m.engine = &find_engine("llama.cpp");
     Request r;
     r.seq_len = 4096;
     (void)estimate(m, r);

@@ -39,9 +39,16 @@ struct Plan {
   Layout l;
   std::uint64_t layers_on_stage = 0;
   std::uint64_t kv_tokens = 0;  // tokens the KV cache holds per sequence (seq_len, or padded)
+  const EngineProfile& engine;  // the engine assumed (engine_for)
 };
 
 std::uint64_t compute_bytes(const Plan& p) { return p.compute.block_bytes / p.compute.block_values; }
+
+// Tokens per prefill forward: --prefill-chunk, else the engine's default on an unknown GPU (the CLI
+// fills in the default for the GPU given: engine.hpp default_prefill_chunk).
+std::uint64_t prefill_chunk(const Plan& p) {
+  return p.r.prefill_chunk ? p.r.prefill_chunk : p.engine.prefill_chunk[0].tokens;
+}
 
 // How many ways tensor parallelism splits a group (Megatron-LM: column/row-parallel linears,
 // vocab-parallel embedding and head; norms and routers replicated).
@@ -110,7 +117,7 @@ struct WeightResult {
 WeightResult stored_weights(const Plan& p, const TensorFile& files) {
   WeightResult w;
   for (const auto& t : files.tensors) {
-    const bool host = p.model.engine.token_embeddings_on_host && t.name == "token_embd.weight";
+    const bool host = p.engine.token_embeddings_on_host && t.name == "token_embd.weight";
     if (host) {
       w.host += Bytes(t.bytes);
       continue;
@@ -136,7 +143,7 @@ WeightResult weights_for(const Plan& p, const Precision& prec) {
   StageBytes bytes, values;
   for (const auto& g : p.groups) {
     const GroupStorage one = group_storage(prec, p.compute, p.c, g);
-    if (one.on_host) {
+    if (g.role == TensorRole::embedding && p.engine.token_embeddings_on_host) {
       w.host += one.total;
       continue;
     }
@@ -215,7 +222,7 @@ Component kv_cache(const Plan& p) {
 Component inference_activations(const Plan& p) {
   const auto& c = p.c;
   const std::uint64_t e = compute_bytes(p), tp = p.l.tp;
-  const std::uint64_t chunk = p.r.prefill_chunk ? p.r.prefill_chunk : p.model.engine.prefill_chunk;
+  const std::uint64_t chunk = prefill_chunk(p);
   const std::uint64_t step = chunk ? std::min(chunk, p.r.seq_len) : p.r.seq_len;
   const std::uint64_t T = checked_mul(p.r.batch, step, "activations");
   const std::uint64_t heads = ceil_div(c.n_heads, tp), kv_heads = ceil_div(c.n_kv_heads, std::min(tp, c.n_kv_heads));
@@ -551,7 +558,8 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   validate_lora_targets(r);
   const Precision& prec = r.precision ? *r.precision : default_precision(c);
   const StorageFormat compute = compute_format(c, prec);
-  Plan p{model, c, r, prec, compute, r.kv_format ? *r.kv_format : compute, 0, {}, r.layout, 0, r.seq_len};
+  Plan p{model, c,  r,        prec, compute,   r.kv_format ? *r.kv_format : compute,
+         0,     {}, r.layout, 0,    r.seq_len, engine_for(model, r)};
   if (r.params_override) {
     p.params = *r.params_override;
   } else if (model.params) {
@@ -560,8 +568,7 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   } else {
     p.params = model.files->total_elements();  // GGUF shapes are logical values
   }
-  p.kv_tokens =
-      checked_mul(ceil_div(r.seq_len, model.engine.context_padding), model.engine.context_padding, "kv cache");
+  p.kv_tokens = checked_mul(ceil_div(r.seq_len, p.engine.context_padding), p.engine.context_padding, "kv cache");
   if (p.l.pp > c.n_layers)
     throw UsageError(fmt::format("--pp {} is larger than the model's {} layers", p.l.pp, c.n_layers));
   p.layers_on_stage = ceil_div(c.n_layers, p.l.pp);
@@ -577,6 +584,8 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   e.active_parameters = (model.params && !r.params_override) ? model.params->active : p.params;
   e.precision = std::string(prec.name);
   e.kv_precision = std::string(p.kv.name);
+  e.engine = &p.engine;
+  e.prefill_chunk = r.mode == Mode::inference ? prefill_chunk(p) : 0;
   e.request = r;
   if (r.params_override) e.notes.emplace_back("weights from --params: every parameter counted in the main format");
 
@@ -612,8 +621,8 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
         {"bits_per_weight", from_files ? stored_bits_per_weight(*model.files) : prec.linear.bits_per_value()}}});
   e.components.back().detail = from_files ? stored_mix(*model.files) : format_mix(w.by_format);
   if (w.host.count() > 0)
-    e.notes.push_back(
-        fmt::format("llama.cpp keeps the token embeddings ({}) in host memory; not counted", format_size(w.host)));
+    e.notes.push_back(fmt::format("{} keeps the token embeddings ({}) in host memory; not counted", p.engine.name,
+                                  format_size(w.host)));
 
   Bytes transient;
   if (r.mode == Mode::inference) {

@@ -1,5 +1,7 @@
 #include "llmmem/model_files.hpp"
 
+#include "llmmem/engine.hpp"
+
 #include <cmath>
 
 #include <fmt/format.h>
@@ -117,7 +119,7 @@ Model from_gguf(const std::filesystem::path& path) {
   m.config = config_from_gguf(g, path.string());
   require_tensors(g.tensors, path.string());
   m.files = std::move(g.tensors);
-  m.engine = EngineTraits::llama_cpp();
+  m.engine = &find_engine("llama.cpp");
   return m;
 }
 

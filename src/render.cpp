@@ -214,6 +214,36 @@ Json model_json(const Estimate& e) {
   return m;
 }
 
+Json engine_json(const Estimate& e) {
+  if (!e.engine) return Json(nullptr);
+  const EngineProfile& en = *e.engine;
+  Json j;
+  j["id"] = en.id;
+  j["name"] = en.name;
+  j["modelled_version"] = en.modelled_version;
+  if (e.mode == Mode::inference) j["prefill_chunk"] = e.prefill_chunk;
+  j["context_padding"] = en.context_padding;
+  j["kv_block_tokens"] = en.kv_block_tokens;
+  j["token_embeddings_on_host"] = en.token_embeddings_on_host;
+  return j;
+}
+
+// "engine vLLM 0.11: prefill 2048 tokens per step, KV blocks of 16 tokens"
+std::string engine_text(const Estimate& e) {
+  if (!e.engine) return "";
+  const EngineProfile& en = *e.engine;
+  std::string s = fmt::format("engine {} {}", en.name, en.modelled_version);
+  std::vector<std::string> facts;
+  if (e.mode == Mode::inference)
+    facts.push_back(e.prefill_chunk ? fmt::format("prefill {} tokens per step", e.prefill_chunk)
+                                    : std::string("the whole prompt in one prefill"));
+  if (en.context_padding > 1) facts.push_back(fmt::format("KV padded to {} tokens", en.context_padding));
+  if (en.kv_block_tokens > 1) facts.push_back(fmt::format("KV blocks of {} tokens", en.kv_block_tokens));
+  if (en.token_embeddings_on_host) facts.push_back("token embeddings in host memory");
+  for (std::size_t i = 0; i < facts.size(); ++i) s += (i ? ", " : ": ") + facts[i];
+  return s;
+}
+
 Json settings_json(const Estimate& e) {
   const Request& r = e.request;
   Json s;
@@ -358,6 +388,7 @@ std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
     out += fmt::format("trainable {} · optimizer {}{}\n", human_count(e.trainable_parameters),
                        to_string(e.request.optimizer),
                        e.method == Method::detailed ? fmt::format(" · recipe {}", to_string(e.request.recipe)) : "");
+  if (e.engine) out += engine_text(e) + "\n";
   out += "\n";
   std::size_t width = 5;
   for (const auto& c : e.components) width = std::max(width, safe(c.label).size());
@@ -392,6 +423,7 @@ std::string estimate_json(const EstimateReport& rep) {
   j["method"] = to_string(e.method);
   j["model"] = model_json(e);
   j["settings"] = settings_json(e);
+  j["engine"] = engine_json(e);
   j["components"] = components_json(e);
   j["total_bytes"] = e.total.count();
   if (rep.gpu) j["gpu"] = gpu_json(*rep.gpu);
@@ -411,6 +443,7 @@ std::string estimate_csv(const EstimateReport& rep, const RenderOptions& o) {
   };
   for (const auto& c : e.components) row(c.id, c.label, c.bytes);
   row("total", "Total", e.total);
+  if (e.engine) row("engine", engine_text(e), std::nullopt);
   if (rep.gpu) {
     const GpuVerdict& v = *rep.gpu;
     row("gpu", fmt::format("{} × {}: {}", v.count, v.name, v.fits ? "fits" : "does not fit"),
@@ -431,6 +464,7 @@ std::string estimate_csv(const EstimateReport& rep, const RenderOptions& o) {
 std::string estimate_markdown(const EstimateReport& rep, const RenderOptions& o) {
   const Estimate& e = rep.estimate;
   std::string out = fmt::format("**{}** · {}\n\n", md_field(e.model_name), estimate_heading(e));
+  if (e.engine) out += md_field(engine_text(e)) + "\n\n";
   out += fmt::format("| Component | {} | bytes |{}\n|---|---:|---:|{}\n", unit_label(o.units),
                      o.explain ? " formula |" : "", o.explain ? "---|" : "");
   for (const auto& c : e.components)
@@ -505,6 +539,7 @@ std::string fit_json(const FitReport& rep) {
   j["method"] = to_string(rep.estimate.method);
   j["model"] = model_json(rep.estimate);
   j["settings"] = settings_json(rep.estimate);
+  j["engine"] = engine_json(rep.estimate);
   j["gpu"] = gpu_json(r.verdict);
   Json a;
   a["fits"] = r.verdict.fits;

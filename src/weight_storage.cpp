@@ -70,9 +70,7 @@ GroupStorage group_storage(const Precision& p, const StorageFormat& compute, con
     if (!g.is_matrix()) {  // llama.cpp keeps 1-D tensors (norms, biases) in f32
       whole(formats::f32);
     } else if (g.role == TensorRole::embedding) {
-      // llama.cpp keeps token_embd in host memory (its "CPU buffer") even with every layer offloaded.
-      whole(p.linear);
-      out.on_host = true;
+      whole(p.linear);  // token_embd in the file type (where it lives is the engine's choice)
     } else if (g.role == TensorRole::lm_head) {
       // output.weight: Q6_K for the k-quant and legacy 4/5-bit types, else the file type.
       whole(p.name == "q8_0" ? formats::q8_0 : formats::q6_k);
@@ -111,11 +109,11 @@ void add_shares(std::vector<FormatShare>& tally, const GroupStorage& group) {
 }
 
 WeightStorage weight_storage(const Precision& p, const StorageFormat& compute, const ModelConfig& c,
-                             const std::vector<TensorGroup>& groups) {
+                             const std::vector<TensorGroup>& groups, bool token_embeddings_on_host) {
   WeightStorage w;
   for (const auto& g : groups) {
     const GroupStorage one = group_storage(p, compute, c, g);
-    if (one.on_host) {
+    if (token_embeddings_on_host && g.role == TensorRole::embedding) {
       w.host += one.total;
       continue;
     }

@@ -221,3 +221,16 @@ TEST_CASE("cli: every command prints every format", "[cli][trust]") {
     }
   }
 }
+
+TEST_CASE("cli: --engine names the engine in every estimate, and a wrong one is a usage error", "[cli][engine]") {
+  auto v = run("infer --model llama3.1-8b --engine vllm --gpu h100-80gb --format json");
+  REQUIRE(v.code == 0);
+  const auto j = Json::parse(v.out);
+  CHECK(j["engine"]["id"] == "vllm");
+  CHECK(j["engine"]["prefill_chunk"] == 8192);  // vLLM's default on a GPU of 70 GiB or more
+  auto t = run("infer --model llama3.1-8b");
+  CHECK(t.out.find("engine transformers") != std::string::npos);
+  check_error(run("infer --model llama3-8b --engine vlm"), 2, "did you mean vllm?");
+  check_error(run("infer --model llama3-8b --engine vllm --method document"), 2, "--engine");
+  check_error(run("infer --model llama3-8b --engine ''"), 2, "--engine is empty");
+}

@@ -377,7 +377,8 @@ TEST_CASE("model files are recognised by their magic bytes, not their names", "[
     const Model m = load_model_path(dir.path() / name);
     REQUIRE(m.files);
     CHECK(m.files->format == "gguf");
-    CHECK(m.engine.name == "llama.cpp");
+    REQUIRE(m.engine != nullptr);
+    CHECK(m.engine->name == "llama.cpp");
     CHECK(m.config.n_layers == 2);
     CHECK(inspect_path(dir.path() / name).format == "gguf");
   }

@@ -10,7 +10,9 @@ using namespace llmmem;
 namespace {
 WeightStorage storage(const char* model, const char* precision) {
   const Model m = test::model(model);
-  return weight_storage(find_precision(precision), formats::f16, m.config, m.params->groups);
+  // As the engine that runs each format places them: llama.cpp keeps GGUF token embeddings on the host.
+  const Precision& p = find_precision(precision);
+  return weight_storage(p, formats::f16, m.config, m.params->groups, p.family == PrecisionFamily::gguf);
 }
 }  // namespace
 

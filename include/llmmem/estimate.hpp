@@ -16,28 +16,16 @@
 
 namespace llmmem {
 
-// How the engine that will run a model allocates, where it differs from the HF transformers / vLLM
-// defaults the estimator assumes.
-struct EngineTraits {
-  std::string_view name;                  // "" for the defaults
-  bool token_embeddings_on_host = false;  // the token embedding table stays in host memory
-  std::uint64_t context_padding = 1;      // the KV cache holds seq_len rounded up to this
-  std::uint64_t prefill_chunk = 0;        // tokens per prefill step when --prefill-chunk is not given
-
-  // llama.cpp (src/llama-context.cpp): n_ctx padded to 256, n_ubatch 512, token_embd on the CPU.
-  static constexpr EngineTraits llama_cpp() { return {"llama.cpp", true, 256, 512}; }
-};
-
 // A model ready to estimate: its config and, when the architecture is supported, its inventory.
 struct Model {
   std::string name;  // catalog alias, or the path it was read from
   std::optional<std::string> hf_id;
   ModelConfig config;
-  std::optional<ParameterCount> params;  // empty when the architecture is not supported
-  std::optional<TensorFile> files;       // tensors read from safetensors/GGUF headers: exact stored bytes
-  EngineTraits engine;                   // llama_cpp() for GGUF files
-  std::vector<std::string> notes{};      // what the loader noticed (a file that contradicts its config, ...);
-                                         // copied into every estimate of this model
+  std::optional<ParameterCount> params;   // empty when the architecture is not supported
+  std::optional<TensorFile> files;        // tensors read from safetensors/GGUF headers: exact stored bytes
+  const EngineProfile* engine = nullptr;  // the engine its files are made for (GGUF: llama.cpp), if any
+  std::vector<std::string> notes{};       // what the loader noticed (a file that contradicts its config, ...);
+                                          // copied into every estimate of this model
 };
 
 // Builds a Model from a config, counting parameters where the architecture is supported.
@@ -98,6 +86,8 @@ struct Estimate {
   std::uint64_t trainable_parameters = 0;
   std::string precision;  // weight precision name
   std::string kv_precision;
+  const EngineProfile* engine = nullptr;  // the engine assumed (detailed method)
+  std::uint64_t prefill_chunk = 0;        // tokens per prefill step used (0: the whole prompt)
   Request request;
   std::vector<Component> components;  // for one GPU of the layout (the most loaded one)
   Bytes total;                        // sum of components

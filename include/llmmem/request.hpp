@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "llmmem/bytes.hpp"
+#include "llmmem/engine.hpp"
 #include "llmmem/precision.hpp"
 
 namespace llmmem {
@@ -43,8 +44,9 @@ struct Request {
   std::optional<std::uint64_t> params_override;  // --params
   Attention attention = Attention::flash;
   Logits logits = Logits::last;
-  std::uint64_t prefill_chunk = 0;  // tokens per prefill step; 0: the whole prompt at once
-  std::optional<Bytes> overhead;    // --overhead: replaces the runtime overhead
+  const EngineProfile* engine = nullptr;  // --engine; nullptr: engine_for() picks (engine.hpp)
+  std::uint64_t prefill_chunk = 0;        // tokens per prefill step; 0: the engine's default
+  std::optional<Bytes> overhead;          // --overhead: replaces the runtime overhead
 
   // Training.
   Optimizer optimizer = Optimizer::adamw;

@@ -39,7 +39,6 @@ struct GroupStorage {
   };
   std::array<Share, 4> shares{};
   std::size_t n_shares = 0;
-  bool on_host = false;  // llama.cpp keeps token_embd in host memory
   Bytes total;
 };
 [[nodiscard]] GroupStorage group_storage(const Precision& precision, const StorageFormat& compute,
@@ -51,8 +50,11 @@ void add_shares(std::vector<FormatShare>& tally, const GroupStorage& group);
 // Storage of every group under `precision`, with `compute` the 16/32-bit dtype of unquantized
 // tensors. Quantized families keep embeddings, LM head, norms, biases and routers unquantized, as
 // the engines do; GGUF mixes follow llama.cpp's llama_tensor_get_type (src/llama-quant.cpp).
+// `token_embeddings_on_host`: the engine keeps the token embeddings in host memory (llama.cpp);
+// they are counted in `host`, not `total`.
 [[nodiscard]] WeightStorage weight_storage(const Precision& precision, const StorageFormat& compute,
-                                           const ModelConfig& config, const std::vector<TensorGroup>& groups);
+                                           const ModelConfig& config, const std::vector<TensorGroup>& groups,
+                                           bool token_embeddings_on_host);
 
 // Bits per weight of a checkpoint as its headers store it: 8 × bytes / elements over every tensor.
 // GGUF shapes count logical values, so for a GGUF file this is its real bits per weight (about 4.9

@@ -11,6 +11,7 @@
 
 #include "exit_codes.hpp"
 #include "llmmem/catalog.hpp"
+#include "llmmem/engine.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/fit.hpp"
 #include "llmmem/model_files.hpp"
@@ -118,8 +119,12 @@ Output run(const cli::Options& o) {
   resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
   resolve.revision = o.revision;
   const Model model = resolve_model(catalog, o.model, resolve);
-  const Request request = cli::build_request(o);
+  Request request = cli::build_request(o);
   const auto target = gpu_target(o);
+  // The engine's default prefill chunk depends on the GPU (vLLM and SGLang size it by memory).
+  if (!o.has("--prefill-chunk") && request.method == Method::detailed && target)
+    request.prefill_chunk =
+        default_prefill_chunk(engine_for(model, request), target->smallest().count(), target->devices.front().name);
   const LayoutLimits limits = layout_limits(o);
   if (o.check && !target) throw UsageError("--check needs the GPUs to judge against: --gpu or --gpu-memory");
   if (o.command == "fit") {

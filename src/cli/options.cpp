@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "exit_codes.hpp"
+#include "llmmem/engine.hpp"
 #include "llmmem/precision.hpp"
 #include "llmmem/render.hpp"
 #include "llmmem/spell.hpp"
@@ -46,6 +47,12 @@ void add_model_options(CLI::App& app, Options& o) {
                  fmt::format("tokens per sequence; k = 1024, so 32k = 32768 (default {})", o.seq_len));
   app.add_option("--params", o.params, "override the parameter count: 70B, 7.24B, 350M, 70e9");
   app.add_option("--method", o.method, "detailed (default) or document (the article's formulas)");
+  std::string engines;
+  for (const auto& e : all_engines()) engines += (engines.empty() ? "" : ", ") + std::string(e.id);
+  app.add_option("--engine", o.engine,
+                 fmt::format("the engine that will run it: {} (default: llama.cpp for GGUF weights, else "
+                             "transformers)",
+                             engines));
   app.add_option("--attention", o.attention, fmt::format("eager, sdpa or flash (default {})", o.attention));
   app.add_option("--overhead", o.overhead, "runtime overhead per GPU with a unit, replacing the default (e.g. 1GiB)");
   app.add_option("--gpu", o.gpu, "the GPUs you have: NAME (one), NAME:COUNT, or `local`");

@@ -30,7 +30,7 @@ struct Options {
   std::string tp = "1", pp = "1", dp = "1", ep = "1", zero = "0";
   bool fsdp = false;
   std::vector<std::string> offload;
-  std::string gpu, gpu_memory;
+  std::string gpu, gpu_memory, engine;
   std::string gpu_memory_utilization = "0.9", max_gpus = "64", gpus_per_node = "8";
   std::vector<std::string> models_dirs;
   bool check = false, explain = false, local = false;

@@ -99,6 +99,10 @@ Request build_request(const Options& o) {
     r.params_override = parse_count(o.params);
     if (*r.params_override == 0) throw UsageError("--params must be positive");
   }
+  if (o.has("--engine")) {
+    if (o.engine.empty()) throw UsageError("--engine is empty: give transformers, vllm, sglang, llama.cpp or ollama");
+    r.engine = &find_engine(o.engine);
+  }
   r.attention = parse_attention(o.attention);
   r.logits = parse_logits(o.logits);
   r.prefill_chunk = parse_tokens(o.prefill_chunk, "--prefill-chunk");
@@ -137,8 +141,8 @@ Request build_request(const Options& o) {
     throw UsageError("--trainable-percent and --lora-rank both set what is trained; give one");
   if (r.method == Method::document) {
     for (const char* flag :
-         {"--attention", "--logits", "--prefill-chunk", "--kv-precision", "--overhead", "--ep", "--zero", "--fsdp",
-          "--offload", "--recipe", "--gradient-checkpointing", "--loss", "--lora-rank", "--lora-targets"})
+         {"--engine", "--attention", "--logits", "--prefill-chunk", "--kv-precision", "--overhead", "--ep", "--zero",
+          "--fsdp", "--offload", "--recipe", "--gradient-checkpointing", "--loss", "--lora-rank", "--lora-targets"})
       if (o.has(flag))
         throw UsageError(
             fmt::format("{} is not part of --method document (the article's formulas); "

@@ -1,0 +1,48 @@
+#pragma once
+// Inference engines as data: one row per engine, each field citing the engine source it comes from
+// (docs/engines/ has the notes these were read from). The estimator asks the profile, never the
+// engine's name.
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace llmmem {
+
+struct Model;
+struct Request;
+
+// A default that steps up with the GPU's memory: from `min_gib` GiB of device memory on, `tokens`.
+struct MemoryStep {
+  std::uint64_t min_gib = 0;
+  std::uint64_t tokens = 0;
+};
+
+struct EngineProfile {
+  std::string_view id;                    // what --engine takes: "vllm"
+  std::string_view name;                  // "vLLM"
+  std::string_view modelled_version;      // the release whose source the fields were read from
+  bool token_embeddings_on_host = false;  // the token embedding table stays in host memory
+  std::uint64_t context_padding = 1;      // the KV cache holds seq_len rounded up to this
+  // Tokens per prefill forward by default (0: the whole prompt), by the GPU's memory: the last step
+  // whose min_gib the GPU reaches applies; steps after the first with tokens 0 are unused.
+  std::array<MemoryStep, 4> prefill_chunk{};
+  bool a100_is_small = false;         // vLLM counts an A100 (even 80 GB) as a small GPU
+  std::uint64_t kv_block_tokens = 1;  // KV allocation granularity in tokens
+  double memory_fraction = 1.0;       // share of device memory the engine claims up front
+  std::string_view source;            // where the fields come from
+};
+
+// Every engine, in the order `--engine` lists them.
+[[nodiscard]] const std::vector<EngineProfile>& all_engines();
+// By id or name, case-insensitively ("vLLM", "llamacpp"); UsageError with the nearest and the list.
+[[nodiscard]] const EngineProfile& find_engine(std::string_view name);
+// The engine an estimate assumes: the request's --engine, else llama.cpp for GGUF weights (a .gguf
+// file or a GGUF precision such as q4_k_m: only llama.cpp-based engines run them), else transformers.
+[[nodiscard]] const EngineProfile& engine_for(const Model& model, const Request& request);
+// The default prefill chunk of `engine` on a GPU named `gpu_name` with `gpu_memory` bytes (0 and ""
+// when no GPU is given: the smallest step).
+[[nodiscard]] std::uint64_t default_prefill_chunk(const EngineProfile& engine, std::uint64_t gpu_memory,
+                                                  std::string_view gpu_name);
+
+}  // namespace llmmem

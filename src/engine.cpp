@@ -1,0 +1,125 @@
+#include "llmmem/engine.hpp"
+
+#include <fmt/format.h>
+
+#include "llmmem/error.hpp"
+#include "llmmem/estimate.hpp"
+#include "llmmem/spell.hpp"
+#include "text.hpp"
+
+namespace llmmem {
+
+namespace {
+
+// The rows. Sources (read from each engine's code; see docs/engines/ for the step-by-step notes):
+// - transformers: generation/utils.py generate() runs the whole prompt in one forward; the
+//   DynamicCache (cache_utils.py) grows by one token per step, no blocks, no padding.
+// - vLLM 0.11 (V1 engine): chunked prefill on by default with max_num_batched_tokens 2048 for
+//   `vllm serve` on GPUs under 70 GiB or any A100, 8192 on larger ones (engine/arg_utils.py
+//   EngineArgs._set_default_args: "large" is >= 70 GiB and not an A100); block_size 16 on CUDA (config/cache.py
+//   CacheConfig, platforms/cuda.py); gpu_memory_utilization 0.9 (CacheConfig).
+// - SGLang 0.5: chunked_prefill_size 2048 under 35 GiB, 4096 under 60 GiB, 8192 above (server_args.py
+//   ServerArgs._handle_gpu_memory_settings; 16384 from 160 GiB); page_size 1 (token-granular pool); mem_fraction_static
+//   is derived from the GPU (0.88 on H100), taken as 0.9 until the SGLang profile computes it.
+// - llama.cpp: n_ctx padded to 256 (src/llama-context.cpp, llama_context constructor:
+//   GGML_PAD(n_ctx, 256)), n_ubatch 512 (common/common.h, common_params), token_embd kept in host
+//   memory (src/llama-model.cpp load_tensors: the input layer is assigned to the CPU).
+// - Ollama: runs llama.cpp's ggml runner with the same buffers and a 512-token batch
+//   (api/types.go DefaultOptions NumBatch 512).
+const std::vector<EngineProfile> k_engines = {
+    {"transformers",
+     "transformers",
+     "4.57",
+     false,
+     1,
+     {{{0, 0}}},
+     false,
+     1,
+     1.0,
+     "generation/utils.py generate(); cache_utils.py DynamicCache"},
+    {"vllm",
+     "vLLM",
+     "0.11",
+     false,
+     1,
+     {{{0, 2048}, {70, 8192}}},
+     true,
+     16,
+     0.9,
+     "engine/arg_utils.py _set_default_args; config/cache.py CacheConfig; v1/worker/gpu_worker.py"},
+    {"sglang",
+     "SGLang",
+     "0.5",
+     false,
+     1,
+     {{{0, 2048}, {35, 4096}, {60, 8192}, {160, 16384}}},
+     false,
+     1,
+     0.9,
+     "srt/server_args.py _handle_gpu_memory_settings; srt/model_executor/model_runner.py"},
+    {"llama.cpp",
+     "llama.cpp",
+     "ec98e2002 (2025-12)",
+     true,
+     256,
+     {{{0, 512}}},
+     false,
+     1,
+     1.0,
+     "src/llama-context.cpp (n_ctx padding); common/common.h (n_ubatch); src/llama-model.cpp load_tensors"},
+    {"ollama",
+     "Ollama",
+     "0.12",
+     true,
+     256,
+     {{{0, 512}}},
+     false,
+     1,
+     1.0,
+     "api/types.go DefaultOptions; llama.cpp runner (as llama.cpp)"},
+};
+
+std::string squash(std::string_view s) {
+  std::string out;
+  for (char c : text::lower(s))
+    if (c != '.' && c != '-' && c != '_' && c != ' ') out += c;
+  return out;
+}
+
+}  // namespace
+
+const std::vector<EngineProfile>& all_engines() { return k_engines; }
+
+const EngineProfile& find_engine(std::string_view name) {
+  for (const auto& e : k_engines)
+    if (squash(e.id) == squash(name) || squash(e.name) == squash(name)) return e;
+  std::vector<std::string> ids;
+  std::string list;
+  for (const auto& e : k_engines) {
+    ids.emplace_back(e.id);
+    list += (list.empty() ? "" : ", ") + std::string(e.id);
+  }
+  const auto hint = nearest(name, ids);
+  throw UsageError(fmt::format("unknown engine '{}'{} (valid: {})", name,
+                               hint ? fmt::format(" (did you mean {}?)", *hint) : "", list));
+}
+
+const EngineProfile& engine_for(const Model& model, const Request& request) {
+  if (request.engine) return *request.engine;
+  if (model.engine) return *model.engine;
+  if (request.precision && request.precision->family == PrecisionFamily::gguf) return find_engine("llama.cpp");
+  return find_engine("transformers");
+}
+
+std::uint64_t default_prefill_chunk(const EngineProfile& engine, std::uint64_t gpu_memory, std::string_view gpu_name) {
+  const bool a100 = text::lower(gpu_name).find("a100") != std::string::npos;
+  std::uint64_t tokens = engine.prefill_chunk[0].tokens;
+  for (std::size_t i = 1; i < engine.prefill_chunk.size(); ++i) {
+    const MemoryStep& step = engine.prefill_chunk[i];
+    if (step.tokens == 0 || (engine.a100_is_small && a100)) break;
+    if (gpu_memory >= (step.min_gib << 30)) tokens = step.tokens;
+  }
+  return tokens;
+}
+
+}  // namespace llmmem

@@ -1,0 +1,75 @@
+#include <catch2/catch.hpp>
+
+#include "llmmem/engine.hpp"
+#include "llmmem/error.hpp"
+#include "test_support.hpp"
+
+using namespace llmmem;
+
+TEST_CASE("engines are found by id or name, with a suggestion when misspelt", "[engine]") {
+  CHECK(find_engine("vllm").name == "vLLM");
+  CHECK(find_engine("vLLM").id == "vllm");
+  CHECK(find_engine("llamacpp").id == "llama.cpp");
+  CHECK(find_engine("Ollama").id == "ollama");
+  CHECK_THROWS_WITH(find_engine("vlm"), Catch::Matchers::Contains("did you mean vllm?"));
+  CHECK(all_engines().size() == 5);
+}
+
+TEST_CASE("the engine assumed: --engine, else llama.cpp for GGUF weights, else transformers", "[engine]") {
+  const Model m = test::model("llama3-8b");
+  CHECK(engine_for(m, test::infer()).id == "transformers");
+  CHECK(engine_for(m, test::infer("q4_k_m")).id == "llama.cpp");
+  Request r = test::infer("q4_k_m");
+  r.engine = &find_engine("ollama");
+  CHECK(engine_for(m, r).id == "ollama");
+  Model gguf = m;
+  gguf.engine = &find_engine("llama.cpp");  // what the GGUF loader sets
+  CHECK(engine_for(gguf, test::infer()).id == "llama.cpp");
+}
+
+TEST_CASE("default prefill chunks follow each engine's rule for the GPU", "[engine]") {
+  const auto gib = [](std::uint64_t n) { return n << 30; };
+  const EngineProfile& vllm = find_engine("vllm");
+  // vLLM serve: 2048 tokens below 70 GiB or on any A100, 8192 above (arg_utils.py _set_default_args).
+  CHECK(default_prefill_chunk(vllm, gib(24), "rtx4090") == 2048);
+  CHECK(default_prefill_chunk(vllm, 81559ULL << 20, "h100-80gb") == 8192);
+  CHECK(default_prefill_chunk(vllm, gib(80), "NVIDIA A100-SXM4-80GB") == 2048);
+  CHECK(default_prefill_chunk(vllm, 0, "") == 2048);
+  // SGLang: 2048 / 4096 / 8192 / 16384 by GPU memory (server_args.py _handle_gpu_memory_settings).
+  const EngineProfile& sglang = find_engine("sglang");
+  CHECK(default_prefill_chunk(sglang, gib(24), "") == 2048);
+  CHECK(default_prefill_chunk(sglang, gib(40), "") == 4096);
+  CHECK(default_prefill_chunk(sglang, gib(80), "") == 8192);
+  CHECK(default_prefill_chunk(sglang, gib(180), "") == 16384);
+  CHECK(default_prefill_chunk(find_engine("llama.cpp"), gib(24), "") == 512);
+  CHECK(default_prefill_chunk(find_engine("transformers"), gib(80), "") == 0);
+}
+
+TEST_CASE("a GGUF precision on a catalog model gets all of llama.cpp: ubatch, padding and host embeddings",
+          "[engine]") {
+  const Model m = test::model("llama3-8b");
+  const Estimate e = estimate(m, test::infer("q4_k_m", 1, 1000));
+  REQUIRE(e.engine != nullptr);
+  CHECK(e.engine->id == "llama.cpp");
+  // KV for n_ctx 1000 padded to 1024: 32 layers × 2 × 8 KV heads × 128 × 2 B × 1024 tokens.
+  CHECK(test::bytes_of(e, "kv_cache") == 32ULL * 2 * 8 * 128 * 2 * 1024);
+  CHECK(e.prefill_chunk == 512);  // n_ubatch
+  // The same precision under vLLM: no padding, token embeddings on the GPU.
+  Request v = test::infer("q4_k_m", 1, 1000);
+  v.engine = &find_engine("vllm");
+  const Estimate ev = estimate(m, v);
+  CHECK(test::bytes_of(ev, "kv_cache") == 32ULL * 2 * 8 * 128 * 2 * 1000);
+  CHECK(test::bytes_of(ev, "weights") > test::bytes_of(e, "weights"));  // token_embd counted on the GPU
+}
+
+TEST_CASE("switching engines changes the prefill peak the way the engines differ", "[engine]") {
+  const Model m = test::model("llama3.1-8b");
+  Request t = test::infer("bf16", 1, 32768);
+  Request v = t;
+  v.engine = &find_engine("vllm");
+  const auto whole = test::bytes_of(estimate(m, t), "activations");
+  const auto chunked = test::bytes_of(estimate(m, v), "activations");
+  CHECK(chunked < whole);  // vLLM prefills 2048 tokens per step, transformers the whole 32k prompt
+  CHECK(estimate(m, v).prefill_chunk == 2048);
+  CHECK(estimate(m, t).prefill_chunk == 0);
+}
