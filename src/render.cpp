@@ -214,7 +214,47 @@ Json model_json(const Estimate& e) {
   return m;
 }
 
-Json engine_json(const Estimate& e) {
+Json vllm_json(const VllmStartup& v) {
+  Json j;
+  j["total_bytes"] = v.total.count();
+  j["requested_bytes"] = v.requested.count();
+  j["weights_bytes"] = v.weights.count();
+  j["activation_peak_bytes"] = v.activation_peak.count();
+  j["sampler_logits_bytes"] = v.sampler_logits.count();
+  j["non_torch_bytes"] = v.non_torch.count();
+  j["kv_pool_bytes"] = v.kv_budget.count();
+  j["block_size"] = v.block_size;
+  j["num_gpu_blocks"] = v.num_gpu_blocks;
+  j["kv_tokens"] = v.kv_tokens;
+  j["max_model_len"] = v.max_model_len;
+  j["max_model_len_fits"] = v.max_model_len_fits;
+  j["max_concurrency"] = v.max_concurrency;
+  j["max_num_seqs"] = v.max_num_seqs;
+  j["max_num_batched_tokens"] = v.max_num_batched_tokens;
+  j["starts"] = v.starts;
+  j["error"] = v.error.empty() ? Json(nullptr) : Json(v.error);
+  return j;
+}
+
+// vLLM's start-up, in the words of its own log lines.
+std::vector<std::string> vllm_lines(const VllmStartup& v, Units u) {
+  std::vector<std::string> out;
+  out.push_back(
+      fmt::format("vLLM start-up: {} × gpu_memory_utilization = {}; weights {}, profile peak {} ({} "
+                  "tokens) + sampler {}, non-torch {}",
+                  format_size(v.total, u), format_size(v.requested, u), format_size(v.weights, u),
+                  format_size(v.activation_peak, u), v.max_num_batched_tokens, format_size(v.sampler_logits, u),
+                  format_size(v.non_torch, u)));
+  out.push_back(fmt::format("  Available KV cache memory: {}", format_size(v.kv_budget, u)));
+  out.push_back(
+      fmt::format("  GPU KV cache size: {} tokens ({} blocks of {})", v.kv_tokens, v.num_gpu_blocks, v.block_size));
+  out.push_back(
+      fmt::format("  Maximum concurrency for {} tokens per request: {:.2f}x", v.max_model_len, v.max_concurrency));
+  if (!v.starts) out.push_back("  vLLM would not start: " + v.error);
+  return out;
+}
+
+Json engine_json(const Estimate& e, const std::optional<VllmStartup>& vllm = std::nullopt) {
   if (!e.engine) return Json(nullptr);
   const EngineProfile& en = *e.engine;
   Json j;
@@ -225,6 +265,7 @@ Json engine_json(const Estimate& e) {
   j["context_padding"] = en.context_padding;
   j["kv_block_tokens"] = en.kv_block_tokens;
   j["token_embeddings_on_host"] = en.token_embeddings_on_host;
+  if (vllm) j["startup"] = vllm_json(*vllm);
   return j;
 }
 
@@ -335,6 +376,7 @@ std::string_view smallest_or_each(const GpuVerdict& v) {
 
 std::string needed_text(const GpuVerdict& v, const RenderOptions& o) {
   if (!v.needed) return "no layout holds it";
+  if (*v.needed <= v.count) return "the memory would hold it, but the engine would not start (see the note)";
   return fmt::format("{} GPU{} of {} needed ({})", *v.needed, *v.needed == 1 ? "" : "s",
                      format_size(v.per_gpu.empty() ? v.memory_per_gpu : v.per_gpu.front().capacity, o.units),
                      layout_text(*v.needed_layout));
@@ -412,6 +454,10 @@ std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
     out += "\n";
     for (const auto& l : verdict_lines(*rep.gpu, o)) out += l + "\n";
   }
+  if (rep.vllm) {
+    out += "\n";
+    for (const auto& l : vllm_lines(*rep.vllm, o.units)) out += l + "\n";
+  }
   for (const auto& n : e.notes) out += fmt::format("note: {}\n", safe(n));
   if (!rep.curve.empty()) out += "\n" + render_context_chart(rep.curve, rep.curve_capacity, o.units);
   return out;
@@ -423,7 +469,7 @@ std::string estimate_json(const EstimateReport& rep) {
   j["method"] = to_string(e.method);
   j["model"] = model_json(e);
   j["settings"] = settings_json(e);
-  j["engine"] = engine_json(e);
+  j["engine"] = engine_json(e, rep.vllm);
   j["components"] = components_json(e);
   j["total_bytes"] = e.total.count();
   if (rep.gpu) j["gpu"] = gpu_json(*rep.gpu);
@@ -444,6 +490,16 @@ std::string estimate_csv(const EstimateReport& rep, const RenderOptions& o) {
   for (const auto& c : e.components) row(c.id, c.label, c.bytes);
   row("total", "Total", e.total);
   if (e.engine) row("engine", engine_text(e), std::nullopt);
+  if (rep.vllm) {
+    row("vllm_kv_pool",
+        fmt::format("Available KV cache memory, {} blocks of {} tokens", rep.vllm->num_gpu_blocks,
+                    rep.vllm->block_size),
+        rep.vllm->kv_budget);
+    row("vllm_max_concurrency",
+        fmt::format("{:.2f}x for {} tokens per request", rep.vllm->max_concurrency, rep.vllm->max_model_len),
+        std::nullopt);
+    if (!rep.vllm->starts) row("vllm_error", rep.vllm->error, std::nullopt);
+  }
   if (rep.gpu) {
     const GpuVerdict& v = *rep.gpu;
     row("gpu", fmt::format("{} × {}: {}", v.count, v.name, v.fits ? "fits" : "does not fit"),
@@ -477,6 +533,11 @@ std::string estimate_markdown(const EstimateReport& rep, const RenderOptions& o)
   if (rep.gpu) {
     out += "\n";
     for (const auto& l : verdict_lines(*rep.gpu, plain)) out += "- " + l.substr(l.find_first_not_of(' ')) + "\n";
+  }
+  if (rep.vllm) {
+    out += "\n";
+    for (const auto& l : vllm_lines(*rep.vllm, o.units))
+      out += "- " + md_field(l.substr(l.find_first_not_of(' '))) + "\n";
   }
   if (!e.notes.empty()) out += "\n";
   for (const auto& n : e.notes) out += fmt::format("- note: {}\n", md_field(n));

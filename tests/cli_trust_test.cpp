@@ -234,3 +234,17 @@ TEST_CASE("cli: --engine names the engine in every estimate, and a wrong one is 
   check_error(run("infer --model llama3-8b --engine vllm --method document"), 2, "--engine");
   check_error(run("infer --model llama3-8b --engine ''"), 2, "--engine is empty");
 }
+
+TEST_CASE("cli: --engine vllm reports vLLM's start-up and --check fails when vLLM would not start", "[cli][engine]") {
+  auto r = run("infer --model llama3.1-8b --engine vllm --gpu rtx4090 --check --format json");
+  CHECK(r.code == 5);  // one 128k-token request needs 16 GiB of KV; vLLM would leave about 6 GiB
+  const auto j = Json::parse(r.out);
+  CHECK(j["engine"]["startup"]["starts"] == false);
+  CHECK(j["engine"]["startup"]["max_model_len"] == 131072);
+  CHECK(j["engine"]["startup"]["num_gpu_blocks"].get<std::uint64_t>() > 0);
+  auto ok = run("infer --model llama3.1-8b --engine vllm --gpu rtx4090 --max-model-len 32k --check");
+  CHECK(ok.code == 0);
+  CHECK(ok.out.find("Maximum concurrency for 32768 tokens per request") != std::string::npos);
+  check_error(run("infer --model llama3.1-8b --max-model-len 32k"), 2, "--max-model-len is a vLLM setting");
+  check_error(run("infer --model llama3.1-8b --engine llama.cpp --max-num-seqs 8"), 2, "llama.cpp does not have it");
+}

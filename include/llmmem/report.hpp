@@ -13,6 +13,7 @@
 #include "llmmem/fit.hpp"
 #include "llmmem/gpu.hpp"
 #include "llmmem/model_files.hpp"
+#include "llmmem/startup.hpp"
 
 namespace llmmem {
 
@@ -23,6 +24,7 @@ struct EstimateReport {
   std::optional<GpuVerdict> gpu;
   std::vector<ContextPoint> curve;  // empty unless asked for
   std::optional<Bytes> curve_capacity;
+  std::optional<VllmStartup> vllm;  // --engine vllm with a GPU: what vLLM reserves and logs
 };
 
 // `fit`: the answers, the verdict on the request as stated, and the estimate the model object and

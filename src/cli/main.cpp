@@ -17,6 +17,7 @@
 #include "llmmem/model_files.hpp"
 #include "llmmem/render.hpp"
 #include "llmmem/report.hpp"
+#include "llmmem/startup.hpp"
 #include "local_gpus.hpp"
 #include "options.hpp"
 #include "request_builder.hpp"
@@ -146,7 +147,25 @@ Output run(const cli::Options& o) {
   std::optional<GpuVerdict> verdict;
   if (target) verdict = judge(model, request, *target, limits);
   const Request judged = as_judged(request, verdict);
-  EstimateReport rep{estimate(model, judged), verdict, {}, {}};
+  EstimateReport rep{estimate(model, judged), verdict, {}, {}, {}};
+  const bool vllm = request.method == Method::detailed && engine_for(model, request).id == "vllm";
+  for (const char* flag : {"--max-model-len", "--max-num-seqs", "--gpu-memory-utilization"})
+    if (o.has(flag) && !vllm)
+      throw UsageError(fmt::format("{} is a vLLM setting; {} does not have it (add --engine vllm)", flag,
+                                   engine_for(model, request).name));
+  if (vllm && target && request.mode == Mode::inference) {
+    // What vLLM reserves at start-up on the smallest GPU of the layout, and whether it starts at all.
+    VllmSettings vs;
+    vs.gpu_memory_utilization = cli::parse_fraction(o.gpu_memory_utilization, "--gpu-memory-utilization");
+    if (o.has("--max-model-len")) vs.max_model_len = cli::parse_tokens(o.max_model_len, "--max-model-len");
+    if (o.has("--max-num-seqs")) vs.max_num_seqs = cli::parse_positive(o.max_num_seqs, "--max-num-seqs");
+    if (o.has("--prefill-chunk")) vs.max_num_batched_tokens = judged.prefill_chunk;
+    rep.vllm = vllm_startup(model, judged, target->smallest(), target->devices.front().name, vs);
+    if (!rep.vllm->starts && rep.gpu) {
+      rep.gpu->fits = false;
+      rep.gpu->notes.push_back("vLLM would not start: " + rep.vllm->error);
+    }
+  }
   if (verdict && judged.layout.gpus() > 1 && request.layout.is_single() && request.layout.zero == 0)
     rep.estimate.notes.push_back(fmt::format("layout chosen for the GPUs given: {} GPUs (tp={} pp={} dp={})",
                                              judged.layout.gpus(), judged.layout.tp, judged.layout.pp,
@@ -158,7 +177,7 @@ Output run(const cli::Options& o) {
   }
   result.out = render(rep, ro);
   if (o.plot && ro.format != Format::table) result.err = render_context_chart(rep.curve, rep.curve_capacity, ro.units);
-  result.code = o.check && !verdict->fits ? static_cast<int>(ExitCode::does_not_fit) : 0;
+  result.code = o.check && !rep.gpu->fits ? static_cast<int>(ExitCode::does_not_fit) : 0;
   return result;
 }
 

@@ -86,7 +86,11 @@ ParseResult parse_options(int argc, char** argv) {
       "--concurrency", o.concurrency,
       fmt::format("document method: concurrent calls, one model instance each (default {})", o.concurrency));
   infer->add_option("--logits", o.logits, fmt::format("last or all: which logits are kept (default {})", o.logits));
-  infer->add_option("--prefill-chunk", o.prefill_chunk,
+  infer->add_option("--gpu-memory-utilization", o.gpu_memory_utilization,
+                    "vLLM: share of GPU memory it claims (default 0.9)");
+  infer->add_option("--max-model-len", o.max_model_len, "vLLM: longest request (default: the model's context)");
+  infer->add_option("--max-num-seqs", o.max_num_seqs, "vLLM: most requests per step (default 256, 1024 on >= 70 GiB)");
+  infer->add_option("--prefill-chunk,--max-num-batched-tokens", o.prefill_chunk,
                     "tokens per prefill step (vLLM max_num_batched_tokens, llama.cpp n_ubatch; k = 1024); "
                     "default: the whole prompt");
   infer->add_flag("--plot", o.plot, "draw memory against context length");

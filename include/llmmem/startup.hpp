@@ -1,0 +1,49 @@
+#pragma once
+// What an engine reserves and reports at start-up, computed the way the engine computes it
+// (docs/engines/ has the step-by-step notes, read from each engine's source).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "llmmem/bytes.hpp"
+#include "llmmem/estimate.hpp"
+
+namespace llmmem {
+
+// vLLM's settings that shape its start-up (0: vLLM's default, resolved from the GPU).
+struct VllmSettings {
+  double gpu_memory_utilization = 0.9;       // config/cache.py CacheConfig
+  std::uint64_t max_model_len = 0;           // 0: the model's context length (config/model.py)
+  std::uint64_t max_num_seqs = 0;            // 0: 256, or 1024 on a GPU of >= 70 GiB that is not an A100
+  std::uint64_t max_num_batched_tokens = 0;  // 0: 2048 / 8192 likewise (`vllm serve`); the prefill chunk
+  bool chunked_prefill = true;               // V1 default; off (V0): one prefill of max_model_len tokens
+};
+
+// vLLM 0.11 (V1 engine), per GPU of the layout: Worker.determine_available_memory and
+// kv_cache_utils.get_kv_cache_configs / check_enough_kv_cache_memory.
+struct VllmStartup {
+  std::uint64_t max_model_len = 0, max_num_seqs = 0, max_num_batched_tokens = 0;
+  Bytes total;            // the GPU's total memory (torch.cuda.mem_get_info)
+  Bytes requested;        // total × gpu_memory_utilization
+  Bytes weights;          // this rank's weights
+  Bytes activation_peak;  // the profile run: max_num_batched_tokens tokens through the model
+  Bytes sampler_logits;   // and the sampler's fp32 logits for min(max_num_seqs, tokens) requests
+  Bytes non_torch;        // non-torch memory that appears during the profile run (NCCL, cuBLAS)
+  Bytes kv_budget;        // requested − weights − activation_peak − sampler_logits − non_torch (0 when short)
+  std::uint64_t block_size = 16;         // tokens per KV block (CacheConfig; 16 on CUDA)
+  std::uint64_t block_bytes = 0;         // one block over every layer of this rank
+  std::uint64_t num_gpu_blocks = 0;      // floor(kv_budget / block_bytes)
+  std::uint64_t kv_tokens = 0;           // num_gpu_blocks × block_size ("GPU KV cache size: N tokens")
+  Bytes needed_for_max_model_len;        // cdiv(max_model_len, block_size) × block_bytes
+  std::uint64_t max_model_len_fits = 0;  // the longest request the pool holds (what `auto` picks)
+  double max_concurrency = 0;            // num_gpu_blocks / cdiv(max_model_len, block_size)
+  bool starts = false;                   // one request of max_model_len fits: vLLM starts
+  std::string error;                     // the error vLLM raises when it does not
+};
+
+// `request` gives the model's precision, KV precision and layout (tensor parallelism per rank).
+[[nodiscard]] VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_total,
+                                       std::string_view gpu_name, const VllmSettings& settings);
+
+}  // namespace llmmem

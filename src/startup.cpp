@@ -1,0 +1,104 @@
+#include "llmmem/startup.hpp"
+
+#include <fmt/format.h>
+
+#include "llmmem/engine.hpp"
+#include "llmmem/error.hpp"
+#include "text.hpp"
+
+namespace llmmem {
+
+namespace {
+
+// Non-torch memory that appears during vLLM's profile run (memory_profiling's non_torch_increase:
+// NCCL and cuBLAS workspaces; the CUDA context predates the baseline and is not in it). Published
+// start-up logs show 0.16 GiB (H100, enforce_eager: vllm PR #12126) and 0.35 GiB (RTX 3090: vllm
+// issue #10517); llmmem takes the midpoint, 0.25 GiB.
+constexpr Bytes k_non_torch{256ULL << 20};
+
+bool large_gpu(Bytes total, std::string_view name) {
+  // EngineArgs._set_default_args: >= 70 GiB and "a100" not in the device name.
+  return total.count() >= (70ULL << 30) && text::lower(name).find("a100") == std::string::npos;
+}
+
+std::uint64_t component(const Estimate& e, std::string_view id) {
+  const auto* c = e.find(id);
+  return c ? c->bytes.count() : 0;
+}
+
+}  // namespace
+
+VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_total, std::string_view gpu_name,
+                         const VllmSettings& s) {
+  if (s.gpu_memory_utilization <= 0 || s.gpu_memory_utilization > 1)
+    throw UsageError("--gpu-memory-utilization must be in (0, 1]");
+  VllmStartup v;
+  const bool large = large_gpu(gpu_total, gpu_name);
+  v.max_model_len = s.max_model_len ? s.max_model_len
+                                    : (model.config.max_position_embeddings ? model.config.max_position_embeddings
+                                                                            : 2048);  // config/model.py fallback
+  // `vllm serve` defaults (EngineArgs._set_default_args); without chunked prefill one step holds a
+  // whole prompt (SchedulerConfig: max_num_batched_tokens >= max_model_len).
+  v.max_num_batched_tokens =
+      s.max_num_batched_tokens
+          ? s.max_num_batched_tokens
+          : (s.chunked_prefill ? (large ? 8192 : 2048) : std::max<std::uint64_t>(v.max_model_len, 2048));
+  v.max_num_seqs = std::min(s.max_num_seqs ? s.max_num_seqs : (large ? 1024 : 256), v.max_num_batched_tokens);
+  v.total = gpu_total;
+  v.requested = Bytes(static_cast<std::uint64_t>(static_cast<long double>(gpu_total.count()) *
+                                                 static_cast<long double>(s.gpu_memory_utilization)));
+
+  Request r = request;
+  r.mode = Mode::inference;
+  r.method = Method::detailed;
+  r.engine = &find_engine("vllm");
+  // The profile run (gpu_model_runner.py profile_run -> _dummy_run): max_num_batched_tokens tokens
+  // in one forward pass, no KV cache yet.
+  r.batch = 1;
+  r.seq_len = v.max_num_batched_tokens;
+  r.prefill_chunk = v.max_num_batched_tokens;
+  const Estimate profile = estimate(model, r);
+  v.weights = Bytes(component(profile, "weights"));
+  v.activation_peak = Bytes(component(profile, "activations"));
+  // _dummy_sampler_run: logits for min(max_num_seqs, max_num_batched_tokens) requests, upcast to
+  // fp32 by the sampler (v1/sample/sampler.py: logits.to(torch.float32)); vocabulary split by tp.
+  const std::uint64_t vocab = ceil_div(model.config.vocab_size, request.layout.tp);
+  v.sampler_logits = Bytes(checked_mul(checked_mul(v.max_num_seqs, vocab, "sampler logits"), 4, "sampler logits"));
+  v.non_torch = k_non_torch;
+  const Bytes used = v.weights + v.activation_peak + v.sampler_logits + v.non_torch;
+  v.kv_budget = saturating_sub(v.requested, used);
+
+  // One block of block_size tokens over every layer of this rank (kv_cache_utils: page_size_bytes ×
+  // layers), taken from the estimator's KV formula (per-rank KV heads, MLA latent, KV dtype).
+  Request block = r;
+  block.seq_len = v.block_size;
+  block.prefill_chunk = v.block_size;
+  v.block_bytes = component(estimate(model, block), "kv_cache");
+  if (v.block_bytes == 0) throw UnsupportedError(fmt::format("{} has no KV cache to size a vLLM pool for", model.name));
+  v.num_gpu_blocks = v.kv_budget.count() / v.block_bytes;
+  v.kv_tokens = v.num_gpu_blocks * v.block_size;
+  const std::uint64_t blocks_per_request = ceil_div(v.max_model_len, v.block_size);
+  v.needed_for_max_model_len = Bytes(checked_mul(blocks_per_request, v.block_bytes, "vLLM KV"));
+  v.max_model_len_fits = std::min(v.max_model_len, v.kv_tokens);
+  v.max_concurrency = static_cast<double>(v.num_gpu_blocks) / static_cast<double>(blocks_per_request);
+  v.starts = v.kv_budget.count() > 0 && v.needed_for_max_model_len <= v.kv_budget;
+  const auto gib = [](Bytes b) { return static_cast<double>(b.count()) / static_cast<double>(1ULL << 30); };
+  if (v.kv_budget.count() == 0) {
+    v.error =
+        "No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing "
+        "the engine.";
+  } else if (!v.starts) {
+    // kv_cache_utils.py check_enough_kv_cache_memory (the text of vLLM 0.11).
+    v.error = fmt::format(
+        "To serve at least one request with the models's max seq len ({}), ({:.2f} GiB KV cache is needed, which is "
+        "larger than the available KV cache memory ({:.2f} GiB).{} Try increasing `gpu_memory_utilization` or "
+        "decreasing `max_model_len` when initializing the engine.",
+        v.max_model_len, gib(v.needed_for_max_model_len), gib(v.kv_budget),
+        v.max_model_len_fits ? fmt::format(" Based on the available memory, the estimated maximum model length is {}.",
+                                           v.max_model_len_fits)
+                             : "");
+  }
+  return v;
+}
+
+}  // namespace llmmem
