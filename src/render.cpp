@@ -254,7 +254,34 @@ std::vector<std::string> vllm_lines(const VllmStartup& v, Units u) {
   return out;
 }
 
-Json engine_json(const Estimate& e, const std::optional<VllmStartup>& vllm = std::nullopt) {
+Json llama_cpp_json(const LlamaCppStartup& l) {
+  Json j;
+  j["n_ctx"] = l.n_ctx;
+  j["n_ubatch"] = l.n_ubatch;
+  j["n_seq_max"] = l.n_seq_max;
+  j["flash_attn"] = l.flash_attn;
+  Json buffers = Json::array();
+  for (const auto& b : l.buffers)
+    buffers.push_back({{"name", b.name}, {"device", b.device}, {"bytes", b.bytes.count()}});
+  j["buffers"] = buffers;
+  j["gpu_bytes"] = l.gpu_total.count();
+  j["host_bytes"] = l.host_total.count();
+  return j;
+}
+
+// The buffer lines llama.cpp prints at load, in its own MiB format.
+std::vector<std::string> llama_cpp_lines(const LlamaCppStartup& l) {
+  std::vector<std::string> out;
+  out.push_back(fmt::format("llama.cpp buffers (n_ctx {}, n_ubatch {}, {} sequence{}, flash_attn {}):", l.n_ctx,
+                            l.n_ubatch, l.n_seq_max, l.n_seq_max == 1 ? "" : "s", l.flash_attn ? "on" : "off"));
+  for (const auto& b : l.buffers)
+    out.push_back(fmt::format("  {:>10} {:<7} buffer size = {:8.2f} MiB", b.device, b.name,
+                              static_cast<double>(b.bytes.count()) / (1024.0 * 1024.0)));
+  return out;
+}
+
+Json engine_json(const Estimate& e, const std::optional<VllmStartup>& vllm = std::nullopt,
+                 const std::optional<LlamaCppStartup>& llama_cpp = std::nullopt) {
   if (!e.engine) return Json(nullptr);
   const EngineProfile& en = *e.engine;
   Json j;
@@ -266,6 +293,7 @@ Json engine_json(const Estimate& e, const std::optional<VllmStartup>& vllm = std
   j["kv_block_tokens"] = en.kv_block_tokens;
   j["token_embeddings_on_host"] = en.token_embeddings_on_host;
   if (vllm) j["startup"] = vllm_json(*vllm);
+  if (llama_cpp) j["startup"] = llama_cpp_json(*llama_cpp);
   return j;
 }
 
@@ -280,7 +308,7 @@ std::string engine_text(const Estimate& e) {
                                     : std::string("the whole prompt in one prefill"));
   if (en.context_padding > 1) facts.push_back(fmt::format("KV padded to {} tokens", en.context_padding));
   if (en.kv_block_tokens > 1) facts.push_back(fmt::format("KV blocks of {} tokens", en.kv_block_tokens));
-  if (en.token_embeddings_on_host) facts.push_back("token embeddings in host memory");
+  if (en.token_embeddings_on_host) facts.emplace_back("token embeddings in host memory");
   for (std::size_t i = 0; i < facts.size(); ++i) s += (i ? ", " : ": ") + facts[i];
   return s;
 }
@@ -458,6 +486,10 @@ std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
     out += "\n";
     for (const auto& l : vllm_lines(*rep.vllm, o.units)) out += l + "\n";
   }
+  if (rep.llama_cpp) {
+    out += "\n";
+    for (const auto& l : llama_cpp_lines(*rep.llama_cpp)) out += l + "\n";
+  }
   for (const auto& n : e.notes) out += fmt::format("note: {}\n", safe(n));
   if (!rep.curve.empty()) out += "\n" + render_context_chart(rep.curve, rep.curve_capacity, o.units);
   return out;
@@ -469,7 +501,7 @@ std::string estimate_json(const EstimateReport& rep) {
   j["method"] = to_string(e.method);
   j["model"] = model_json(e);
   j["settings"] = settings_json(e);
-  j["engine"] = engine_json(e, rep.vllm);
+  j["engine"] = engine_json(e, rep.vllm, rep.llama_cpp);
   j["components"] = components_json(e);
   j["total_bytes"] = e.total.count();
   if (rep.gpu) j["gpu"] = gpu_json(*rep.gpu);
@@ -500,6 +532,9 @@ std::string estimate_csv(const EstimateReport& rep, const RenderOptions& o) {
         std::nullopt);
     if (!rep.vllm->starts) row("vllm_error", rep.vllm->error, std::nullopt);
   }
+  if (rep.llama_cpp)
+    for (const auto& b : rep.llama_cpp->buffers)
+      row(fmt::format("llama_cpp_{}", b.name), fmt::format("{} {} buffer", b.device, b.name), b.bytes);
   if (rep.gpu) {
     const GpuVerdict& v = *rep.gpu;
     row("gpu", fmt::format("{} × {}: {}", v.count, v.name, v.fits ? "fits" : "does not fit"),
@@ -537,6 +572,11 @@ std::string estimate_markdown(const EstimateReport& rep, const RenderOptions& o)
   if (rep.vllm) {
     out += "\n";
     for (const auto& l : vllm_lines(*rep.vllm, o.units))
+      out += "- " + md_field(l.substr(l.find_first_not_of(' '))) + "\n";
+  }
+  if (rep.llama_cpp) {
+    out += "\n";
+    for (const auto& l : llama_cpp_lines(*rep.llama_cpp))
       out += "- " + md_field(l.substr(l.find_first_not_of(' '))) + "\n";
   }
   if (!e.notes.empty()) out += "\n";

@@ -101,4 +101,57 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
   return v;
 }
 
+LlamaCppStartup llama_cpp_startup(const Model& model, const Request& request, const LlamaCppSettings& s) {
+  if (s.n_ubatch == 0 || s.n_seq_max == 0) throw UsageError("--ubatch and --parallel must be at least 1");
+  const ModelConfig& c = model.config;
+  LlamaCppStartup out;
+  Request r = request;
+  r.mode = Mode::inference;
+  r.method = Method::detailed;
+  r.batch = 1;
+  if (!r.engine) r.engine = &find_engine("llama.cpp");
+  r.prefill_chunk = s.n_ubatch;
+  const EngineProfile& engine = *r.engine;
+  // n_ctx = GGML_PAD(n_ctx, 256) (llama_context constructor); the cache is one unified stream.
+  out.n_ctx = ceil_div(r.seq_len, engine.context_padding) * engine.context_padding;
+  out.n_ubatch = std::min(s.n_ubatch, out.n_ctx);
+  out.n_seq_max = s.n_seq_max;
+  out.flash_attn = s.flash_attn;
+  const Estimate e = estimate(model, r);
+  // Weights: every tensor but token_embd on the GPU (load_tensors); token_embd in the mmapped
+  // file on the CPU (CPU_Mapped, its own span when every layer is offloaded). The engine profile
+  // already leaves it out of the weights component; the whole model without that rule gives it.
+  Request all_on_gpu = r;
+  all_on_gpu.engine = &find_engine("vllm");
+  all_on_gpu.seq_len = 1;
+  const std::uint64_t weights_gpu = component(e, "weights");
+  const std::uint64_t weights_all = component(estimate(model, all_on_gpu), "weights");
+  // KV: n_layer × n_ctx × (K row + V row) (llama_kv_cache constructor), the estimator's formula.
+  const std::uint64_t kv = component(e, "kv_cache");
+  // Output buffer (output_reserve): n_seq_max rows of fp32 logits (+ n_embd with embeddings on).
+  const std::uint64_t vocab = c.vocab_size, embd = c.hidden_size, B = out.n_ubatch, n_kv = out.n_ctx;
+  const std::uint64_t output = 4 * s.n_seq_max * (vocab + (s.embeddings ? embd : 0));
+  // Compute buffers: ggml-alloc's peak over the graph reserved for n_ubatch tokens against the whole
+  // cache (graph_reserve), in the closed forms docs/engines/llamacpp-ollama-transformers.md §1.6.2
+  // verified to the printed 0.01 MiB against five public logs:
+  //   output term   4·B·(n_vocab + n_embd)                      (logits + normed hidden state)
+  //   attention, FA off  4·B·(1 + 4·n_embd + n_kv·(1 + n_head)) (fp32 KQ + the mask copy)
+  //   host          4·B·(n_embd + n_kv) + integer inputs         (token rows, the fp32 mask)
+  // With flash attention the KQ matrix is never formed; its own term is not verified and is left
+  // out, so the output term stands for the GPU buffer.
+  const std::uint64_t out_term = 4 * B * (vocab + embd);
+  const std::uint64_t attn_term = 4 * B * (1 + 4 * embd + n_kv * (1 + c.n_heads));
+  const std::uint64_t compute_gpu = s.flash_attn ? out_term : std::max(out_term, attn_term);
+  constexpr std::uint64_t k_int_inputs = 12;  // positions, token ids and output ids: 3 × int32 per token
+  const std::uint64_t compute_host = 4 * B * (embd + n_kv) + k_int_inputs * B;
+  out.buffers = {{"model", "CUDA0", Bytes(weights_gpu)},
+                 {"model", "CPU_Mapped", Bytes(weights_all > weights_gpu ? weights_all - weights_gpu : 0)},
+                 {"kv", "CUDA0", Bytes(kv)},
+                 {"output", "CUDA_Host", Bytes(output)},
+                 {"compute", "CUDA0", Bytes(compute_gpu)},
+                 {"compute", "CUDA_Host", Bytes(compute_host)}};
+  for (const auto& b : out.buffers) (b.device == "CUDA0" ? out.gpu_total : out.host_total) += b.bytes;
+  return out;
+}
+
 }  // namespace llmmem

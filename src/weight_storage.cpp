@@ -69,12 +69,11 @@ GroupStorage group_storage(const Precision& p, const StorageFormat& compute, con
   } else if (p.family == PrecisionFamily::gguf) {
     if (!g.is_matrix()) {  // llama.cpp keeps 1-D tensors (norms, biases) in f32
       whole(formats::f32);
-    } else if (g.role == TensorRole::embedding) {
-      whole(p.linear);  // token_embd in the file type (where it lives is the engine's choice)
     } else if (g.role == TensorRole::lm_head) {
       // output.weight: Q6_K for the k-quant and legacy 4/5-bit types, else the file type.
       whole(p.name == "q8_0" ? formats::q8_0 : formats::q6_k);
-    } else if (g.role == TensorRole::router || !is_block_linear(g)) {
+    } else if (g.role == TensorRole::router || (!is_block_linear(g) && g.role != TensorRole::embedding)) {
+      // (token_embd stays in the file type below; where it lives is the engine's choice)
       whole(formats::f16);
     } else if (g.per_layer && g.count % c.n_layers == 0) {
       const std::uint64_t per_layer = g.count / c.n_layers;

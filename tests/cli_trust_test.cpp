@@ -248,3 +248,19 @@ TEST_CASE("cli: --engine vllm reports vLLM's start-up and --check fails when vLL
   check_error(run("infer --model llama3.1-8b --max-model-len 32k"), 2, "--max-model-len is a vLLM setting");
   check_error(run("infer --model llama3.1-8b --engine llama.cpp --max-num-seqs 8"), 2, "llama.cpp does not have it");
 }
+
+TEST_CASE("cli: llama.cpp and Ollama report the buffers they log at load", "[cli][engine]") {
+  auto r = run("infer --model llama3.1-8b --precision q4_k_m --seq-len 8k --attention eager --format json");
+  REQUIRE(r.code == 0);
+  const auto j = Json::parse(r.out);
+  CHECK(j["engine"]["id"] == "llama.cpp");
+  const auto& buffers = j["engine"]["startup"]["buffers"];
+  REQUIRE(buffers.size() == 6);
+  CHECK(buffers[2]["name"] == "kv");
+  CHECK(buffers[2]["bytes"] == 32ULL * 8192 * 2048 * 2);                     // 1024.00 MiB
+  CHECK(buffers[4]["bytes"] == 4ULL * 512 * (1 + 4 * 4096 + 8192ULL * 33));  // 560.00 MiB, flash attention off
+  auto t = run("infer --model llama3.1-8b --precision q4_k_m --seq-len 8k");
+  CHECK(t.out.find("CUDA0 compute buffer size") != std::string::npos);
+  check_error(run("infer --model llama3.1-8b --parallel 4"), 2, "--parallel is a llama.cpp/Ollama setting");
+  CHECK(run("infer --model llama3.1-8b --engine ollama --parallel 4 --ubatch 256").code == 0);
+}

@@ -24,6 +24,8 @@ const GoldenCommand k_commands[] = {
     {"infer-document", "infer --model llama3-70b --method document --params 70B --precision bf16", ""},
     {"train", "train --model llama3-8b --lora-rank 16 --precision nf4-dq --gpu rtx4090", ""},
     {"fit", "fit --model llama3.1-8b --gpu rtx4090:2", ""},
+    {"infer-vllm", "infer --model llama3.1-8b --engine vllm --gpu h100-80gb --max-model-len 32k", ""},
+    {"infer-llamacpp", "infer --model llama3.1-8b --precision q4_k_m --seq-len 8k", ""},
     {"inspect", "inspect tests/fixtures/model_dir", ""},
     {"models", "models", ""},
     {"precisions", "precisions", ""},

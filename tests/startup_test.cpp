@@ -1,6 +1,7 @@
 // vLLM's start-up accounting against the logs vLLM printed (docs/engines/vllm-sglang.md, part 4).
 #include <catch2/catch.hpp>
 
+#include "llmmem/engine.hpp"
 #include "llmmem/startup.hpp"
 #include "test_support.hpp"
 
@@ -73,4 +74,58 @@ TEST_CASE("vLLM start-up: defaults follow the GPU, and the pool is what utilizat
   Request tp2 = test::infer("bf16");
   tp2.layout.tp = 2;
   CHECK(vllm_startup(m, tp2, Bytes(81559ULL << 20), "h100-80gb", s).block_bytes == big.block_bytes / 2);
+}
+
+namespace {
+double mib(Bytes b) { return static_cast<double>(b.count()) / (1024.0 * 1024.0); }
+const LlamaCppBuffer& buffer(const LlamaCppStartup& s, std::string_view name, std::string_view device) {
+  for (const auto& b : s.buffers)
+    if (b.name == name && b.device == device) return b;
+  FAIL("no " << name << " buffer on " << device);
+  return s.buffers.front();
+}
+}  // namespace
+
+TEST_CASE("llama.cpp buffers: Ollama's Llama-3.1-8B Q4_K_M at 10 × 8192 tokens, to the MiB it logged",
+          "[startup][llama.cpp]") {
+  // ollama issue #9352 (Feb 2025): n_ctx 81920, n_ubatch 512, flash_attn 0, 10 parallel, Ollama's
+  // runner with embeddings on. Logged (MiB): CUDA0 KV 10240.00, CUDA_Host output 5.05, CUDA0 compute
+  // 5312.00, CUDA_Host compute 168.01. The model buffers (CUDA0 4403.49, CPU 281.81 for Q4_K_M) are
+  // from Ollama logs of the same model with no citable address; they match as well.
+  Request r = test::infer("q4_k_m", 1, 81920);
+  r.engine = &find_engine("ollama");
+  LlamaCppSettings s;
+  s.n_seq_max = 10;
+  s.flash_attn = false;
+  s.embeddings = true;
+  const LlamaCppStartup b = llama_cpp_startup(test::model("llama3.1-8b"), r, s);
+  // KV: 32 layers × 81920 cells × (1024 K + 1024 V values) × 2 B = 10240 MiB.
+  CHECK(buffer(b, "kv", "CUDA0").bytes.count() == 32ULL * 81920 * 2048 * 2);
+  // Output: 4 B × 10 sequences × (128256 vocab + 4096 embd) = 5.05 MiB.
+  CHECK(buffer(b, "output", "CUDA_Host").bytes.count() == 4ULL * 10 * (128256 + 4096));
+  // Compute, FA off: 4 × 512 × (1 + 4·4096 + 81920·(1 + 32)) = 5312.00 MiB (the attention term).
+  CHECK(buffer(b, "compute", "CUDA0").bytes.count() == 4ULL * 512 * (1 + 4 * 4096 + 81920ULL * 33));
+  CHECK_THAT(mib(buffer(b, "compute", "CUDA_Host").bytes), Catch::Matchers::WithinAbs(168.01, 0.005));
+  CHECK_THAT(mib(buffer(b, "model", "CUDA0").bytes), Catch::Matchers::WithinRel(4403.49, 0.01));
+  CHECK_THAT(mib(buffer(b, "model", "CPU_Mapped").bytes), Catch::Matchers::WithinAbs(281.81, 0.005));
+}
+
+TEST_CASE("llama.cpp buffers: a Mistral-7B server at n_ctx 2048 and 32768", "[startup][llama.cpp]") {
+  // fedora-copr/logdetective PR #106 (Jan 2025): n_ubatch 512, flash_attn 0. Logged (MiB): KV 256.00
+  // and 4096.00, output 0.12, compute 164.00 and 2144.00, host compute 12.01 and 72.01.
+  const Model m = test::model("mistral-7b");
+  LlamaCppSettings s;
+  s.flash_attn = false;
+  struct Row {
+    std::uint64_t n_ctx;
+    double kv, compute, host;
+  };
+  for (const Row& row : {Row{2048, 256.00, 164.00, 12.01}, Row{32768, 4096.00, 2144.00, 72.01}}) {
+    INFO(row.n_ctx);
+    const LlamaCppStartup b = llama_cpp_startup(m, test::infer("q4_k_m", 1, row.n_ctx), s);
+    CHECK_THAT(mib(buffer(b, "kv", "CUDA0").bytes), Catch::Matchers::WithinAbs(row.kv, 0.005));
+    CHECK_THAT(mib(buffer(b, "compute", "CUDA0").bytes), Catch::Matchers::WithinAbs(row.compute, 0.005));
+    CHECK_THAT(mib(buffer(b, "compute", "CUDA_Host").bytes), Catch::Matchers::WithinAbs(row.host, 0.005));
+    CHECK_THAT(mib(buffer(b, "output", "CUDA_Host").bytes), Catch::Matchers::WithinAbs(0.12, 0.005));
+  }
 }

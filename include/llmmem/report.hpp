@@ -24,7 +24,8 @@ struct EstimateReport {
   std::optional<GpuVerdict> gpu;
   std::vector<ContextPoint> curve;  // empty unless asked for
   std::optional<Bytes> curve_capacity;
-  std::optional<VllmStartup> vllm;  // --engine vllm with a GPU: what vLLM reserves and logs
+  std::optional<VllmStartup> vllm;           // --engine vllm with a GPU: what vLLM reserves and logs
+  std::optional<LlamaCppStartup> llama_cpp;  // llama.cpp / Ollama: the buffers it logs at load
 };
 
 // `fit`: the answers, the verdict on the request as stated, and the estimate the model object and

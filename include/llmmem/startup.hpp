@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "llmmem/bytes.hpp"
 #include "llmmem/estimate.hpp"
@@ -45,5 +46,31 @@ struct VllmStartup {
 // `request` gives the model's precision, KV precision and layout (tensor parallelism per rank).
 [[nodiscard]] VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_total,
                                        std::string_view gpu_name, const VllmSettings& settings);
+
+// llama.cpp's context settings that size its buffers (llama-context.cpp, common/common.h).
+struct LlamaCppSettings {
+  std::uint64_t n_ubatch = 512;  // physical batch: the compute graph is reserved for it
+  std::uint64_t n_seq_max = 1;   // --parallel: sequences sharing the (unified) cache
+  bool flash_attn = true;        // FA "auto" turns on where the backend supports it (CUDA)
+  bool embeddings = false;       // Ollama's runner turns it on: the output buffer also holds n_embd
+};
+
+// One buffer llama.cpp logs at load ("CUDA0 compute buffer size = 560.00 MiB").
+struct LlamaCppBuffer {
+  std::string name;    // model, kv, output, compute
+  std::string device;  // CUDA0, CUDA_Host, CPU_Mapped
+  Bytes bytes;
+};
+
+// llama.cpp (ec98e2002, Dec 2025) with every layer on one GPU; `request.seq_len` is n_ctx (over all
+// sequences), padded to 256 by the engine profile.
+struct LlamaCppStartup {
+  std::uint64_t n_ctx = 0, n_ubatch = 0, n_seq_max = 0;
+  bool flash_attn = false;
+  std::vector<LlamaCppBuffer> buffers;
+  Bytes gpu_total, host_total;
+};
+[[nodiscard]] LlamaCppStartup llama_cpp_startup(const Model& model, const Request& request,
+                                                const LlamaCppSettings& settings);
 
 }  // namespace llmmem

@@ -147,7 +147,24 @@ Output run(const cli::Options& o) {
   std::optional<GpuVerdict> verdict;
   if (target) verdict = judge(model, request, *target, limits);
   const Request judged = as_judged(request, verdict);
-  EstimateReport rep{estimate(model, judged), verdict, {}, {}, {}};
+  Request judged_request = judged;
+  const bool llama = request.method == Method::detailed &&
+                     (engine_for(model, request).id == "llama.cpp" || engine_for(model, request).id == "ollama");
+  for (const char* flag : {"--ubatch", "--parallel"})
+    if (o.has(flag) && !llama)
+      throw UsageError(fmt::format("{} is a llama.cpp/Ollama setting; {} does not have it (add --engine llama.cpp)",
+                                   flag, engine_for(model, request).name));
+  LlamaCppSettings ls;
+  if (o.has("--ubatch")) judged_request.prefill_chunk = ls.n_ubatch = cli::parse_positive(o.ubatch, "--ubatch");
+  if (o.has("--parallel")) ls.n_seq_max = cli::parse_positive(o.parallel, "--parallel");
+  EstimateReport rep{estimate(model, judged_request), verdict, {}, {}, {}, {}};
+  if (llama && request.mode == Mode::inference) {
+    // The buffers llama.cpp logs at load: flash attention as --attention says (flash: on), and
+    // Ollama's runner with embeddings on (llama/llama.go NewContextParams, v0.12.10).
+    ls.flash_attn = request.attention == Attention::flash;
+    ls.embeddings = engine_for(model, request).id == "ollama";
+    rep.llama_cpp = llama_cpp_startup(model, judged_request, ls);
+  }
   const bool vllm = request.method == Method::detailed && engine_for(model, request).id == "vllm";
   for (const char* flag : {"--max-model-len", "--max-num-seqs", "--gpu-memory-utilization"})
     if (o.has(flag) && !vllm)
