@@ -233,6 +233,7 @@ TEST_CASE("cli: --engine names the engine in every estimate, and a wrong one is 
   check_error(run("infer --model llama3-8b --engine vlm"), 2, "did you mean vllm?");
   check_error(run("infer --model llama3-8b --engine vllm --method document"), 2, "--engine");
   check_error(run("infer --model llama3-8b --engine ''"), 2, "--engine is empty");
+  check_error(run("train --model llama3-8b --engine vllm"), 2, "inference engine");
 }
 
 TEST_CASE("cli: --engine vllm reports vLLM's start-up and --check fails when vLLM would not start", "[cli][engine]") {

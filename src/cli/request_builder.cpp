@@ -101,6 +101,8 @@ Request build_request(const Options& o) {
   }
   if (o.has("--engine")) {
     if (o.engine.empty()) throw UsageError("--engine is empty: give transformers, vllm, sglang, llama.cpp or ollama");
+    if (r.mode == Mode::training)
+      throw UsageError("--engine names an inference engine; training frameworks are not modelled as engines");
     r.engine = &find_engine(o.engine);
   }
   r.attention = parse_attention(o.attention);
