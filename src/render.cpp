@@ -280,8 +280,37 @@ std::vector<std::string> llama_cpp_lines(const LlamaCppStartup& l) {
   return out;
 }
 
-Json engine_json(const Estimate& e, const std::optional<VllmStartup>& vllm = std::nullopt,
-                 const std::optional<LlamaCppStartup>& llama_cpp = std::nullopt) {
+Json sglang_json(const SglangStartup& g) {
+  Json j;
+  j["gpu_mem_mib"] = g.gpu_mem_mib;
+  j["chunked_prefill_size"] = g.chunked_prefill_size;
+  j["cuda_graph_max_bs"] = g.cuda_graph_max_bs;
+  j["mem_fraction_static"] = g.mem_fraction_static;
+  j["free_at_init_bytes"] = g.free_at_init.count();
+  j["weights_bytes"] = g.weights.count();
+  j["kv_pool_bytes"] = g.kv_pool.count();
+  j["cell_bytes"] = g.cell_bytes;
+  j["max_total_num_tokens"] = g.max_total_num_tokens;
+  j["context_len"] = g.context_len;
+  j["max_running_requests"] = g.max_running_requests;
+  j["starts"] = g.starts;
+  j["error"] = g.error.empty() ? Json(nullptr) : Json(g.error);
+  return j;
+}
+
+std::vector<std::string> sglang_lines(const SglangStartup& g, Units u) {
+  std::vector<std::string> out;
+  out.push_back(fmt::format("SGLang start-up: mem_fraction_static {:.3f} of {} free at init; weights {}, KV pool {}",
+                            g.mem_fraction_static, format_size(g.free_at_init, u), format_size(g.weights, u),
+                            format_size(g.kv_pool, u)));
+  out.push_back(fmt::format("  KV Cache is allocated. #tokens: {}", g.max_total_num_tokens));
+  out.push_back(fmt::format("  max_running_requests: {} (context_len {}, chunked_prefill_size {})",
+                            g.max_running_requests, g.context_len, g.chunked_prefill_size));
+  if (!g.starts) out.push_back("  SGLang would not start: " + g.error);
+  return out;
+}
+
+Json engine_json(const Estimate& e, const EstimateReport* rep = nullptr) {
   if (!e.engine) return Json(nullptr);
   const EngineProfile& en = *e.engine;
   Json j;
@@ -292,8 +321,9 @@ Json engine_json(const Estimate& e, const std::optional<VllmStartup>& vllm = std
   j["context_padding"] = en.context_padding;
   j["kv_block_tokens"] = en.kv_block_tokens;
   j["token_embeddings_on_host"] = en.token_embeddings_on_host;
-  if (vllm) j["startup"] = vllm_json(*vllm);
-  if (llama_cpp) j["startup"] = llama_cpp_json(*llama_cpp);
+  if (rep && rep->vllm) j["startup"] = vllm_json(*rep->vllm);
+  if (rep && rep->sglang) j["startup"] = sglang_json(*rep->sglang);
+  if (rep && rep->llama_cpp) j["startup"] = llama_cpp_json(*rep->llama_cpp);
   return j;
 }
 
@@ -486,6 +516,10 @@ std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
     out += "\n";
     for (const auto& l : vllm_lines(*rep.vllm, o.units)) out += l + "\n";
   }
+  if (rep.sglang) {
+    out += "\n";
+    for (const auto& l : sglang_lines(*rep.sglang, o.units)) out += l + "\n";
+  }
   if (rep.llama_cpp) {
     out += "\n";
     for (const auto& l : llama_cpp_lines(*rep.llama_cpp)) out += l + "\n";
@@ -501,7 +535,7 @@ std::string estimate_json(const EstimateReport& rep) {
   j["method"] = to_string(e.method);
   j["model"] = model_json(e);
   j["settings"] = settings_json(e);
-  j["engine"] = engine_json(e, rep.vllm, rep.llama_cpp);
+  j["engine"] = engine_json(e, &rep);
   j["components"] = components_json(e);
   j["total_bytes"] = e.total.count();
   if (rep.gpu) j["gpu"] = gpu_json(*rep.gpu);
@@ -531,6 +565,11 @@ std::string estimate_csv(const EstimateReport& rep, const RenderOptions& o) {
         fmt::format("{:.2f}x for {} tokens per request", rep.vllm->max_concurrency, rep.vllm->max_model_len),
         std::nullopt);
     if (!rep.vllm->starts) row("vllm_error", rep.vllm->error, std::nullopt);
+  }
+  if (rep.sglang) {
+    row("sglang_kv_pool", fmt::format("KV pool, {} tokens", rep.sglang->max_total_num_tokens), rep.sglang->kv_pool);
+    row("sglang_max_running_requests", fmt::format("{}", rep.sglang->max_running_requests), std::nullopt);
+    if (!rep.sglang->starts) row("sglang_error", rep.sglang->error, std::nullopt);
   }
   if (rep.llama_cpp)
     for (const auto& b : rep.llama_cpp->buffers)
@@ -572,6 +611,11 @@ std::string estimate_markdown(const EstimateReport& rep, const RenderOptions& o)
   if (rep.vllm) {
     out += "\n";
     for (const auto& l : vllm_lines(*rep.vllm, o.units))
+      out += "- " + md_field(l.substr(l.find_first_not_of(' '))) + "\n";
+  }
+  if (rep.sglang) {
+    out += "\n";
+    for (const auto& l : sglang_lines(*rep.sglang, o.units))
       out += "- " + md_field(l.substr(l.find_first_not_of(' '))) + "\n";
   }
   if (rep.llama_cpp) {

@@ -1,5 +1,8 @@
 #include "llmmem/startup.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "llmmem/engine.hpp"
@@ -99,6 +102,75 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
                              : "");
   }
   return v;
+}
+
+SglangStartup sglang_startup(const Model& model, const Request& request, Bytes gpu_total, const SglangSettings& s) {
+  if (s.mem_fraction_static < 0 || s.mem_fraction_static > 1)
+    throw UsageError("--mem-fraction-static must be in (0, 1]");
+  SglangStartup g;
+  const std::uint64_t mib = 1ULL << 20, gpu = gpu_total.count() / mib, tp = request.layout.tp, pp = request.layout.pp;
+  g.gpu_mem_mib = gpu;
+  // server_args.py _handle_gpu_memory_settings: chunked_prefill_size and cuda_graph_max_bs by GPU memory.
+  struct Step {
+    std::uint64_t below_mib, chunk, bs_small_tp, bs_large_tp;
+  };
+  static constexpr Step k_steps[] = {{20480, 2048, 8, 8},     {35840, 2048, 24, 80},    {61440, 4096, 32, 160},
+                                     {92160, 8192, 256, 512}, {163840, 8192, 256, 512}, {~0ULL, 16384, 512, 512}};
+  for (const Step& st : k_steps)
+    if (gpu < st.below_mib) {
+      g.chunked_prefill_size = st.chunk;
+      g.cuda_graph_max_bs = tp < 4 ? st.bs_small_tp : st.bs_large_tp;
+      break;
+    }
+  // reserved_mem (MiB) = 512 + 1.5 × max(chunk, 2048) + 2 × cuda_graph_max_bs + tp × pp / 8 × 1024,
+  // at least 10 GiB on GPUs over 60 GiB; mem_fraction_static = round((gpu − reserved) / gpu, 3).
+  long double reserved =
+      512.0L + 1.5L * static_cast<long double>(std::max<std::uint64_t>(g.chunked_prefill_size, 2048)) +
+      2.0L * static_cast<long double>(g.cuda_graph_max_bs) + static_cast<long double>(tp * pp) / 8.0L * 1024.0L;
+  if (gpu > 61440) reserved = std::max(reserved, 10.0L * 1024.0L);
+  g.reserved_mib = static_cast<std::uint64_t>(reserved);
+  g.mem_fraction_static = s.mem_fraction_static > 0
+                              ? s.mem_fraction_static
+                              : static_cast<double>(std::round((static_cast<long double>(gpu) - reserved) /
+                                                               static_cast<long double>(gpu) * 1000.0L) /
+                                                    1000.0L);
+  Request r = request;
+  r.mode = Mode::inference;
+  r.method = Method::detailed;
+  r.engine = &find_engine("sglang");
+  r.batch = 1;
+  r.seq_len = 1;
+  r.prefill_chunk = 1;
+  const Estimate e = estimate(model, r);
+  g.weights = Bytes(component(e, "weights"));
+  // mem_get_info after torch.distributed init: the device less its CUDA context (the estimator's
+  // cuda_context_bytes, detailed_method.cpp).
+  const InputList& oin = e.find("overhead")->inputs;
+  std::uint64_t context = 0;
+  for (const auto& in : oin)
+    if (std::string_view(in.name) == "cuda_context_bytes") context = static_cast<std::uint64_t>(in.value);
+  g.free_at_init = saturating_sub(gpu_total, Bytes(context));
+  const Bytes claimed(static_cast<std::uint64_t>(static_cast<long double>(g.free_at_init.count()) *
+                                                 static_cast<long double>(g.mem_fraction_static)));
+  g.kv_pool = saturating_sub(claimed, g.weights);
+  // cell_size: the KV bytes of one token over every layer of this rank (per-rank KV heads, MLA latent).
+  g.cell_bytes = component(e, "kv_cache");
+  if (g.cell_bytes == 0)
+    throw UnsupportedError(fmt::format("{} has no KV cache to size an SGLang pool for", model.name));
+  g.max_total_num_tokens = g.kv_pool.count() / g.cell_bytes;
+  g.context_len = s.context_len ? s.context_len
+                                : (model.config.max_position_embeddings ? model.config.max_position_embeddings : 2048);
+  // init_memory_pool: req_to_token pool of min(max(tokens / context_len × 512, 2048), 4096) rows.
+  const std::uint64_t pool_rows =
+      std::min<std::uint64_t>(std::max<std::uint64_t>(g.max_total_num_tokens * 512 / g.context_len, 2048), 4096);
+  g.max_running_requests = std::min(g.max_total_num_tokens / 2, pool_rows);
+  g.starts = g.max_total_num_tokens > 0;
+  if (!g.starts)
+    g.error = fmt::format(
+        "Not enough memory. Please try to increase --mem-fraction-static. Current value: "
+        "self.server_args.mem_fraction_static={}",
+        g.mem_fraction_static);
+  return g;
 }
 
 LlamaCppStartup llama_cpp_startup(const Model& model, const Request& request, const LlamaCppSettings& s) {

@@ -265,3 +265,14 @@ TEST_CASE("cli: llama.cpp and Ollama report the buffers they log at load", "[cli
   check_error(run("infer --model llama3.1-8b --parallel 4"), 2, "--parallel is a llama.cpp/Ollama setting");
   CHECK(run("infer --model llama3.1-8b --engine ollama --parallel 4 --ubatch 256").code == 0);
 }
+
+TEST_CASE("cli: --engine sglang reports its token pool, and its flag needs it", "[cli][engine]") {
+  auto r = run("infer --model llama3.1-8b --engine sglang --gpu rtx4090 --format json");
+  REQUIRE(r.code == 0);
+  const auto j = Json::parse(r.out);
+  CHECK(j["engine"]["startup"]["mem_fraction_static"] == Approx(0.847));
+  CHECK(j["engine"]["startup"]["max_total_num_tokens"].get<std::uint64_t>() > 0);
+  CHECK(run("infer --model llama3.1-8b --engine sglang --gpu rtx4090").out.find("KV Cache is allocated. #tokens") !=
+        std::string::npos);
+  check_error(run("infer --model llama3.1-8b --engine vllm --mem-fraction-static 0.8"), 2, "SGLang setting");
+}

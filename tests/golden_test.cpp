@@ -25,6 +25,7 @@ const GoldenCommand k_commands[] = {
     {"train", "train --model llama3-8b --lora-rank 16 --precision nf4-dq --gpu rtx4090", ""},
     {"fit", "fit --model llama3.1-8b --gpu rtx4090:2", ""},
     {"infer-vllm", "infer --model llama3.1-8b --engine vllm --gpu h100-80gb --max-model-len 32k", ""},
+    {"infer-sglang", "infer --model llama3.1-8b --engine sglang --gpu rtx4090", ""},
     {"infer-llamacpp", "infer --model llama3.1-8b --precision q4_k_m --seq-len 8k", ""},
     {"inspect", "inspect tests/fixtures/model_dir", ""},
     {"models", "models", ""},

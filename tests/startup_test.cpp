@@ -129,3 +129,41 @@ TEST_CASE("llama.cpp buffers: a Mistral-7B server at n_ctx 2048 and 32768", "[st
     CHECK_THAT(mib(buffer(b, "output", "CUDA_Host").bytes), Catch::Matchers::WithinAbs(0.12, 0.005));
   }
 }
+
+TEST_CASE("SGLang start-up: the default mem_fraction_static follows the GPU", "[startup][sglang]") {
+  // server_args.py _handle_gpu_memory_settings on a 288 GB MI355X (294912 MiB): chunked prefill
+  // 16384, CUDA-graph batch 512, reserved 512 + 1.5·16384 + 2·512 + 1024/8 = 26240 MiB, so
+  // round((294912 − 26240) / 294912, 3) = 0.911, the value sgl-project/sglang PR #18263 logged.
+  const Model m = test::model("llama3.1-8b");
+  const SglangStartup mi = sglang_startup(m, test::infer("bf16"), Bytes(294912ULL << 20), {});
+  CHECK(mi.chunked_prefill_size == 16384);
+  CHECK(mi.cuda_graph_max_bs == 512);
+  CHECK(mi.reserved_mib == 26240);
+  CHECK(mi.mem_fraction_static == Approx(0.911));
+  // An RTX 4090 (24564 MiB): 2048-token chunks, graphs to 24, reserved 512 + 3072 + 48 + 128 =
+  // 3760 MiB, fraction round(20804 / 24564, 3) = 0.847.
+  const SglangStartup rtx = sglang_startup(m, test::infer("bf16"), Bytes(24564ULL << 20), {});
+  CHECK(rtx.reserved_mib == 3760);
+  CHECK(rtx.mem_fraction_static == Approx(0.847));
+  // The pool: f × free memory at init − weights, in cells of one token over every layer:
+  // 32 layers × 8 KV heads × (128 + 128) × 2 B = 131072 B.
+  CHECK(rtx.cell_bytes == 32ULL * 8 * 256 * 2);
+  CHECK(rtx.max_total_num_tokens == rtx.kv_pool.count() / rtx.cell_bytes);
+  CHECK(rtx.max_running_requests == std::min<std::uint64_t>(rtx.max_total_num_tokens / 2, 2048));
+  CHECK(rtx.starts);
+}
+
+TEST_CASE("SGLang start-up: Qwen3-235B-A22B-FP8 on 4 × H100 at mem_fraction_static 0.93", "[startup][sglang]") {
+  // vllm issue #21348 (2025-07-22) quotes SGLang's log: "KV Cache is allocated. #tokens: 367404".
+  // llmmem gives 412,708 (+12 %): its FP8 weights per rank (55.1 GiB) leave about 2 GiB more than
+  // the real run had; the checkpoint's block scales and the memory NCCL takes at init are the
+  // likely difference. The tolerance, 15 %, says how far this is from the log, not a target.
+  SglangSettings s;
+  s.mem_fraction_static = 0.93;
+  Request r = test::infer("fp8");
+  r.layout.tp = 4;
+  const SglangStartup g = sglang_startup(test::model("qwen3-235b-a22b"), r, Bytes(81559ULL << 20), s);
+  // One cell: 94 layers × 1 KV head per rank (4 / tp 4) × (128 + 128) × 2 B = 48128 B.
+  CHECK(g.cell_bytes == 94ULL * 1 * 256 * 2);
+  CHECK_THAT(static_cast<double>(g.max_total_num_tokens), Catch::Matchers::WithinRel(367404.0, 0.15));
+}

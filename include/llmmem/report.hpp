@@ -26,6 +26,7 @@ struct EstimateReport {
   std::optional<Bytes> curve_capacity;
   std::optional<VllmStartup> vllm;           // --engine vllm with a GPU: what vLLM reserves and logs
   std::optional<LlamaCppStartup> llama_cpp;  // llama.cpp / Ollama: the buffers it logs at load
+  std::optional<SglangStartup> sglang;       // --engine sglang with a GPU: its token pool
 };
 
 // `fit`: the answers, the verdict on the request as stated, and the estimate the model object and

@@ -47,6 +47,34 @@ struct VllmStartup {
 [[nodiscard]] VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_total,
                                        std::string_view gpu_name, const VllmSettings& settings);
 
+// SGLang's settings that shape its start-up (0: SGLang's default for the GPU).
+struct SglangSettings {
+  double mem_fraction_static = 0;  // 0: derived from the GPU (server_args.py _handle_gpu_memory_settings)
+  std::uint64_t context_len = 0;   // 0: the model's context length
+};
+
+// SGLang 0.5, per GPU of the layout: ServerArgs._handle_gpu_memory_settings and
+// ModelRunner.profile_max_num_token / init_memory_pool. No profile run: activations and CUDA graphs
+// live in the (1 − mem_fraction_static) margin.
+struct SglangStartup {
+  std::uint64_t gpu_mem_mib = 0;           // memory.total in MiB
+  std::uint64_t chunked_prefill_size = 0;  // by GPU memory
+  std::uint64_t cuda_graph_max_bs = 0;     // by GPU memory and tp
+  std::uint64_t reserved_mib = 0;          // what the default fraction keeps back
+  double mem_fraction_static = 0;          // given, or round((gpu_mem − reserved) / gpu_mem, 3)
+  Bytes free_at_init;                      // total less the CUDA context (mem_get_info after init)
+  Bytes weights;                           // this rank's weights
+  Bytes kv_pool;                           // f × free_at_init − weights ("rest_memory")
+  std::uint64_t cell_bytes = 0;            // one token over every KV layer of this rank
+  std::uint64_t max_total_num_tokens = 0;  // kv_pool / cell_bytes ("KV Cache is allocated. #tokens")
+  std::uint64_t context_len = 0;
+  std::uint64_t max_running_requests = 0;  // min(tokens // 2, req_to_token pool size)
+  bool starts = false;
+  std::string error;
+};
+[[nodiscard]] SglangStartup sglang_startup(const Model& model, const Request& request, Bytes gpu_total,
+                                           const SglangSettings& settings);
+
 // llama.cpp's context settings that size its buffers (llama-context.cpp, common/common.h).
 struct LlamaCppSettings {
   std::uint64_t n_ubatch = 512;  // physical batch: the compute graph is reserved for it

@@ -157,7 +157,22 @@ Output run(const cli::Options& o) {
   LlamaCppSettings ls;
   if (o.has("--ubatch")) judged_request.prefill_chunk = ls.n_ubatch = cli::parse_positive(o.ubatch, "--ubatch");
   if (o.has("--parallel")) ls.n_seq_max = cli::parse_positive(o.parallel, "--parallel");
-  EstimateReport rep{estimate(model, judged_request), verdict, {}, {}, {}, {}};
+  EstimateReport rep{estimate(model, judged_request), verdict, {}, {}, {}, {}, {}};
+  const bool sglang = request.method == Method::detailed && engine_for(model, request).id == "sglang";
+  if (o.has("--mem-fraction-static") && !sglang)
+    throw UsageError(
+        fmt::format("--mem-fraction-static is an SGLang setting; {} does not have it (add --engine sglang)",
+                    engine_for(model, request).name));
+  if (sglang && target && request.mode == Mode::inference) {
+    SglangSettings ss;
+    if (o.has("--mem-fraction-static"))
+      ss.mem_fraction_static = cli::parse_fraction(o.mem_fraction_static, "--mem-fraction-static");
+    rep.sglang = sglang_startup(model, judged_request, target->smallest(), ss);
+    if (!rep.sglang->starts && rep.gpu) {
+      rep.gpu->fits = false;
+      rep.gpu->notes.push_back("SGLang would not start: " + rep.sglang->error);
+    }
+  }
   if (llama && request.mode == Mode::inference) {
     // The buffers llama.cpp logs at load: flash attention as --attention says (flash: on), and
     // Ollama's runner with embeddings on (llama/llama.go NewContextParams, v0.12.10).

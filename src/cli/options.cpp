@@ -90,6 +90,8 @@ ParseResult parse_options(int argc, char** argv) {
                     "vLLM: share of GPU memory it claims (default 0.9)");
   infer->add_option("--max-model-len", o.max_model_len, "vLLM: longest request (default: the model's context)");
   infer->add_option("--max-num-seqs", o.max_num_seqs, "vLLM: most requests per step (default 256, 1024 on >= 70 GiB)");
+  infer->add_option("--mem-fraction-static", o.mem_fraction_static,
+                    "SGLang: share of free memory for weights and the KV pool (default: by GPU memory)");
   infer->add_option("--ubatch", o.ubatch, "llama.cpp/Ollama: n_ubatch, tokens per compute step (default 512)");
   infer->add_option("--parallel", o.parallel, "llama.cpp/Ollama: sequences sharing the cache (default 1)");
   infer->add_option("--prefill-chunk,--max-num-batched-tokens", o.prefill_chunk,
