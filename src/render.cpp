@@ -667,8 +667,10 @@ Listing fit_listing(const FitReport& rep, const RenderOptions& o) {
                     : std::string("none fits"));
   add(fmt::format("largest batch at seq-len {}", q.request.seq_len),
       r.max_batch ? fmt::format("{}", r.max_batch) : std::string("none fits"));
-  add(fmt::format("concurrent {}-token requests (KV pool at {:.0f}%)", q.request.seq_len,
-                  q.gpu_memory_utilization * 100),
+  add(r.engine_answers ? fmt::format("concurrent {}-token requests ({}'s own pool)", q.request.seq_len,
+                                     rep.estimate.engine ? rep.estimate.engine->name : "the engine")
+                       : fmt::format("concurrent {}-token requests (KV pool at {:.0f}%)", q.request.seq_len,
+                                     q.gpu_memory_utilization * 100),
       fmt::format("{}", r.max_concurrent_requests));
   add(fmt::format("fewest GPUs of {}", format_size(q.gpu.largest(), o.units)),
       r.min_gpus ? fmt::format("{} ({})", *r.min_gpus, layout_text(r.layout))
@@ -697,6 +699,7 @@ std::string fit_json(const FitReport& rep) {
   a["min_gpus_layout"] = r.min_gpus ? layout_json(r.layout) : Json(nullptr);
   a["best_precision"] = r.best_precision.empty() ? Json(nullptr) : Json(r.best_precision);
   a["layouts_searched"] = r.layouts_searched;
+  a["answered_by"] = r.engine_answers && rep.estimate.engine ? Json(rep.estimate.engine->id) : Json("llmmem");
   j["answers"] = a;
   if (!rep.curve.empty()) j["context_curve"] = curve_json(rep.curve);
   j["notes"] = rep.estimate.notes;

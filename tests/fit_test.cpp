@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "llmmem/engine.hpp"
 #include "llmmem/fit.hpp"
+#include "llmmem/startup.hpp"
 #include "test_support.hpp"
 
 using namespace llmmem;
@@ -84,4 +86,20 @@ TEST_CASE("memory against context length: 512, 1024, ... up to the model's conte
   for (std::size_t i = 1; i < points.size(); ++i) CHECK(points[i].bytes > points[i - 1].bytes);
   Request r = test::infer(nullptr, 1, 8192);
   CHECK(points.back().bytes == estimate(m, r).total);
+}
+
+TEST_CASE("fit answers with the engine's own pool when the engine sizes one", "[fit][engine]") {
+  const Model m = test::model("llama3.1-8b");
+  Request r = test::infer("bf16");
+  r.engine = &find_engine("vllm");
+  FitQuery q{m, r, parse_gpu_target("rtx4090")};
+  const FitResult res = solve_fit(q);
+  CHECK(res.engine_answers);
+  VllmSettings s;
+  s.max_model_len = 2048;
+  const VllmStartup v = vllm_startup(m, r, find_gpu("rtx4090").memory, "rtx4090", s);
+  CHECK(res.max_seq_len == v.kv_tokens);                                 // what --max-model-len auto picks
+  CHECK(res.max_concurrent_requests == v.num_gpu_blocks / (2048 / 16));  // vLLM's "Maximum concurrency"
+  Request t = test::infer("bf16");
+  CHECK_FALSE(solve_fit(FitQuery{m, t, parse_gpu_target("rtx4090")}).engine_answers);
 }

@@ -30,6 +30,7 @@ struct FitResult {
   Layout layout;                          // the layout min_gpus uses
   std::string best_precision;             // "" when none fits
   std::uint64_t layouts_searched = 0;
+  bool engine_answers = false;  // max_seq_len and max_concurrent_requests are the engine's own (vLLM, SGLang)
 };
 
 [[nodiscard]] FitResult solve_fit(const FitQuery& query);
