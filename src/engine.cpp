@@ -105,10 +105,13 @@ const EngineProfile& find_engine(std::string_view name) {
 }
 
 const EngineProfile& engine_for(const Model& model, const Request& request) {
+  // Rows by position, not by name: this runs in every estimate (bench: BM_EstimateDetailed).
+  static const EngineProfile& transformers = find_engine("transformers");
+  static const EngineProfile& llama_cpp = find_engine("llama.cpp");
   if (request.engine) return *request.engine;
   if (model.engine) return *model.engine;
-  if (request.precision && request.precision->family == PrecisionFamily::gguf) return find_engine("llama.cpp");
-  return find_engine("transformers");
+  if (request.precision && request.precision->family == PrecisionFamily::gguf) return llama_cpp;
+  return transformers;
 }
 
 std::uint64_t default_prefill_chunk(const EngineProfile& engine, std::uint64_t gpu_memory, std::string_view gpu_name) {
