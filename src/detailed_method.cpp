@@ -568,6 +568,8 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   } else {
     p.params = model.files->total_elements();  // GGUF shapes are logical values
   }
+  if (r.engine && r.kv_format && !engine_supports_kv(p.engine, r.kv_format->name))
+    throw UsageError(fmt::format("{} has no {} KV cache ({})", p.engine.name, r.kv_format->name, p.engine.kv_option));
   p.kv_tokens = checked_mul(ceil_div(r.seq_len, p.engine.context_padding), p.engine.context_padding, "kv cache");
   if (p.l.pp > c.n_layers)
     throw UsageError(fmt::format("--pp {} is larger than the model's {} layers", p.l.pp, c.n_layers));

@@ -26,58 +26,27 @@ namespace {
 //   memory (src/llama-model.cpp load_tensors: the input layer is assigned to the CPU).
 // - Ollama: runs llama.cpp's ggml runner with the same buffers and a 512-token batch
 //   (api/types.go DefaultOptions NumBatch 512).
+// clang-format off
 const std::vector<EngineProfile> k_engines = {
-    {"transformers",
-     "transformers",
-     "4.57",
-     false,
-     1,
-     {{{0, 0}}},
-     false,
-     1,
-     1.0,
-     "generation/utils.py generate(); cache_utils.py DynamicCache"},
-    {"vllm",
-     "vLLM",
-     "0.11",
-     false,
-     1,
-     {{{0, 2048}, {70, 8192}}},
-     true,
-     16,
-     0.9,
-     "engine/arg_utils.py _set_default_args; config/cache.py CacheConfig; v1/worker/gpu_worker.py"},
-    {"sglang",
-     "SGLang",
-     "0.5",
-     false,
-     1,
-     {{{0, 2048}, {35, 4096}, {60, 8192}, {160, 16384}}},
-     false,
-     1,
-     0.9,
-     "srt/server_args.py _handle_gpu_memory_settings; srt/model_executor/model_runner.py"},
-    {"llama.cpp",
-     "llama.cpp",
-     "ec98e2002 (2025-12)",
-     true,
-     256,
-     {{{0, 512}}},
-     false,
-     1,
-     1.0,
-     "src/llama-context.cpp (n_ctx padding); common/common.h (n_ubatch); src/llama-model.cpp load_tensors"},
-    {"ollama",
-     "Ollama",
-     "0.12",
-     true,
-     256,
-     {{{0, 512}}},
-     false,
-     1,
-     1.0,
-     "api/types.go DefaultOptions; llama.cpp runner (as llama.cpp)"},
+    // id, name, modelled version, token embeddings on host, context padding, prefill chunk by GPU
+    // memory, A100 counted small, KV block tokens, memory fraction, source, KV cache types, KV option
+    {"transformers", "transformers", "4.57", false, 1, {{{0, 0}}}, false, 1, 1.0,
+     "generation/utils.py generate(); cache_utils.py DynamicCache",
+     "fp32,fp16,bf16", "the model's torch_dtype (cache_utils.py DynamicCache)"},
+    {"vllm", "vLLM", "0.11", false, 1, {{{0, 2048}, {70, 8192}}}, true, 16, 0.9,
+     "engine/arg_utils.py _set_default_args; config/cache.py CacheConfig; v1/worker/gpu_worker.py",
+     "fp32,fp16,bf16,fp8", "--kv-cache-dtype auto, fp8, fp8_e4m3 or fp8_e5m2 (config/cache.py CacheDType)"},
+    {"sglang", "SGLang", "0.5", false, 1, {{{0, 2048}, {35, 4096}, {60, 8192}, {160, 16384}}}, false, 1, 0.9,
+     "srt/server_args.py _handle_gpu_memory_settings; srt/model_executor/model_runner.py",
+     "fp32,fp16,bf16,fp8", "--kv-cache-dtype auto, fp8_e4m3 or fp8_e5m2 (srt/server_args.py)"},
+    {"llama.cpp", "llama.cpp", "ec98e2002 (2025-12)", true, 256, {{{0, 512}}}, false, 1, 1.0,
+     "src/llama-context.cpp (n_ctx padding); common/common.h (n_ubatch); src/llama-model.cpp load_tensors",
+     "fp32,fp16,bf16,q8_0,q4_0", "-ctk/-ctv f32, f16, bf16, q8_0 or q4_0 (common/arg.cpp kv_cache_types)"},
+    {"ollama", "Ollama", "0.12", true, 256, {{{0, 512}}}, false, 1, 1.0,
+     "api/types.go DefaultOptions; llama.cpp runner (as llama.cpp)",
+     "fp16,q8_0,q4_0", "OLLAMA_KV_CACHE_TYPE f16, q8_0 or q4_0 (envconfig/config.go)"},
 };
+// clang-format on
 
 std::string squash(std::string_view s) {
   std::string out;
@@ -111,7 +80,18 @@ const EngineProfile& engine_for(const Model& model, const Request& request) {
   if (request.engine) return *request.engine;
   if (model.engine) return *model.engine;
   if (request.precision && request.precision->family == PrecisionFamily::gguf) return llama_cpp;
+  if (request.kv_format && (request.kv_format->name == "q8_0" || request.kv_format->name == "q4_0")) return llama_cpp;
   return transformers;
+}
+
+bool engine_supports_kv(const EngineProfile& engine, std::string_view kv_format) {
+  std::string_view rest = engine.kv_cache_types;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    if (rest.substr(0, comma) == kv_format) return true;
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return false;
 }
 
 std::uint64_t default_prefill_chunk(const EngineProfile& engine, std::uint64_t gpu_memory, std::string_view gpu_name) {

@@ -194,7 +194,8 @@ LlamaCppStartup llama_cpp_startup(const Model& model, const Request& request, co
   // file on the CPU (CPU_Mapped, its own span when every layer is offloaded). The engine profile
   // already leaves it out of the weights component; the whole model without that rule gives it.
   Request all_on_gpu = r;
-  all_on_gpu.engine = &find_engine("vllm");
+  all_on_gpu.engine = &find_engine("vllm");  // an engine that keeps token_embd on the GPU
+  all_on_gpu.kv_format = nullptr;            // (only the weights are read from it)
   all_on_gpu.seq_len = 1;
   const std::uint64_t weights_gpu = component(e, "weights");
   const std::uint64_t weights_all = component(estimate(model, all_on_gpu), "weights");

@@ -73,3 +73,21 @@ TEST_CASE("switching engines changes the prefill peak the way the engines differ
   CHECK(estimate(m, v).prefill_chunk == 2048);
   CHECK(estimate(m, t).prefill_chunk == 0);
 }
+
+TEST_CASE("each engine caches KV in its own types, and a GGUF cache type implies llama.cpp", "[engine]") {
+  const Model m = test::model("llama3.1-8b");
+  Request r = test::infer("bf16");
+  r.kv_format = &find_kv_format("q4_0");
+  CHECK(engine_for(m, r).id == "llama.cpp");  // only llama.cpp-based engines have a q4_0 cache
+  r.engine = &find_engine("vllm");
+  CHECK_THROWS_WITH(estimate(m, r), Catch::Matchers::Contains("vLLM has no q4_0 KV cache (--kv-cache-dtype"));
+  r.kv_format = &find_kv_format("fp8");
+  CHECK_NOTHROW(estimate(m, r));
+  r.engine = &find_engine("llama.cpp");
+  CHECK_THROWS_WITH(estimate(m, r), Catch::Matchers::Contains("-ctk/-ctv"));
+  r.engine = &find_engine("ollama");
+  r.kv_format = &find_kv_format("q8_0");
+  CHECK_NOTHROW(estimate(m, r));
+  CHECK(engine_supports_kv(find_engine("transformers"), "bf16"));
+  CHECK_FALSE(engine_supports_kv(find_engine("transformers"), "fp8"));
+}

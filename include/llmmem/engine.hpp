@@ -31,6 +31,8 @@ struct EngineProfile {
   std::uint64_t kv_block_tokens = 1;  // KV allocation granularity in tokens
   double memory_fraction = 1.0;       // share of device memory the engine claims up front
   std::string_view source;            // where the fields come from
+  std::string_view kv_cache_types;    // llmmem's --kv-precision names the engine can cache in
+  std::string_view kv_option;         // the engine's own option for it, for messages
 };
 
 // Every engine, in the order `--engine` lists them.
@@ -38,8 +40,12 @@ struct EngineProfile {
 // By id or name, case-insensitively ("vLLM", "llamacpp"); UsageError with the nearest and the list.
 [[nodiscard]] const EngineProfile& find_engine(std::string_view name);
 // The engine an estimate assumes: the request's --engine, else llama.cpp for GGUF weights (a .gguf
-// file or a GGUF precision such as q4_k_m: only llama.cpp-based engines run them), else transformers.
+// file or a GGUF precision such as q4_k_m: only llama.cpp-based engines run them) or a GGUF KV cache
+// type (q8_0, q4_0), else transformers.
 [[nodiscard]] const EngineProfile& engine_for(const Model& model, const Request& request);
+// Whether `engine` can keep its KV cache in `kv_format` (StorageFormat::name).
+[[nodiscard]] bool engine_supports_kv(const EngineProfile& engine, std::string_view kv_format);
+
 // The default prefill chunk of `engine` on a GPU named `gpu_name` with `gpu_memory` bytes (0 and ""
 // when no GPU is given: the smallest step).
 [[nodiscard]] std::uint64_t default_prefill_chunk(const EngineProfile& engine, std::uint64_t gpu_memory,

@@ -156,6 +156,8 @@ Output run(const cli::Options& o) {
                                    flag, engine_for(model, request).name));
   LlamaCppSettings ls;
   if (o.has("--ubatch")) judged_request.prefill_chunk = ls.n_ubatch = cli::parse_positive(o.ubatch, "--ubatch");
+  if (!o.has("--ubatch") && o.has("--prefill-chunk") && judged_request.prefill_chunk > 0)
+    ls.n_ubatch = judged_request.prefill_chunk;  // llama.cpp's prefill step is its n_ubatch
   if (o.has("--parallel")) ls.n_seq_max = cli::parse_positive(o.parallel, "--parallel");
   EstimateReport rep{estimate(model, judged_request), verdict, {}, {}, {}, {}, {}};
   const bool sglang = request.method == Method::detailed && engine_for(model, request).id == "sglang";
@@ -179,6 +181,15 @@ Output run(const cli::Options& o) {
     ls.flash_attn = request.attention == Attention::flash;
     ls.embeddings = engine_for(model, request).id == "ollama";
     rep.llama_cpp = llama_cpp_startup(model, judged_request, ls);
+    // The engine's own buffers must fit too: a GPU that holds the estimate but not llama.cpp's
+    // compute buffer (it reserves logits for a whole ubatch) does not run it.
+    if (rep.gpu && judged.layout.gpus() == 1 && !rep.gpu->per_gpu.empty() &&
+        rep.llama_cpp->gpu_total > rep.gpu->per_gpu.front().capacity) {
+      rep.gpu->fits = false;
+      rep.gpu->notes.push_back(fmt::format("{}'s GPU buffers ({}) exceed the GPU's {}", engine_for(model, request).name,
+                                           format_size(rep.llama_cpp->gpu_total),
+                                           format_size(rep.gpu->per_gpu.front().capacity)));
+    }
   }
   const bool vllm = request.method == Method::detailed && engine_for(model, request).id == "vllm";
   for (const char* flag : {"--max-model-len", "--max-num-seqs", "--gpu-memory-utilization"})
