@@ -230,11 +230,13 @@ Component inference_activations(const Plan& p) {
   if (c.mla) attn_width = heads * (2 * c.head_dim + 2 * c.mla->v_head_dim) + c.mla->kv_lora_rank;
   std::uint64_t attn = checked_mul(checked_mul(T, attn_width, "activations"), e, "activations");
   std::uint64_t scores = 0;
+  const std::uint64_t score_bytes = p.engine.score_bytes ? p.engine.score_bytes : e + 4;
   if (p.r.attention == Attention::eager) {
-    // Eager attention materialises batch × heads × s × s scores, plus HF's fp32 softmax copy.
+    // Eager attention materialises batch × heads × s × s scores: HF in the compute dtype plus an
+    // fp32 softmax copy, llama.cpp one f32 matrix softmaxed in place (EngineProfile::score_bytes).
     scores = checked_mul(checked_mul(checked_mul(checked_mul(p.r.batch, heads, "activations"), step, "activations"),
                                      p.r.seq_len, "activations"),
-                         e + 4, "activations");
+                         score_bytes, "activations");
     attn = checked_add(attn, scores, "activations");
   }
   std::uint64_t mlp_width = ceil_div(c.intermediate_size, tp);
@@ -257,9 +259,12 @@ Component inference_activations(const Plan& p) {
   if (scores) inputs.push_back({"score_bytes", d(scores)});
   if (chunk) inputs.push_back({"prefill_chunk", d(chunk)});
   return {"activations", "Activations (prefill peak, " + std::string(to_string(p.r.attention)) + " attention)", bytes,
-          scores ? "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × chunk × "
-                   "seq_len × (bytes + 4)"
-                 : "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes",
+          !scores ? "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes"
+          : p.engine.score_bytes
+              ? "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × chunk × "
+                "seq_len × 4 (f32 scores, softmax in place)"
+              : "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × chunk × "
+                "seq_len × (bytes + 4)",
           inputs};
 }
 

@@ -276,3 +276,14 @@ TEST_CASE("cli: --engine sglang reports its token pool, and its flag needs it", 
         std::string::npos);
   check_error(run("infer --model llama3.1-8b --engine vllm --mem-fraction-static 0.8"), 2, "SGLang setting");
 }
+
+TEST_CASE("cli: --flash-attn is llama.cpp's switch", "[cli][engine]") {
+  auto off =
+      Json::parse(run("infer --model llama3.1-8b --precision q4_k_m --seq-len 8k --flash-attn off --format json").out);
+  CHECK(off["engine"]["startup"]["flash_attn"] == false);
+  auto on =
+      Json::parse(run("infer --model llama3.1-8b --precision q4_k_m --seq-len 8k --flash-attn auto --format json").out);
+  CHECK(on["engine"]["startup"]["flash_attn"] == true);
+  check_error(run("infer --model llama3.1-8b --flash-attn on"), 2, "--flash-attn is a llama.cpp/Ollama setting");
+  check_error(run("infer --model llama3.1-8b --precision q4_k_m --flash-attn maybe"), 2, "on, off or auto");
+}

@@ -91,3 +91,18 @@ TEST_CASE("each engine caches KV in its own types, and a GGUF cache type implies
   CHECK(engine_supports_kv(find_engine("transformers"), "bf16"));
   CHECK_FALSE(engine_supports_kv(find_engine("transformers"), "fp8"));
 }
+
+TEST_CASE("without flash attention llama.cpp keeps 4-byte scores, HF eager 6", "[engine]") {
+  // 8B at 4096 tokens, batch 1, prefill of 512: 32 heads × 512 × 4096 scores.
+  const Model m = test::model("llama3.1-8b");
+  Request hf = test::infer("bf16", 1, 4096);
+  hf.attention = Attention::eager;
+  hf.prefill_chunk = 512;
+  Request cpp = hf;
+  cpp.engine = &find_engine("llama.cpp");
+  const auto scores = 32ULL * 512 * 4096;
+  const auto hf_act = test::bytes_of(estimate(m, hf), "activations");
+  const auto cpp_act = test::bytes_of(estimate(m, cpp), "activations");
+  // The same tensors but the scores: bf16 + fp32 copy (6 B) against one f32 matrix (4 B).
+  CHECK(hf_act - cpp_act == scores * (6 - 4));
+}

@@ -33,6 +33,10 @@ struct EngineProfile {
   std::string_view source;            // where the fields come from
   std::string_view kv_cache_types;    // llmmem's --kv-precision names the engine can cache in
   std::string_view kv_option;         // the engine's own option for it, for messages
+  // Bytes per attention score when attention is not fused (eager / flash attention off): 0 means the
+  // compute dtype plus an fp32 softmax copy (HF eager); llama.cpp keeps one f32 KQ matrix and
+  // softmaxes it in place (llama-graph.cpp build_attn_mha: GGML_PREC_F32, soft_max_ext in place): 4.
+  std::uint64_t score_bytes = 0;
 };
 
 // Every engine, in the order `--engine` lists them.

@@ -150,7 +150,7 @@ Output run(const cli::Options& o) {
   Request judged_request = judged;
   const bool llama = request.method == Method::detailed &&
                      (engine_for(model, request).id == "llama.cpp" || engine_for(model, request).id == "ollama");
-  for (const char* flag : {"--ubatch", "--parallel"})
+  for (const char* flag : {"--ubatch", "--parallel", "--flash-attn"})
     if (o.has(flag) && !llama)
       throw UsageError(fmt::format("{} is a llama.cpp/Ollama setting; {} does not have it (add --engine llama.cpp)",
                                    flag, engine_for(model, request).name));

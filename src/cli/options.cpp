@@ -92,6 +92,7 @@ ParseResult parse_options(int argc, char** argv) {
   infer->add_option("--max-num-seqs", o.max_num_seqs, "vLLM: most requests per step (default 256, 1024 on >= 70 GiB)");
   infer->add_option("--mem-fraction-static", o.mem_fraction_static,
                     "SGLang: share of free memory for weights and the KV pool (default: by GPU memory)");
+  infer->add_option("--flash-attn", o.flash_attn, "llama.cpp/Ollama: on, off or auto (auto: on, as on CUDA)");
   infer->add_option("--ubatch", o.ubatch, "llama.cpp/Ollama: n_ubatch, tokens per compute step (default 512)");
   infer->add_option("--parallel", o.parallel, "llama.cpp/Ollama: sequences sharing the cache (default 1)");
   infer->add_option("--prefill-chunk,--max-num-batched-tokens", o.prefill_chunk,

@@ -32,9 +32,9 @@ struct Options {
   std::vector<std::string> offload;
   std::string gpu, gpu_memory, engine;
   std::string gpu_memory_utilization = "0.9", max_gpus = "64", gpus_per_node = "8";
-  std::string max_model_len, max_num_seqs;  // vLLM
-  std::string ubatch, parallel;             // llama.cpp, Ollama
-  std::string mem_fraction_static;          // SGLang
+  std::string max_model_len, max_num_seqs;   // vLLM
+  std::string ubatch, parallel, flash_attn;  // llama.cpp, Ollama
+  std::string mem_fraction_static;           // SGLang
   std::vector<std::string> models_dirs;
   bool check = false, explain = false, local = false;
   std::string plot_csv;  // --csv-out FILE: memory vs context length

@@ -106,6 +106,17 @@ Request build_request(const Options& o) {
     r.engine = &find_engine(o.engine);
   }
   r.attention = parse_attention(o.attention);
+  if (o.has("--flash-attn")) {
+    // llama.cpp's -fa on|off|auto; off computes an f32 KQ matrix (eager-style); auto turns it on
+    // where the backend has it (CUDA: llama-context.cpp, flash_attn_type auto).
+    if (o.has("--attention")) throw UsageError("give --flash-attn (llama.cpp's words) or --attention, not both");
+    if (o.flash_attn == "on" || o.flash_attn == "auto")
+      r.attention = Attention::flash;
+    else if (o.flash_attn == "off")
+      r.attention = Attention::eager;
+    else
+      throw UsageError(fmt::format("--flash-attn takes on, off or auto, not '{}'", o.flash_attn));
+  }
   r.logits = parse_logits(o.logits);
   r.prefill_chunk = parse_tokens(o.prefill_chunk, "--prefill-chunk");
   if (o.has("--overhead")) r.overhead = parse_size_flag(o.overhead, "--overhead");
