@@ -86,6 +86,10 @@ Units parse_units(std::string_view name) {
 Bytes parse_size(std::string_view text) {
   const auto [number, suffix] = split_number(text);
   std::uint64_t scale = 0;
+  // A bare number could mean bytes or GB: only 0 may go without a unit (issue 9, item 7).
+  if (suffix.empty() && number != "0")
+    throw UsageError(
+        fmt::format("size '{}' has no unit: write B, KiB, MiB, GiB, TiB, KB, MB, GB or TB (e.g. {}GiB)", text, number));
   if (suffix.empty() || suffix == "b")
     scale = 1;
   else if (suffix == "k" || suffix == "kib")
@@ -112,6 +116,26 @@ Bytes parse_size(std::string_view text) {
   } catch (const OverflowError&) {
     throw UsageError(fmt::format("invalid size '{}': too large", text));
   }
+}
+
+std::uint64_t parse_tokens(std::string_view text) {
+  // Token counts as LLM users write them: "32k" is 32768 (k = 1024, as in "a 32k context"), "1m"
+  // 1048576. Whole numbers only: "1.5" is refused, never rounded.
+  text = trim(text);
+  std::uint64_t scale = 1;
+  if (!text.empty() && (text.back() == 'k' || text.back() == 'K')) {
+    scale = 1ULL << 10;
+    text.remove_suffix(1);
+  } else if (!text.empty() && (text.back() == 'm' || text.back() == 'M')) {
+    scale = 1ULL << 20;
+    text.remove_suffix(1);
+  }
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    throw UsageError(fmt::format("'{}' is not a whole number of tokens such as 4096 or 32k (k = 1024)", text));
+  if (v > (1ULL << 40) / scale) throw UsageError(fmt::format("token count '{}' is too large", text));
+  return v * scale;
 }
 
 std::uint64_t parse_count(std::string_view text) {

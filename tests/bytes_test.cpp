@@ -11,7 +11,8 @@ TEST_CASE("parse_size accepts binary and decimal suffixes", "[bytes]") {
   CHECK(parse_size("24 gib").count() == 24ULL << 30);
   CHECK(parse_size("512MiB").count() == 512ULL << 20);
   CHECK(parse_size("1.5TB").count() == 1'500'000'000'000ULL);
-  CHECK(parse_size("1024").count() == 1024);
+  CHECK(parse_size("1024B").count() == 1024);
+  CHECK(parse_size("0").count() == 0);
   CHECK(parse_size("2g").count() == 2ULL << 30);
 }
 
@@ -21,6 +22,7 @@ TEST_CASE("parse_size rejects junk, negative and overflowing sizes", "[bytes]") 
   CHECK_THROWS_AS(parse_size("-5GB"), UsageError);
   CHECK_THROWS_AS(parse_size("99999999999TB"), UsageError);
   CHECK_THROWS_AS(parse_size(""), UsageError);
+  CHECK_THROWS_WITH(parse_size("24"), Catch::Matchers::Contains("no unit"));  // bytes or GB? refused
 }
 
 TEST_CASE("parse_count reads the forms --params accepts", "[bytes]") {
@@ -58,4 +60,14 @@ TEST_CASE("parse_units names binary and decimal", "[bytes]") {
   CHECK(parse_units("binary") == Units::binary);
   CHECK(parse_units("Decimal") == Units::decimal);
   CHECK_THROWS_AS(parse_units("metric"), UsageError);
+}
+
+TEST_CASE("parse_tokens reads 32k as 32768 and refuses fractions", "[bytes]") {
+  CHECK(parse_tokens("4096") == 4096);
+  CHECK(parse_tokens("32k") == 32768);  // 32 × 1024
+  CHECK(parse_tokens("1M") == 1048576);
+  CHECK_THROWS_AS(parse_tokens("1.5"), UsageError);
+  CHECK_THROWS_AS(parse_tokens("2e3"), UsageError);
+  CHECK_THROWS_AS(parse_tokens("-4"), UsageError);
+  CHECK_THROWS_AS(parse_tokens("99999999999k"), UsageError);
 }

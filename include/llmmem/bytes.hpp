@@ -72,7 +72,8 @@ enum class Units { binary, decimal };
 // The number alone in the unit format_size would use for GiB/GB ("14.96").
 [[nodiscard]] std::string format_gib_number(Bytes bytes, Units units = Units::binary);
 
-// Parses "80GB", "80 GiB", "24g", "512MiB", "1.5TB", "1073741824" (plain bytes).
+// Parses "80GB", "80 GiB", "24g", "512MiB", "1.5TB", "1073741824B". A number without a unit is refused
+// (bytes or GB?), except 0.
 // Decimal suffixes (KB/MB/GB/TB) are powers of 1000, binary ones (KiB/MiB/GiB/TiB, and the
 // single letters K/M/G/T) powers of 1024. Throws UsageError naming the text on failure.
 [[nodiscard]] Bytes parse_size(std::string_view text);
@@ -80,5 +81,9 @@ enum class Units { binary, decimal };
 // Parses a count with an optional scale: "70B", "7.24B", "350M", "1.5k", "70e9", "70000000000".
 // Throws UsageError on junk, negative values, or values that do not fit 64 bits.
 [[nodiscard]] std::uint64_t parse_count(std::string_view text);
+
+// Parses a token count: whole numbers with an optional k (1024) or m (1024²) suffix ("32k" = 32768).
+// Throws UsageError for fractions, signs and junk.
+[[nodiscard]] std::uint64_t parse_tokens(std::string_view text);
 
 }  // namespace llmmem

@@ -49,12 +49,7 @@ std::optional<GpuTarget> gpu_target(const cli::Options& o) {
   if (o.has("--gpu") && o.has("--gpu-memory")) throw UsageError("give --gpu or --gpu-memory, not both");
   if (o.has("--gpu") && o.gpu == "local") return local_gpu_target(local_gpus());
   if (o.has("--gpu")) return parse_gpu_target(o.gpu);
-  if (o.has("--gpu-memory")) {
-    if (!o.gpu_memory.empty() && o.gpu_memory.find_first_not_of("0123456789.:") == std::string::npos &&
-        o.gpu_memory != "0")
-      throw UsageError(fmt::format("--gpu-memory '{}' has no unit: write e.g. 24GiB or 80GB:2", o.gpu_memory));
-    return parse_gpu_memory_target(o.gpu_memory);
-  }
+  if (o.has("--gpu-memory")) return parse_gpu_memory_target(o.gpu_memory);
   return std::nullopt;
 }
 

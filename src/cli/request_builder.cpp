@@ -42,35 +42,21 @@ std::uint64_t parse_positive(const std::string& text, std::string_view flag) {
   return v;
 }
 
-// Token counts as LLM users write them: 32k = 32768, 1m = 1048576 (k = 1024, as in "a 32k context").
 std::uint64_t parse_tokens(const std::string& text, std::string_view flag) {
-  std::string digits = text;
-  std::uint64_t scale = 1;
-  if (!digits.empty() && (digits.back() == 'k' || digits.back() == 'K')) {
-    scale = 1024;
-    digits.pop_back();
-  } else if (!digits.empty() && (digits.back() == 'm' || digits.back() == 'M')) {
-    scale = 1024ULL * 1024ULL;
-    digits.pop_back();
-  }
-  std::uint64_t v = 0;
   try {
-    v = parse_whole(digits, flag);
-  } catch (const UsageError&) {
-    throw UsageError(
-        fmt::format("{} expects a whole number of tokens such as 4096 or 32k (k = 1024), got '{}'", flag, text));
+    return llmmem::parse_tokens(text);
+  } catch (const UsageError& e) {
+    throw UsageError(fmt::format("{}: {}", flag, e.what()));
   }
-  if (v > (1ULL << 40) / scale) throw UsageError(fmt::format("{} '{}' is too large", flag, text));
-  return v * scale;
 }
 
-// A size must carry its unit: "24" could be bytes or GB, so it is refused (0 needs none).
 Bytes parse_size_flag(const std::string& text, std::string_view flag) {
   if (text.empty()) throw UsageError(fmt::format("{} is empty: give a size such as 24GiB or 80GB", flag));
-  if (text != "0" && text.find_first_not_of("0123456789. ") == std::string::npos)
-    throw UsageError(fmt::format("{} '{}' has no unit: write B, KiB, MiB, GiB, TiB, KB, MB, GB or TB (e.g. {}GiB)",
-                                 flag, text, text));
-  return parse_size(text);
+  try {
+    return parse_size(text);
+  } catch (const UsageError& e) {
+    throw UsageError(fmt::format("{}: {}", flag, e.what()));
+  }
 }
 
 double parse_fraction(const std::string& text, std::string_view flag) {
