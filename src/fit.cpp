@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "llmmem/engine.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/startup.hpp"
 
@@ -95,36 +94,28 @@ FitResult solve_fit(const FitQuery& q) {
   r.max_batch = max_batch_that_fits(q.model, q.request, t);
   r.max_concurrent_requests =
       max_concurrent_requests(q.model, q.request, t, q.gpu_memory_utilization, q.kv_block_tokens);
-  // With an engine that sizes its own pool, the context and concurrency answers are the engine's.
-  const EngineProfile& engine = engine_for(q.model, q.request);
-  if (q.request.mode == Mode::inference && q.request.method == Method::detailed && engine.id == "vllm") {
-    // vLLM: the longest max_model_len its pool holds (--max-model-len auto) and the concurrency it
-    // logs for requests of seq_len tokens (kv_cache_utils.py), on the layout judged.
-    Request judged = q.request;
-    judged.layout = r.verdict.layout;
-    VllmSettings s;
-    s.gpu_memory_utilization = q.gpu_memory_utilization;
-    s.max_model_len = q.request.seq_len;
-    const VllmStartup v = vllm_startup(q.model, judged, t.smallest(), t.devices.front().name, s);
-    const std::uint64_t limit = q.model.config.max_position_embeddings;
-    r.max_seq_len = limit ? std::min(v.kv_tokens, limit) : v.kv_tokens;
-    r.max_seq_len_is_model_limit = limit > 0 && v.kv_tokens >= limit;
-    r.max_concurrent_requests = v.num_gpu_blocks / ceil_div(q.request.seq_len, v.block_size);
+  // With an engine that sizes its own pool, the context and concurrency answers are the engine's:
+  // vLLM's --max-model-len auto and the concurrency it logs for seq_len-token requests
+  // (kv_cache_utils.py); SGLang's token pool and max_running_requests (model_runner.py).
+  Request judged = q.request;
+  judged.layout = r.verdict.layout;
+  EngineSettings settings;
+  settings.vllm.gpu_memory_utilization = q.gpu_memory_utilization;
+  settings.vllm.max_model_len = q.request.seq_len;
+  settings.sglang.context_len = q.request.seq_len;
+  const EngineStartup engine = engine_startup(q.model, judged, &t, settings);
+  const std::uint64_t limit = q.model.config.max_position_embeddings;
+  auto answer = [&](std::uint64_t pool_tokens, std::uint64_t concurrent) {
+    r.max_seq_len = limit ? std::min(pool_tokens, limit) : pool_tokens;
+    r.max_seq_len_is_model_limit = limit > 0 && pool_tokens >= limit;
+    r.max_concurrent_requests = concurrent;
     r.engine_answers = true;
-  } else if (q.request.mode == Mode::inference && q.request.method == Method::detailed && engine.id == "sglang") {
-    // SGLang: the token pool bounds one request's context, and requests run at most
-    // max_running_requests at a time (model_runner.py).
-    Request judged = q.request;
-    judged.layout = r.verdict.layout;
-    SglangSettings s;
-    s.context_len = q.request.seq_len;
-    const SglangStartup g = sglang_startup(q.model, judged, t.smallest(), s);
-    const std::uint64_t limit = q.model.config.max_position_embeddings;
-    r.max_seq_len = limit ? std::min(g.max_total_num_tokens, limit) : g.max_total_num_tokens;
-    r.max_seq_len_is_model_limit = limit > 0 && g.max_total_num_tokens >= limit;
-    r.max_concurrent_requests = std::min(g.max_total_num_tokens / q.request.seq_len, g.max_running_requests);
-    r.engine_answers = true;
-  }
+  };
+  if (engine.vllm)
+    answer(engine.vllm->kv_tokens, engine.vllm->num_gpu_blocks / ceil_div(q.request.seq_len, engine.vllm->block_size));
+  if (engine.sglang)
+    answer(engine.sglang->max_total_num_tokens,
+           std::min(engine.sglang->max_total_num_tokens / q.request.seq_len, engine.sglang->max_running_requests));
   if (auto layout = fewest_gpus_layout(q.model, q.request, q.gpu.largest(), q.limits, &r.layouts_searched)) {
     r.min_gpus = layout->gpus();
     r.layout = *layout;

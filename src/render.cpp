@@ -310,6 +310,21 @@ std::vector<std::string> sglang_lines(const SglangStartup& g, Units u) {
   return out;
 }
 
+// The engine's start-up in the words of its own log, for the table and markdown.
+std::vector<std::string> startup_lines(const EngineStartup& s, Units u) {
+  if (s.vllm) return vllm_lines(*s.vllm, u);
+  if (s.sglang) return sglang_lines(*s.sglang, u);
+  if (s.llama_cpp) return llama_cpp_lines(*s.llama_cpp);
+  return {};
+}
+
+Json startup_json(const EngineStartup& s) {
+  if (s.vllm) return vllm_json(*s.vllm);
+  if (s.sglang) return sglang_json(*s.sglang);
+  if (s.llama_cpp) return llama_cpp_json(*s.llama_cpp);
+  return Json(nullptr);
+}
+
 Json engine_json(const Estimate& e, const EstimateReport* rep = nullptr) {
   if (!e.engine) return Json(nullptr);
   const EngineProfile& en = *e.engine;
@@ -321,9 +336,8 @@ Json engine_json(const Estimate& e, const EstimateReport* rep = nullptr) {
   j["context_padding"] = en.context_padding;
   j["kv_block_tokens"] = en.kv_block_tokens;
   j["token_embeddings_on_host"] = en.token_embeddings_on_host;
-  if (rep && rep->vllm) j["startup"] = vllm_json(*rep->vllm);
-  if (rep && rep->sglang) j["startup"] = sglang_json(*rep->sglang);
-  if (rep && rep->llama_cpp) j["startup"] = llama_cpp_json(*rep->llama_cpp);
+  if (rep && (rep->startup.vllm || rep->startup.sglang || rep->startup.llama_cpp))
+    j["startup"] = startup_json(rep->startup);
   return j;
 }
 
@@ -512,17 +526,9 @@ std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
     out += "\n";
     for (const auto& l : verdict_lines(*rep.gpu, o)) out += l + "\n";
   }
-  if (rep.vllm) {
+  if (const auto lines = startup_lines(rep.startup, o.units); !lines.empty()) {
     out += "\n";
-    for (const auto& l : vllm_lines(*rep.vllm, o.units)) out += l + "\n";
-  }
-  if (rep.sglang) {
-    out += "\n";
-    for (const auto& l : sglang_lines(*rep.sglang, o.units)) out += l + "\n";
-  }
-  if (rep.llama_cpp) {
-    out += "\n";
-    for (const auto& l : llama_cpp_lines(*rep.llama_cpp)) out += l + "\n";
+    for (const auto& l : lines) out += l + "\n";
   }
   for (const auto& n : e.notes) out += fmt::format("note: {}\n", safe(n));
   if (!rep.curve.empty()) out += "\n" + render_context_chart(rep.curve, rep.curve_capacity, o.units);
@@ -556,23 +562,25 @@ std::string estimate_csv(const EstimateReport& rep, const RenderOptions& o) {
   for (const auto& c : e.components) row(c.id, c.label, c.bytes);
   row("total", "Total", e.total);
   if (e.engine) row("engine", engine_text(e), std::nullopt);
-  if (rep.vllm) {
+  if (rep.startup.vllm) {
     row("vllm_kv_pool",
-        fmt::format("Available KV cache memory, {} blocks of {} tokens", rep.vllm->num_gpu_blocks,
-                    rep.vllm->block_size),
-        rep.vllm->kv_budget);
+        fmt::format("Available KV cache memory, {} blocks of {} tokens", rep.startup.vllm->num_gpu_blocks,
+                    rep.startup.vllm->block_size),
+        rep.startup.vllm->kv_budget);
     row("vllm_max_concurrency",
-        fmt::format("{:.2f}x for {} tokens per request", rep.vllm->max_concurrency, rep.vllm->max_model_len),
+        fmt::format("{:.2f}x for {} tokens per request", rep.startup.vllm->max_concurrency,
+                    rep.startup.vllm->max_model_len),
         std::nullopt);
-    if (!rep.vllm->starts) row("vllm_error", rep.vllm->error, std::nullopt);
+    if (!rep.startup.vllm->starts) row("vllm_error", rep.startup.vllm->error, std::nullopt);
   }
-  if (rep.sglang) {
-    row("sglang_kv_pool", fmt::format("KV pool, {} tokens", rep.sglang->max_total_num_tokens), rep.sglang->kv_pool);
-    row("sglang_max_running_requests", fmt::format("{}", rep.sglang->max_running_requests), std::nullopt);
-    if (!rep.sglang->starts) row("sglang_error", rep.sglang->error, std::nullopt);
+  if (rep.startup.sglang) {
+    row("sglang_kv_pool", fmt::format("KV pool, {} tokens", rep.startup.sglang->max_total_num_tokens),
+        rep.startup.sglang->kv_pool);
+    row("sglang_max_running_requests", fmt::format("{}", rep.startup.sglang->max_running_requests), std::nullopt);
+    if (!rep.startup.sglang->starts) row("sglang_error", rep.startup.sglang->error, std::nullopt);
   }
-  if (rep.llama_cpp)
-    for (const auto& b : rep.llama_cpp->buffers)
+  if (rep.startup.llama_cpp)
+    for (const auto& b : rep.startup.llama_cpp->buffers)
       row(fmt::format("llama_cpp_{}", b.name), fmt::format("{} {} buffer", b.device, b.name), b.bytes);
   if (rep.gpu) {
     const GpuVerdict& v = *rep.gpu;
@@ -608,20 +616,9 @@ std::string estimate_markdown(const EstimateReport& rep, const RenderOptions& o)
     out += "\n";
     for (const auto& l : verdict_lines(*rep.gpu, plain)) out += "- " + l.substr(l.find_first_not_of(' ')) + "\n";
   }
-  if (rep.vllm) {
+  if (const auto lines = startup_lines(rep.startup, o.units); !lines.empty()) {
     out += "\n";
-    for (const auto& l : vllm_lines(*rep.vllm, o.units))
-      out += "- " + md_field(l.substr(l.find_first_not_of(' '))) + "\n";
-  }
-  if (rep.sglang) {
-    out += "\n";
-    for (const auto& l : sglang_lines(*rep.sglang, o.units))
-      out += "- " + md_field(l.substr(l.find_first_not_of(' '))) + "\n";
-  }
-  if (rep.llama_cpp) {
-    out += "\n";
-    for (const auto& l : llama_cpp_lines(*rep.llama_cpp))
-      out += "- " + md_field(l.substr(l.find_first_not_of(' '))) + "\n";
+    for (const auto& l : lines) out += "- " + md_field(l.substr(l.find_first_not_of(' '))) + "\n";
   }
   if (!e.notes.empty()) out += "\n";
   for (const auto& n : e.notes) out += fmt::format("- note: {}\n", md_field(n));

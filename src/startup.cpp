@@ -227,4 +227,41 @@ LlamaCppStartup llama_cpp_startup(const Model& model, const Request& request, co
   return out;
 }
 
+EngineStartup engine_startup(const Model& model, const Request& request, const GpuTarget* gpus,
+                             const EngineSettings& settings) {
+  EngineStartup out;
+  if (request.mode != Mode::inference || request.method != Method::detailed) return out;
+  const EngineProfile& engine = engine_for(model, request);
+  if (engine.id == "vllm" && gpus) {
+    VllmSettings v = settings.vllm;
+    if (!v.max_num_batched_tokens) v.max_num_batched_tokens = request.prefill_chunk;
+    out.vllm = vllm_startup(model, request, gpus->smallest(), gpus->devices.front().name, v);
+  } else if (engine.id == "sglang" && gpus) {
+    out.sglang = sglang_startup(model, request, gpus->smallest(), settings.sglang);
+  } else if (engine.id == "llama.cpp" || engine.id == "ollama") {
+    LlamaCppSettings l;
+    l.n_ubatch = request.prefill_chunk ? request.prefill_chunk : engine.prefill_chunk[0].tokens;
+    l.n_seq_max = settings.n_seq_max;
+    l.flash_attn = request.attention == Attention::flash;
+    // Ollama's runner turns embeddings on (llama/llama.go NewContextParams, v0.12.10).
+    l.embeddings = engine.id == "ollama";
+    out.llama_cpp = llama_cpp_startup(model, request, l);
+  }
+  return out;
+}
+
+void apply_engine_startup(const EngineStartup& s, const EngineProfile& engine, GpuVerdict& v) {
+  std::string why;
+  if (s.vllm && !s.vllm->starts) why = "vLLM would not start: " + s.vllm->error;
+  if (s.sglang && !s.sglang->starts) why = "SGLang would not start: " + s.sglang->error;
+  // llama.cpp's own buffers must fit too: a GPU that holds the estimate but not its compute buffer
+  // (it reserves logits for a whole ubatch) does not run it.
+  if (s.llama_cpp && v.layout.gpus() == 1 && !v.per_gpu.empty() && s.llama_cpp->gpu_total > v.per_gpu.front().capacity)
+    why = fmt::format("{}'s GPU buffers ({}) exceed the GPU's {}", engine.name, format_size(s.llama_cpp->gpu_total),
+                      format_size(v.per_gpu.front().capacity));
+  if (why.empty()) return;
+  v.fits = false;
+  v.notes.push_back(std::move(why));
+}
+
 }  // namespace llmmem

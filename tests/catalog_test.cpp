@@ -49,8 +49,7 @@ TEST_CASE("every catalog model estimates inference and training, or says it is u
       for (const Request& r : {i, t}) {
         const Estimate e = estimate(m, r);
         CHECK(test::sums_to_total(e));
-        const auto j =
-            nlohmann::json::parse(render(EstimateReport{e, std::nullopt, {}, {}, {}, {}, {}}, {Format::json}));
+        const auto j = nlohmann::json::parse(render(EstimateReport{e, std::nullopt, {}, {}, {}}, {Format::json}));
         CHECK(j["total_bytes"].get<std::uint64_t>() == e.total.count());
       }
     }

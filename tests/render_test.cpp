@@ -11,7 +11,7 @@ using namespace llmmem;
 
 TEST_CASE("JSON: schema 2, integer bytes, components summing to total_bytes", "[render]") {
   const Estimate e = estimate(test::model("llama3-8b"), test::train());
-  const auto j = nlohmann::json::parse(render(EstimateReport{e, std::nullopt, {}, {}, {}, {}, {}}, {Format::json}));
+  const auto j = nlohmann::json::parse(render(EstimateReport{e, std::nullopt, {}, {}, {}}, {Format::json}));
   CHECK(j["schema_version"] == 2);
   CHECK(j["command"] == "train");
   CHECK(j["method"] == "detailed");
@@ -35,14 +35,13 @@ TEST_CASE("the table names model, precision, batch, seq-len, method and the GiB 
   Request r = test::infer("bf16");
   r.method = Method::document;
   r.params_override = 70'000'000'000ULL;
-  const std::string t =
-      render(EstimateReport{estimate(test::model("llama3-70b"), r), std::nullopt, {}, {}, {}, {}, {}}, {});
+  const std::string t = render(EstimateReport{estimate(test::model("llama3-70b"), r), std::nullopt, {}, {}, {}}, {});
   for (const char* s :
        {"llama3-70b", "precision bf16", "batch 1", "seq-len 2048", "method document", "142.51", "GiB"}) {
     INFO(s);
     CHECK(t.find(s) != std::string::npos);
   }
-  const std::string d = render(EstimateReport{estimate(test::model("llama3-70b"), r), std::nullopt, {}, {}, {}, {}, {}},
+  const std::string d = render(EstimateReport{estimate(test::model("llama3-70b"), r), std::nullopt, {}, {}, {}},
                                {Format::table, Units::decimal});
   CHECK(d.find("153.02") != std::string::npos);
   CHECK(d.find(" GB") != std::string::npos);
@@ -50,18 +49,18 @@ TEST_CASE("the table names model, precision, batch, seq-len, method and the GiB 
 
 TEST_CASE("CSV and markdown carry the same components", "[render]") {
   const Estimate e = estimate(test::model("llama3-8b"), test::infer());
-  const std::string csv = render(EstimateReport{e, std::nullopt, {}, {}, {}, {}, {}}, {Format::csv});
+  const std::string csv = render(EstimateReport{e, std::nullopt, {}, {}, {}}, {Format::csv});
   CHECK(csv.rfind("id,label,bytes,gib\n", 0) == 0);
   CHECK(csv.find(fmt::format("total,Total,{}", e.total.count())) != std::string::npos);
-  const std::string md = render(EstimateReport{e, std::nullopt, {}, {}, {}, {}, {}}, {Format::markdown});
+  const std::string md = render(EstimateReport{e, std::nullopt, {}, {}, {}}, {Format::markdown});
   CHECK(md.find("| **Total** |") != std::string::npos);
 }
 
 TEST_CASE("colour only when asked", "[render]") {
   const Estimate e = estimate(test::model("llama3-8b"), test::infer());
-  CHECK(render(EstimateReport{e, std::nullopt, {}, {}, {}, {}, {}}, {}).find('\033') == std::string::npos);
-  CHECK(render(EstimateReport{e, std::nullopt, {}, {}, {}, {}, {}}, {Format::table, Units::binary, false, true})
-            .find('\033') != std::string::npos);
+  CHECK(render(EstimateReport{e, std::nullopt, {}, {}, {}}, {}).find('\033') == std::string::npos);
+  CHECK(render(EstimateReport{e, std::nullopt, {}, {}, {}}, {Format::table, Units::binary, false, true}).find('\033') !=
+        std::string::npos);
 }
 
 TEST_CASE("models and GPU lists render as JSON", "[render]") {
@@ -86,16 +85,15 @@ TEST_CASE("text from a file cannot drive the terminal: control characters are es
   e.model_type = "\x1b]0;PWNED\x07";
   e.model_name = "evil\x1b[2J";
   for (Format f : {Format::table, Format::csv, Format::markdown}) {
-    const std::string out =
-        render(EstimateReport{e, std::nullopt, {}, {}, {}, {}, {}}, {f, Units::binary, false, true});
+    const std::string out = render(EstimateReport{e, std::nullopt, {}, {}, {}}, {f, Units::binary, false, true});
     INFO(out);
     CHECK(out.find("\x1b]") == std::string::npos);
     CHECK(out.find("\x1b[2J") == std::string::npos);
   }
-  const auto j = nlohmann::json::parse(render(EstimateReport{e, std::nullopt, {}, {}, {}, {}, {}}, {Format::json}));
+  const auto j = nlohmann::json::parse(render(EstimateReport{e, std::nullopt, {}, {}, {}}, {Format::json}));
   CHECK(j["model"]["model_type"] == "\x1b]0;PWNED\x07");
   e.model_name = "bad utf-8 \xff\xfe";
-  CHECK_NOTHROW(nlohmann::json::parse(render(EstimateReport{e, std::nullopt, {}, {}, {}, {}, {}}, {Format::json})));
+  CHECK_NOTHROW(nlohmann::json::parse(render(EstimateReport{e, std::nullopt, {}, {}, {}}, {Format::json})));
 }
 
 TEST_CASE("every record renders in every format", "[render]") {
@@ -103,7 +101,7 @@ TEST_CASE("every record renders in every format", "[render]") {
   const Estimate e = estimate(m, test::infer());
   const GpuTarget t = parse_gpu_target("rtx4090");
   FitQuery q{m, test::infer(), t};
-  const std::vector<Report> reports{EstimateReport{e, judge(m, test::infer(), t), {}, {}, {}, {}, {}},
+  const std::vector<Report> reports{EstimateReport{e, judge(m, test::infer(), t), {}, {}, {}},
                                     FitReport{q, solve_fit(q), e, {}},
                                     models_report(test::catalog()),
                                     PrecisionsReport{},

@@ -24,9 +24,7 @@ struct EstimateReport {
   std::optional<GpuVerdict> gpu;
   std::vector<ContextPoint> curve;  // empty unless asked for
   std::optional<Bytes> curve_capacity;
-  std::optional<VllmStartup> vllm;           // --engine vllm with a GPU: what vLLM reserves and logs
-  std::optional<LlamaCppStartup> llama_cpp;  // llama.cpp / Ollama: the buffers it logs at load
-  std::optional<SglangStartup> sglang;       // --engine sglang with a GPU: its token pool
+  EngineStartup startup;  // what the engine reserves and logs at start-up (engine_startup)
 };
 
 // `fit`: the answers, the verdict on the request as stated, and the estimate the model object and

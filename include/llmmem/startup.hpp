@@ -9,6 +9,7 @@
 
 #include "llmmem/bytes.hpp"
 #include "llmmem/estimate.hpp"
+#include "llmmem/gpu.hpp"
 
 namespace llmmem {
 
@@ -100,5 +101,30 @@ struct LlamaCppStartup {
 };
 [[nodiscard]] LlamaCppStartup llama_cpp_startup(const Model& model, const Request& request,
                                                 const LlamaCppSettings& settings);
+
+// What the user set of each engine's start-up (anything left at 0 or default: the engine's own).
+struct EngineSettings {
+  VllmSettings vllm;
+  SglangSettings sglang;
+  std::uint64_t n_seq_max = 1;  // llama.cpp/Ollama --parallel
+};
+
+// What the engine an inference estimate assumes reserves at start-up: at most one is set. vLLM and
+// SGLang size themselves by the GPU, so they need one; llama.cpp's buffers do not.
+struct EngineStartup {
+  std::optional<VllmStartup> vllm;
+  std::optional<SglangStartup> sglang;
+  std::optional<LlamaCppStartup> llama_cpp;
+};
+
+// `request` is the request as it will run (layout judged, prefill chunk resolved): its prefill
+// chunk is vLLM's max_num_batched_tokens and llama.cpp's n_ubatch; --attention flash is llama.cpp's
+// flash attention on. Empty for training, the document method and engines without a start-up model.
+[[nodiscard]] EngineStartup engine_startup(const Model& model, const Request& request, const GpuTarget* gpus,
+                                           const EngineSettings& settings);
+
+// When the engine would not start or run on the GPUs judged, the verdict does not fit, with the
+// engine's reason as a note (vLLM's and SGLang's errors; llama.cpp's buffers over one GPU).
+void apply_engine_startup(const EngineStartup& startup, const EngineProfile& engine, GpuVerdict& verdict);
 
 }  // namespace llmmem

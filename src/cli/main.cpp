@@ -92,6 +92,47 @@ std::vector<ContextPoint> context_curve(const Model& model, const Request& judge
   return points;
 }
 
+// Options that only some engines have, in the engines' own words: a flag the engine assumed lacks
+// is a usage error naming it (issue 10).
+struct EngineFlag {
+  const char* flag;
+  std::string_view engines;  // ids, comma-separated; the first is suggested
+  std::string_view who;      // as the message names them
+};
+constexpr EngineFlag k_engine_flags[] = {
+    {"--gpu-memory-utilization", "vllm", "vLLM"},
+    {"--max-model-len", "vllm", "vLLM"},
+    {"--max-num-seqs", "vllm", "vLLM"},
+    {"--mem-fraction-static", "sglang", "SGLang"},
+    {"--ubatch", "llama.cpp,ollama", "llama.cpp/Ollama"},
+    {"--parallel", "llama.cpp,ollama", "llama.cpp/Ollama"},
+    {"--flash-attn", "llama.cpp,ollama", "llama.cpp/Ollama"},
+};
+
+void check_engine_flags(const cli::Options& o, const Model& model, const Request& request) {
+  const EngineProfile& engine = engine_for(model, request);
+  for (const auto& f : k_engine_flags) {
+    if (!o.has(f.flag)) continue;
+    const bool has = request.method == Method::detailed &&
+                     ("," + std::string(f.engines) + ",").find("," + std::string(engine.id) + ",") != std::string::npos;
+    if (!has)
+      throw UsageError(fmt::format("{} is a {} setting; {} does not have it (add --engine {})", f.flag, f.who,
+                                   engine.name, f.engines.substr(0, f.engines.find(','))));
+  }
+}
+
+// The engine settings the user gave (check_engine_flags has made sure the engine has them).
+EngineSettings engine_settings(const cli::Options& o) {
+  EngineSettings s;
+  s.vllm.gpu_memory_utilization = cli::parse_fraction(o.gpu_memory_utilization, "--gpu-memory-utilization");
+  if (o.has("--max-model-len")) s.vllm.max_model_len = cli::parse_tokens(o.max_model_len, "--max-model-len");
+  if (o.has("--max-num-seqs")) s.vllm.max_num_seqs = cli::parse_positive(o.max_num_seqs, "--max-num-seqs");
+  if (o.has("--mem-fraction-static"))
+    s.sglang.mem_fraction_static = cli::parse_fraction(o.mem_fraction_static, "--mem-fraction-static");
+  if (o.has("--parallel")) s.n_seq_max = cli::parse_positive(o.parallel, "--parallel");
+  return s;
+}
+
 Output run(const cli::Options& o) {
   Output result;
   RenderOptions ro;
@@ -142,68 +183,12 @@ Output run(const cli::Options& o) {
   std::optional<GpuVerdict> verdict;
   if (target) verdict = judge(model, request, *target, limits);
   const Request judged = as_judged(request, verdict);
-  Request judged_request = judged;
-  const bool llama = request.method == Method::detailed &&
-                     (engine_for(model, request).id == "llama.cpp" || engine_for(model, request).id == "ollama");
-  for (const char* flag : {"--ubatch", "--parallel", "--flash-attn"})
-    if (o.has(flag) && !llama)
-      throw UsageError(fmt::format("{} is a llama.cpp/Ollama setting; {} does not have it (add --engine llama.cpp)",
-                                   flag, engine_for(model, request).name));
-  LlamaCppSettings ls;
-  if (o.has("--ubatch")) judged_request.prefill_chunk = ls.n_ubatch = cli::parse_positive(o.ubatch, "--ubatch");
-  if (!o.has("--ubatch") && o.has("--prefill-chunk") && judged_request.prefill_chunk > 0)
-    ls.n_ubatch = judged_request.prefill_chunk;  // llama.cpp's prefill step is its n_ubatch
-  if (o.has("--parallel")) ls.n_seq_max = cli::parse_positive(o.parallel, "--parallel");
-  EstimateReport rep{estimate(model, judged_request), verdict, {}, {}, {}, {}, {}};
-  const bool sglang = request.method == Method::detailed && engine_for(model, request).id == "sglang";
-  if (o.has("--mem-fraction-static") && !sglang)
-    throw UsageError(
-        fmt::format("--mem-fraction-static is an SGLang setting; {} does not have it (add --engine sglang)",
-                    engine_for(model, request).name));
-  if (sglang && target && request.mode == Mode::inference) {
-    SglangSettings ss;
-    if (o.has("--mem-fraction-static"))
-      ss.mem_fraction_static = cli::parse_fraction(o.mem_fraction_static, "--mem-fraction-static");
-    rep.sglang = sglang_startup(model, judged_request, target->smallest(), ss);
-    if (!rep.sglang->starts && rep.gpu) {
-      rep.gpu->fits = false;
-      rep.gpu->notes.push_back("SGLang would not start: " + rep.sglang->error);
-    }
-  }
-  if (llama && request.mode == Mode::inference) {
-    // The buffers llama.cpp logs at load: flash attention as --attention says (flash: on), and
-    // Ollama's runner with embeddings on (llama/llama.go NewContextParams, v0.12.10).
-    ls.flash_attn = request.attention == Attention::flash;
-    ls.embeddings = engine_for(model, request).id == "ollama";
-    rep.llama_cpp = llama_cpp_startup(model, judged_request, ls);
-    // The engine's own buffers must fit too: a GPU that holds the estimate but not llama.cpp's
-    // compute buffer (it reserves logits for a whole ubatch) does not run it.
-    if (rep.gpu && judged.layout.gpus() == 1 && !rep.gpu->per_gpu.empty() &&
-        rep.llama_cpp->gpu_total > rep.gpu->per_gpu.front().capacity) {
-      rep.gpu->fits = false;
-      rep.gpu->notes.push_back(fmt::format("{}'s GPU buffers ({}) exceed the GPU's {}", engine_for(model, request).name,
-                                           format_size(rep.llama_cpp->gpu_total),
-                                           format_size(rep.gpu->per_gpu.front().capacity)));
-    }
-  }
-  const bool vllm = request.method == Method::detailed && engine_for(model, request).id == "vllm";
-  for (const char* flag : {"--max-model-len", "--max-num-seqs", "--gpu-memory-utilization"})
-    if (o.has(flag) && !vllm)
-      throw UsageError(fmt::format("{} is a vLLM setting; {} does not have it (add --engine vllm)", flag,
-                                   engine_for(model, request).name));
-  if (vllm && target && request.mode == Mode::inference) {
-    // What vLLM reserves at start-up on the smallest GPU of the layout, and whether it starts at all.
-    VllmSettings vs;
-    vs.gpu_memory_utilization = cli::parse_fraction(o.gpu_memory_utilization, "--gpu-memory-utilization");
-    if (o.has("--max-model-len")) vs.max_model_len = cli::parse_tokens(o.max_model_len, "--max-model-len");
-    if (o.has("--max-num-seqs")) vs.max_num_seqs = cli::parse_positive(o.max_num_seqs, "--max-num-seqs");
-    if (o.has("--prefill-chunk")) vs.max_num_batched_tokens = judged.prefill_chunk;
-    rep.vllm = vllm_startup(model, judged, target->smallest(), target->devices.front().name, vs);
-    if (!rep.vllm->starts && rep.gpu) {
-      rep.gpu->fits = false;
-      rep.gpu->notes.push_back("vLLM would not start: " + rep.vllm->error);
-    }
-  }
+  check_engine_flags(o, model, request);
+  Request as_run = judged;
+  if (o.has("--ubatch")) as_run.prefill_chunk = cli::parse_positive(o.ubatch, "--ubatch");  // llama.cpp's step
+  EstimateReport rep{estimate(model, as_run), verdict, {}, {}, {}};
+  rep.startup = engine_startup(model, as_run, target ? &*target : nullptr, engine_settings(o));
+  if (rep.gpu) apply_engine_startup(rep.startup, engine_for(model, request), *rep.gpu);
   if (verdict && judged.layout.gpus() > 1 && request.layout.is_single() && request.layout.zero == 0)
     rep.estimate.notes.push_back(fmt::format("layout chosen for the GPUs given: {} GPUs (tp={} pp={} dp={})",
                                              judged.layout.gpus(), judged.layout.tp, judged.layout.pp,
