@@ -75,8 +75,8 @@ TEST_CASE("a GPU named without a count is one GPU: a 405B model does not fit on 
   CHECK_FALSE(v.fits);
   CHECK(v.per_gpu.size() == 1);
   CHECK(v.per_gpu[0].headroom < 0);  // a shortfall is negative, never 0
-  // 405B in bf16 is about 756 GiB of weights: no layout of up to 64 RTX 4090s (24 GiB) holds it
-  // with tensor parallelism inside a node of 8 and pipeline stages across nodes: 36 are needed.
+  // 405B in bf16 is about 756 GiB of weights; on 24 GiB cards, with tensor parallelism inside a
+  // node of 8 and pipeline stages across nodes, the fewest that hold it are 36 (tp=4 × pp=9).
   REQUIRE(v.needed);
   CHECK(*v.needed == 36);
   CHECK(v.needed_layout->tp <= 8);
