@@ -111,8 +111,7 @@ FitResult solve_fit(const FitQuery& q) {
     r.max_concurrent_requests = concurrent;
     r.engine_answers = true;
   };
-  if (engine.vllm)
-    answer(engine.vllm->kv_tokens, engine.vllm->num_gpu_blocks / ceil_div(q.request.seq_len, engine.vllm->block_size));
+  if (engine.vllm) answer(engine.vllm->longest_request, static_cast<std::uint64_t>(engine.vllm->max_concurrency));
   if (engine.sglang)
     answer(engine.sglang->max_total_num_tokens,
            std::min(engine.sglang->max_total_num_tokens / q.request.seq_len, engine.sglang->max_running_requests));

@@ -47,10 +47,14 @@ std::vector<GpuSpec> load_gpu_table() {
     rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
     if (line.empty() || line.front() == '#') continue;
     const auto f = tsv_fields(line);
-    std::uint64_t mib_count = 0;
-    if (f.size() != 7 || std::from_chars(f[3].data(), f[3].data() + f[3].size(), mib_count).ec != std::errc())
+    std::uint64_t mib_count = 0, cuda_mib = 0;
+    const auto number = [](std::string_view field, std::uint64_t& value) {
+      return std::from_chars(field.data(), field.data() + field.size(), value).ec == std::errc();
+    };
+    if (f.size() != 8 || !number(f[3], mib_count) || (f[7] != "-" && !number(f[7], cuda_mib)))
       throw Error(fmt::format("models/gpus.tsv: malformed row '{}'", line));
-    out.push_back({f[0], f[1], f[2], mib(mib_count), f[4], f[5], f[6]});
+    out.push_back({f[0], f[1], f[2], mib(mib_count), f[4], f[5], f[6],
+                   f[7] == "-" ? std::nullopt : std::optional<Bytes>(mib(cuda_mib))});
   }
   return out;
 }
@@ -102,11 +106,8 @@ std::pair<std::string, std::optional<std::uint64_t>> split_count(std::string_vie
   return {std::string(spec.substr(0, colon)), n};
 }
 
-}  // namespace
-
-const std::vector<GpuSpec>& gpu_catalog() { return k_gpus(); }
-
-const GpuSpec& find_gpu(std::string_view name) {
+// The catalog row named `name` (id, name or alias), or nullptr.
+const GpuSpec* lookup_gpu(std::string_view name) {
   const std::string key = squash(name), product = squash_product(name);
   for (const auto& g : k_gpus()) {
     std::vector<std::string_view> names{g.id, g.name};
@@ -117,13 +118,31 @@ const GpuSpec& find_gpu(std::string_view name) {
       aliases = comma == std::string_view::npos ? std::string_view{} : aliases.substr(comma + 1);
     }
     for (const auto& n : names)
-      if (squash(n) == key || squash(n) == product) return g;
+      if (squash(n) == key || squash(n) == product) return &g;
   }
+  return nullptr;
+}
+
+}  // namespace
+
+const std::vector<GpuSpec>& gpu_catalog() { return k_gpus(); }
+
+const GpuSpec& find_gpu(std::string_view name) {
+  if (const GpuSpec* g = lookup_gpu(name)) return *g;
+  const std::string product = squash_product(name);
   std::vector<std::string> ids;
   for (const auto& g : k_gpus()) ids.emplace_back(g.id);
   const auto hint = nearest(product, ids);
   throw UsageError(fmt::format("unknown GPU '{}'{}; `llmmem gpus` lists them", name,
                                hint ? fmt::format(" (did you mean {}?)", *hint) : ""));
+}
+
+Bytes cuda_visible_memory(std::string_view name, Bytes total) {
+  // The median of the catalog's measured reservations (models/gpus.tsv, cuda_total_mib): 430 MiB.
+  constexpr Bytes k_driver_reservation{430ULL << 20};
+  const GpuSpec* g = lookup_gpu(name);
+  if (g && g->cuda_total && g->memory == total) return *g->cuda_total;
+  return saturating_sub(total, k_driver_reservation);
 }
 
 std::vector<LocalGpu> parse_nvidia_smi_csv(std::string_view text) {

@@ -72,17 +72,50 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
   v.kv_budget = saturating_sub(v.requested, used);
 
   // One block of block_size tokens over every layer of this rank (kv_cache_utils: page_size_bytes ×
-  // layers), taken from the estimator's KV formula (per-rank KV heads, MLA latent, KV dtype).
+  // layers), taken from the estimator's KV formula (per-rank KV heads, MLA latent, KV dtype). A
+  // block (16 tokens) is below every sliding window, so each layer holds a full page in it.
   Request block = r;
   block.seq_len = v.block_size;
   block.prefill_chunk = v.block_size;
-  v.block_bytes = component(estimate(model, block), "kv_cache");
-  if (v.block_bytes == 0) throw UnsupportedError(fmt::format("{} has no KV cache to size a vLLM pool for", model.name));
+  const std::uint64_t all_layers_page = component(estimate(model, block), "kv_cache");
+  if (all_layers_page == 0)
+    throw UnsupportedError(fmt::format("{} has no KV cache to size a vLLM pool for", model.name));
+  // The hybrid allocator (v1/core/kv_cache_utils.py _get_kv_cache_config_uniform_page_size): with
+  // full-attention and sliding-window layers, layers are grouped by type in groups of
+  // group_size = min(layers of each type); one block holds one page of each layer of a group, all
+  // groups draw on one pool, and "GPU KV cache size" is num_blocks / groups × block_size tokens.
+  const ModelConfig& c = model.config;
+  const std::uint64_t n_layers = std::max<std::uint64_t>(c.n_layers, 1);
+  const std::uint64_t n_sliding = c.sliding_window ? c.n_sliding_layers() : 0, n_full = n_layers - n_sliding;
+  const std::uint64_t group_size = n_sliding && n_full ? std::min(n_sliding, n_full) : n_layers;
+  v.full_groups = n_full ? ceil_div(n_full, group_size) : 0;
+  v.sliding_groups = n_sliding ? ceil_div(n_sliding, group_size) : 0;
+  v.block_bytes = all_layers_page / n_layers * group_size;
   v.num_gpu_blocks = v.kv_budget.count() / v.block_bytes;
-  v.kv_tokens = v.num_gpu_blocks * v.block_size;
-  const std::uint64_t blocks_per_request = ceil_div(v.max_model_len, v.block_size);
+  v.kv_tokens = v.num_gpu_blocks / (v.full_groups + v.sliding_groups) * v.block_size;
+  // Blocks one request of `len` tokens needs (kv_cache_interface.py max_memory_usage_bytes): a full
+  // group cdiv(len, block_size); a sliding group cdiv(min(window − 1 + max_num_batched_tokens, len),
+  // block_size) + 1.
+  const auto blocks_for = [&](std::uint64_t len) {
+    std::uint64_t blocks = v.full_groups * ceil_div(len, v.block_size);
+    if (v.sliding_groups)
+      blocks += v.sliding_groups *
+                (ceil_div(std::min(c.sliding_window - 1 + v.max_num_batched_tokens, len), v.block_size) + 1);
+    return blocks;
+  };
+  const std::uint64_t blocks_per_request = blocks_for(v.max_model_len);
   v.needed_for_max_model_len = Bytes(checked_mul(blocks_per_request, v.block_bytes, "vLLM KV"));
-  v.max_model_len_fits = std::min(v.max_model_len, v.kv_tokens);
+  // The longest request the pool holds (estimate_max_model_len: a binary search over lengths).
+  std::uint64_t lo = 0, hi = std::max(v.max_model_len, v.kv_tokens);
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (blocks_for(mid) <= v.num_gpu_blocks)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  v.longest_request = lo;
+  v.max_model_len_fits = std::min(v.max_model_len, lo);
   v.max_concurrency = static_cast<double>(v.num_gpu_blocks) / static_cast<double>(blocks_per_request);
   v.starts = v.kv_budget.count() > 0 && v.needed_for_max_model_len <= v.kv_budget;
   const auto gib = [](Bytes b) { return static_cast<double>(b.count()) / static_cast<double>(1ULL << 30); };
@@ -235,7 +268,11 @@ EngineStartup engine_startup(const Model& model, const Request& request, const G
   if (engine.id == "vllm" && gpus) {
     VllmSettings v = settings.vllm;
     if (!v.max_num_batched_tokens) v.max_num_batched_tokens = request.prefill_chunk;
-    out.vllm = vllm_startup(model, request, gpus->smallest(), gpus->devices.front().name, v);
+    // vLLM sizes itself by what CUDA reports (torch.cuda.mem_get_info), below the driver's total.
+    const GpuDevice& device =
+        *std::min_element(gpus->devices.begin(), gpus->devices.end(),
+                          [](const GpuDevice& a, const GpuDevice& b) { return a.memory < b.memory; });
+    out.vllm = vllm_startup(model, request, cuda_visible_memory(device.name, device.memory), device.name, v);
   } else if (engine.id == "sglang" && gpus) {
     out.sglang = sglang_startup(model, request, gpus->smallest(), settings.sglang);
   } else if (engine.id == "llama.cpp" || engine.id == "ollama") {

@@ -97,8 +97,11 @@ TEST_CASE("fit answers with the engine's own pool when the engine sizes one", "[
   CHECK(res.engine_answers);
   VllmSettings s;
   s.max_model_len = 2048;
-  const VllmStartup v = vllm_startup(m, r, find_gpu("rtx4090").memory, "rtx4090", s);
-  CHECK(res.max_seq_len == v.kv_tokens);                                 // what --max-model-len auto picks
+  // vLLM sizes its pool from what CUDA reports: 23.68 GiB on an RTX 4090 (models/gpus.tsv).
+  const VllmStartup v = vllm_startup(m, r, cuda_visible_memory("rtx4090", find_gpu("rtx4090").memory), "rtx4090", s);
+  CHECK(v.total.count() == 24248ULL << 20);
+  CHECK(res.max_seq_len == v.kv_tokens);  // what --max-model-len auto picks: every layer is full attention
+  CHECK(res.max_seq_len == v.longest_request);
   CHECK(res.max_concurrent_requests == v.num_gpu_blocks / (2048 / 16));  // vLLM's "Maximum concurrency"
   Request t = test::infer("bf16");
   CHECK_FALSE(solve_fit(FitQuery{m, t, parse_gpu_target("rtx4090")}).engine_answers);

@@ -167,3 +167,73 @@ TEST_CASE("SGLang start-up: Qwen3-235B-A22B-FP8 on 4 × H100 at mem_fraction_sta
   CHECK(g.cell_bytes == 94ULL * 1 * 256 * 2);
   CHECK_THAT(static_cast<double>(g.max_total_num_tokens), Catch::Matchers::WithinRel(367404.0, 0.15));
 }
+
+TEST_CASE("vLLM start-up: Qwen2-7B on A100 80GB at utilization 0.25 and 0.5, and at tp=2, as logged",
+          "[startup][vllm]") {
+  // dennislee22/vLLM-benchmarking logs (vLLM 0.10.1.1 V1, Sept 2025), max_model_len 16384, chunked
+  // prefill 2048 (an A100 is a small GPU to vLLM). Logged: "Model loading took 14.2488 GiB",
+  // "Available KV cache memory: 5.01 GiB" / "24.83 GiB", "num_gpu_blocks is: 5867" / "29053",
+  // "Maximum concurrency for 16,384 tokens per request: 5.73x" / "28.37x"; at tp=2 and 0.5:
+  // 7.1217 GiB, 31.83 GiB per GPU, "GPU KV cache size: 1,192,160 tokens", 72.76x.
+  // The pool is 0.25 (0.5) × 79.25 GiB (what CUDA reports for an A100 80GB, models/gpus.tsv) less
+  // weights, the 2048-token profile peak, 256 × 152064 fp32 sampler logits and 0.25 GiB non-torch.
+  // Block: 16 tokens × 28 layers × 2 × 4 KV heads × 128 × 2 B = 917504 B (half at tp=2).
+  const Model m = test::model("qwen2-7b");
+  const Bytes total = cuda_visible_memory("a100-80gb", find_gpu("a100-80gb").memory);
+  CHECK(total.count() == 81152ULL << 20);
+  struct Row {
+    double util;
+    std::uint64_t tp;
+    double weights, kv_gib, blocks_or_tokens, concurrency;
+  };
+  for (const Row& row : {Row{0.25, 1, 14.2488, 5.01, 5867, 5.73}, Row{0.5, 1, 14.2488, 24.83, 29053, 28.37},
+                         Row{0.5, 2, 7.1217, 31.83, 1192160, 72.76}}) {
+    INFO("utilization " << row.util << " tp " << row.tp);
+    VllmSettings s;
+    s.gpu_memory_utilization = row.util;
+    s.max_model_len = 16384;
+    Request r = test::infer("bf16");
+    r.layout.tp = row.tp;
+    const VllmStartup v = vllm_startup(m, r, total, "NVIDIA A100-SXM4-80GB", s);
+    CHECK(v.max_num_batched_tokens == 2048);
+    CHECK(v.block_bytes == 16ULL * 28 * 2 * (4 / row.tp) * 128 * 2);
+    CHECK_THAT(static_cast<double>(v.weights.count()) / k_gib, Catch::Matchers::WithinRel(row.weights, 0.01));
+    CHECK_THAT(static_cast<double>(v.kv_budget.count()) / k_gib, Catch::Matchers::WithinRel(row.kv_gib, 0.01));
+    // tp=1 logs the block count; the tp=2 log prints the token count instead.
+    CHECK_THAT(static_cast<double>(row.tp == 1 ? v.num_gpu_blocks : v.kv_tokens),
+               Catch::Matchers::WithinRel(row.blocks_or_tokens, 0.01));
+    CHECK_THAT(v.max_concurrency, Catch::Matchers::WithinRel(row.concurrency, 0.01));
+  }
+}
+
+TEST_CASE("vLLM start-up: gpt-oss-120b's sliding-window layers get their own block group", "[startup][vllm]") {
+  // dennislee22/vLLM-benchmarking, vLLM 0.10.1.1, 4 × A100 80GB, tp=4, utilization 0.8, max_model_len
+  // 16384. Logged per GPU: "Available KV cache memory: 45.32 GiB", "num_gpu_blocks is: 330018",
+  // "GPU KV cache size: 2,640,144 tokens", "Maximum concurrency for 16,384 tokens per request: 284.25x".
+  // The hybrid allocator groups 18 full-attention and 18 sliding-window (128-token) layers in two
+  // groups of 18; a block is 16 tokens × 18 layers × 2 × (8 / 4) KV heads × 64 × 2 B = 147456 B, and
+  // 45.32 GiB / 147456 B = 330017 blocks. Tokens: 330018 / 2 groups × 16 = 2,640,144. One
+  // 16384-token request needs 1024 full blocks + cdiv(min(127 + 2048, 16384), 16) + 1 = 137 sliding
+  // blocks, so 330018 / 1161 = 284.25. Checked from the logged pool, the pool itself is 5.4 % above
+  // the log here because llmmem's weights are 2 GiB under vLLM's (15.27 vs 17.22 GiB, see
+  // docs/validation.md).
+  const Model m = test::model("gpt-oss-120b");
+  VllmSettings s;
+  s.gpu_memory_utilization = 0.8;
+  s.max_model_len = 16384;
+  Request r = test::infer();
+  r.layout.tp = 4;
+  const VllmStartup v =
+      vllm_startup(m, r, cuda_visible_memory("a100-80gb", find_gpu("a100-80gb").memory), "NVIDIA A100-SXM4-80GB", s);
+  CHECK(v.full_groups == 1);
+  CHECK(v.sliding_groups == 1);
+  CHECK(v.block_bytes == 16ULL * 18 * 2 * 2 * 64 * 2);
+  const double per_block = static_cast<double>(v.block_bytes);
+  // The logged pool in blocks, to the rounding of "45.32 GiB" (±0.005 GiB).
+  CHECK_THAT(45.32 * k_gib / per_block, Catch::Matchers::WithinRel(330018.0, 0.005 / 45.32));
+  const double blocks_per_request = 1024 + (ceil_div(127 + 2048, 16) + 1);
+  CHECK(blocks_per_request == 1161);
+  CHECK_THAT(static_cast<double>(v.num_gpu_blocks) / v.max_concurrency, Catch::Matchers::WithinRel(1161.0, 1e-9));
+  CHECK(v.kv_tokens == v.num_gpu_blocks / 2 * 16);
+  CHECK_THAT(static_cast<double>(v.kv_budget.count()) / k_gib, Catch::Matchers::WithinRel(45.32, 0.06));
+}

@@ -13,18 +13,23 @@
 namespace llmmem {
 
 struct GpuSpec {
-  std::string_view id;         // "h100-80gb"
-  std::string_view name;       // "NVIDIA H100 80GB HBM3 (SXM)"
-  std::string_view vendor;     // "nvidia", "amd", "intel", "apple"
-  Bytes memory;                // what the device reports as total (nvidia-smi memory.total)
-  std::string_view marketing;  // "80 GB"
-  std::string_view aliases;    // comma-separated extra names (nvidia-smi's among them)
-  std::string_view source;     // where `memory` comes from: nvidia-smi, spec, metal-working-set
+  std::string_view id;              // "h100-80gb"
+  std::string_view name;            // "NVIDIA H100 80GB HBM3 (SXM)"
+  std::string_view vendor;          // "nvidia", "amd", "intel", "apple"
+  Bytes memory;                     // what the device reports as total (nvidia-smi memory.total)
+  std::string_view marketing;       // "80 GB"
+  std::string_view aliases;         // comma-separated extra names (nvidia-smi's among them)
+  std::string_view source;          // where `memory` comes from: nvidia-smi, spec, metal-working-set
+  std::optional<Bytes> cuda_total;  // what CUDA reports as total (mem_get_info), where a log shows it
 };
 
 [[nodiscard]] const std::vector<GpuSpec>& gpu_catalog();
 // Case-insensitive by id, alias or name; ignores '-', '_' and spaces. Throws UsageError with suggestions.
 [[nodiscard]] const GpuSpec& find_gpu(std::string_view name);
+// What CUDA reports as the total of a GPU named `name` whose driver tool reports `total`
+// (torch.cuda.mem_get_info; vLLM multiplies it by gpu_memory_utilization): the catalog's measured
+// figure for that GPU, else `total` less 430 MiB, the median reservation of the measured GPUs.
+[[nodiscard]] Bytes cuda_visible_memory(std::string_view name, Bytes total);
 
 // One GPU of this machine as its driver tool reports it.
 struct LocalGpu {

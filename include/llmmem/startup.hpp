@@ -34,12 +34,15 @@ struct VllmStartup {
   Bytes non_torch;        // non-torch memory that appears during the profile run (NCCL, cuBLAS)
   Bytes kv_budget;        // requested − weights − activation_peak − sampler_logits − non_torch (0 when short)
   std::uint64_t block_size = 16;         // tokens per KV block (CacheConfig; 16 on CUDA)
-  std::uint64_t block_bytes = 0;         // one block over every layer of this rank
+  std::uint64_t full_groups = 1;         // KV cache groups of full-attention layers (hybrid allocator)
+  std::uint64_t sliding_groups = 0;      // and of sliding-window layers
+  std::uint64_t block_bytes = 0;         // one block: a page of every layer of one group, this rank
   std::uint64_t num_gpu_blocks = 0;      // floor(kv_budget / block_bytes)
-  std::uint64_t kv_tokens = 0;           // num_gpu_blocks × block_size ("GPU KV cache size: N tokens")
-  Bytes needed_for_max_model_len;        // cdiv(max_model_len, block_size) × block_bytes
-  std::uint64_t max_model_len_fits = 0;  // the longest request the pool holds (what `auto` picks)
-  double max_concurrency = 0;            // num_gpu_blocks / cdiv(max_model_len, block_size)
+  std::uint64_t kv_tokens = 0;           // num_gpu_blocks / groups × block_size ("GPU KV cache size: N tokens")
+  Bytes needed_for_max_model_len;        // the blocks one max_model_len request needs × block_bytes
+  std::uint64_t longest_request = 0;     // the longest request the pool holds (what `auto` picks)
+  std::uint64_t max_model_len_fits = 0;  // min(max_model_len, longest_request)
+  double max_concurrency = 0;            // num_gpu_blocks / the blocks of one max_model_len request
   bool starts = false;                   // one request of max_model_len fits: vLLM starts
   std::string error;                     // the error vLLM raises when it does not
 };
