@@ -4,6 +4,7 @@
 
 #include "llmmem/error.hpp"
 #include "llmmem/estimate.hpp"
+#include "llmmem/gpu.hpp"
 #include "llmmem/spell.hpp"
 #include "text.hpp"
 
@@ -104,6 +105,13 @@ std::uint64_t default_prefill_chunk(const EngineProfile& engine, std::uint64_t g
     if (gpu_memory >= (step.min_gib << 30)) tokens = step.tokens;
   }
   return tokens;
+}
+
+std::uint64_t default_prefill_chunk(const Model& model, const Request& request, const GpuTarget& gpus) {
+  const GpuDevice* smallest = &gpus.devices.front();
+  for (const auto& d : gpus.devices)
+    if (d.memory < smallest->memory) smallest = &d;
+  return default_prefill_chunk(engine_for(model, request), smallest->memory.count(), smallest->name);
 }
 
 }  // namespace llmmem

@@ -233,6 +233,10 @@ Json vllm_json(const VllmStartup& v) {
   j["max_num_batched_tokens"] = v.max_num_batched_tokens;
   j["starts"] = v.starts;
   j["error"] = v.error.empty() ? Json(nullptr) : Json(v.error);
+  j["enforce_eager"] = v.enforce_eager;
+  j["cudagraph_batch_sizes"] = v.graph_sizes;
+  j["max_cudagraph_capture_size"] = v.largest_graph;
+  j["cudagraph_margin_bytes"] = v.graph_margin.count();
   return j;
 }
 
@@ -250,6 +254,13 @@ std::vector<std::string> vllm_lines(const VllmStartup& v, Units u) {
       fmt::format("  GPU KV cache size: {} tokens ({} blocks of {})", v.kv_tokens, v.num_gpu_blocks, v.block_size));
   out.push_back(
       fmt::format("  Maximum concurrency for {} tokens per request: {:.2f}x", v.max_model_len, v.max_concurrency));
+  if (v.enforce_eager)
+    out.emplace_back("  CUDA graphs: none (--enforce-eager)");
+  else
+    out.push_back(
+        fmt::format("  CUDA graphs: {} batch sizes up to {}, captured after the pool in the {} outside "
+                    "gpu_memory_utilization (measured by vLLM, not sized here)",
+                    v.graph_sizes, v.largest_graph, format_size(v.graph_margin, u)));
   if (!v.starts) out.push_back("  vLLM would not start: " + v.error);
   return out;
 }

@@ -118,6 +118,16 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
   v.max_model_len_fits = std::min(v.max_model_len, lo);
   v.max_concurrency = static_cast<double>(v.num_gpu_blocks) / static_cast<double>(blocks_per_request);
   v.starts = v.kv_budget.count() > 0 && v.needed_for_max_model_len <= v.kv_budget;
+  // CUDA graphs (config/compilation.py: cudagraph_capture_sizes from max_cudagraph_capture_size =
+  // min(max_num_seqs × 2, 512)); none with enforce_eager.
+  v.enforce_eager = s.enforce_eager;
+  v.graph_margin = saturating_sub(v.total, v.requested);
+  if (!s.enforce_eager) {
+    v.largest_graph = std::min<std::uint64_t>(v.max_num_seqs * 2, 512);
+    v.graph_sizes = std::min<std::uint64_t>(v.largest_graph, 4) == 4 ? 3 : (v.largest_graph >= 2 ? 2 : 1);
+    for (std::uint64_t size = 8; size < 256 && size <= v.largest_graph; size += 8) ++v.graph_sizes;
+    for (std::uint64_t size = 256; size <= v.largest_graph; size += 16) ++v.graph_sizes;
+  }
   const auto gib = [](Bytes b) { return static_cast<double>(b.count()) / static_cast<double>(1ULL << 30); };
   if (v.kv_budget.count() == 0) {
     v.error =

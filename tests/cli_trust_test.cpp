@@ -248,6 +248,34 @@ TEST_CASE("cli: --engine vllm reports vLLM's start-up and --check fails when vLL
   CHECK(ok.out.find("Maximum concurrency for 32768 tokens per request") != std::string::npos);
   check_error(run("infer --model llama3.1-8b --max-model-len 32k"), 2, "--max-model-len is a vLLM setting");
   check_error(run("infer --model llama3.1-8b --engine llama.cpp --max-num-seqs 8"), 2, "llama.cpp does not have it");
+  // CUDA graphs: 256 sequences on a 24 GB GPU capture min(2 × 256, 512) = 512 as the largest size:
+  // [1, 2, 4] + 8..248 by 8 (31) + 256..512 by 16 (17) = 51 sizes; none with --enforce-eager, and
+  // the pool is the same either way (v0.11 captures them after sizing it).
+  const auto graphs =
+      Json::parse(run("infer --model llama3.1-8b --engine vllm --gpu rtx4090 --max-model-len 32k --format json")
+                      .out)["engine"]["startup"];
+  const auto eager = Json::parse(run("infer --model llama3.1-8b --engine vllm --gpu rtx4090 --max-model-len 32k "
+                                     "--enforce-eager --format json")
+                                     .out)["engine"]["startup"];
+  CHECK(graphs["cudagraph_batch_sizes"] == 51);
+  CHECK(graphs["max_cudagraph_capture_size"] == 512);
+  CHECK(eager["cudagraph_batch_sizes"] == 0);
+  CHECK(eager["enforce_eager"] == true);
+  CHECK(eager["kv_pool_bytes"] == graphs["kv_pool_bytes"]);
+  check_error(run("infer --model llama3.1-8b --engine sglang --enforce-eager"), 2, "--enforce-eager is a vLLM setting");
+  // vLLM's own KV-cache words: "auto" is the model's dtype, fp8_e5m2 is an fp8 cache.
+  const auto pool = [&](const char* kv) {
+    return Json::parse(run(std::string("infer --model llama3.1-8b --engine vllm --gpu rtx4090 --max-model-len 32k "
+                                       "--format json --kv-precision ") +
+                           kv)
+                           .out)["engine"]["startup"];
+  };
+  CHECK(pool("auto")["kv_pool_bytes"] == graphs["kv_pool_bytes"]);
+  // An fp8 block is half a bf16 one: floor(2 × pool / block) is 2n or 2n + 1 for n bf16 blocks.
+  const auto n = graphs["num_gpu_blocks"].get<std::uint64_t>(),
+             fp8 = pool("fp8_e5m2")["num_gpu_blocks"].get<std::uint64_t>();
+  CHECK((fp8 == 2 * n || fp8 == 2 * n + 1));
+  check_error(run("infer --model llama3.1-8b --engine llama.cpp --kv-precision fp8_e5m2"), 2, "llama.cpp");
 }
 
 TEST_CASE("cli: llama.cpp and Ollama report the buffers they log at load", "[cli][engine]") {

@@ -9,6 +9,7 @@
 
 namespace llmmem {
 
+struct GpuTarget;
 struct Model;
 struct Request;
 
@@ -54,5 +55,8 @@ struct EngineProfile {
 // when no GPU is given: the smallest step).
 [[nodiscard]] std::uint64_t default_prefill_chunk(const EngineProfile& engine, std::uint64_t gpu_memory,
                                                   std::string_view gpu_name);
+// The prefill chunk the engine `request` assumes would pick on `gpus` (their smallest device bounds
+// it): what a request with no chunk of its own runs with under the detailed method.
+[[nodiscard]] std::uint64_t default_prefill_chunk(const Model& model, const Request& request, const GpuTarget& gpus);
 
 }  // namespace llmmem

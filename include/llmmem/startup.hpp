@@ -20,6 +20,7 @@ struct VllmSettings {
   std::uint64_t max_num_seqs = 0;            // 0: 256, or 1024 on a GPU of >= 70 GiB that is not an A100
   std::uint64_t max_num_batched_tokens = 0;  // 0: 2048 / 8192 likewise (`vllm serve`); the prefill chunk
   bool chunked_prefill = true;               // V1 default; off (V0): one prefill of max_model_len tokens
+  bool enforce_eager = false;                // no CUDA graphs (ModelConfig.enforce_eager)
 };
 
 // vLLM 0.11 (V1 engine), per GPU of the layout: Worker.determine_available_memory and
@@ -45,6 +46,13 @@ struct VllmStartup {
   double max_concurrency = 0;            // num_gpu_blocks / the blocks of one max_model_len request
   bool starts = false;                   // one request of max_model_len fits: vLLM starts
   std::string error;                     // the error vLLM raises when it does not
+  // CUDA graphs (gpu_model_runner.py capture_model), captured after the pool is sized, so in v0.11
+  // they come out of the (1 − gpu_memory_utilization) margin, not the pool; their size is measured
+  // by vLLM, not computed, and llmmem does not size them (docs/engines/vllm-sglang.md §1.4).
+  bool enforce_eager = false;
+  std::uint64_t graph_sizes = 0;    // batch sizes captured: [1, 2, 4] + 8..248 by 8 + 256..max by 16
+  std::uint64_t largest_graph = 0;  // max_cudagraph_capture_size = min(2 × max_num_seqs, 512)
+  Bytes graph_margin;               // total − requested: where the graphs must fit
 };
 
 // `request` gives the model's precision, KV precision and layout (tensor parallelism per rank).

@@ -103,6 +103,7 @@ constexpr EngineFlag k_engine_flags[] = {
     {"--gpu-memory-utilization", "vllm", "vLLM"},
     {"--max-model-len", "vllm", "vLLM"},
     {"--max-num-seqs", "vllm", "vLLM"},
+    {"--enforce-eager", "vllm", "vLLM"},
     {"--mem-fraction-static", "sglang", "SGLang"},
     {"--ubatch", "llama.cpp,ollama", "llama.cpp/Ollama"},
     {"--parallel", "llama.cpp,ollama", "llama.cpp/Ollama"},
@@ -126,6 +127,7 @@ EngineSettings engine_settings(const cli::Options& o) {
   EngineSettings s;
   s.vllm.gpu_memory_utilization = cli::parse_fraction(o.gpu_memory_utilization, "--gpu-memory-utilization");
   if (o.has("--max-model-len")) s.vllm.max_model_len = cli::parse_tokens(o.max_model_len, "--max-model-len");
+  s.vllm.enforce_eager = o.enforce_eager;
   if (o.has("--max-num-seqs")) s.vllm.max_num_seqs = cli::parse_positive(o.max_num_seqs, "--max-num-seqs");
   if (o.has("--mem-fraction-static"))
     s.sglang.mem_fraction_static = cli::parse_fraction(o.mem_fraction_static, "--mem-fraction-static");
@@ -160,8 +162,7 @@ Output run(const cli::Options& o) {
   const auto target = gpu_target(o);
   // The engine's default prefill chunk depends on the GPU (vLLM and SGLang size it by memory).
   if (!o.has("--prefill-chunk") && request.method == Method::detailed && target)
-    request.prefill_chunk =
-        default_prefill_chunk(engine_for(model, request), target->smallest().count(), target->devices.front().name);
+    request.prefill_chunk = default_prefill_chunk(model, request, *target);
   const LayoutLimits limits = layout_limits(o);
   if (o.check && !target) throw UsageError("--check needs the GPUs to judge against: --gpu or --gpu-memory");
   if (o.command == "fit") {

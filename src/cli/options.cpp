@@ -89,6 +89,7 @@ ParseResult parse_options(int argc, char** argv) {
   infer->add_option("--gpu-memory-utilization", o.gpu_memory_utilization,
                     "vLLM: share of GPU memory it claims (default 0.9)");
   infer->add_option("--max-model-len", o.max_model_len, "vLLM: longest request (default: the model's context)");
+  infer->add_flag("--enforce-eager", o.enforce_eager, "vLLM: no CUDA graphs (ModelConfig.enforce_eager)");
   infer->add_option("--max-num-seqs", o.max_num_seqs, "vLLM: most requests per step (default 256, 1024 on >= 70 GiB)");
   infer->add_option("--mem-fraction-static", o.mem_fraction_static,
                     "SGLang: share of free memory for weights and the KV pool (default: by GPU memory)");

@@ -33,6 +33,7 @@ struct Options {
   std::string gpu, gpu_memory, engine;
   std::string gpu_memory_utilization = "0.9", max_gpus = "64", gpus_per_node = "8";
   std::string max_model_len, max_num_seqs;   // vLLM
+  bool enforce_eager = false;                // vLLM
   std::string ubatch, parallel, flash_attn;  // llama.cpp, Ollama
   std::string mem_fraction_static;           // SGLang
   std::vector<std::string> models_dirs;

@@ -75,7 +75,8 @@ Request build_request(const Options& o) {
   }
   if (o.has("--kv-precision")) {
     if (o.kv_precision.empty()) throw UsageError("--kv-precision is empty: give fp16, bf16, fp8, q8_0, ...");
-    r.kv_format = &find_kv_format(o.kv_precision);
+    // "auto" is vLLM's and SGLang's word for the model's own dtype: no separate KV precision.
+    if (o.kv_precision != "auto") r.kv_format = &find_kv_format(o.kv_precision);
   }
   r.batch = parse_positive(o.batch, "--batch");
   r.seq_len = parse_tokens(o.seq_len, "--seq-len");
