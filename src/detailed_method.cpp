@@ -201,7 +201,14 @@ Component kv_cache(const Plan& p) {
   token_layers = mul_div_ceil(token_layers, p.layers_on_stage, c.n_layers, "kv cache");
   const std::uint64_t values =
       checked_mul(checked_mul(token_layers, values_per_token_layer, "kv cache"), p.r.batch, "kv cache");
-  const Bytes bytes(mul_div_ceil(values, p.kv.block_bytes, p.kv.block_values, "kv cache"));
+  Bytes bytes(mul_div_ceil(values, p.kv.block_bytes, p.kv.block_values, "kv cache"));
+  // An engine that holds the old cache while it builds the new one peaks at two copies (engine.hpp).
+  if (p.r.mode == Mode::inference && p.engine.kv_copies_at_decode > 1) {
+    bytes = Bytes(checked_mul(bytes.count(), p.engine.kv_copies_at_decode, "kv cache"));
+    formula = c.mla ? "copies × batch × Σ_layers tokens × (kv_lora_rank + qk_rope_head_dim) × bytes"
+                    : "copies × batch × Σ_layers tokens × 2 × kv_heads × head_dim × bytes";
+    inputs.push_back({"copies", d(p.engine.kv_copies_at_decode)});
+  }
   if (n_sliding > 0) {
     inputs.push_back({"sliding_layers", d(n_sliding)});
     inputs.push_back({"sliding_window", d(c.sliding_window)});

@@ -31,10 +31,14 @@ namespace {
 const std::vector<EngineProfile> k_engines = {
     // id, name, modelled version, token embeddings on host, context padding, prefill chunk by GPU
     // memory, A100 counted small, KV block tokens, memory fraction, source, KV cache types, KV option,
-    // bytes per unfused attention score (0: dtype + fp32 softmax copy)
+    // bytes per unfused attention score (0: dtype + fp32 softmax copy), KV copies at a decode peak
     {"transformers", "transformers", "4.57", false, 1, {{{0, 0}}}, false, 1, 1.0,
      "generation/utils.py generate(); cache_utils.py DynamicCache",
      "fp32,fp16,bf16", "the model's torch_dtype (cache_utils.py DynamicCache)"},
+    {"transformers-legacy", "transformers (legacy tuple cache)", "4.35", false, 1, {{{0, 0}}}, false, 1, 1.0,
+     "models/llama/modeling_llama.py LlamaAttention (torch.cat of past_key_value); generation/utils.py "
+     "_update_model_kwargs_for_generation",
+     "fp32,fp16,bf16", "the model's torch_dtype", 0, 2},
     {"vllm", "vLLM", "0.11", false, 1, {{{0, 2048}, {70, 8192}}}, true, 16, 0.9,
      "engine/arg_utils.py _set_default_args; config/cache.py CacheConfig; v1/worker/gpu_worker.py",
      "fp32,fp16,bf16,fp8", "--kv-cache-dtype auto, fp8, fp8_e4m3 or fp8_e5m2 (config/cache.py CacheDType)"},

@@ -12,7 +12,7 @@ TEST_CASE("engines are found by id or name, with a suggestion when misspelt", "[
   CHECK(find_engine("llamacpp").id == "llama.cpp");
   CHECK(find_engine("Ollama").id == "ollama");
   CHECK_THROWS_WITH(find_engine("vlm"), Catch::Matchers::Contains("did you mean vllm?"));
-  CHECK(all_engines().size() == 5);
+  CHECK(all_engines().size() == 6);  // transformers, its legacy cache, vLLM, SGLang, llama.cpp, Ollama
 }
 
 TEST_CASE("the engine assumed: --engine, else llama.cpp for GGUF weights, else transformers", "[engine]") {
@@ -105,4 +105,22 @@ TEST_CASE("without flash attention llama.cpp keeps 4-byte scores, HF eager 6", "
   const auto cpp_act = test::bytes_of(estimate(m, cpp), "activations");
   // The same tensors but the scores: bf16 + fp32 copy (6 B) against one f32 matrix (4 B).
   CHECK(hf_act - cpp_act == scores * (6 - 4));
+}
+
+TEST_CASE("the legacy tuple cache peaks with two copies of the KV cache at a decode step", "[engine]") {
+  // transformers <= 4.35: each layer returns torch.cat([past, new]) while generate() still holds the
+  // old tuple, so old and new caches are alive together. Llama-2-13B, batch 16, 1024 tokens, fp16:
+  // one copy is 16 × 1024 × 40 layers × 2 × 40 heads × 128 × 2 B = 12.5 GiB; the legacy peak is 25 GiB.
+  // (optimum's GPTQ benchmark, 2023: 50.28 GiB at batch 16 against 24.24 GiB of weights.)
+  const Model m = test::model("llama2-13b");
+  Request r = test::infer("fp16", 16, 1024);
+  const std::uint64_t one_copy = 16ULL * 1024 * 40 * 2 * 40 * 128 * 2;
+  CHECK(test::bytes_of(estimate(m, r), "kv_cache") == one_copy);
+  r.engine = &find_engine("transformers-legacy");
+  const Estimate legacy = estimate(m, r);
+  CHECK(test::bytes_of(legacy, "kv_cache") == 2 * one_copy);
+  CHECK(test::sums_to_total(legacy));
+  // Training has no decode step: the profile changes nothing there.
+  Request t = test::train("bf16", 1, 1024);
+  CHECK(test::bytes_of(estimate(m, t), "kv_cache") == 0);
 }

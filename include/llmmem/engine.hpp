@@ -38,6 +38,12 @@ struct EngineProfile {
   // compute dtype plus an fp32 softmax copy (HF eager); llama.cpp keeps one f32 KQ matrix and
   // softmaxes it in place (llama-graph.cpp build_attn_mha: GGML_PREC_F32, soft_max_ext in place): 4.
   std::uint64_t score_bytes = 0;
+  // Copies of the KV cache alive at a decode step's peak. transformers' DynamicCache (>= 4.36)
+  // concatenates one layer at a time and drops the old tensor (cache_utils.py DynamicCache.update):
+  // 1. The legacy tuple cache (<= 4.35) has every layer return torch.cat([past, new]) while
+  // generate() still holds the old tuple in model_kwargs until the forward returns
+  // (generation/utils.py _update_model_kwargs_for_generation): 2.
+  std::uint64_t kv_copies_at_decode = 1;
 };
 
 // Every engine, in the order `--engine` lists them.
