@@ -291,6 +291,48 @@ std::vector<std::string> llama_cpp_lines(const LlamaCppStartup& l) {
   return out;
 }
 
+Json ollama_json(const OllamaEstimate& o) {
+  Json j;
+  j["modelled_version"] = k_ollama_estimate_version;
+  j["architecture"] = o.architecture;
+  j["flash_attn"] = o.flash_attn;
+  j["kv_cache_type"] = o.kv_cache_type;
+  j["layers_requested"] = o.layers_requested;
+  j["layers_model"] = o.layers_model;
+  j["layers_offload"] = o.layers_offload;
+  j["layers_split"] = o.layers_split;
+  Json alloc = Json::array();
+  for (const auto& a : o.allocations) alloc.push_back(a.count());
+  j["allocations_bytes"] = alloc;
+  j["required_full_bytes"] = o.memory_required_full.count();
+  j["required_partial_bytes"] = o.memory_required_partial.count();
+  j["required_kv_bytes"] = o.memory_required_kv.count();
+  j["weights_total_bytes"] = o.weights_total.count();
+  j["weights_repeating_bytes"] = o.weights_repeating.count();
+  j["weights_nonrepeating_bytes"] = o.weights_nonrepeating.count();
+  j["graph_full_bytes"] = o.graph_full.count();
+  j["graph_partial_bytes"] = o.graph_partial.count();
+  j["fully_offloaded"] = o.fully_offloaded;
+  return j;
+}
+
+// Ollama's `msg=offload` line (MemoryEstimate.LogValue), one field per line.
+std::vector<std::string> ollama_lines(const OllamaEstimate& o, Units u) {
+  std::vector<std::string> alloc;
+  for (const auto& a : o.allocations) alloc.push_back(format_size(a, u));
+  const std::string split = fmt::format("{}", fmt::join(o.layers_split, ","));
+  return {
+      fmt::format("Ollama {} estimate before loading (llm/memory.go):", k_ollama_estimate_version),
+      fmt::format("  layers.model={} layers.offload={} layers.split=\"{}\"", o.layers_model, o.layers_offload, split),
+      fmt::format("  memory.required.full=\"{}\" memory.required.partial=\"{}\" memory.required.kv=\"{}\"",
+                  format_size(o.memory_required_full, u), format_size(o.memory_required_partial, u),
+                  format_size(o.memory_required_kv, u)),
+      fmt::format("  memory.required.allocations=\"[{}]\" memory.weights.total=\"{}\"", fmt::join(alloc, " "),
+                  format_size(o.weights_total, u)),
+      fmt::format("  memory.graph.full=\"{}\" memory.graph.partial=\"{}\"", format_size(o.graph_full, u),
+                  format_size(o.graph_partial, u))};
+}
+
 Json sglang_json(const SglangStartup& g) {
   Json j;
   j["gpu_mem_mib"] = g.gpu_mem_mib;
@@ -325,14 +367,23 @@ std::vector<std::string> sglang_lines(const SglangStartup& g, Units u) {
 std::vector<std::string> startup_lines(const EngineStartup& s, Units u) {
   if (s.vllm) return vllm_lines(*s.vllm, u);
   if (s.sglang) return sglang_lines(*s.sglang, u);
-  if (s.llama_cpp) return llama_cpp_lines(*s.llama_cpp);
+  if (s.llama_cpp) {
+    auto lines = llama_cpp_lines(*s.llama_cpp);
+    if (s.ollama)
+      for (auto& line : ollama_lines(*s.ollama, u)) lines.push_back(std::move(line));
+    return lines;
+  }
   return {};
 }
 
 Json startup_json(const EngineStartup& s) {
   if (s.vllm) return vllm_json(*s.vllm);
   if (s.sglang) return sglang_json(*s.sglang);
-  if (s.llama_cpp) return llama_cpp_json(*s.llama_cpp);
+  if (s.llama_cpp) {
+    Json j = llama_cpp_json(*s.llama_cpp);
+    if (s.ollama) j["ollama_estimate"] = ollama_json(*s.ollama);
+    return j;
+  }
   return Json(nullptr);
 }
 
@@ -593,6 +644,13 @@ std::string estimate_csv(const EstimateReport& rep, const RenderOptions& o) {
   if (rep.startup.llama_cpp)
     for (const auto& b : rep.startup.llama_cpp->buffers)
       row(fmt::format("llama_cpp_{}", b.name), fmt::format("{} {} buffer", b.device, b.name), b.bytes);
+  if (rep.startup.ollama) {
+    row("ollama_required_full", "memory.required.full", rep.startup.ollama->memory_required_full);
+    row("ollama_required_partial",
+        fmt::format("memory.required.partial, {} of {} layers", rep.startup.ollama->layers_offload,
+                    rep.startup.ollama->layers_model),
+        rep.startup.ollama->memory_required_partial);
+  }
   if (rep.gpu) {
     const GpuVerdict& v = *rep.gpu;
     row("gpu", fmt::format("{} × {}: {}", v.count, v.name, v.fits ? "fits" : "does not fit"),

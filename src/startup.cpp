@@ -293,6 +293,21 @@ EngineStartup engine_startup(const Model& model, const Request& request, const G
     // Ollama's runner turns embeddings on (llama/llama.go NewContextParams, v0.12.10).
     l.embeddings = engine.id == "ollama";
     out.llama_cpp = llama_cpp_startup(model, request, l);
+    if (engine.id == "ollama" && gpus) {
+      // Ollama's scheduler estimates before it loads (llm/memory.go): num_ctx per sequence, the
+      // llama.cpp context being num_ctx × num_parallel (llama/llama.go NewContextParams).
+      OllamaSettings o;
+      o.num_parallel = settings.n_seq_max;
+      o.num_ctx = std::max<std::uint64_t>(request.seq_len / settings.n_seq_max, 1);
+      o.num_batch = l.n_ubatch;
+      o.flash_attn = l.flash_attn;
+      if (request.kv_format) o.kv_cache_type = request.kv_format->name == "fp16" ? "f16" : request.kv_format->name;
+      std::vector<Bytes> free;
+      for (const auto& d : gpus->devices) free.push_back(d.free.value_or(d.memory));
+      // pickBestFullFitByLibrary tries the GPUs with the most free memory first.
+      std::sort(free.begin(), free.end(), [](Bytes a, Bytes b) { return a > b; });
+      out.ollama = ollama_estimate(model, request, o, free);
+    }
   }
   return out;
 }
@@ -306,6 +321,10 @@ void apply_engine_startup(const EngineStartup& s, const EngineProfile& engine, G
   if (s.llama_cpp && v.layout.gpus() == 1 && !v.per_gpu.empty() && s.llama_cpp->gpu_total > v.per_gpu.front().capacity)
     why = fmt::format("{}'s GPU buffers ({}) exceed the GPU's {}", engine.name, format_size(s.llama_cpp->gpu_total),
                       format_size(v.per_gpu.front().capacity));
+  // Ollama runs what does not fit with the remaining layers on the CPU; the verdict is about the GPUs.
+  if (s.ollama && !s.ollama->fully_offloaded)
+    why = fmt::format("Ollama would offload {} of {} layers to the GPU and run the rest on the CPU",
+                      s.ollama->layers_offload, s.ollama->layers_model);
   if (why.empty()) return;
   v.fits = false;
   v.notes.push_back(std::move(why));

@@ -9,6 +9,9 @@
 
 #include "cli_support.hpp"
 #include "file_writers.hpp"
+#include "llmmem/gpu.hpp"
+#include "llmmem/ollama_estimate.hpp"
+#include "test_support.hpp"
 
 using llmmem::test::check_error;
 using llmmem::test::fixture;
@@ -292,6 +295,33 @@ TEST_CASE("cli: llama.cpp and Ollama report the buffers they log at load", "[cli
   CHECK(t.out.find("CUDA0 compute buffer size") != std::string::npos);
   check_error(run("infer --model llama3.1-8b --parallel 4"), 2, "--parallel is a llama.cpp/Ollama setting");
   CHECK(run("infer --model llama3.1-8b --engine ollama --parallel 4 --ubatch 256").code == 0);
+}
+
+TEST_CASE("cli: --engine ollama with a GPU adds Ollama's own estimate before loading", "[cli][engine]") {
+  // Llama-3.1-70B Q4_K_M at 8192 tokens on one RTX 4090: Ollama's scheduler (llm/memory.go, v0.12.10)
+  // places as many layers as the free memory takes and runs the rest on the CPU.
+  auto r =
+      run("infer --model llama3.1-70b --precision q4_k_m --engine ollama --gpu rtx4090 --seq-len 8k --format json");
+  REQUIRE(r.code == 0);
+  const auto o = Json::parse(r.out)["engine"]["startup"]["ollama_estimate"];
+  llmmem::OllamaSettings s;
+  s.num_ctx = 8192;
+  s.flash_attn = true;
+  const llmmem::OllamaEstimate e =
+      llmmem::ollama_estimate(llmmem::test::model("llama3.1-70b"), llmmem::test::infer("q4_k_m", 1, 8192), s,
+                              {llmmem::find_gpu("rtx4090").memory});
+  CHECK(o["layers_model"] == 81);
+  CHECK(o["layers_offload"] == e.layers_offload);
+  CHECK(o["layers_offload"].get<std::uint64_t>() < 81);
+  CHECK(o["required_full_bytes"] == e.memory_required_full.count());
+  CHECK(o["required_partial_bytes"] == e.memory_required_partial.count());
+  CHECK(o["fully_offloaded"] == false);
+  auto t = run("infer --model llama3.1-70b --precision q4_k_m --engine ollama --gpu rtx4090 --seq-len 8k");
+  CHECK(t.out.find("memory.required.partial=") != std::string::npos);
+  CHECK(t.out.find("Ollama would offload") != std::string::npos);
+  // Without a GPU there is no free memory to plan against: llama.cpp's buffers only.
+  CHECK(Json::parse(run("infer --model llama3.1-8b --engine ollama --format json").out)["engine"]["startup"].count(
+            "ollama_estimate") == 0);
 }
 
 TEST_CASE("cli: --engine sglang reports its token pool, and its flag needs it", "[cli][engine]") {

@@ -10,6 +10,7 @@
 #include "llmmem/bytes.hpp"
 #include "llmmem/estimate.hpp"
 #include "llmmem/gpu.hpp"
+#include "llmmem/ollama_estimate.hpp"
 
 namespace llmmem {
 
@@ -126,6 +127,7 @@ struct EngineStartup {
   std::optional<VllmStartup> vllm;
   std::optional<SglangStartup> sglang;
   std::optional<LlamaCppStartup> llama_cpp;
+  std::optional<OllamaEstimate> ollama;  // Ollama (with GPUs): its scheduler's estimate before loading
 };
 
 // `request` is the request as it will run (layout judged, prefill chunk resolved): its prefill
