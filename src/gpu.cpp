@@ -47,14 +47,19 @@ std::vector<GpuSpec> load_gpu_table() {
     rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
     if (line.empty() || line.front() == '#') continue;
     const auto f = tsv_fields(line);
-    std::uint64_t mib_count = 0, cuda_mib = 0;
+    std::uint64_t mib_count = 0, cuda_mib = 0, system_mib = 0;
     const auto number = [](std::string_view field, std::uint64_t& value) {
-      return std::from_chars(field.data(), field.data() + field.size(), value).ec == std::errc();
+      auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+      return ec == std::errc() && end == field.data() + field.size();
     };
-    if (f.size() != 8 || !number(f[3], mib_count) || (f[7] != "-" && !number(f[7], cuda_mib)))
+    if (f.size() != 9 || !number(f[3], mib_count) || (f[7] != "-" && !number(f[7], cuda_mib)) ||
+        (f[8] != "-" && (!number(f[8], system_mib) || system_mib < mib_count)))
       throw Error(fmt::format("models/gpus.tsv: malformed row '{}'", line));
-    out.push_back({f[0], f[1], f[2], mib(mib_count), f[4], f[5], f[6],
-                   f[7] == "-" ? std::nullopt : std::optional<Bytes>(mib(cuda_mib))});
+    const auto optional_mib = [](std::string_view field, std::uint64_t value) {
+      return field == "-" ? std::nullopt : std::optional<Bytes>(mib(value));
+    };
+    out.push_back({f[0], f[1], f[2], mib(mib_count), f[4], f[5], f[6], optional_mib(f[7], cuda_mib),
+                   optional_mib(f[8], system_mib)});
   }
   return out;
 }
@@ -138,7 +143,7 @@ const GpuSpec& find_gpu(std::string_view name) {
 }
 
 Bytes cuda_visible_memory(std::string_view name, Bytes total) {
-  // The median of the catalog's measured reservations (models/gpus.tsv, cuda_total_mib): 430 MiB.
+  // The median of the catalog's measured reservations of discrete GPUs (models/gpus.tsv, cuda_total_mib): 430 MiB.
   constexpr Bytes k_driver_reservation{430ULL << 20};
   const GpuSpec* g = lookup_gpu(name);
   if (g && g->cuda_total && g->memory == total) return *g->cuda_total;

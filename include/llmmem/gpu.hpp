@@ -19,8 +19,14 @@ struct GpuSpec {
   Bytes memory;                     // what the device reports as total (nvidia-smi memory.total)
   std::string_view marketing;       // "80 GB"
   std::string_view aliases;         // comma-separated extra names (nvidia-smi's among them)
-  std::string_view source;          // where `memory` comes from: nvidia-smi, spec, metal-working-set
+  std::string_view source;          // where `memory` comes from: nvidia-smi, cuda, spec, metal-working-set
   std::optional<Bytes> cuda_total;  // what CUDA reports as total (mem_get_info), where a log shows it
+  // Unified-memory machines (Apple M-series, DGX Spark, Jetson, Ryzen AI Max): the whole memory the
+  // CPU and the GPU share, of which `memory` is the GPU's default share. Empty for a discrete GPU.
+  std::optional<Bytes> system_memory;
+
+  // The GPU draws on system memory: what it holds is taken from the host's RAM.
+  [[nodiscard]] bool unified() const { return system_memory.has_value(); }
 };
 
 [[nodiscard]] const std::vector<GpuSpec>& gpu_catalog();
