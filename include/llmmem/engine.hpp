@@ -44,7 +44,17 @@ struct EngineProfile {
   // generate() still holds the old tuple in model_kwargs until the forward returns
   // (generation/utils.py _update_model_kwargs_for_generation): 2.
   std::uint64_t kv_copies_at_decode = 1;
+  // Tokens of context when the user gives none (engine_defaults.hpp): 0 keeps llmmem's default;
+  // k_model_context is the model's own (llama.cpp's n_ctx 0 = n_ctx_train).
+  std::uint64_t default_context = 0;
+  bool fits_context = false;  // shrinks that context to the GPU (llama.cpp --fit)
+  // Flash attention by default: "" keeps llmmem's default, "*" is on for every model, a list of
+  // config.json model_types is on for those and off for the rest (Ollama).
+  std::string_view flash_attn_model_types = "";
 };
+
+// EngineProfile::default_context for "the model's own context length".
+inline constexpr std::uint64_t k_model_context = ~0ULL;
 
 // Every engine, in the order `--engine` lists them.
 [[nodiscard]] const std::vector<EngineProfile>& all_engines();

@@ -12,6 +12,7 @@
 #include "exit_codes.hpp"
 #include "llmmem/catalog.hpp"
 #include "llmmem/engine.hpp"
+#include "llmmem/engine_defaults.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/fit.hpp"
 #include "llmmem/model_files.hpp"
@@ -160,6 +161,12 @@ Output run(const cli::Options& o) {
   const Model model = resolve_model(catalog, o.model, resolve);
   Request request = cli::build_request(o);
   const auto target = gpu_target(o);
+  // What the engine picks when the user does not say: its context (llama.cpp --fit, Ollama num_ctx)
+  // and its flash-attention default.
+  const std::uint64_t n_seq_max = o.has("--parallel") ? cli::parse_positive(o.parallel, "--parallel") : 1;
+  const std::vector<std::string> default_notes =
+      apply_engine_defaults(model, request, Unset{!o.has("--seq-len"), !o.has("--attention") && !o.has("--flash-attn")},
+                            target ? &*target : nullptr, n_seq_max);
   // The engine's default prefill chunk depends on the GPU (vLLM and SGLang size it by memory).
   if (!o.has("--prefill-chunk") && request.method == Method::detailed && target)
     request.prefill_chunk = default_prefill_chunk(model, request, *target);
@@ -173,6 +180,7 @@ Output run(const cli::Options& o) {
     FitReport rep{q, solve_fit(q), {}, {}};
     const Request judged = as_judged(request, rep.result.verdict);
     rep.estimate = estimate(model, judged);
+    rep.estimate.notes.insert(rep.estimate.notes.end(), default_notes.begin(), default_notes.end());
     rep.curve = context_curve(model, judged, rep.result.verdict, o);
     result.out = render(rep, ro);
     if (o.plot && ro.format != Format::table)
@@ -188,6 +196,7 @@ Output run(const cli::Options& o) {
   Request as_run = judged;
   if (o.has("--ubatch")) as_run.prefill_chunk = cli::parse_positive(o.ubatch, "--ubatch");  // llama.cpp's step
   EstimateReport rep{estimate(model, as_run), verdict, {}, {}, {}};
+  rep.estimate.notes.insert(rep.estimate.notes.end(), default_notes.begin(), default_notes.end());
   rep.startup = engine_startup(model, as_run, target ? &*target : nullptr, engine_settings(o));
   if (rep.gpu) apply_engine_startup(rep.startup, engine_for(model, request), *rep.gpu);
   if (verdict && judged.layout.gpus() > 1 && request.layout.is_single() && request.layout.zero == 0)

@@ -1,0 +1,121 @@
+#include "llmmem/engine_defaults.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "llmmem/engine.hpp"
+#include "llmmem/estimate.hpp"
+#include "llmmem/gpu.hpp"
+#include "llmmem/startup.hpp"
+
+namespace llmmem {
+
+namespace {
+
+bool listed(std::string_view list, std::string_view item) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    if (list.substr(0, comma) == item) return true;
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+  return false;
+}
+
+// The GPU bytes of llama.cpp's dry run at `n_ctx` (llama_context::memory_breakdown: model, context
+// and compute per device), with the weights and KV shared evenly over `devices`.
+struct DryRun {
+  std::uint64_t model = 0, context = 0, compute = 0;
+};
+DryRun dry_run(const Model& model, Request r, std::uint64_t n_ctx, std::uint64_t n_seq_max, std::uint64_t devices) {
+  r.seq_len = n_ctx;
+  LlamaCppSettings s;
+  s.n_ubatch = r.prefill_chunk ? r.prefill_chunk : 512;
+  s.n_seq_max = n_seq_max;
+  s.flash_attn = r.attention == Attention::flash;
+  const LlamaCppStartup b = llama_cpp_startup(model, r, s);
+  DryRun d;
+  for (const auto& buf : b.buffers) {
+    if (buf.device != "CUDA0") continue;
+    if (buf.name == "model") d.model = buf.bytes.count() / devices;
+    if (buf.name == "kv") d.context = buf.bytes.count() / devices;
+    if (buf.name == "compute") d.compute = buf.bytes.count();
+  }
+  return d;
+}
+
+}  // namespace
+
+LlamaCppFit llama_cpp_fit(const Model& model, const Request& request, const GpuTarget& gpus, std::uint64_t n_seq_max) {
+  // common/common.h: fit_params_target = 1024 MiB per device, fit_params_min_ctx = 4096.
+  constexpr std::uint64_t k_min_ctx = 4096;
+  LlamaCppFit f;
+  f.margin = Bytes(1024ULL << 20);
+  f.n_ctx_train = model.config.max_position_embeddings ? model.config.max_position_embeddings : k_min_ctx;
+  const std::uint64_t devices = gpus.count();
+  // ggml_backend_dev_memory: free memory now on local GPUs, else the whole device.
+  Bytes free = gpus.devices.front().free.value_or(gpus.devices.front().memory);
+  for (const auto& d : gpus.devices) free = std::min(free, d.free.value_or(d.memory));
+  const DryRun at_train = dry_run(model, request, f.n_ctx_train, n_seq_max, devices);
+  const std::uint64_t used = at_train.model + at_train.context + at_train.compute;
+  f.projected_free = saturating_sub(free, Bytes(used));
+  f.n_ctx = f.n_ctx_train;
+  if (free.count() >= used + f.margin.count()) {
+    f.fits = true;
+    return f;
+  }
+  if (f.n_ctx_train <= k_min_ctx) return f;  // nothing to shrink: --fit moves layers instead
+  // llama_params_fit_impl: bytes_per_ctx = Σ context / n_ctx_train; the context shrinks by
+  // ceil(deficit / bytes_per_ctx), not below n_ctx_min.
+  const std::uint64_t deficit = used + f.margin.count() - free.count();
+  const std::uint64_t bytes_per_ctx = std::max<std::uint64_t>(at_train.context / f.n_ctx_train, 1);
+  const std::uint64_t reduction = ceil_div(deficit, bytes_per_ctx);
+  // Enough when the reduction leaves at least n_ctx_min (the engine then stops; the 256-token
+  // padding the context constructor adds afterwards may eat a little of the margin).
+  f.fits = reduction <= f.n_ctx_train - k_min_ctx;
+  f.n_ctx = f.fits ? f.n_ctx_train - reduction : k_min_ctx;
+  f.reduced = true;
+  return f;
+}
+
+std::vector<std::string> apply_engine_defaults(const Model& model, Request& request, const Unset& unset,
+                                               const GpuTarget* gpus, std::uint64_t n_seq_max) {
+  std::vector<std::string> notes;
+  if (request.mode != Mode::inference || request.method != Method::detailed) return notes;
+  const EngineProfile& engine = engine_for(model, request);
+  if (unset.attention && !engine.flash_attn_model_types.empty()) {
+    const bool on =
+        engine.flash_attn_model_types == "*" || listed(engine.flash_attn_model_types, model.config.model_type);
+    request.attention = on ? Attention::flash : Attention::eager;
+    if (!on)
+      notes.push_back(fmt::format("{} keeps flash attention off for {} by default (--flash-attn on to change)",
+                                  engine.name, model.config.model_type));
+  }
+  if (!unset.seq_len || engine.default_context == 0) return notes;
+  if (engine.default_context != k_model_context) {
+    request.seq_len = engine.default_context * n_seq_max;
+    notes.push_back(fmt::format("{}'s default context: {} tokens per sequence × {} (--seq-len to change)", engine.name,
+                                engine.default_context, n_seq_max));
+    return notes;
+  }
+  const std::uint64_t train = model.config.max_position_embeddings;
+  if (train == 0) return notes;
+  request.seq_len = train;
+  if (!engine.fits_context || !gpus) {
+    notes.push_back(
+        fmt::format("{}'s default context: the model's own, {} tokens (--seq-len to change)", engine.name, train));
+    return notes;
+  }
+  const LlamaCppFit f = llama_cpp_fit(model, request, *gpus, n_seq_max);
+  request.seq_len = f.n_ctx;
+  if (f.reduced)
+    notes.push_back(fmt::format("{} --fit: context size reduced from {} to {} to keep 1024 MiB free per GPU{}",
+                                engine.name, f.n_ctx_train, f.n_ctx,
+                                f.fits ? "" : " (still short: --fit would move layers to the CPU)"));
+  else
+    notes.push_back(
+        fmt::format("{}'s default context: the model's own, {} tokens (--fit: no changes needed)", engine.name, train));
+  return notes;
+}
+
+}  // namespace llmmem
