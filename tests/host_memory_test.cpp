@@ -63,7 +63,7 @@ TEST_CASE("hostile /proc/meminfo text is an InputError that names the line", "[h
   }
 }
 
-TEST_CASE("--ram takes a size with a unit, as --gpu-memory does", "[host]") {
+TEST_CASE("a --ram value takes a size with a unit, as --gpu-memory does", "[host]") {
   const HostMemory h = parse_ram("64GiB");
   CHECK(h.total.count() == 64ULL << 30);
   CHECK_FALSE(h.available);
