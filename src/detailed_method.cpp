@@ -523,12 +523,36 @@ InputList training_inputs(const Plan& p, const Trainable& t) {
 std::uint64_t master_weight_bytes(const Plan& p) { return (p.r.recipe == Recipe::bf16 || p.p.name == "fp32") ? 0 : 4; }
 std::uint64_t gradient_bytes(const Plan& p) { return p.r.recipe == Recipe::bf16 ? 2 : 4; }
 
+// The largest unit ZeRO-3 / FSDP gathers whole on this GPU: a decoder block (its per-layer tensors),
+// the token embeddings or the head, in the weights' stored bytes per parameter.
+Bytes largest_gather_unit(const Plan& p, const WeightResult& w) {
+  std::uint64_t block = 0, largest = 0;
+  for (const auto& g : p.groups) {
+    if (g.per_layer)
+      block += g.elements() / std::max<std::uint64_t>(p.c.n_layers, 1) / tp_split(p, g);
+    else if (g.role == TensorRole::embedding || g.role == TensorRole::lm_head)
+      largest = std::max(largest, g.elements() / tp_split(p, g));
+  }
+  largest = std::max(largest, block);
+  if (largest == 0 || w.per_gpu_params == 0)  // --params alone: an average layer
+    return Bytes(ceil_div(w.per_gpu.count(), p.layers_on_stage));
+  return Bytes(mul_div_ceil(largest, w.per_gpu.count(), w.per_gpu_params, "gather unit"));
+}
+
+// Host bytes of one node for a per-rank share under offload: every rank on the node keeps its own.
+Bytes on_node(const Plan& p, Bytes per_rank) {
+  return Bytes(checked_mul(per_rank.count(), p.l.ranks_per_node(), "host memory"));
+}
+
 // The fp32 master copy of the trained weights (mixed and megatron recipes), sharded from ZeRO-1,
-// in host memory under ZeRO-Offload.
+// in host memory under ZeRO-Offload (Ren et al. 2021, "ZeRO-Offload", sec. 4.1: fp32 parameters,
+// gradients and optimizer states live on the CPU, which runs the optimizer step).
 Component master_weights(const Plan& p, const Trainable& t) {
-  return {"master_weights", "Master weights (fp32)",
-          p.l.offload_optimizer ? Bytes(0) : zero_shard(p, checked_mul(t.gpu, 4, "master"), 1), "trainable × 4 B",
-          training_inputs(p, t)};
+  const Bytes shard = zero_shard(p, checked_mul(t.gpu, 4, "master"), 1);
+  Component c{"master_weights", "Master weights (fp32)", p.l.offload_optimizer ? Bytes(0) : shard, "trainable × 4 B",
+              training_inputs(p, t)};
+  if (p.l.offload_optimizer) c.host = on_node(p, shard);
+  return c;
 }
 
 // LoRA adapters are the trained weights: fp32 under mixed/megatron recipes, bf16 under pure bf16
@@ -541,12 +565,25 @@ Component lora_adapters(const Plan& p, const Trainable& t) {
           training_inputs(p, t)};
 }
 
-// One gradient per trained parameter, in fp32 (mixed, megatron's main_grad) or bf16; sharded from ZeRO-2.
+// One gradient per trained parameter, in fp32 (mixed, megatron's main_grad) or bf16; sharded from
+// ZeRO-2. Under ZeRO-Offload each rank also keeps its shard in fp32 on the host for the CPU
+// optimizer step (ZeRO-Offload sec. 4.1).
 Component gradients(const Plan& p, const Trainable& t) {
   const std::uint64_t bytes = gradient_bytes(p);
-  return {"gradients", bytes == 2 ? "Gradients (bf16)" : "Gradients (fp32)",
-          zero_shard(p, checked_mul(t.gpu, bytes, "gradients"), 2),
-          bytes == 2 ? "trainable × 2 B (bf16)" : "trainable × 4 B (fp32)", training_inputs(p, t)};
+  Component c{"gradients", bytes == 2 ? "Gradients (bf16)" : "Gradients (fp32)",
+              zero_shard(p, checked_mul(t.gpu, bytes, "gradients"), 2),
+              bytes == 2 ? "trainable × 2 B (bf16)" : "trainable × 4 B (fp32)", training_inputs(p, t)};
+  if (p.l.offload_optimizer) {
+    c.host = on_node(p, zero_shard(p, checked_mul(t.gpu, 4, "gradients"), 1));
+    // On the GPU only the bucket being reduced before its copy to the host: reduce_bucket_size,
+    // hidden² elements as the HF Trainer's "auto" sets it (transformers integrations/deepspeed.py
+    // trainer_config_finalize), in the 16-bit dtype.
+    const std::uint64_t bucket = checked_mul(checked_mul(p.c.hidden_size, p.c.hidden_size, "bucket"), 2, "bucket");
+    c.bytes = Bytes(std::min(c.bytes.count(), bucket));
+    c.formula = "min(reduce bucket hidden² × 2 B, shard) on the GPU; trainable × 4 B (fp32) on the host";
+    c.inputs.push_back({"reduce_bucket_elements", d(p.c.hidden_size * p.c.hidden_size)});
+  }
+  return c;
 }
 
 // The optimizer's states (see optimizer_state_bytes), sharded from ZeRO-1, in host memory under
@@ -555,8 +592,10 @@ Component optimizer_states(const Plan& p, const Trainable& t) {
   const char* formula = "";
   const std::uint64_t bytes =
       optimizer_state_bytes(p, t.gpu, p.r.lora_rank > 0 ? std::span<const TensorGroup>(t.adapters) : p.groups, formula);
-  return {"optimizer_states", fmt::format("Optimizer states ({})", to_string(p.r.optimizer)),
-          p.l.offload_optimizer ? Bytes(0) : zero_shard(p, bytes, 1), formula, training_inputs(p, t)};
+  Component c{"optimizer_states", fmt::format("Optimizer states ({})", to_string(p.r.optimizer)),
+              p.l.offload_optimizer ? Bytes(0) : zero_shard(p, bytes, 1), formula, training_inputs(p, t)};
+  if (p.l.offload_optimizer) c.host = on_node(p, zero_shard(p, bytes, 1));
+  return c;
 }
 
 }  // namespace
@@ -621,9 +660,11 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   // held unsharded (PyTorch FSDP forward_prefetch / DeepSpeed stage3_prefetch_bucket_size).
   Bytes weights_gpu = w.per_gpu;
   if (p.l.zero == 3 && r.mode == Mode::training) {
-    const Bytes layer(ceil_div(w.per_gpu.count(), p.layers_on_stage));
     weights_gpu = p.l.offload_params ? Bytes(0) : Bytes(ceil_div(w.per_gpu.count(), p.l.dp));
-    if (p.l.dp > 1) weights_gpu += layer * 2;
+    // Two gather units held whole (the one computing, the one prefetched): DeepSpeed's estimator
+    // counts 4 B × its largest layer (stage3.py estimate_zero3_model_states_mem_needs: 2 × 2 B),
+    // and the largest unit is the embedding or the head when they outgrow a decoder block.
+    if (p.l.dp > 1 || p.l.offload_params) weights_gpu += largest_gather_unit(p, w) * 2;
   }
   e.components.push_back(
       {"weights",
@@ -634,9 +675,13 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
        {{"parameters", d(w.per_gpu_params)},
         {"bits_per_weight", from_files ? stored_bits_per_weight(*model.files) : prec.linear.bits_per_value()}}});
   e.components.back().detail = from_files ? stored_mix(*model.files) : format_mix(w.by_format);
+  e.components.back().host = w.host;
+  // ZeRO-3 parameter offload: each rank's 16-bit shard lives on the host between gathers.
+  if (p.l.zero == 3 && r.mode == Mode::training && p.l.offload_params)
+    e.components.back().host += on_node(p, Bytes(ceil_div(w.per_gpu.count(), p.l.dp)));
   if (w.host.count() > 0)
-    e.notes.push_back(fmt::format("{} keeps the token embeddings ({}) in host memory; not counted", p.engine.name,
-                                  format_size(w.host)));
+    e.notes.push_back(
+        fmt::format("{} keeps the token embeddings ({}) in host memory", p.engine.name, format_size(w.host)));
 
   Bytes transient;
   if (r.mode == Mode::inference) {
@@ -660,7 +705,10 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     transient = e.find("activations")->bytes + e.find("logits")->bytes;
   }
   e.components.push_back(overhead(p, transient));
-  for (const auto& comp : e.components) e.total += comp.bytes;
+  for (const auto& comp : e.components) {
+    e.total += comp.bytes;
+    e.host_total += comp.host;
+  }
   if (!p.l.is_single())
     e.notes.push_back(fmt::format("per GPU, most loaded of tp={} pp={} dp={}{}", p.l.tp, p.l.pp, p.l.dp,
                                   p.l.ep > 1 ? fmt::format(" ep={}", p.l.ep) : ""));

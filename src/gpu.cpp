@@ -362,6 +362,7 @@ Request free_layout(Request r) {
   r.layout = Layout{};
   r.layout.offload_optimizer = given.offload_optimizer;
   r.layout.offload_params = given.offload_params;
+  r.layout.gpus_per_node = given.gpus_per_node;
   return r;
 }
 

@@ -498,6 +498,7 @@ Json components_json(const Estimate& e) {
     comps.push_back({{"id", c.id},
                      {"label", c.label},
                      {"bytes", c.bytes.count()},
+                     {"host_bytes", c.host.count()},
                      {"formula", c.explanation()},
                      {"inputs", inputs}});
   }
@@ -569,9 +570,14 @@ std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
   std::size_t width = 5;
   for (const auto& c : e.components) width = std::max(width, safe(c.label).size());
   const std::string unit = unit_label(o.units);
-  out += fmt::format("  {:<{}}  {:>10}\n", "Component", width, unit);
+  // A host column only when some component keeps memory there (offload, embeddings on the CPU).
+  const bool host = e.host_total.count() > 0;
+  const auto host_cell = [&](Bytes b) { return host ? fmt::format("  {:>10}", format_gib_number(b, o.units)) : ""; };
+  out += fmt::format("  {:<{}}  {:>10}{}\n", "Component", width, host ? "GPU " + unit : unit,
+                     host ? fmt::format("  {:>10}", "host " + unit) : "");
   for (const auto& c : e.components) {
-    out += fmt::format("  {:<{}}  {:>10}\n", safe(c.label), width, format_gib_number(c.bytes, o.units));
+    out += fmt::format("  {:<{}}  {:>10}{}\n", safe(c.label), width, format_gib_number(c.bytes, o.units),
+                       host_cell(c.host));
     if (o.explain) {
       out += fmt::format("      = {}\n", safe(c.explanation()));
       std::string ins;
@@ -581,8 +587,10 @@ std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
       out += fmt::format("      = {} bytes\n", c.bytes.count());
     }
   }
-  out += fmt::format("  {}\n", std::string(width + 12, '-'));
-  out += paint(o, "1", fmt::format("  {:<{}}  {:>10}", "Total", width, format_gib_number(e.total, o.units))) +
+  out += fmt::format("  {}\n", std::string(width + (host ? 24 : 12), '-'));
+  out += paint(o, "1",
+               fmt::format("  {:<{}}  {:>10}{}", "Total", width, format_gib_number(e.total, o.units),
+                           host_cell(e.host_total))) +
          fmt::format(" {}\n", unit);
   if (rep.gpu) {
     out += "\n";
@@ -606,6 +614,7 @@ std::string estimate_json(const EstimateReport& rep) {
   j["engine"] = engine_json(e, &rep);
   j["components"] = components_json(e);
   j["total_bytes"] = e.total.count();
+  j["host_total_bytes"] = e.host_total.count();
   if (rep.gpu) j["gpu"] = gpu_json(*rep.gpu);
   if (!rep.curve.empty()) j["context_curve"] = curve_json(rep.curve);
   j["notes"] = e.notes;
@@ -623,6 +632,10 @@ std::string estimate_csv(const EstimateReport& rep, const RenderOptions& o) {
   };
   for (const auto& c : e.components) row(c.id, c.label, c.bytes);
   row("total", "Total", e.total);
+  // Host memory, when any component keeps some there: one row per such component, then the total.
+  for (const auto& c : e.components)
+    if (c.host.count() > 0) row("host_" + c.id, c.label + " (host memory)", c.host);
+  if (e.host_total.count() > 0) row("host_total", "Total host memory", e.host_total);
   if (e.engine) row("engine", engine_text(e), std::nullopt);
   if (rep.startup.vllm) {
     row("vllm_kv_pool",
@@ -672,12 +685,16 @@ std::string estimate_markdown(const EstimateReport& rep, const RenderOptions& o)
   const Estimate& e = rep.estimate;
   std::string out = fmt::format("**{}** · {}\n\n", md_field(e.model_name), estimate_heading(e));
   if (e.engine) out += md_field(engine_text(e)) + "\n\n";
-  out += fmt::format("| Component | {} | bytes |{}\n|---|---:|---:|{}\n", unit_label(o.units),
-                     o.explain ? " formula |" : "", o.explain ? "---|" : "");
+  const bool host = e.host_total.count() > 0;
+  out += fmt::format("| Component | {}{} | bytes |{}{}\n|---|---:|---:|{}{}\n", host ? "GPU " : "", unit_label(o.units),
+                     host ? fmt::format(" host {} |", unit_label(o.units)) : "", o.explain ? " formula |" : "",
+                     host ? "---:|" : "", o.explain ? "---|" : "");
   for (const auto& c : e.components)
-    out += fmt::format("| {} | {} | {} |{}\n", md_field(c.label), format_gib_number(c.bytes, o.units), c.bytes.count(),
+    out += fmt::format("| {} | {} | {} |{}{}\n", md_field(c.label), format_gib_number(c.bytes, o.units),
+                       c.bytes.count(), host ? fmt::format(" {} |", format_gib_number(c.host, o.units)) : "",
                        o.explain ? " " + md_field(c.explanation()) + " |" : "");
-  out += fmt::format("| **Total** | **{}** | {} |{}\n", format_gib_number(e.total, o.units), e.total.count(),
+  out += fmt::format("| **Total** | **{}** | {} |{}{}\n", format_gib_number(e.total, o.units), e.total.count(),
+                     host ? fmt::format(" **{}** |", format_gib_number(e.host_total, o.units)) : "",
                      o.explain ? " |" : "");
   RenderOptions plain = o;
   plain.color = false;

@@ -172,9 +172,10 @@ TEST_CASE("ZeRO stages shard optimizer, then gradients, then parameters", "[deta
   r.layout.zero = 2;
   CHECK(test::bytes_of(estimate(m, r), "gradients") == 4 * P / 8);
   r.layout.zero = 3;
-  // a shard of the 16-bit weights plus two gathered layers (the whole / 32 layers, twice)
-  const auto per_layer = (2 * P + 31) / 32;
-  CHECK(test::bytes_of(estimate(m, r), "weights") == (2 * P + 7) / 8 + 2 * per_layer);
+  // a shard of the 16-bit weights plus two gathered units, the largest being the embedding
+  // (128256 × 4096 = 525,336,576 parameters, larger than a decoder block's 218,112,000), in bf16
+  const std::uint64_t unit = 128256ULL * 4096 * 2;
+  CHECK(test::bytes_of(estimate(m, r), "weights") == 2 * P / 8 + 2 * unit);
   r.layout.offload_optimizer = true;
   CHECK(test::bytes_of(estimate(m, r), "optimizer_states") == 0);
 }

@@ -68,6 +68,10 @@ struct Component {
                              // (const char*, so that a temporary std::string cannot bind to it)
   InputList inputs;
   std::string detail{};  // the variable part of the explanation (weights: the format mix), may be empty
+  // What the component keeps in host (system) memory on one node instead of on the GPU: weights of
+  // layers llama.cpp leaves on the CPU, token embeddings, ZeRO-Offload's optimizer states. `bytes`
+  // is the GPU part only.
+  Bytes host{};
 
   // formula and detail together, as --explain and the JSON show them.
   [[nodiscard]] std::string explanation() const {
@@ -90,7 +94,8 @@ struct Estimate {
   std::uint64_t prefill_chunk = 0;        // tokens per prefill step used (0: the whole prompt)
   Request request;
   std::vector<Component> components;  // for one GPU of the layout (the most loaded one)
-  Bytes total;                        // sum of components
+  Bytes total;                        // sum of components' GPU bytes
+  Bytes host_total;                   // sum of components' host bytes (one node)
   std::vector<std::string> notes;     // assumptions worth telling the user
 
   [[nodiscard]] const Component* find(std::string_view id) const;

@@ -1,5 +1,6 @@
 #pragma once
 // What the user asks the estimator: the workload, the precision and the parallel layout.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,7 +30,10 @@ struct Layout {
   int zero = 0;          // 0..3; FSDP full sharding == 3
   bool offload_optimizer = false;
   bool offload_params = false;
+  std::uint64_t gpus_per_node = 8;  // ranks sharing one node's host memory (--gpus-per-node)
   [[nodiscard]] std::uint64_t gpus() const { return tp * pp * dp; }
+  // The ranks on one node: their host bytes add up in its memory.
+  [[nodiscard]] std::uint64_t ranks_per_node() const { return std::min(gpus(), gpus_per_node); }
   [[nodiscard]] bool is_single() const { return tp == 1 && pp == 1 && dp == 1 && ep == 1; }
 };
 

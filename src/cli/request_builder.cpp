@@ -123,6 +123,7 @@ Request build_request(const Options& o) {
   if (o.fsdp && o.has("--zero") && zero != 3)
     throw UsageError(fmt::format("--fsdp shards like --zero 3; it contradicts --zero {}", zero));
   r.layout.zero = o.fsdp ? 3 : static_cast<int>(zero);
+  r.layout.gpus_per_node = parse_positive(o.gpus_per_node, "--gpus-per-node");
   for (const auto& what : o.offload) {
     if (what == "optimizer")
       r.layout.offload_optimizer = true;
