@@ -2,6 +2,7 @@
 // loaded GPU of the requested layout. Every formula cites its source; docs/validation.md compares
 // the totals with memory that real engines reported.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <iterator>
 #include <span>
@@ -162,6 +163,81 @@ std::string format_mix(const std::vector<FormatShare>& shares) {
   for (const auto& s : shares)
     fmt::format_to(std::back_inserter(out), "{}{} {}", out.empty() ? "" : " + ", s.values, s.format);
   return out;
+}
+
+// ---------------------------------------------------------------- layer placement (llama.cpp)
+// The bytes llama.cpp places per decoder layer, the expert tensors among them (--n-cpu-moe moves
+// those: common/arg.cpp, the pattern blk\.N\.ffn_(up|down|gate)_(ch|)exps) and the output layer
+// (output.weight and output_norm: on the GPU only when -ngl exceeds n_layer).
+struct LayerBytes {
+  std::vector<std::uint64_t> layer, experts;
+  std::uint64_t output = 0;
+};
+
+// The layer index of a GGUF tensor name ("blk.12.attn_q.weight" -> 12), or nullopt.
+std::optional<std::uint64_t> gguf_layer(std::string_view name) {
+  if (name.substr(0, 4) != "blk.") return std::nullopt;
+  std::uint64_t i = 0;
+  const auto* end = name.data() + name.size();
+  const auto [ptr, ec] = std::from_chars(name.data() + 4, end, i);
+  if (ec != std::errc() || ptr == end || *ptr != '.') return std::nullopt;
+  return i;
+}
+
+LayerBytes layer_bytes(const Plan& p, const Model& model, bool from_files) {
+  LayerBytes b;
+  const std::uint64_t n = p.c.n_layers;
+  b.layer.assign(n, 0);
+  b.experts.assign(n, 0);
+  if (from_files) {
+    for (const auto& t : model.files->tensors) {
+      if (const auto i = gguf_layer(t.name); i && *i < n) {
+        b.layer[*i] += t.bytes;
+        if (t.name.find("_exps") != std::string::npos) b.experts[*i] += t.bytes;
+      } else if (t.name == "output.weight" || t.name == "output_norm.weight") {
+        b.output += t.bytes;
+      }
+    }
+    return b;
+  }
+  for (const auto& g : p.groups) {
+    if (g.per_layer) {
+      for (std::uint64_t i = 0; i < n; ++i) {
+        const std::uint64_t bytes = layer_storage(p.p, p.compute, p.c, g, i).count();
+        b.layer[i] += bytes;
+        if (g.role == TensorRole::expert) b.experts[i] += bytes;
+      }
+    } else if (g.role == TensorRole::lm_head || g.role == TensorRole::norm) {
+      b.output += group_storage(p.p, p.compute, p.c, g).total.count();
+    }
+  }
+  return b;
+}
+
+// Moves to the host what llama.cpp keeps there under --gpu-layers, --n-cpu-moe and -nkvo
+// (src/llama-model.cpp load_tensors: layer il is on the GPU when il >= n_layer − n_gpu_layers,
+// the output layer when n_gpu_layers > n_layer; src/llama-kv-cache.cpp: each layer's KV on its
+// layer's device unless offload_kqv is off).
+void place_layers(const Plan& p, const LayerBytes& lb, Component& weights, Component& kv) {
+  const LayerOffload& o = p.r.offload;
+  const std::uint64_t n = p.c.n_layers;
+  const std::uint64_t k = std::min(o.gpu_layers.value_or(n + 1), n + 1);
+  const std::uint64_t first_gpu = n - std::min(k, n);
+  std::uint64_t host = 0;
+  for (std::uint64_t i = 0; i < first_gpu; ++i) host += lb.layer[i];
+  for (std::uint64_t i = first_gpu; i < std::min(o.cpu_moe_layers, n); ++i) host += lb.experts[i];
+  if (k <= n) host += lb.output;
+  host = std::min(host, weights.bytes.count());
+  weights.bytes = Bytes(weights.bytes.count() - host);
+  weights.host += Bytes(host);
+  weights.inputs.push_back({"gpu_layers", d(std::min(k, n))});
+  if (o.cpu_moe_layers > 0) weights.inputs.push_back({"cpu_moe_layers", d(std::min(o.cpu_moe_layers, n))});
+  // KV: the layers on the host hold theirs there (an even share per layer: sliding-window layers
+  // are counted at the average).
+  const std::uint64_t kv_host_layers = o.kv_offload ? first_gpu : n;
+  const std::uint64_t kv_host = mul_div_ceil(kv.bytes.count(), kv_host_layers, std::max<std::uint64_t>(n, 1), "kv");
+  kv.bytes = Bytes(kv.bytes.count() - std::min(kv_host, kv.bytes.count()));
+  kv.host += Bytes(kv_host);
 }
 
 // ---------------------------------------------------------------- KV cache
@@ -689,6 +765,14 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     e.components.push_back(inference_activations(p));
     e.components.push_back(inference_logits(p));
     transient = e.components[2].bytes + e.components[3].bytes;
+    if (r.offload.any()) {
+      if (!p.engine.places_layers)
+        throw UsageError(
+            fmt::format("{} does not split layers between GPU and host (--engine llama.cpp or ollama)", p.engine.name));
+      if (!p.l.is_single())
+        throw UnsupportedError("--gpu-layers, --n-cpu-moe and --no-kv-offload are modelled on one GPU only");
+      place_layers(p, layer_bytes(p, model, from_files), e.components[0], e.components[1]);
+    }
   } else {
     const Trainable t = trainable(p, w, lora);
     e.trainable_parameters = t.all;

@@ -32,7 +32,7 @@ const std::vector<EngineProfile> k_engines = {
     // id, name, modelled version, token embeddings on host, context padding, prefill chunk by GPU
     // memory, A100 counted small, KV block tokens, memory fraction, source, KV cache types, KV option,
     // bytes per unfused attention score (0: dtype + fp32 softmax copy), KV copies at a decode peak,
-    // default context, --fit, flash attention by default
+    // default context, --fit, flash attention by default, layers split between GPU and host
     {"transformers", "transformers", "4.57", false, 1, {{{0, 0}}}, false, 1, 1.0,
      "generation/utils.py generate(); cache_utils.py DynamicCache",
      "fp32,fp16,bf16", "the model's torch_dtype (cache_utils.py DynamicCache)"},
@@ -50,13 +50,13 @@ const std::vector<EngineProfile> k_engines = {
      "src/llama-context.cpp (n_ctx padding); common/common.h (n_ubatch); src/llama-model.cpp load_tensors",
      "fp32,fp16,bf16,q8_0,q4_0", "-ctk/-ctv f32, f16, bf16, q8_0 or q4_0 (common/arg.cpp kv_cache_types)", 4, 1,
      // common/common.h: n_ctx 0 (= n_ctx_train), --fit on, flash_attn_type auto (on for CUDA)
-     k_model_context, true, "*"},
+     k_model_context, true, "*", true},
     {"ollama", "Ollama", "0.12", true, 256, {{{0, 512}}}, false, 1, 1.0,
      "api/types.go DefaultOptions; llama.cpp runner (as llama.cpp)",
      "fp16,q8_0,q4_0", "OLLAMA_KV_CACHE_TYPE f16, q8_0 or q4_0 (envconfig/config.go)", 4, 1,
      // api/types.go DefaultOptions NumCtx 4096 (v0.6.7 to v0.15.4); fs/ggml/ggml.go FlashAttention():
      // on by default only for gemma3, gptoss, qwen3, qwen3moe, qwen3vl, qwen3vlmoe (v0.12.10)
-     4096, false, "gemma3,gemma3_text,gpt_oss,qwen3,qwen3_moe,qwen3_vl,qwen3_vl_moe"},
+     4096, false, "gemma3,gemma3_text,gpt_oss,qwen3,qwen3_moe,qwen3_vl,qwen3_vl_moe", true},
 };
 // clang-format on
 

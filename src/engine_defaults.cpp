@@ -7,6 +7,7 @@
 #include "llmmem/engine.hpp"
 #include "llmmem/estimate.hpp"
 #include "llmmem/gpu.hpp"
+#include "llmmem/ollama_estimate.hpp"
 #include "llmmem/startup.hpp"
 
 namespace llmmem {
@@ -78,6 +79,33 @@ LlamaCppFit llama_cpp_fit(const Model& model, const Request& request, const GpuT
   return f;
 }
 
+std::uint64_t llama_cpp_fit_layers(const Model& model, const Request& request, const GpuTarget& gpus,
+                                   std::uint64_t n_seq_max) {
+  const Bytes margin(1024ULL << 20);  // fit_params_target
+  const GpuDevice& d = gpus.devices.front();
+  const Bytes free = d.free.value_or(d.memory);
+  LlamaCppSettings s;
+  s.n_ubatch = request.prefill_chunk ? request.prefill_chunk : 512;
+  s.n_seq_max = n_seq_max;
+  s.flash_attn = request.attention == Attention::flash;
+  const auto fits = [&](std::uint64_t k) {
+    Request r = request;
+    r.offload.gpu_layers = k;
+    return llama_cpp_startup(model, r, s).gpu_total + margin <= free;
+  };
+  // GPU memory grows with every layer moved onto it: the largest k that fits, by bisection.
+  std::uint64_t lo = 0, hi = model.config.n_layers + 1;
+  if (!fits(0)) return 0;
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid))
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
 std::vector<std::string> apply_engine_defaults(const Model& model, Request& request, const Unset& unset,
                                                const GpuTarget* gpus, std::uint64_t n_seq_max) {
   std::vector<std::string> notes;
@@ -91,30 +119,55 @@ std::vector<std::string> apply_engine_defaults(const Model& model, Request& requ
       notes.push_back(fmt::format("{} keeps flash attention off for {} by default (--flash-attn on to change)",
                                   engine.name, model.config.model_type));
   }
-  if (!unset.seq_len || engine.default_context == 0) return notes;
-  if (engine.default_context != k_model_context) {
-    request.seq_len = engine.default_context * n_seq_max;
-    notes.push_back(fmt::format("{}'s default context: {} tokens per sequence × {} (--seq-len to change)", engine.name,
-                                engine.default_context, n_seq_max));
-    return notes;
+  if (unset.seq_len && engine.default_context != 0) {
+    if (engine.default_context != k_model_context) {
+      request.seq_len = engine.default_context * n_seq_max;
+      notes.push_back(fmt::format("{}'s default context: {} tokens per sequence × {} (--seq-len to change)",
+                                  engine.name, engine.default_context, n_seq_max));
+    } else if (const std::uint64_t train = model.config.max_position_embeddings; train > 0) {
+      request.seq_len = train;
+      if (!engine.fits_context || !gpus) {
+        notes.push_back(
+            fmt::format("{}'s default context: the model's own, {} tokens (--seq-len to change)", engine.name, train));
+      } else {
+        const LlamaCppFit f = llama_cpp_fit(model, request, *gpus, n_seq_max);
+        request.seq_len = f.n_ctx;
+        if (f.reduced)
+          notes.push_back(fmt::format("{} --fit: context size reduced from {} to {} to keep 1024 MiB free per GPU",
+                                      engine.name, f.n_ctx_train, f.n_ctx));
+        else
+          notes.push_back(fmt::format("{}'s default context: the model's own, {} tokens (--fit: no changes needed)",
+                                      engine.name, train));
+      }
+    }
   }
-  const std::uint64_t train = model.config.max_position_embeddings;
-  if (train == 0) return notes;
-  request.seq_len = train;
-  if (!engine.fits_context || !gpus) {
-    notes.push_back(
-        fmt::format("{}'s default context: the model's own, {} tokens (--seq-len to change)", engine.name, train));
-    return notes;
+  // Layers: --gpu-layers auto, or what the engine decides when the user gave no -ngl and the model
+  // does not fit whole (llama.cpp --fit moves layers to the CPU; Ollama offloads the layers its
+  // estimate places). One GPU only: several are split by layer ranges, not modelled with offload.
+  // --fit also leaves the placement alone once the user moved tensors (--n-cpu-moe sets
+  // tensor_buft_overrides; llama_params_fit_impl aborts on them as on a user -ngl).
+  if (!engine.places_layers || !gpus || gpus->count() != 1 || !request.layout.is_single()) return notes;
+  if (request.offload.cpu_moe_layers > 0 && !unset.gpu_layers_auto) return notes;
+  const std::uint64_t n_layer = model.config.n_layers;
+  std::optional<std::uint64_t> layers;
+  if (unset.gpu_layers_auto || (unset.gpu_layers && engine.fits_context)) {
+    const std::uint64_t k = llama_cpp_fit_layers(model, request, *gpus, n_seq_max);
+    if (unset.gpu_layers_auto || k <= n_layer) layers = k;
+  } else if (unset.gpu_layers && engine.id == "ollama") {
+    OllamaSettings o;
+    o.num_parallel = n_seq_max;
+    o.num_ctx = std::max<std::uint64_t>(request.seq_len / n_seq_max, 1);
+    o.flash_attn = request.attention == Attention::flash;
+    const GpuDevice& d = gpus->devices.front();
+    const OllamaEstimate est = ollama_estimate(model, request, o, {d.free.value_or(d.memory)});
+    if (!est.fully_offloaded) layers = est.layers_offload;
   }
-  const LlamaCppFit f = llama_cpp_fit(model, request, *gpus, n_seq_max);
-  request.seq_len = f.n_ctx;
-  if (f.reduced)
-    notes.push_back(fmt::format("{} --fit: context size reduced from {} to {} to keep 1024 MiB free per GPU{}",
-                                engine.name, f.n_ctx_train, f.n_ctx,
-                                f.fits ? "" : " (still short: --fit would move layers to the CPU)"));
-  else
-    notes.push_back(
-        fmt::format("{}'s default context: the model's own, {} tokens (--fit: no changes needed)", engine.name, train));
+  if (!layers) return notes;
+  request.offload.gpu_layers = *layers;
+  notes.push_back(fmt::format("{}: {} of {} layers on the GPU ({}), the rest in host memory", engine.name,
+                              std::min(*layers, n_layer + 1), n_layer + 1,
+                              engine.id == "ollama" && !unset.gpu_layers_auto ? "its scheduler's estimate"
+                                                                              : "the most that leave 1024 MiB free"));
   return notes;
 }
 

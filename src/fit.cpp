@@ -85,6 +85,81 @@ std::uint64_t max_concurrent_requests(const Model& model, Request request, const
   return best;
 }
 
+GpuVerdict checked_verdict(const Model& model, const Request& request, const GpuTarget& target,
+                           const std::optional<HostMemory>& ram, const LayoutLimits& limits) {
+  GpuVerdict v = judge(model, request, target, limits);
+  Request judged = request;
+  judged.layout = v.layout;
+  const EngineStartup s = engine_startup(model, judged, &target, EngineSettings{});
+  apply_engine_startup(s, engine_for(model, request), v);
+  judge_host(estimate(model, judged), ram, target, v);
+  return v;
+}
+
+namespace {
+
+// llama.cpp's placement questions on one GPU (see FitResult): GPU memory only grows with the layers
+// (and experts) put on it, so each answer is a bisection on the GPU verdict; the host memory is then
+// judged at the answer (it only shrinks as more goes to the GPU).
+void solve_offload(const FitQuery& q, FitResult& r) {
+  const Model& m = q.model;
+  if (!engine_for(m, q.request).places_layers || q.gpu.count() != 1 || q.request.mode != Mode::inference ||
+      q.request.method != Method::detailed)
+    return;
+  const std::uint64_t n = m.config.n_layers;
+  const auto answer = [&](const Request& req, std::uint64_t value) {
+    const Estimate e = estimate(m, req);
+    OffloadAnswer a{value, e.total, e.host_total, true};
+    GpuVerdict v;
+    judge_host(e, q.ram, q.gpu, v);
+    if (v.host) a.host_fits = v.host->fits;
+    return a;
+  };
+  const auto gpu_fits = [&](const Request& req) { return checked_verdict(m, req, q.gpu, std::nullopt, q.limits).fits; };
+  Request layers = q.request;
+  layers.offload.cpu_moe_layers = 0;
+  std::optional<std::uint64_t> best;
+  for (std::uint64_t lo = 0, hi = n + 1; lo <= hi;) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    layers.offload.gpu_layers = mid;
+    if (gpu_fits(layers)) {
+      best = mid;
+      lo = mid + 1;
+    } else {
+      if (mid == 0) break;
+      hi = mid - 1;
+    }
+  }
+  if (best) {
+    layers.offload.gpu_layers = *best;
+    r.max_gpu_layers = answer(layers, *best);
+  }
+  bool moe = false;
+  if (m.params)
+    for (const auto& g : m.params->groups) moe = moe || g.role == TensorRole::expert;
+  if (!moe) return;
+  Request experts = q.request;
+  experts.offload.gpu_layers = std::nullopt;
+  std::optional<std::uint64_t> fewest;
+  for (std::uint64_t lo = 0, hi = n; lo <= hi;) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    experts.offload.cpu_moe_layers = mid;
+    if (gpu_fits(experts)) {
+      fewest = mid;
+      if (mid == 0) break;
+      hi = mid - 1;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  if (fewest) {
+    experts.offload.cpu_moe_layers = *fewest;
+    r.min_cpu_moe_layers = answer(experts, *fewest);
+  }
+}
+
+}  // namespace
+
 FitResult solve_fit(const FitQuery& q) {
   FitResult r;
   const GpuTarget& t = q.gpu;
@@ -129,11 +204,14 @@ FitResult solve_fit(const FitQuery& q) {
     Request req = q.request;
     if (q.request.mode == Mode::training && !p->is_float_16_or_32 && q.request.lora_rank == 0) continue;
     req.precision = (p->name == "bf16" && q.model.config.torch_dtype == "float16") ? &find_precision("fp16") : p;
+    // A precision another engine runs (bf16 weights: transformers) has no llama.cpp layer placement.
+    if (!engine_for(q.model, req).places_layers) req.offload = LayerOffload{};
     if (fits(q.model, req, t)) {
       r.best_precision = std::string(req.precision->name);
       break;
     }
   }
+  solve_offload(q, r);
   return r;
 }
 

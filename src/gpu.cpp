@@ -111,7 +111,10 @@ std::pair<std::string, std::optional<std::uint64_t>> split_count(std::string_vie
   return {std::string(spec.substr(0, colon)), n};
 }
 
-// The catalog row named `name` (id, name or alias), or nullptr.
+}  // namespace
+
+const std::vector<GpuSpec>& gpu_catalog() { return k_gpus(); }
+
 const GpuSpec* lookup_gpu(std::string_view name) {
   const std::string key = squash(name), product = squash_product(name);
   for (const auto& g : k_gpus()) {
@@ -127,10 +130,6 @@ const GpuSpec* lookup_gpu(std::string_view name) {
   }
   return nullptr;
 }
-
-}  // namespace
-
-const std::vector<GpuSpec>& gpu_catalog() { return k_gpus(); }
 
 const GpuSpec& find_gpu(std::string_view name) {
   if (const GpuSpec* g = lookup_gpu(name)) return *g;
@@ -283,6 +282,9 @@ std::optional<Bytes> per_gpu_bytes(const Model& model, const Request& request, c
   if (layout_problem(model, layout)) return std::nullopt;
   Request r = request;
   r.layout = layout;
+  // Layers kept on the host are a one-GPU placement (llama.cpp -ngl): a layout of several GPUs is
+  // asked with every layer on them.
+  if (layout.gpus() > 1) r.offload = LayerOffload{std::nullopt, 0, true, request.offload.mmap};
   return estimate(model, r).total;
 }
 

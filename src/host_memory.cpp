@@ -79,4 +79,33 @@ HostMemory parse_ram(std::string_view size) {
   return HostMemory{total, std::nullopt, "--ram"};
 }
 
+void judge_host(const Estimate& e, const std::optional<HostMemory>& ram, const GpuTarget& target, GpuVerdict& v) {
+  const GpuSpec* unified = lookup_gpu(target.devices.front().name);
+  if (unified && (!unified->unified() || unified->memory != target.devices.front().memory)) unified = nullptr;
+  if (!ram && !unified) return;
+  HostVerdict h;
+  h.needed = e.host_total;
+  if (unified) {
+    // One pool: every GPU's share and the host's bytes come out of the same memory.
+    Bytes gpus;
+    for (const auto& u : v.per_gpu) gpus += u.bytes;
+    h.needed += gpus;
+    h.unified = true;
+  }
+  if (ram) {
+    h.available = ram->available.value_or(ram->total);
+    h.source = ram->source;
+  } else {
+    h.available = *unified->system_memory;
+    h.source = fmt::format("unified memory of {}", unified->id);
+  }
+  h.fits = h.needed <= h.available;
+  if (!h.fits) {
+    v.fits = false;
+    v.notes.push_back(fmt::format("host memory short: {} needed, {} available ({})", format_size(h.needed),
+                                  format_size(h.available), h.source));
+  }
+  v.host = h;
+}
+
 }  // namespace llmmem

@@ -476,6 +476,12 @@ Json gpu_json(const GpuVerdict& v) {
     per.push_back(d);
   }
   g["per_gpu"] = per;
+  if (v.host)
+    g["host"] = {{"needed_bytes", v.host->needed.count()},
+                 {"available_bytes", v.host->available.count()},
+                 {"source", v.host->source},
+                 {"unified", v.host->unified},
+                 {"fits", v.host->fits}};
   g["notes"] = v.notes;
   return g;
 }
@@ -511,7 +517,9 @@ std::string_view smallest_or_each(const GpuVerdict& v) {
 
 std::string needed_text(const GpuVerdict& v, const RenderOptions& o) {
   if (!v.needed) return "no layout holds it";
-  if (*v.needed <= v.count) return "the memory would hold it, but the engine would not start (see the note)";
+  if (*v.needed <= v.count)
+    return v.host && !v.host->fits ? "the GPUs would hold it, but host memory is short"
+                                   : "the memory would hold it, but the engine would not start (see the note)";
   return fmt::format("{} GPU{} of {} needed ({})", *v.needed, *v.needed == 1 ? "" : "s",
                      format_size(v.per_gpu.empty() ? v.memory_per_gpu : v.per_gpu.front().capacity, o.units),
                      layout_text(*v.needed_layout));
@@ -544,6 +552,11 @@ std::vector<std::string> verdict_lines(const GpuVerdict& v, const RenderOptions&
       lines.push_back(l);
     }
   }
+  if (v.host)
+    lines.push_back(fmt::format("  {}: {} needed of {} ({}){}", v.host->unified ? "unified memory" : "host memory",
+                                format_size(v.host->needed, o.units), format_size(v.host->available, o.units),
+                                safe(v.host->source),
+                                v.host->fits ? paint(o, "32", " — fits") : paint(o, "31", " — does not fit")));
   for (const auto& n : v.notes) lines.push_back("note: " + safe(n));
   return lines;
 }
@@ -759,6 +772,15 @@ Listing fit_listing(const FitReport& rep, const RenderOptions& o) {
       r.min_gpus ? fmt::format("{} ({})", *r.min_gpus, layout_text(r.layout))
                  : fmt::format("more than {}", q.limits.max_gpus));
   add("best precision that fits", r.best_precision.empty() ? "none" : r.best_precision);
+  const auto offload = [&](const OffloadAnswer& a, const char* what) {
+    return fmt::format("{} {}: {} on the GPU, {} in host memory{}", what, a.value, format_size(a.gpu, o.units),
+                       format_size(a.host, o.units), a.host_fits ? "" : " (more than the RAM given)");
+  };
+  if (rep.estimate.engine && rep.estimate.engine->places_layers && q.gpu.count() == 1)
+    add("most layers on the GPU (--gpu-layers)",
+        r.max_gpu_layers ? offload(*r.max_gpu_layers, "--gpu-layers") : std::string("none fits"));
+  if (r.min_cpu_moe_layers)
+    add("fewest layers with experts in host memory (--n-cpu-moe)", offload(*r.min_cpu_moe_layers, "--n-cpu-moe"));
   return l;
 }
 
@@ -782,6 +804,15 @@ std::string fit_json(const FitReport& rep) {
   a["min_gpus_layout"] = r.min_gpus ? layout_json(r.layout) : Json(nullptr);
   a["best_precision"] = r.best_precision.empty() ? Json(nullptr) : Json(r.best_precision);
   a["layouts_searched"] = r.layouts_searched;
+  const auto offload_json = [](const std::optional<OffloadAnswer>& answer) {
+    if (!answer) return Json(nullptr);
+    return Json{{"value", answer->value},
+                {"gpu_bytes", answer->gpu.count()},
+                {"host_bytes", answer->host.count()},
+                {"host_fits", answer->host_fits}};
+  };
+  a["max_gpu_layers"] = offload_json(r.max_gpu_layers);
+  a["min_cpu_moe_layers"] = offload_json(r.min_cpu_moe_layers);
   a["answered_by"] = r.engine_answers && rep.estimate.engine ? Json(rep.estimate.engine->id) : Json("llmmem");
   j["answers"] = a;
   if (!rep.curve.empty()) j["context_curve"] = curve_json(rep.curve);

@@ -7,6 +7,7 @@
 
 #include "llmmem/engine.hpp"
 #include "llmmem/error.hpp"
+#include "llmmem/weight_storage.hpp"
 #include "text.hpp"
 
 namespace llmmem {
@@ -22,6 +23,25 @@ constexpr Bytes k_non_torch{256ULL << 20};
 bool large_gpu(Bytes total, std::string_view name) {
   // EngineArgs._set_default_args: >= 70 GiB and "a100" not in the device name.
   return total.count() >= (70ULL << 30) && text::lower(name).find("a100") == std::string::npos;
+}
+
+// output.weight's bytes as stored: from the file's header, else the LM head (or the tied token
+// embeddings) at the request's precision.
+std::uint64_t output_weight_bytes(const Model& model, const Request& r) {
+  if (model.files && !r.precision) {
+    for (const auto& t : model.files->tensors)
+      if (t.name == "output.weight") return t.bytes;
+  }
+  if (!model.params) return 0;
+  const Precision& prec = r.precision ? *r.precision : precision_from_torch_dtype(model.config.torch_dtype);
+  // The 16-bit dtype unquantized tensors keep (the config's; bf16 when it names none).
+  const std::string_view dtype = model.config.torch_dtype;
+  const StorageFormat& compute =
+      find_kv_format(dtype == "float32" || dtype == "float16" || dtype == "bfloat16" ? dtype : "bfloat16");
+  const TensorGroup* out = nullptr;
+  for (const auto& g : model.params->groups)
+    if (g.role == TensorRole::lm_head || (!out && g.role == TensorRole::embedding)) out = &g;
+  return out ? group_storage(prec, compute, model.config, *out).total.count() : 0;
 }
 
 std::uint64_t component(const Estimate& e, std::string_view id) {
@@ -233,18 +253,16 @@ LlamaCppStartup llama_cpp_startup(const Model& model, const Request& request, co
   out.n_seq_max = s.n_seq_max;
   out.flash_attn = s.flash_attn;
   const Estimate e = estimate(model, r);
-  // Weights: every tensor but token_embd on the GPU (load_tensors); token_embd in the mmapped
-  // file on the CPU (CPU_Mapped, its own span when every layer is offloaded). The engine profile
-  // already leaves it out of the weights component; the whole model without that rule gives it.
-  Request all_on_gpu = r;
-  all_on_gpu.engine = &find_engine("vllm");  // an engine that keeps token_embd on the GPU
-  all_on_gpu.kv_format = nullptr;            // (only the weights are read from it)
-  all_on_gpu.seq_len = 1;
-  const std::uint64_t weights_gpu = component(e, "weights");
-  const std::uint64_t weights_all = component(estimate(model, all_on_gpu), "weights");
-  // KV: n_layer × n_ctx × (K row + V row) (llama_kv_cache constructor), the estimator's formula.
-  const std::uint64_t kv = component(e, "kv_cache");
-  // Output buffer (output_reserve): n_seq_max rows of fp32 logits (+ n_embd with embeddings on).
+  // Weights: the estimate's placement (load_tensors): token_embd always on the CPU, and with
+  // --gpu-layers / --n-cpu-moe the layers and experts llama.cpp leaves there. Host weights are file
+  // pages under mmap (CPU_Mapped, here the llama-quantize order: token_embd, output and the CPU
+  // layers form one span), else pinned host buffers (CUDA_Host).
+  const Component& weights = *e.find("weights");
+  const Component& kv = *e.find("kv_cache");
+  const std::uint64_t n_layer = c.n_layers;
+  const bool output_on_gpu = !r.offload.gpu_layers || *r.offload.gpu_layers > n_layer;
+  // Output buffer (output_reserve): n_seq_max rows of fp32 logits (+ n_embd with embeddings on),
+  // in the output layer's host buffer (CPU when the output layer itself is on the CPU).
   const std::uint64_t vocab = c.vocab_size, embd = c.hidden_size, B = out.n_ubatch, n_kv = out.n_ctx;
   const std::uint64_t output = 4 * s.n_seq_max * (vocab + (s.embeddings ? embd : 0));
   // Compute buffers: ggml-alloc's peak over the graph reserved for n_ubatch tokens against the whole
@@ -254,18 +272,22 @@ LlamaCppStartup llama_cpp_startup(const Model& model, const Request& request, co
   //   attention, FA off  4·B·(1 + 4·n_embd + n_kv·(1 + n_head)) (fp32 KQ + the mask copy)
   //   host          4·B·(n_embd + n_kv) + integer inputs         (token rows, the fp32 mask)
   // With flash attention the KQ matrix is never formed; its own term is not verified and is left
-  // out, so the output term stands for the GPU buffer.
-  const std::uint64_t out_term = 4 * B * (vocab + embd);
+  // out, so the output term stands for the GPU buffer. With the output layer on the CPU, ubatches
+  // of 32 tokens or more run its matmul on the GPU (ggml-backend.cpp op offload), copying
+  // output.weight into the GPU buffer (docs/engines/llamacpp-partial-offload.md, log A, exact).
+  std::uint64_t out_term = 4 * B * (vocab + embd);
+  if (!output_on_gpu && B >= 32) out_term += output_weight_bytes(model, r);
   const std::uint64_t attn_term = 4 * B * (1 + 4 * embd + n_kv * (1 + c.n_heads));
   const std::uint64_t compute_gpu = s.flash_attn ? out_term : std::max(out_term, attn_term);
   constexpr std::uint64_t k_int_inputs = 12;  // positions, token ids and output ids: 3 × int32 per token
   const std::uint64_t compute_host = 4 * B * (embd + n_kv) + k_int_inputs * B;
-  out.buffers = {{"model", "CUDA0", Bytes(weights_gpu)},
-                 {"model", "CPU_Mapped", Bytes(weights_all > weights_gpu ? weights_all - weights_gpu : 0)},
-                 {"kv", "CUDA0", Bytes(kv)},
-                 {"output", "CUDA_Host", Bytes(output)},
-                 {"compute", "CUDA0", Bytes(compute_gpu)},
-                 {"compute", "CUDA_Host", Bytes(compute_host)}};
+  out.buffers = {{"model", "CUDA0", weights.bytes},
+                 {"model", r.offload.mmap ? "CPU_Mapped" : "CUDA_Host", weights.host},
+                 {"kv", "CUDA0", kv.bytes}};
+  if (kv.host.count() > 0) out.buffers.push_back({"kv", "CPU", kv.host});
+  out.buffers.push_back({"output", output_on_gpu ? "CUDA_Host" : "CPU", Bytes(output)});
+  out.buffers.push_back({"compute", "CUDA0", Bytes(compute_gpu)});
+  out.buffers.push_back({"compute", "CUDA_Host", Bytes(compute_host)});
   for (const auto& b : out.buffers) (b.device == "CUDA0" ? out.gpu_total : out.host_total) += b.bytes;
   return out;
 }

@@ -93,6 +93,16 @@ GroupStorage group_storage(const Precision& p, const StorageFormat& compute, con
   return out;
 }
 
+Bytes layer_storage(const Precision& p, const StorageFormat& compute, const ModelConfig& c, const TensorGroup& g,
+                    std::uint64_t layer) {
+  if (!g.per_layer || c.n_layers == 0 || g.count % c.n_layers != 0) return Bytes(0);
+  const std::uint64_t per_layer = g.count / c.n_layers;
+  if (p.family == PrecisionFamily::gguf && g.is_matrix() && is_block_linear(g))
+    return tensor_bytes(gguf_type(p, g, layer, c.n_layers), g.rows, g.cols, per_layer);
+  // Every other format stores each layer alike: an even share of the group.
+  return Bytes(group_storage(p, compute, c, g).total.count() / c.n_layers);
+}
+
 void add_shares(std::vector<FormatShare>& tally, const GroupStorage& group) {
   for (std::size_t i = 0; i < group.n_shares; ++i) {
     const auto& s = group.shares[i];

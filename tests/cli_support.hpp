@@ -22,12 +22,14 @@ struct Result {
 };
 
 // Runs `llmmem ARGS` through the shell with `env` (VAR=value ...) in front, in folder `cwd` when
-// given; stdin is /dev/null.
+// given; stdin is /dev/null. The host's /proc/meminfo is replaced by a fixture (LLMMEM_MEMINFO), so
+// that `--gpu local` judges the same RAM on every machine; `env` may name another.
 inline Result run(const std::string& args, const std::string& env = "", const std::string& cwd = "") {
   static int n = 0;
   const std::string err_file = fmt::format("/tmp/llmmem_cli_test_{}_{}.err", ::getpid(), n++);
-  const std::string cmd = fmt::format("{}{} '{}' {} 2>{} </dev/null", cwd.empty() ? "" : "cd '" + cwd + "' && ",
-                                      env.empty() ? "" : "env " + env, LLMMEM_BINARY, args, err_file);
+  const std::string cmd =
+      fmt::format("{}env LLMMEM_MEMINFO='{}/meminfo-linux-6.18.txt' {} '{}' {} 2>{} </dev/null",
+                  cwd.empty() ? "" : "cd '" + cwd + "' && ", LLMMEM_FIXTURES, env, LLMMEM_BINARY, args, err_file);
   Result r;
   const auto start = std::chrono::steady_clock::now();
   FILE* pipe = popen(cmd.c_str(), "r");

@@ -51,6 +51,7 @@ struct EngineProfile {
   // Flash attention by default: "" keeps llmmem's default, "*" is on for every model, a list of
   // config.json model_types is on for those and off for the rest (Ollama).
   std::string_view flash_attn_model_types = "";
+  bool places_layers = false;  // -ngl, --n-cpu-moe, -nkvo: layers split between GPU and host (llama.cpp)
 };
 
 // EngineProfile::default_context for "the model's own context length".

@@ -16,8 +16,10 @@ struct Request;
 
 // The fields of a request the user left unset, for the engine's defaults to fill.
 struct Unset {
-  bool seq_len = false;    // no --seq-len
-  bool attention = false;  // no --attention or --flash-attn
+  bool seq_len = false;          // no --seq-len
+  bool attention = false;        // no --attention or --flash-attn
+  bool gpu_layers = false;       // no --gpu-layers: the engine decides (llama.cpp --fit, Ollama's estimate)
+  bool gpu_layers_auto = false;  // --gpu-layers auto: the most layers that fit, whatever else is set
 };
 
 // llama.cpp's --fit on the context (llama_params_fit_impl, src/llama.cpp, ec98e2002): a dry run at
@@ -36,6 +38,12 @@ struct LlamaCppFit {
 // `request` gives precision, KV type, attention and --parallel via n_seq_max.
 [[nodiscard]] LlamaCppFit llama_cpp_fit(const Model& model, const Request& request, const GpuTarget& gpus,
                                         std::uint64_t n_seq_max);
+
+// The most layers llama.cpp can put on one GPU (-ngl, counting the output layer as layer n_layer + 1)
+// with its GPU buffers at least `margin` under the GPU's free memory (--fit's second step:
+// llama_params_fit_impl moves layers to the CPU back to front). 0 when not even the first fits.
+[[nodiscard]] std::uint64_t llama_cpp_fit_layers(const Model& model, const Request& request, const GpuTarget& gpus,
+                                                 std::uint64_t n_seq_max);
 
 // Fills what `unset` names with the defaults of the engine the request assumes, and returns a note
 // for each decision the user should see ("llama.cpp --fit: context 131072 → 30464 ...").

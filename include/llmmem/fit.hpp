@@ -8,6 +8,7 @@
 
 #include "llmmem/estimate.hpp"
 #include "llmmem/gpu.hpp"
+#include "llmmem/host_memory.hpp"
 
 namespace llmmem {
 
@@ -18,6 +19,15 @@ struct FitQuery {
   double gpu_memory_utilization = 0.9;  // vLLM's share of memory for the KV pool question
   LayoutLimits limits{};                // max_gpus: upper bound of the min-GPU search; gpus per node
   std::uint64_t kv_block_tokens = 16;   // vLLM block size
+  std::optional<HostMemory> ram{};      // host memory to judge beside the GPUs (--ram, /proc/meminfo)
+};
+
+// One placement answer of an engine that splits layers between GPU and host (llama.cpp, Ollama).
+struct OffloadAnswer {
+  std::uint64_t value = 0;  // --gpu-layers or --n-cpu-moe
+  Bytes gpu;                // the most loaded GPU's total at that setting
+  Bytes host;               // the host memory it needs
+  bool host_fits = true;    // against FitQuery::ram (true when no RAM is given)
 };
 
 struct FitResult {
@@ -31,9 +41,19 @@ struct FitResult {
   std::string best_precision;             // "" when none fits
   std::uint64_t layouts_searched = 0;
   bool engine_answers = false;  // max_seq_len and max_concurrent_requests are the engine's own (vLLM, SGLang)
+  // llama.cpp / Ollama on one GPU: the most layers on the GPU (-ngl; n_layer + 1 with the output),
+  // and, for MoE models with every layer on the GPU, the fewest layers whose experts stay on the host
+  // (--n-cpu-moe). Each is what `infer --check` accepts, one more layer (one fewer) is not.
+  std::optional<OffloadAnswer> max_gpu_layers;
+  std::optional<OffloadAnswer> min_cpu_moe_layers;
 };
 
 [[nodiscard]] FitResult solve_fit(const FitQuery& query);
+
+// The verdict `infer --check` gives: the estimate on the GPUs, the engine's own start-up (vLLM's and
+// SGLang's pools, llama.cpp's buffers) and, with `ram`, the host memory.
+[[nodiscard]] GpuVerdict checked_verdict(const Model& model, const Request& request, const GpuTarget& target,
+                                         const std::optional<HostMemory>& ram, const LayoutLimits& limits = {});
 
 // Single questions, used by solve_fit and the tests.
 [[nodiscard]] std::uint64_t max_seq_len_that_fits(const Model&, Request, const GpuTarget&);

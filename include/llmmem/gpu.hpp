@@ -32,6 +32,8 @@ struct GpuSpec {
 [[nodiscard]] const std::vector<GpuSpec>& gpu_catalog();
 // Case-insensitive by id, alias or name; ignores '-', '_' and spaces. Throws UsageError with suggestions.
 [[nodiscard]] const GpuSpec& find_gpu(std::string_view name);
+// The same lookup without the error: nullptr when `name` is not in the catalog.
+[[nodiscard]] const GpuSpec* lookup_gpu(std::string_view name);
 // What CUDA reports as the total of a GPU named `name` whose driver tool reports `total`
 // (torch.cuda.mem_get_info; vLLM multiplies it by gpu_memory_utilization): the catalog's measured
 // figure for that GPU, else `total` less 430 MiB, the median reservation of the measured GPUs.
@@ -97,6 +99,15 @@ enum class Split {
   proportional,  // layers in proportion to each GPU's memory (llama.cpp's default --tensor-split)
 };
 
+// Host memory judged beside the GPUs: what the estimate keeps there against the RAM the user has.
+struct HostVerdict {
+  Bytes needed;        // host bytes (Estimate::host_total); on a unified machine GPU + host bytes
+  Bytes available;     // MemAvailable, else MemTotal or --ram; on a unified machine its whole pool
+  std::string source;  // "--ram", "/proc/meminfo", "unified memory of gb10"
+  bool unified = false;
+  bool fits = false;
+};
+
 struct GpuVerdict {
   std::string name;
   Bytes memory_per_gpu;     // the smallest device's memory
@@ -107,9 +118,10 @@ struct GpuVerdict {
   std::optional<Layout> needed_layout;  // the layout that `needed` uses
   Layout layout;                        // the layout judged on the GPUs given (per_gpu and fits refer to it)
   Split split = Split::even;
-  bool fits = false;             // every GPU of `layout` holds its share of the total memory
-  std::optional<bool> fits_now;  // local GPUs: every GPU holds its share of the memory free now
-  std::vector<GpuUse> per_gpu;   // one per GPU of `layout`
+  bool fits = false;                // every GPU of `layout` holds its share of the total memory
+  std::optional<bool> fits_now;     // local GPUs: every GPU holds its share of the memory free now
+  std::vector<GpuUse> per_gpu;      // one per GPU of `layout`
+  std::optional<HostVerdict> host;  // when the RAM is known (--ram, local, a unified machine)
   std::vector<std::string> notes;
 };
 

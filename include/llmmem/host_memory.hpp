@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "llmmem/bytes.hpp"
+#include "llmmem/estimate.hpp"
+#include "llmmem/gpu.hpp"
 
 namespace llmmem {
 
@@ -26,5 +28,13 @@ struct HostMemory {
 // Parses a --ram SIZE value with parse_size (a unit is required: 64GiB, 128GB). Throws UsageError
 // naming --ram when it is empty, malformed or zero. `available` is left empty: the user gave the total.
 [[nodiscard]] HostMemory parse_ram(std::string_view size);
+
+// Judges the estimate's host bytes against `ram` (its MemAvailable when known, else the total)
+// and sets `verdict.host`. On a unified-memory machine (a catalog GPU with system memory: Apple
+// M-series, DGX Spark, Ryzen AI Max, Jetson) GPU and host draw on one pool: the GPUs' bytes plus
+// the host bytes must fit it (`ram`, else the machine's own memory). When short, the verdict does
+// not fit and a note says which memory is short. Without `ram` and on discrete GPUs, nothing is judged.
+void judge_host(const Estimate& estimate, const std::optional<HostMemory>& ram, const GpuTarget& target,
+                GpuVerdict& verdict);
 
 }  // namespace llmmem

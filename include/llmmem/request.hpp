@@ -37,6 +37,18 @@ struct Layout {
   [[nodiscard]] bool is_single() const { return tp == 1 && pp == 1 && dp == 1 && ep == 1; }
 };
 
+// Where llama.cpp-based engines put each layer (src/llama-model.cpp load_tensors; the flags of
+// common/arg.cpp). docs/engines/llamacpp-partial-offload.md has the rules and the logs they match.
+struct LayerOffload {
+  // -ngl: the last gpu_layers decoder layers go to the GPU, and the output layer too once
+  // gpu_layers > n_layer (i_gpu_start = n_layer − n_gpu_layers); nullopt: every layer and the output.
+  std::optional<std::uint64_t> gpu_layers;
+  std::uint64_t cpu_moe_layers = 0;  // --n-cpu-moe N: expert tensors of layers 0..N-1 in host memory
+  bool kv_offload = true;            // false: -nkvo, every layer's KV cache in host memory
+  bool mmap = true;                  // host weights are file pages (CPU_Mapped); false: allocated
+  [[nodiscard]] bool any() const { return gpu_layers || cpu_moe_layers > 0 || !kv_offload; }
+};
+
 struct Request {
   Mode mode = Mode::inference;
   Method method = Method::detailed;
@@ -51,6 +63,7 @@ struct Request {
   const EngineProfile* engine = nullptr;  // --engine; nullptr: engine_for() picks (engine.hpp)
   std::uint64_t prefill_chunk = 0;        // tokens per prefill step; 0: the engine's default
   std::optional<Bytes> overhead;          // --overhead: replaces the runtime overhead
+  LayerOffload offload;                   // llama.cpp/Ollama layer placement (inference)
 
   // Training.
   Optimizer optimizer = Optimizer::adamw;

@@ -44,6 +44,11 @@ struct GroupStorage {
 [[nodiscard]] GroupStorage group_storage(const Precision& precision, const StorageFormat& compute,
                                          const ModelConfig& config, const TensorGroup& group);
 
+// The bytes of the tensors `group` has in decoder layer `layer` (0 for a group that is not per
+// layer), in the format llama.cpp's mixes give that layer.
+[[nodiscard]] Bytes layer_storage(const Precision& precision, const StorageFormat& compute, const ModelConfig& config,
+                                  const TensorGroup& group, std::uint64_t layer);
+
 // Adds a group's shares to a per-format tally (one entry per format, in first-seen order).
 void add_shares(std::vector<FormatShare>& tally, const GroupStorage& group);
 

@@ -15,6 +15,7 @@
 #include "llmmem/engine_defaults.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/fit.hpp"
+#include "llmmem/host_memory.hpp"
 #include "llmmem/model_files.hpp"
 #include "llmmem/render.hpp"
 #include "llmmem/report.hpp"
@@ -52,6 +53,27 @@ std::optional<GpuTarget> gpu_target(const cli::Options& o) {
   if (o.has("--gpu")) return parse_gpu_target(o.gpu);
   if (o.has("--gpu-memory")) return parse_gpu_memory_target(o.gpu_memory);
   return std::nullopt;
+}
+
+// The host memory to judge against: --ram, else this machine's /proc/meminfo when its own GPUs are
+// judged (LLMMEM_MEMINFO names a stand-in file, for tests), else none.
+std::optional<HostMemory> host_ram(const cli::Options& o) {
+  if (o.has("--ram")) return parse_ram(o.ram);
+  if (!(o.has("--gpu") && o.gpu == "local")) return std::nullopt;
+  const char* env = std::getenv("LLMMEM_MEMINFO");
+  const std::string path = env && *env ? env : "/proc/meminfo";
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return std::nullopt;      // not Linux: the host is not judged
+  std::string text(1 << 16, '\0');  // /proc/meminfo is about 1.5 KiB; more is not meminfo
+  const std::size_t n = std::fread(text.data(), 1, text.size(), f);
+  std::fclose(f);
+  text.resize(n);
+  try {
+    HostMemory h = parse_meminfo(text);
+    return h;
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", path, e.what()));
+  }
 }
 
 LayoutLimits layout_limits(const cli::Options& o) {
@@ -109,14 +131,24 @@ constexpr EngineFlag k_engine_flags[] = {
     {"--ubatch", "llama.cpp,ollama", "llama.cpp/Ollama"},
     {"--parallel", "llama.cpp,ollama", "llama.cpp/Ollama"},
     {"--flash-attn", "llama.cpp,ollama", "llama.cpp/Ollama"},
+    {"--gpu-layers", "llama.cpp,ollama", "llama.cpp/Ollama"},
+    {"--cpu-moe", "llama.cpp,ollama", "llama.cpp/Ollama"},
+    {"--n-cpu-moe", "llama.cpp,ollama", "llama.cpp/Ollama"},
+    {"--no-kv-offload", "llama.cpp,ollama", "llama.cpp/Ollama"},
+    {"--no-mmap", "llama.cpp,ollama", "llama.cpp/Ollama"},
 };
 
 void check_engine_flags(const cli::Options& o, const Model& model, const Request& request) {
   const EngineProfile& engine = engine_for(model, request);
   for (const auto& f : k_engine_flags) {
     if (!o.has(f.flag)) continue;
-    const bool has = request.method == Method::detailed &&
-                     ("," + std::string(f.engines) + ",").find("," + std::string(engine.id) + ",") != std::string::npos;
+    bool listed = false;
+    for (std::string_view rest = f.engines; !rest.empty();) {
+      const auto comma = rest.find(',');
+      listed = listed || rest.substr(0, comma) == engine.id;
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    const bool has = request.method == Method::detailed && listed;
     if (!has)
       throw UsageError(fmt::format("{} is a {} setting; {} does not have it (add --engine {})", f.flag, f.who,
                                    engine.name, f.engines.substr(0, f.engines.find(','))));
@@ -165,21 +197,29 @@ Output run(const cli::Options& o) {
   // and its flash-attention default.
   const std::uint64_t n_seq_max = o.has("--parallel") ? cli::parse_positive(o.parallel, "--parallel") : 1;
   const std::vector<std::string> default_notes =
-      apply_engine_defaults(model, request, Unset{!o.has("--seq-len"), !o.has("--attention") && !o.has("--flash-attn")},
+      apply_engine_defaults(model, request,
+                            Unset{!o.has("--seq-len"), !o.has("--attention") && !o.has("--flash-attn"),
+                                  !o.has("--gpu-layers"), o.has("--gpu-layers") && o.gpu_layers == "auto"},
                             target ? &*target : nullptr, n_seq_max);
   // The engine's default prefill chunk depends on the GPU (vLLM and SGLang size it by memory).
   if (!o.has("--prefill-chunk") && request.method == Method::detailed && target)
     request.prefill_chunk = default_prefill_chunk(model, request, *target);
   const LayoutLimits limits = layout_limits(o);
   if (o.check && !target) throw UsageError("--check needs the GPUs to judge against: --gpu or --gpu-memory");
+  if (o.has("--ram")) {
+    (void)parse_ram(o.ram);  // a bad size is an error even where nothing is judged
+    if (!target) throw UsageError("--ram is judged beside the GPUs: give --gpu or --gpu-memory too");
+  }
   if (o.command == "fit") {
     if (!target) throw UsageError("fit needs --gpu NAME[:COUNT], --gpu local or --gpu-memory SIZE[:COUNT]");
     FitQuery q{model, request, *target};
     q.gpu_memory_utilization = cli::parse_fraction(o.gpu_memory_utilization, "--gpu-memory-utilization");
     q.limits = limits;
+    q.ram = host_ram(o);
     FitReport rep{q, solve_fit(q), {}, {}};
     const Request judged = as_judged(request, rep.result.verdict);
     rep.estimate = estimate(model, judged);
+    judge_host(rep.estimate, q.ram, *target, rep.result.verdict);
     rep.estimate.notes.insert(rep.estimate.notes.end(), default_notes.begin(), default_notes.end());
     rep.curve = context_curve(model, judged, rep.result.verdict, o);
     result.out = render(rep, ro);
@@ -198,7 +238,10 @@ Output run(const cli::Options& o) {
   EstimateReport rep{estimate(model, as_run), verdict, {}, {}, {}};
   rep.estimate.notes.insert(rep.estimate.notes.end(), default_notes.begin(), default_notes.end());
   rep.startup = engine_startup(model, as_run, target ? &*target : nullptr, engine_settings(o));
-  if (rep.gpu) apply_engine_startup(rep.startup, engine_for(model, request), *rep.gpu);
+  if (rep.gpu) {
+    apply_engine_startup(rep.startup, engine_for(model, request), *rep.gpu);
+    judge_host(rep.estimate, host_ram(o), *target, *rep.gpu);
+  }
   if (verdict && judged.layout.gpus() > 1 && request.layout.is_single() && request.layout.zero == 0)
     rep.estimate.notes.push_back(fmt::format("layout chosen for the GPUs given: {} GPUs (tp={} pp={} dp={})",
                                              judged.layout.gpus(), judged.layout.tp, judged.layout.pp,

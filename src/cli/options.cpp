@@ -57,6 +57,9 @@ void add_model_options(CLI::App& app, Options& o) {
   app.add_option("--overhead", o.overhead, "runtime overhead per GPU with a unit, replacing the default (e.g. 1GiB)");
   app.add_option("--gpu", o.gpu, "the GPUs you have: NAME (one), NAME:COUNT, or `local`");
   app.add_option("--gpu-memory", o.gpu_memory, "memory per GPU[:COUNT] with a unit, e.g. 80GB or 24GiB:2");
+  app.add_option("--ram", o.ram,
+                 "host memory with a unit, e.g. 64GiB, judged beside the GPUs (default with --gpu local: "
+                 "/proc/meminfo's MemAvailable)");
   app.add_option("--gpus-per-node", o.gpus_per_node,
                  fmt::format("GPUs per node: tensor parallelism stays inside one (default {})", o.gpus_per_node));
   app.add_option("--tp", o.tp, "tensor-parallel size");
@@ -96,6 +99,13 @@ ParseResult parse_options(int argc, char** argv) {
   infer->add_option("--flash-attn", o.flash_attn, "llama.cpp/Ollama: on, off or auto (auto: on, as on CUDA)");
   infer->add_option("--ubatch", o.ubatch, "llama.cpp/Ollama: n_ubatch, tokens per compute step (default 512)");
   infer->add_option("--parallel", o.parallel, "llama.cpp/Ollama: sequences sharing the cache (default 1)");
+  infer->add_option("--gpu-layers,--ngl", o.gpu_layers,
+                    "llama.cpp/Ollama -ngl: N layers on the GPU (the last N; the output layer from N = layers + 1), "
+                    "all, or auto (the most that fit the GPU with llama.cpp's 1 GiB margin)");
+  infer->add_flag("--cpu-moe", o.cpu_moe, "llama.cpp/Ollama: every layer's MoE experts in host memory");
+  infer->add_option("--n-cpu-moe", o.n_cpu_moe, "llama.cpp/Ollama: MoE experts of the first N layers in host memory");
+  infer->add_flag("--no-kv-offload", o.no_kv_offload, "llama.cpp/Ollama -nkvo: the KV cache in host memory");
+  infer->add_flag("--no-mmap", o.no_mmap, "llama.cpp/Ollama: host weights allocated (pinned), not mapped file pages");
   infer->add_option("--prefill-chunk,--max-num-batched-tokens", o.prefill_chunk,
                     "tokens per prefill step (vLLM max_num_batched_tokens, llama.cpp n_ubatch; k = 1024); "
                     "default: the whole prompt");

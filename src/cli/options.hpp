@@ -30,11 +30,13 @@ struct Options {
   std::string tp = "1", pp = "1", dp = "1", ep = "1", zero = "0";
   bool fsdp = false;
   std::vector<std::string> offload;
-  std::string gpu, gpu_memory, engine;
+  std::string gpu, gpu_memory, engine, ram;
   std::string gpu_memory_utilization = "0.9", max_gpus = "64", gpus_per_node = "8";
   std::string max_model_len, max_num_seqs;   // vLLM
   bool enforce_eager = false;                // vLLM
   std::string ubatch, parallel, flash_attn;  // llama.cpp, Ollama
+  std::string gpu_layers, n_cpu_moe;         // llama.cpp, Ollama: layer placement
+  bool cpu_moe = false, no_kv_offload = false, no_mmap = false;
   std::string mem_fraction_static;           // SGLang
   std::vector<std::string> models_dirs;
   bool check = false, explain = false, local = false;

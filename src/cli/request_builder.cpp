@@ -105,6 +105,15 @@ Request build_request(const Options& o) {
       throw UsageError(fmt::format("--flash-attn takes on, off or auto, not '{}'", o.flash_attn));
   }
   r.logits = parse_logits(o.logits);
+  // llama.cpp's layer placement (-ngl, --cpu-moe, --n-cpu-moe, -nkvo, --no-mmap); "auto" is left
+  // to the engine defaults (apply_engine_defaults), "all" is every layer and the output.
+  if (o.has("--gpu-layers") && o.gpu_layers != "all" && o.gpu_layers != "auto")
+    r.offload.gpu_layers = parse_whole(o.gpu_layers, "--gpu-layers");
+  if (o.cpu_moe && o.has("--n-cpu-moe")) throw UsageError("give --cpu-moe or --n-cpu-moe N, not both");
+  if (o.cpu_moe) r.offload.cpu_moe_layers = ~0ULL;  // every layer (place_layers clamps to n_layer)
+  if (o.has("--n-cpu-moe")) r.offload.cpu_moe_layers = parse_whole(o.n_cpu_moe, "--n-cpu-moe");
+  r.offload.kv_offload = !o.no_kv_offload;
+  r.offload.mmap = !o.no_mmap;
   r.prefill_chunk = parse_tokens(o.prefill_chunk, "--prefill-chunk");
   if (o.has("--overhead")) r.overhead = parse_size_flag(o.overhead, "--overhead");
   r.optimizer = parse_optimizer(o.optimizer);
