@@ -752,6 +752,14 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
         {"bits_per_weight", from_files ? stored_bits_per_weight(*model.files) : prec.linear.bits_per_value()}}});
   e.components.back().detail = from_files ? stored_mix(*model.files) : format_mix(w.by_format);
   e.components.back().host = w.host;
+  // vLLM --cpu-offload-gb: that much of each GPU's weights in host memory, for every GPU of the node.
+  if (r.mode == Mode::inference && r.cpu_offload.count() > 0) {
+    Component& wc = e.components.back();
+    const Bytes moved(std::min(r.cpu_offload.count(), wc.bytes.count()));
+    wc.bytes = Bytes(wc.bytes.count() - moved.count());
+    wc.host += on_node(p, moved);
+    wc.inputs.push_back({"cpu_offload_bytes", d(moved.count())});
+  }
   // ZeRO-3 parameter offload: each rank's 16-bit shard lives on the host between gathers.
   if (p.l.zero == 3 && r.mode == Mode::training && p.l.offload_params)
     e.components.back().host += on_node(p, Bytes(ceil_div(w.per_gpu.count(), p.l.dp)));
@@ -772,6 +780,18 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
       if (!p.l.is_single())
         throw UnsupportedError("--gpu-layers, --n-cpu-moe and --no-kv-offload are modelled on one GPU only");
       place_layers(p, layer_bytes(p, model, from_files), e.components[0], e.components[1]);
+    }
+    // Host weights under mmap are file pages: what the CPU computes with is read every token and
+    // must stay resident to run at speed; token_embd is only read a row per token (llama-mmap.cpp;
+    // docs/engines/llamacpp-partial-offload.md). Without mmap they are allocated (pinned).
+    if (p.engine.places_layers && e.components[0].host > w.host) {
+      const Bytes layers = saturating_sub(e.components[0].host, w.host);
+      e.notes.push_back(r.offload.mmap
+                            ? fmt::format("mmap: {} of the host weights are layers read every token (keep them "
+                                          "resident); the {} of token embeddings are mapped and read a row per token",
+                                          format_size(layers), format_size(w.host))
+                            : fmt::format("--no-mmap: {} of host weights allocated in pinned memory",
+                                          format_size(e.components[0].host)));
     }
   } else {
     const Trainable t = trainable(p, w, lora);

@@ -384,7 +384,8 @@ struct Proportional {
   bool fits = false;
 };
 std::optional<Proportional> proportional_split(const Model& model, const Request& request,
-                                               const std::vector<Bytes>& capacities) {
+                                               const std::vector<Bytes>& capacities,
+                                               const std::vector<double>& ratios = {}) {
   const std::uint64_t layers = model.config.n_layers, n = capacities.size();
   if (request.mode != Mode::inference || request.method != Method::detailed || layers < n || layers < 2)
     return std::nullopt;
@@ -400,13 +401,16 @@ std::optional<Proportional> proportional_split(const Model& model, const Request
   if (!all || !stage || *all < *stage) return std::nullopt;
   const std::uint64_t per_layer = ceil_div(all->count() - stage->count(), layers - 1);
   const std::uint64_t fixed = stage->count() > per_layer ? stage->count() - per_layer : 0;
-  long double total_memory = 0;
-  for (const auto& c : capacities) total_memory += static_cast<long double>(c.count());
+  // Each GPU's weight: --tensor-split's ratios when given, else its memory.
+  const auto weight = [&](std::size_t i) {
+    return ratios.empty() ? static_cast<long double>(capacities[i].count()) : static_cast<long double>(ratios[i]);
+  };
+  long double total_weight = 0;
+  for (std::size_t i = 0; i < n; ++i) total_weight += weight(i);
   std::vector<std::uint64_t> share(n);
   std::uint64_t given = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    share[i] = static_cast<std::uint64_t>(static_cast<long double>(layers) *
-                                          static_cast<long double>(capacities[i].count()) / total_memory);
+    share[i] = static_cast<std::uint64_t>(static_cast<long double>(layers) * weight(i) / total_weight);
     given += share[i];
   }
   for (std::size_t i = 0; given < layers; i = (i + 1) % n, ++given) ++share[i];  // the remainder, largest first
@@ -465,7 +469,20 @@ GpuVerdict judge(const Model& model, const Request& request, const GpuTarget& ta
   // The layout judged on the GPUs given.
   std::optional<Layout> chosen;
   std::vector<Bytes> loads;
-  if (user_gave_layout(request)) {
+  if (!request.offload.tensor_split.empty()) {
+    // llama.cpp -ts: layers over the GPUs in the ratios given, whatever they hold.
+    if (request.offload.tensor_split.size() != v.count)
+      throw UsageError(
+          fmt::format("--tensor-split gives {} ratios for {} GPUs", request.offload.tensor_split.size(), v.count));
+    std::vector<Bytes> caps;
+    for (const auto& d : target.devices) caps.push_back(d.memory);
+    auto p = proportional_split(model, request, caps, request.offload.tensor_split);
+    if (!p) throw UsageError("--tensor-split needs an inference estimate with at least as many layers as GPUs");
+    chosen = request.layout;
+    chosen->pp = v.count;
+    loads = p->loads;
+    v.split = Split::proportional;
+  } else if (user_gave_layout(request)) {
     validate_layout(model, request.layout);
     if (request.layout.gpus() > v.count)
       throw UsageError(fmt::format("the layout needs {} GPUs (tp {} × pp {} × dp {}) but {} {} given",
@@ -552,7 +569,10 @@ GpuVerdict judge(const Model& model, const Request& request, const GpuTarget& ta
     v.notes.emplace_back(
         fmt::format("fits only with ZeRO-Offload ({} in host memory): it needs that much host RAM and slows each step",
                     v.layout.offload_params ? "optimizer states and parameters" : "optimizer states"));
-  if (v.split == Split::proportional)
+  if (v.split == Split::proportional && !request.offload.tensor_split.empty())
+    v.notes.emplace_back(
+        "layers split in the ratios of --tensor-split; embeddings, output and overhead counted on every GPU");
+  else if (v.split == Split::proportional)
     v.notes.emplace_back(
         "mixed GPUs: layers split in proportion to each GPU's memory (llama.cpp's default --tensor-split); "
         "embeddings, output and overhead counted on every GPU");

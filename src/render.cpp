@@ -517,9 +517,12 @@ std::string_view smallest_or_each(const GpuVerdict& v) {
 
 std::string needed_text(const GpuVerdict& v, const RenderOptions& o) {
   if (!v.needed) return "no layout holds it";
-  if (*v.needed <= v.count)
-    return v.host && !v.host->fits ? "the GPUs would hold it, but host memory is short"
-                                   : "the memory would hold it, but the engine would not start (see the note)";
+  if (*v.needed <= v.count) {
+    if (v.host && !v.host->fits) return "the GPUs would hold it, but host memory is short";
+    if (v.split == Split::proportional)
+      return fmt::format("{} of these GPUs would hold it split evenly ({})", *v.needed, layout_text(*v.needed_layout));
+    return "the memory would hold it, but the engine would not start (see the note)";
+  }
   return fmt::format("{} GPU{} of {} needed ({})", *v.needed, *v.needed == 1 ? "" : "s",
                      format_size(v.per_gpu.empty() ? v.memory_per_gpu : v.per_gpu.front().capacity, o.units),
                      layout_text(*v.needed_layout));

@@ -78,7 +78,8 @@ TEST_CASE("layer placement is a llama.cpp and Ollama setting", "[cli][offload]")
   CHECK(run("infer --model llama3.1-8b --precision q4_k_m --gpu-layers all --seq-len 4k").code == 0);
 }
 
-TEST_CASE("--gpu-layers auto and llama.cpp's own --fit put the most layers that leave 1 GiB free", "[cli][offload]") {
+TEST_CASE("layers on the GPU: --gpu-layers auto and llama.cpp's own --fit put the most layers that leave 1 GiB free",
+          "[cli][offload]") {
   auto a =
       run("infer --model llama3.1-70b --precision q4_k_m --gpu rtx4090 --seq-len 8k --gpu-layers auto "
           "--format json");
@@ -109,7 +110,7 @@ TEST_CASE("a unified-memory machine judges GPU and host against one pool", "[cli
             .code == 5);
 }
 
-TEST_CASE("--gpu local judges the host's MemAvailable from /proc/meminfo", "[cli][offload]") {
+TEST_CASE("local GPUs: --gpu local judges the host's MemAvailable from /proc/meminfo", "[cli][offload]") {
   const std::string env =
       "PATH=tests/fixtures/bin:/usr/bin:/bin LLMMEM_FAKE_SMI_CSV=tests/fixtures/nvidia-smi-4090-3060.csv";
   auto r = run("infer --model llama3.1-8b --gpu local --format json", env, LLMMEM_SOURCE_DIR);
@@ -121,4 +122,63 @@ TEST_CASE("--gpu local judges the host's MemAvailable from /proc/meminfo", "[cli
   check_error(run("infer --model llama3.1-8b --gpu local",
                   env + " LLMMEM_MEMINFO=tests/fixtures/nvidia-smi-4090-3060.csv", LLMMEM_SOURCE_DIR),
               3, "nvidia-smi-4090-3060.csv");
+}
+
+TEST_CASE("tensor split: layers over the GPUs in the ratios given", "[cli][offload]") {
+  // Llama-3.1-70B Q4_K_M, 80 layers over two RTX 4090s: 3,1 puts 60 layers on GPU 0 and 20 on GPU 1,
+  // which GPU 0 cannot hold; 1,1 splits 40/40 and fits.
+  const std::string base = "infer --model llama3.1-70b --precision q4_k_m --gpu rtx4090:2 --seq-len 8k --format json";
+  const auto uneven = Json::parse(run(base + " --tensor-split 3,1").out)["gpu"];
+  CHECK(uneven["fits"] == false);
+  CHECK(uneven["split"] == "proportional");
+  CHECK(uneven["per_gpu"][0]["bytes"].get<std::uint64_t>() > uneven["per_gpu"][1]["bytes"].get<std::uint64_t>());
+  const auto even = Json::parse(run(base + " --tensor-split 1,1").out)["gpu"];
+  CHECK(even["fits"] == true);
+  CHECK(even["per_gpu"][0]["bytes"] == even["per_gpu"][1]["bytes"]);
+  check_error(run("infer --model llama3.1-70b --precision q4_k_m --gpu rtx4090:2 --tensor-split 1,1,1"), 2,
+              "3 ratios for 2 GPUs");
+  check_error(run("infer --model llama3.1-70b --precision q4_k_m --tensor-split 1,1"), 2, "--tensor-split");
+  check_error(run("infer --model llama3.1-70b --precision q4_k_m --gpu rtx4090:2 --tensor-split 0,0"), 2,
+              "positive ratio");
+}
+
+TEST_CASE("vLLM's --cpu-offload-gb keeps that much of each GPU's weights in host memory", "[cli][offload]") {
+  const std::string base = "infer --model llama3.1-8b --engine vllm --gpu rtx3060 --max-model-len 4k --format json";
+  const auto plain = Json::parse(run(base).out);
+  const auto six = Json::parse(run(base + " --cpu-offload-gb 6").out);
+  // 6 GiB of the 14.96 GiB of weights move: the GPU total drops by exactly that, the host gains it,
+  // and vLLM's own "Model loading took" (its weights) shrinks with it.
+  CHECK(plain["total_bytes"].get<std::uint64_t>() - six["total_bytes"].get<std::uint64_t>() == 6ULL << 30);
+  CHECK(six["components"][0]["host_bytes"] == 6ULL << 30);
+  CHECK(plain["engine"]["startup"]["weights_bytes"].get<std::uint64_t>() -
+            six["engine"]["startup"]["weights_bytes"].get<std::uint64_t>() ==
+        6ULL << 30);
+  check_error(run("infer --model llama3.1-8b --cpu-offload-gb 6"), 2, "--cpu-offload-gb is a vLLM setting");
+  check_error(run("infer --model llama3.1-8b --engine vllm --cpu-offload-gb -1"), 2, "--cpu-offload-gb");
+}
+
+TEST_CASE("FSDP CPU offload of the parameters steps the optimizer on the host as well", "[cli][offload]") {
+  // torch.distributed.fsdp CPUOffload(offload_params=True): parameters and gradients on the CPU,
+  // so the optimizer's states are created there: the GPU holds no optimizer states.
+  const auto j =
+      Json::parse(run("train --model llama3.1-8b --fsdp --dp 8 --offload params --gpu h100-80gb:8 --format json").out);
+  for (const auto& c : j["components"])
+    if (c["id"] == "optimizer_states") {
+      CHECK(c["bytes"] == 0);
+      CHECK(c["host_bytes"].get<std::uint64_t>() > 0);
+    }
+}
+
+TEST_CASE("mmap: the host layers must stay resident, token embeddings are read a row at a time", "[cli][offload]") {
+  auto r = run("infer " + k_mixtral + " --gpu-layers 16");
+  CHECK(r.out.find("mmap: ") != std::string::npos);
+  auto n = run("infer " + k_mixtral + " --gpu-layers 16 --no-mmap --format json");
+  const auto j = Json::parse(n.out);
+  bool pinned = false;
+  for (const auto& note : j["notes"]) pinned = pinned || note.get<std::string>().find("pinned") != std::string::npos;
+  CHECK(pinned);
+  bool host_buffer = false;
+  for (const auto& b : j["engine"]["startup"]["buffers"])
+    host_buffer = host_buffer || (b["name"] == "model" && b["device"] == "CUDA_Host");
+  CHECK(host_buffer);
 }

@@ -46,6 +46,8 @@ struct LayerOffload {
   std::uint64_t cpu_moe_layers = 0;  // --n-cpu-moe N: expert tensors of layers 0..N-1 in host memory
   bool kv_offload = true;            // false: -nkvo, every layer's KV cache in host memory
   bool mmap = true;                  // host weights are file pages (CPU_Mapped); false: allocated
+  // --tensor-split: the share of layers each GPU gets, in order (llama.cpp -ts); empty: by memory.
+  std::vector<double> tensor_split{};
   [[nodiscard]] bool any() const { return gpu_layers || cpu_moe_layers > 0 || !kv_offload; }
 };
 
@@ -64,6 +66,9 @@ struct Request {
   std::uint64_t prefill_chunk = 0;        // tokens per prefill step; 0: the engine's default
   std::optional<Bytes> overhead;          // --overhead: replaces the runtime overhead
   LayerOffload offload;                   // llama.cpp/Ollama layer placement (inference)
+  // vLLM --cpu-offload-gb: this many bytes of each GPU's weights stay in host memory and are read
+  // over the bus (config/offload.py / model_executor/models/utils.py maybe_offload_to_cpu, UVA).
+  Bytes cpu_offload{};
 
   // Training.
   Optimizer optimizer = Optimizer::adamw;

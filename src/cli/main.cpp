@@ -127,6 +127,7 @@ constexpr EngineFlag k_engine_flags[] = {
     {"--max-model-len", "vllm", "vLLM"},
     {"--max-num-seqs", "vllm", "vLLM"},
     {"--enforce-eager", "vllm", "vLLM"},
+    {"--cpu-offload-gb", "vllm", "vLLM"},
     {"--mem-fraction-static", "sglang", "SGLang"},
     {"--ubatch", "llama.cpp,ollama", "llama.cpp/Ollama"},
     {"--parallel", "llama.cpp,ollama", "llama.cpp/Ollama"},
@@ -136,6 +137,7 @@ constexpr EngineFlag k_engine_flags[] = {
     {"--n-cpu-moe", "llama.cpp,ollama", "llama.cpp/Ollama"},
     {"--no-kv-offload", "llama.cpp,ollama", "llama.cpp/Ollama"},
     {"--no-mmap", "llama.cpp,ollama", "llama.cpp/Ollama"},
+    {"--tensor-split", "llama.cpp,ollama", "llama.cpp/Ollama"},
 };
 
 void check_engine_flags(const cli::Options& o, const Model& model, const Request& request) {
@@ -206,6 +208,8 @@ Output run(const cli::Options& o) {
     request.prefill_chunk = default_prefill_chunk(model, request, *target);
   const LayoutLimits limits = layout_limits(o);
   if (o.check && !target) throw UsageError("--check needs the GPUs to judge against: --gpu or --gpu-memory");
+  if (o.has("--tensor-split") && !target)
+    throw UsageError("--tensor-split splits layers over GPUs: give --gpu NAME:COUNT or --gpu local too");
   if (o.has("--ram")) {
     (void)parse_ram(o.ram);  // a bad size is an error even where nothing is judged
     if (!target) throw UsageError("--ram is judged beside the GPUs: give --gpu or --gpu-memory too");

@@ -93,6 +93,8 @@ ParseResult parse_options(int argc, char** argv) {
                     "vLLM: share of GPU memory it claims (default 0.9)");
   infer->add_option("--max-model-len", o.max_model_len, "vLLM: longest request (default: the model's context)");
   infer->add_flag("--enforce-eager", o.enforce_eager, "vLLM: no CUDA graphs (ModelConfig.enforce_eager)");
+  infer->add_option("--cpu-offload-gb", o.cpu_offload_gb,
+                    "vLLM: GiB of each GPU's weights kept in host memory (read over the bus)");
   infer->add_option("--max-num-seqs", o.max_num_seqs, "vLLM: most requests per step (default 256, 1024 on >= 70 GiB)");
   infer->add_option("--mem-fraction-static", o.mem_fraction_static,
                     "SGLang: share of free memory for weights and the KV pool (default: by GPU memory)");
@@ -102,6 +104,10 @@ ParseResult parse_options(int argc, char** argv) {
   infer->add_option("--gpu-layers,--ngl", o.gpu_layers,
                     "llama.cpp/Ollama -ngl: N layers on the GPU (the last N; the output layer from N = layers + 1), "
                     "all, or auto (the most that fit the GPU with llama.cpp's 1 GiB margin)");
+  infer
+      ->add_option("--tensor-split,--ts", o.tensor_split,
+                   "llama.cpp/Ollama -ts: share of layers per GPU, e.g. 3,1 (default: by memory)")
+      ->delimiter(',');
   infer->add_flag("--cpu-moe", o.cpu_moe, "llama.cpp/Ollama: every layer's MoE experts in host memory");
   infer->add_option("--n-cpu-moe", o.n_cpu_moe, "llama.cpp/Ollama: MoE experts of the first N layers in host memory");
   infer->add_flag("--no-kv-offload", o.no_kv_offload, "llama.cpp/Ollama -nkvo: the KV cache in host memory");

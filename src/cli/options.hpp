@@ -34,8 +34,10 @@ struct Options {
   std::string gpu_memory_utilization = "0.9", max_gpus = "64", gpus_per_node = "8";
   std::string max_model_len, max_num_seqs;   // vLLM
   bool enforce_eager = false;                // vLLM
+  std::string cpu_offload_gb;                // vLLM
   std::string ubatch, parallel, flash_attn;  // llama.cpp, Ollama
   std::string gpu_layers, n_cpu_moe;         // llama.cpp, Ollama: layer placement
+  std::vector<std::string> tensor_split;
   bool cpu_moe = false, no_kv_offload = false, no_mmap = false;
   std::string mem_fraction_static;           // SGLang
   std::vector<std::string> models_dirs;

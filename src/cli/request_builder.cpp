@@ -112,6 +112,23 @@ Request build_request(const Options& o) {
   if (o.cpu_moe && o.has("--n-cpu-moe")) throw UsageError("give --cpu-moe or --n-cpu-moe N, not both");
   if (o.cpu_moe) r.offload.cpu_moe_layers = ~0ULL;  // every layer (place_layers clamps to n_layer)
   if (o.has("--n-cpu-moe")) r.offload.cpu_moe_layers = parse_whole(o.n_cpu_moe, "--n-cpu-moe");
+  for (const auto& ratio : o.tensor_split) {
+    const double v = parse_double(ratio, "--tensor-split");
+    if (v < 0 || v > 1e6) throw UsageError(fmt::format("--tensor-split ratio '{}' must be from 0 to 1000000", ratio));
+    r.offload.tensor_split.push_back(v);
+  }
+  if (!r.offload.tensor_split.empty()) {
+    double sum = 0;
+    for (double v : r.offload.tensor_split) sum += v;
+    if (sum <= 0) throw UsageError("--tensor-split needs at least one positive ratio");
+  }
+  if (o.has("--cpu-offload-gb")) {
+    // vLLM's unit: GiB (EngineArgs.cpu_offload_gb, "the space in GiB to offload to CPU, per GPU").
+    const double gib = parse_double(o.cpu_offload_gb, "--cpu-offload-gb");
+    if (gib < 0 || gib > 1e6)
+      throw UsageError(fmt::format("--cpu-offload-gb '{}' must be from 0 to 1000000", o.cpu_offload_gb));
+    r.cpu_offload = Bytes(static_cast<std::uint64_t>(gib * 1073741824.0));
+  }
   r.offload.kv_offload = !o.no_kv_offload;
   r.offload.mmap = !o.no_mmap;
   r.prefill_chunk = parse_tokens(o.prefill_chunk, "--prefill-chunk");
@@ -141,6 +158,9 @@ Request build_request(const Options& o) {
     else
       throw UsageError(fmt::format("--offload takes optimizer and/or params, not '{}'", what));
   }
+  // FSDP's CPUOffload(offload_params=True) keeps parameters and gradients on the CPU and steps the
+  // optimizer there, so its states are on the host too (torch/distributed/fsdp/api.py CPUOffload).
+  if (o.fsdp && r.layout.offload_params) r.layout.offload_optimizer = true;
   // Options that would be silently ignored are usage errors (issue 9, item 13).
   if (o.has("--concurrency") && r.method != Method::document)
     throw UsageError(
