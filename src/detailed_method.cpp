@@ -649,6 +649,14 @@ Component gradients(const Plan& p, const Trainable& t) {
   Component c{"gradients", bytes == 2 ? "Gradients (bf16)" : "Gradients (fp32)",
               zero_shard(p, checked_mul(t.gpu, bytes, "gradients"), 2),
               bytes == 2 ? "trainable × 2 B (bf16)" : "trainable × 4 B (fp32)", training_inputs(p, t)};
+  // DeepSpeed ZeRO-2 reduces the 16-bit gradients into its partition (averaged_gradients) and copies
+  // it to fp32 for the step (stage_1_and_2.py step: .to(single_partition_of_fp32_groups dtype)), so
+  // the partition peaks at 2 + 4 B per parameter; its estimator counts the same (2·P + 18·P/N).
+  if (p.l.zero == 2 && bytes == 4 && !p.l.offload_optimizer) {
+    c.bytes = zero_shard(p, checked_mul(t.gpu, 6, "gradients"), 2);
+    c.label = "Gradients (bf16 partition + fp32 copy)";
+    c.formula = "trainable × (2 B 16-bit partition + 4 B fp32 copy at the step) / dp";
+  }
   if (p.l.offload_optimizer) {
     c.host = on_node(p, zero_shard(p, checked_mul(t.gpu, 4, "gradients"), 1));
     // On the GPU only the bucket being reduced before its copy to the host: reduce_bucket_size,

@@ -170,7 +170,8 @@ TEST_CASE("ZeRO stages shard optimizer, then gradients, then parameters", "[deta
   CHECK(test::bytes_of(e, "optimizer_states") == 8 * P / 8);
   CHECK(test::bytes_of(e, "gradients") == 4 * P);
   r.layout.zero = 2;
-  CHECK(test::bytes_of(estimate(m, r), "gradients") == 4 * P / 8);
+  // ZeRO-2 partitions the gradients: the 16-bit partition and its fp32 copy at the step, 2 + 4 B
+  CHECK(test::bytes_of(estimate(m, r), "gradients") == 6 * P / 8);
   r.layout.zero = 3;
   // a shard of the 16-bit weights plus two gathered units, the largest being the embedding
   // (128256 × 4096 = 525,336,576 parameters, larger than a decoder block's 218,112,000), in bf16

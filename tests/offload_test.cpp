@@ -81,6 +81,19 @@ TEST_CASE("ZeRO-3 offload reproduces DeepSpeed's estimator, GPU and CPU columns"
   }
 }
 
+TEST_CASE("ZeRO-2 without offload reproduces DeepSpeed's estimator: 2·P + 18·P/N per GPU", "[offload][deepspeed]") {
+  // stage_1_and_2.py (v0.14.3 on): GPU 2·P + 18·P/N: 16-bit weights whole; per partition 4 B fp32
+  // master + 8 B Adam + 2 B 16-bit gradient partition + 4 B its fp32 copy at the step.
+  for (auto [name, P] : {std::pair{"llama3.1-8b", 8'030'261'248ULL}, std::pair{"qwen2.5-7b", 7'615'616'512ULL}}) {
+    INFO(name);
+    const Estimate e = estimate(test::model(name), zero(2, 8, false, false));
+    CHECK(model_states(e) == 2 * P + 18 * P / 8);
+    CHECK(e.host_total.count() == 0);
+  }
+  // Llama-3.1-8B at N = 8: 34,128,610,304 B (docs/engines/deepspeed-zero.md).
+  CHECK(model_states(estimate(test::model("llama3.1-8b"), zero(2, 8, false, false))) == 34'128'610'304ULL);
+}
+
 TEST_CASE("ZeRO-2 optimizer offload: the GPU keeps the 16-bit weights and a gradient bucket", "[offload][deepspeed]") {
   // stage_1_and_2.py estimate_zero2_model_states_mem_needs, offload_optimizer=cpu: GPU 2·P; CPU
   // P·max(4·N, 16)·1.5, which is 16·P·1.5 up to 4 GPUs (llmmem's 4 + 4 + 8 B per parameter; the
