@@ -429,6 +429,24 @@ Component training_activations(const Plan& p) {
   std::uint64_t bytes = checked_mul(per_layer, layers_held, "activations");
   if (p.r.checkpointing == Checkpointing::full)  // the layer being recomputed holds everything once
     bytes = checked_add(bytes, layer_activation_bytes(p, Checkpointing::none), "activations");
+  if (p.r.activation_offload) {
+    // Saved activations (checkpoints) go to host memory as each layer finishes and come back for
+    // its backward (torchtune training/_activation_offloading.py OffloadActivations; Unsloth's
+    // "unsloth" gradient checkpointing): the GPU holds the layer being computed, the host the rest.
+    const std::uint64_t one = layer_activation_bytes(p, Checkpointing::none);
+    Component c{"activations",
+                fmt::format("Activations ({} block, checkpointing {}, offloaded)",
+                            p.c.gpt_style_activations ? "GPT" : "Llama", to_string(p.r.checkpointing)),
+                Bytes(one),
+                "one layer on the GPU; layers × per-layer saved bytes in host memory",
+                {{"layers", d(layers_held)},
+                 {"batch", d(p.r.batch)},
+                 {"seq_len", d(p.r.seq_len)},
+                 {"per_layer_bytes", d(per_layer)},
+                 {"bytes", d(compute_bytes(p))}}};
+    c.host = Bytes(checked_mul(checked_mul(per_layer, layers_held, "activations"), p.l.ranks_per_node(), "host"));
+    return c;
+  }
   return {"activations",
           fmt::format("Activations ({} block, checkpointing {})", p.c.gpt_style_activations ? "GPT" : "Llama",
                       to_string(p.r.checkpointing)),
@@ -450,15 +468,38 @@ Component training_activations(const Plan& p) {
 // 16-bit logits and their 16-bit gradient, upcasting one chunk at a time.
 Component training_logits(const Plan& p) {
   const std::uint64_t V = ceil_div(p.c.vocab_size, p.l.tp);
-  const std::uint64_t per = p.r.loss == Loss::chunked ? 2 * compute_bytes(p) : compute_bytes(p) + 4 + 4;
+  if (p.r.loss == Loss::fused) {
+    // Fused linear + cross-entropy (Liger liger_kernel/ops/fused_linear_cross_entropy.py; Unsloth's
+    // chunked loss): the logits of one chunk of rows at a time, chunk = the next power of two of
+    // B·T / ceil(V / H), in 16 bits with their fp32 upcast, plus the 16-bit gradient of the input.
+    const std::uint64_t BT = checked_mul(p.r.batch, p.r.seq_len, "logits");
+    const std::uint64_t want = ceil_div(BT, ceil_div(V, std::max<std::uint64_t>(p.c.hidden_size, 1)));
+    std::uint64_t chunk = 1;
+    while (chunk < want) chunk *= 2;
+    chunk = std::min(chunk, std::max<std::uint64_t>(BT, 1));
+    const std::uint64_t e = compute_bytes(p);
+    const Bytes bytes(checked_add(checked_mul(checked_mul(chunk, V, "logits"), e + 4, "logits"),
+                                  checked_mul(checked_mul(BT, p.c.hidden_size, "logits"), e, "logits"), "logits"));
+    return {"logits",
+            "Logits and loss buffers (fused loss)",
+            bytes,
+            "chunk × vocab × (bytes + 4) + batch × seq_len × hidden × bytes",
+            {{"chunk_rows", d(chunk)}, {"vocab", d(V)}, {"hidden", d(p.c.hidden_size)}, {"bytes", d(e)}}};
+  }
+  // Unsloth's cross-entropy kernel (unsloth/kernels/cross_entropy_loss.py) writes the gradient over
+  // the 16-bit logits in place: one 16-bit value per logit.
+  const std::uint64_t per = p.r.loss == Loss::chunked   ? 2 * compute_bytes(p)
+                            : p.r.loss == Loss::inplace ? compute_bytes(p)
+                                                        : compute_bytes(p) + 4 + 4;
   const Bytes bytes(
       checked_mul(checked_mul(checked_mul(p.r.batch, p.r.seq_len, "logits"), V, "logits"), per, "logits"));
-  return {
-      "logits",
-      fmt::format("Logits and loss buffers ({} loss)", to_string(p.r.loss)),
-      bytes,
-      p.r.loss == Loss::chunked ? "batch × seq_len × vocab × 2 × bytes" : "batch × seq_len × vocab × (bytes + 4 + 4)",
-      {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
+  return {"logits",
+          fmt::format("Logits and loss buffers ({} loss)", to_string(p.r.loss)),
+          bytes,
+          p.r.loss == Loss::chunked   ? "batch × seq_len × vocab × 2 × bytes"
+          : p.r.loss == Loss::inplace ? "batch × seq_len × vocab × bytes"
+                                      : "batch × seq_len × vocab × (bytes + 4 + 4)",
+          {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
 }
 
 // ---------------------------------------------------------------- optimizers
@@ -657,6 +698,18 @@ Component gradients(const Plan& p, const Trainable& t) {
     c.label = "Gradients (bf16 partition + fp32 copy)";
     c.formula = "trainable × (2 B 16-bit partition + 4 B fp32 copy at the step) / dp";
   }
+  if (p.r.optimizer_in_bwd && p.r.lora_rank == 0) {
+    // The optimizer steps each parameter as soon as its gradient is ready and frees it (torchtune
+    // training/memory.py register_optim_in_bwd_hooks): one parameter's gradient at a time, the
+    // largest bounding the peak.
+    std::uint64_t largest = 0;
+    for (const auto& g : p.groups)
+      largest = std::max(largest, g.elements() / std::max<std::uint64_t>(g.count, 1) / tp_split(p, g));
+    if (p.groups.empty()) largest = t.gpu;
+    c.bytes = Bytes(checked_mul(std::min(largest, t.gpu), bytes, "gradients"));
+    c.formula = "largest parameter × bytes (optimizer in the backward: each gradient freed after its step)";
+    c.inputs.push_back({"largest_parameter", d(largest)});
+  }
   if (p.l.offload_optimizer) {
     c.host = on_node(p, zero_shard(p, checked_mul(t.gpu, 4, "gradients"), 1));
     // On the GPU only the bucket being reduced before its copy to the host: reduce_bucket_size,
@@ -678,7 +731,14 @@ Component optimizer_states(const Plan& p, const Trainable& t) {
       optimizer_state_bytes(p, t.gpu, p.r.lora_rank > 0 ? std::span<const TensorGroup>(t.adapters) : p.groups, formula);
   Component c{"optimizer_states", fmt::format("Optimizer states ({})", to_string(p.r.optimizer)),
               p.l.offload_optimizer ? Bytes(0) : zero_shard(p, bytes, 1), formula, training_inputs(p, t)};
-  if (p.l.offload_optimizer) c.host = on_node(p, zero_shard(p, bytes, 1));
+  // Paged optimizers keep their states in CUDA managed memory (bitsandbytes GlobalPageManager,
+  // cudaMallocManaged): the driver pages them out to host memory when the GPU is full, and torch's
+  // allocator never counts them. They are placed on the host, where they fit whatever the GPU holds.
+  const bool paged = p.r.optimizer == Optimizer::paged_adamw || p.r.optimizer == Optimizer::paged_adamw_8bit;
+  if (p.l.offload_optimizer || paged) {
+    c.host = on_node(p, zero_shard(p, bytes, 1));
+    c.bytes = Bytes(0);
+  }
   return c;
 }
 
@@ -811,7 +871,9 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     e.components.push_back(gradients(p, t));
     e.components.push_back(optimizer_states(p, t));
     if (r.optimizer == Optimizer::paged_adamw || r.optimizer == Optimizer::paged_adamw_8bit)
-      e.notes.emplace_back("paged optimizer: states can move to host memory under pressure; counted on the GPU here");
+      e.notes.emplace_back(
+          "paged optimizer: its states are CUDA managed memory, paged to host memory when the GPU is full; counted "
+          "under host memory, and not by torch's allocator");
     e.components.push_back(training_activations(p));
     e.components.push_back(training_logits(p));
     transient = e.find("activations")->bytes + e.find("logits")->bytes;

@@ -58,4 +58,20 @@ Estimate estimate(const Model& model, const Request& request) {
   return e;
 }
 
+MemoryFigures memory_figures(const Estimate& e) {
+  MemoryFigures m;
+  m.device = e.total;
+  const Component* overhead = e.find("overhead");
+  if (!overhead) {
+    m.allocated = m.reserved = e.total;
+    return m;
+  }
+  std::uint64_t context = 0;
+  for (const auto& in : overhead->inputs)
+    if (std::string_view(in.name) == "cuda_context_bytes") context = static_cast<std::uint64_t>(in.value);
+  m.allocated = saturating_sub(e.total, overhead->bytes);
+  m.reserved = saturating_sub(e.total, Bytes(std::min(context, overhead->bytes.count())));
+  return m;
+}
+
 }  // namespace llmmem

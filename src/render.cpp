@@ -1,5 +1,7 @@
 #include "llmmem/render.hpp"
 
+#include "llmmem/framework.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -405,6 +407,9 @@ Json engine_json(const Estimate& e, const EstimateReport* rep = nullptr) {
 
 // "engine vLLM 0.11: prefill 2048 tokens per step, KV blocks of 16 tokens"
 std::string engine_text(const Estimate& e) {
+  // Training names the framework it assumed instead of an inference engine.
+  if (e.mode == Mode::training && e.request.framework)
+    return fmt::format("framework {} {}", e.request.framework->name, e.request.framework->modelled_version);
   if (!e.engine) return "";
   const EngineProfile& en = *e.engine;
   std::string s = fmt::format("engine {} {}", en.name, en.modelled_version);
@@ -442,6 +447,9 @@ Json settings_json(const Estimate& e) {
       s["recipe"] = to_string(r.recipe);
       s["gradient_checkpointing"] = to_string(r.checkpointing);
       s["loss"] = to_string(r.loss);
+      s["optimizer_in_bwd"] = r.optimizer_in_bwd;
+      s["activation_offload"] = r.activation_offload;
+      s["framework"] = r.framework ? Json(r.framework->id) : Json(nullptr);
       s["lora_rank"] = r.lora_rank;
       if (r.lora_rank > 0)
         s["lora_targets"] = r.lora_targets.empty() ? std::vector<std::string>{"q", "k", "v", "o"} : r.lora_targets;
@@ -608,6 +616,12 @@ std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
                fmt::format("  {:<{}}  {:>10}{}", "Total", width, format_gib_number(e.total, o.units),
                            host_cell(e.host_total))) +
          fmt::format(" {}\n", unit);
+  if (e.method == Method::detailed) {
+    const MemoryFigures m = memory_figures(e);
+    out += fmt::format("  as measured: torch allocated {} · reserved {} · device (nvidia-smi) {}\n",
+                       format_size(m.allocated, o.units), format_size(m.reserved, o.units),
+                       format_size(m.device, o.units));
+  }
   if (rep.gpu) {
     out += "\n";
     for (const auto& l : verdict_lines(*rep.gpu, o)) out += l + "\n";
@@ -631,6 +645,10 @@ std::string estimate_json(const EstimateReport& rep) {
   j["components"] = components_json(e);
   j["total_bytes"] = e.total.count();
   j["host_total_bytes"] = e.host_total.count();
+  const MemoryFigures m = memory_figures(e);
+  j["memory"] = {{"allocated_bytes", m.allocated.count()},
+                 {"reserved_bytes", m.reserved.count()},
+                 {"device_bytes", m.device.count()}};
   if (rep.gpu) j["gpu"] = gpu_json(*rep.gpu);
   if (!rep.curve.empty()) j["context_curve"] = curve_json(rep.curve);
   j["notes"] = e.notes;
@@ -766,11 +784,12 @@ Listing fit_listing(const FitReport& rep, const RenderOptions& o) {
                     : std::string("none fits"));
   add(fmt::format("largest batch at seq-len {}", q.request.seq_len),
       r.max_batch ? fmt::format("{}", r.max_batch) : std::string("none fits"));
-  add(r.engine_answers ? fmt::format("concurrent {}-token requests ({}'s own pool)", q.request.seq_len,
-                                     rep.estimate.engine ? rep.estimate.engine->name : "the engine")
-                       : fmt::format("concurrent {}-token requests (KV pool at {:.0f}%)", q.request.seq_len,
-                                     q.gpu_memory_utilization * 100),
-      fmt::format("{}", r.max_concurrent_requests));
+  if (q.request.mode == Mode::inference)
+    add(r.engine_answers ? fmt::format("concurrent {}-token requests ({}'s own pool)", q.request.seq_len,
+                                       rep.estimate.engine ? rep.estimate.engine->name : "the engine")
+                         : fmt::format("concurrent {}-token requests (KV pool at {:.0f}%)", q.request.seq_len,
+                                       q.gpu_memory_utilization * 100),
+        fmt::format("{}", r.max_concurrent_requests));
   add(fmt::format("fewest GPUs of {}", format_size(q.gpu.largest(), o.units)),
       r.min_gpus ? fmt::format("{} ({})", *r.min_gpus, layout_text(r.layout))
                  : fmt::format("more than {}", q.limits.max_gpus));

@@ -21,7 +21,8 @@ constexpr Names<Mode, 2> k_modes{{{Mode::inference, "infer"}, {Mode::training, "
 constexpr Names<Attention, 3> k_attention{
     {{Attention::eager, "eager"}, {Attention::sdpa, "sdpa"}, {Attention::flash, "flash"}}};
 constexpr Names<Logits, 2> k_logits{{{Logits::last, "last"}, {Logits::all, "all"}}};
-constexpr Names<Loss, 2> k_loss{{{Loss::full, "full"}, {Loss::chunked, "chunked"}}};
+constexpr Names<Loss, 4> k_loss{
+    {{Loss::full, "full"}, {Loss::chunked, "chunked"}, {Loss::fused, "fused"}, {Loss::inplace, "inplace"}}};
 constexpr Names<Checkpointing, 3> k_checkpointing{
     {{Checkpointing::none, "none"}, {Checkpointing::selective, "selective"}, {Checkpointing::full, "full"}}};
 constexpr Names<Recipe, 3> k_recipes{

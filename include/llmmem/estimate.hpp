@@ -101,6 +101,16 @@ struct Estimate {
   [[nodiscard]] const Component* find(std::string_view id) const;
 };
 
+// The estimate as each tool measures it (what published figures report): torch's
+// max_memory_allocated (the components without the runtime overhead), max_memory_reserved (plus
+// the allocator's slack: the overhead less its CUDA context) and the device's used memory as
+// nvidia-smi or NVML show it (everything: total_bytes, what the verdict uses). Managed memory
+// (paged optimizers) is counted on the host, where none of the three sees it.
+struct MemoryFigures {
+  Bytes allocated, reserved, device;
+};
+[[nodiscard]] MemoryFigures memory_figures(const Estimate& estimate);
+
 // Why a layout is invalid for the model (tp must divide the heads, pp <= layers, ...), or nothing.
 // Never throws: searches ask this and move on.
 [[nodiscard]] std::optional<std::string> layout_problem(const Model& model, const Layout& layout);

@@ -16,7 +16,7 @@ enum class Method { document, detailed };
 enum class Mode { inference, training };
 enum class Attention { eager, sdpa, flash };
 enum class Logits { last, all };
-enum class Loss { full, chunked };
+enum class Loss { full, chunked, fused, inplace };
 enum class Checkpointing { none, selective, full };
 enum class Recipe { mixed, bf16, megatron };
 enum class Optimizer { adamw, adamw_8bit, paged_adamw, paged_adamw_8bit, sgd, sgd_momentum, adafactor };
@@ -51,6 +51,8 @@ struct LayerOffload {
   [[nodiscard]] bool any() const { return gpu_layers || cpu_moe_layers > 0 || !kv_offload; }
 };
 
+struct FrameworkProfile;
+
 struct Request {
   Mode mode = Mode::inference;
   Method method = Method::detailed;
@@ -75,9 +77,12 @@ struct Request {
   double trainable_percent = 100.0;
   Recipe recipe = Recipe::mixed;
   Checkpointing checkpointing = Checkpointing::none;
-  Loss loss = Loss::full;                 // chunked: torchtune/Liger-style loss
-  std::uint64_t lora_rank = 0;            // 0: full fine-tuning
-  std::vector<std::string> lora_targets;  // empty: q,k,v,o; "all-linear" expands
+  Loss loss = Loss::full;  // chunked: torchtune; fused: Liger linear + CE; inplace: Unsloth's kernel
+  const FrameworkProfile* framework = nullptr;  // --framework (framework.hpp); nullptr: the HF Trainer
+  bool optimizer_in_bwd = false;                // each parameter stepped and its gradient freed in the backward
+  bool activation_offload = false;              // saved activations / checkpoints kept in host memory
+  std::uint64_t lora_rank = 0;                  // 0: full fine-tuning
+  std::vector<std::string> lora_targets;        // empty: q,k,v,o; "all-linear" expands
 
   Layout layout;
 };

@@ -15,6 +15,7 @@
 #include "llmmem/engine_defaults.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/fit.hpp"
+#include "llmmem/framework.hpp"
 #include "llmmem/host_memory.hpp"
 #include "llmmem/model_files.hpp"
 #include "llmmem/render.hpp"
@@ -203,6 +204,11 @@ Output run(const cli::Options& o) {
                             Unset{!o.has("--seq-len"), !o.has("--attention") && !o.has("--flash-attn"),
                                   !o.has("--gpu-layers"), o.has("--gpu-layers") && o.gpu_layers == "auto"},
                             target ? &*target : nullptr, n_seq_max);
+  // The training framework's defaults where the user gave none (framework.hpp).
+  const std::vector<std::string> framework_notes = apply_framework_defaults(
+      model, request,
+      UnsetTraining{!o.has("--recipe"), !o.has("--gradient-checkpointing"), !o.has("--loss"), !o.has("--optimizer"),
+                    !o.has("--activation-offload"), !o.has("--optimizer-in-bwd")});
   // The engine's default prefill chunk depends on the GPU (vLLM and SGLang size it by memory).
   if (!o.has("--prefill-chunk") && request.method == Method::detailed && target)
     request.prefill_chunk = default_prefill_chunk(model, request, *target);
@@ -225,6 +231,7 @@ Output run(const cli::Options& o) {
     rep.estimate = estimate(model, judged);
     judge_host(rep.estimate, q.ram, *target, rep.result.verdict);
     rep.estimate.notes.insert(rep.estimate.notes.end(), default_notes.begin(), default_notes.end());
+    rep.estimate.notes.insert(rep.estimate.notes.end(), framework_notes.begin(), framework_notes.end());
     rep.curve = context_curve(model, judged, rep.result.verdict, o);
     result.out = render(rep, ro);
     if (o.plot && ro.format != Format::table)
@@ -241,6 +248,7 @@ Output run(const cli::Options& o) {
   if (o.has("--ubatch")) as_run.prefill_chunk = cli::parse_positive(o.ubatch, "--ubatch");  // llama.cpp's step
   EstimateReport rep{estimate(model, as_run), verdict, {}, {}, {}};
   rep.estimate.notes.insert(rep.estimate.notes.end(), default_notes.begin(), default_notes.end());
+  rep.estimate.notes.insert(rep.estimate.notes.end(), framework_notes.begin(), framework_notes.end());
   rep.startup = engine_startup(model, as_run, target ? &*target : nullptr, engine_settings(o));
   if (rep.gpu) {
     apply_engine_startup(rep.startup, engine_for(model, request), *rep.gpu);

@@ -7,6 +7,7 @@
 
 #include "exit_codes.hpp"
 #include "llmmem/engine.hpp"
+#include "llmmem/framework.hpp"
 #include "llmmem/precision.hpp"
 #include "llmmem/render.hpp"
 #include "llmmem/spell.hpp"
@@ -76,6 +77,37 @@ void add_model_options(CLI::App& app, Options& o) {
 
 }  // namespace
 
+// The options of a training request: `train` has them, and `fit --train`.
+void add_training_options(CLI::App& app, Options& o) {
+  app.add_option("--optimizer", o.optimizer,
+                 fmt::format("adamw, adamw-8bit, paged-adamw, paged-adamw-8bit, sgd, sgd-momentum, adafactor "
+                             "(default {})",
+                             o.optimizer));
+  app.add_option("--trainable-percent", o.trainable_percent,
+                 fmt::format("share of parameters trained, 0-100 (default {})", o.trainable_percent));
+  app.add_option("--recipe", o.recipe, fmt::format("mixed, bf16 or megatron (default {})", o.recipe));
+  app.add_option("--gradient-checkpointing", o.checkpointing,
+                 fmt::format("none, selective or full (default {})", o.checkpointing));
+  app.add_option(
+      "--loss", o.loss,
+      fmt::format("full (fp32 logits, HF), chunked (torchtune), fused (Liger) or inplace (Unsloth) (default {})",
+                  o.loss));
+  app.add_option("--lora-rank", o.lora_rank, "train LoRA adapters of this rank instead of all weights");
+  app.add_option("--lora-targets", o.lora_targets, "q,k,v,o (default), gate, up, down or all-linear")->delimiter(',');
+  std::string frameworks;
+  for (const auto& f : all_frameworks()) frameworks += (frameworks.empty() ? "" : ", ") + std::string(f.id);
+  app.add_option(
+      "--framework", o.framework,
+      fmt::format("the framework that trains it, which sets the defaults below: {} (default trainer)", frameworks));
+  app.add_flag("--optimizer-in-bwd", o.optimizer_in_bwd,
+               "step each parameter in the backward and free its gradient (torchtune; =false to turn off)");
+  app.add_flag("--activation-offload", o.activation_offload,
+               "keep saved activations in host memory (torchtune, Unsloth's checkpointing; =false to turn off)");
+  app.add_option("--zero", o.zero, "ZeRO stage 0-3 across --dp");
+  app.add_flag("--fsdp", o.fsdp, "fully sharded data parallel (same sharding as --zero 3)");
+  app.add_option("--offload", o.offload, "optimizer and/or params to host memory")->delimiter(',');
+}
+
 ParseResult parse_options(int argc, char** argv) {
   Options o;
   CLI::App app{"llmmem: how much GPU memory a large language model needs to run or train", "llmmem"};
@@ -120,29 +152,15 @@ ParseResult parse_options(int argc, char** argv) {
 
   auto* train = app.add_subcommand("train", "memory to fine-tune or train a model");
   add_model_options(*train, o);
-  train->add_option("--optimizer", o.optimizer,
-                    fmt::format("adamw, adamw-8bit, paged-adamw, paged-adamw-8bit, sgd, sgd-momentum, adafactor "
-                                "(default {})",
-                                o.optimizer));
-  train->add_option("--trainable-percent", o.trainable_percent,
-                    fmt::format("share of parameters trained, 0-100 (default {})", o.trainable_percent));
-  train->add_option("--recipe", o.recipe, fmt::format("mixed, bf16 or megatron (default {})", o.recipe));
-  train->add_option("--gradient-checkpointing", o.checkpointing,
-                    fmt::format("none, selective or full (default {})", o.checkpointing));
-  train->add_option("--loss", o.loss,
-                    fmt::format("full (fp32 logits, HF) or chunked (torchtune/Liger) (default {})", o.loss));
-  train->add_option("--lora-rank", o.lora_rank, "train LoRA adapters of this rank instead of all weights");
-  train->add_option("--lora-targets", o.lora_targets, "q,k,v,o (default), gate, up, down or all-linear")
-      ->delimiter(',');
-  train->add_option("--zero", o.zero, "ZeRO stage 0-3 across --dp");
-  train->add_flag("--fsdp", o.fsdp, "fully sharded data parallel (same sharding as --zero 3)");
-  train->add_option("--offload", o.offload, "optimizer and/or params to host memory")->delimiter(',');
+  add_training_options(*train, o);
 
   auto* fit = app.add_subcommand("fit", "what fits: longest context, largest batch, fewest GPUs, best precision");
   add_model_options(*fit, o);
   fit->add_option("--gpu-memory-utilization", o.gpu_memory_utilization,
                   "share of memory for the vLLM-style KV pool (default 0.9)");
   fit->add_option("--max-gpus", o.max_gpus, "largest GPU count searched (default 64)");
+  fit->add_flag("--train", o.fit_train, "answer for training: longest sequence, largest micro-batch, fewest GPUs");
+  add_training_options(*fit, o);
   fit->add_flag("--plot", o.plot, "draw memory against context length");
   fit->add_option("--csv-out", o.plot_csv, "write memory against context length as CSV to FILE");
 

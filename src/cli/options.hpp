@@ -29,6 +29,9 @@ struct Options {
   std::vector<std::string> lora_targets;
   std::string tp = "1", pp = "1", dp = "1", ep = "1", zero = "0";
   bool fsdp = false;
+  bool fit_train = false;  // fit --train
+  std::string framework;
+  bool optimizer_in_bwd = false, activation_offload = false;
   std::vector<std::string> offload;
   std::string gpu, gpu_memory, engine, ram;
   std::string gpu_memory_utilization = "0.9", max_gpus = "64", gpus_per_node = "8";

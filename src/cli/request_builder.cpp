@@ -1,5 +1,7 @@
 #include "request_builder.hpp"
 
+#include "llmmem/framework.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -67,7 +69,12 @@ double parse_fraction(const std::string& text, std::string_view flag) {
 
 Request build_request(const Options& o) {
   Request r;
-  r.mode = o.command == "train" ? Mode::training : Mode::inference;
+  r.mode = o.command == "train" || (o.command == "fit" && o.fit_train) ? Mode::training : Mode::inference;
+  if (o.command == "fit" && !o.fit_train)
+    for (const char* flag : {"--optimizer", "--trainable-percent", "--recipe", "--gradient-checkpointing", "--loss",
+                             "--lora-rank", "--lora-targets", "--zero", "--fsdp", "--offload", "--framework",
+                             "--optimizer-in-bwd", "--activation-offload"})
+      if (o.has(flag)) throw UsageError(fmt::format("{} is a training setting: add --train to fit", flag));
   r.method = parse_method(o.method);
   if (o.has("--precision")) {
     if (o.precision.empty()) throw UsageError("--precision is empty: give one of `llmmem precisions`");
@@ -138,6 +145,13 @@ Request build_request(const Options& o) {
   r.recipe = parse_recipe(o.recipe);
   r.checkpointing = parse_checkpointing(o.checkpointing);
   r.loss = parse_loss(o.loss);
+  if (o.has("--framework")) {
+    if (o.framework.empty())
+      throw UsageError("--framework is empty: give trainer, torchtune, deepspeed, fsdp or unsloth");
+    r.framework = &find_framework(o.framework);
+  }
+  r.optimizer_in_bwd = o.optimizer_in_bwd;
+  r.activation_offload = o.activation_offload;
   r.lora_rank = parse_whole(o.lora_rank, "--lora-rank");
   r.lora_targets = o.lora_targets;
   r.layout.tp = parse_positive(o.tp, "--tp");
@@ -172,7 +186,8 @@ Request build_request(const Options& o) {
   if (r.method == Method::document) {
     for (const char* flag :
          {"--engine", "--attention", "--logits", "--prefill-chunk", "--kv-precision", "--overhead", "--ep", "--zero",
-          "--fsdp", "--offload", "--recipe", "--gradient-checkpointing", "--loss", "--lora-rank", "--lora-targets"})
+          "--fsdp", "--offload", "--recipe", "--gradient-checkpointing", "--loss", "--lora-rank", "--lora-targets",
+          "--framework", "--optimizer-in-bwd", "--activation-offload"})
       if (o.has(flag))
         throw UsageError(
             fmt::format("{} is not part of --method document (the article's formulas); "

@@ -1,0 +1,47 @@
+#pragma once
+// Training frameworks as data: one row per framework, each field citing the source it comes from
+// (docs/engines/training-frameworks.md has the notes). Like engine profiles for inference, a row
+// sets the defaults that matter for memory; every switch is also a flag of its own.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "llmmem/request.hpp"
+
+namespace llmmem {
+
+struct Model;
+
+struct FrameworkProfile {
+  std::string_view id;                                      // what --framework takes: "torchtune"
+  std::string_view name;                                    // "torchtune"
+  std::string_view modelled_version;                        // the release whose source the fields were read from
+  Recipe recipe = Recipe::mixed;                            // fp32 master weights (mixed) or pure bf16
+  Checkpointing checkpointing = Checkpointing::none;        // full fine-tuning
+  Checkpointing lora_checkpointing = Checkpointing::none;   // LoRA on a 16-bit base
+  Checkpointing qlora_checkpointing = Checkpointing::none;  // LoRA on a quantized base
+  Loss loss = Loss::full;                                   // how the cross-entropy is computed
+  bool activation_offload = false;                          // saved activations (checkpoints) kept in host memory
+  Optimizer full_optimizer = Optimizer::adamw;              // the optimizer of its full fine-tuning recipe
+  Optimizer lora_optimizer = Optimizer::adamw;              // and of its LoRA recipe
+  bool optimizer_in_bwd = false;  // full fine-tuning on one GPU: each gradient freed after its step
+  std::string_view source;        // where the fields come from
+};
+
+// Every framework, in the order `--framework` lists them.
+[[nodiscard]] const std::vector<FrameworkProfile>& all_frameworks();
+// By id or name, case-insensitively; UsageError with the nearest and the list.
+[[nodiscard]] const FrameworkProfile& find_framework(std::string_view name);
+
+// The fields of a training request the user left unset, for the framework's defaults to fill.
+struct UnsetTraining {
+  bool recipe = false, checkpointing = false, loss = false, optimizer = false, activation_offload = false,
+       optimizer_in_bwd = false;
+};
+
+// Fills what `unset` names with `request.framework`'s defaults (the HF Trainer when none is set)
+// and returns a note naming what it assumed. A quantized base with LoRA is QLoRA: the framework's
+// QLoRA checkpointing (PEFT's prepare_model_for_kbit_training turns it on).
+std::vector<std::string> apply_framework_defaults(const Model& model, Request& request, const UnsetTraining& unset);
+
+}  // namespace llmmem

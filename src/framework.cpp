@@ -1,0 +1,101 @@
+#include "llmmem/framework.hpp"
+
+#include <fmt/format.h>
+
+#include "llmmem/error.hpp"
+#include "llmmem/estimate.hpp"
+#include "llmmem/spell.hpp"
+#include "text.hpp"
+
+namespace llmmem {
+
+namespace {
+
+// The rows. Sources (docs/engines/training-frameworks.md has the notes):
+// - trainer: transformers 4.57 TrainingArguments (gradient_checkpointing False, optim adamw_torch,
+//   bf16 autocast over fp32 master weights); PEFT 0.17 prepare_model_for_kbit_training
+//   (peft/utils/other.py: use_gradient_checkpointing=True for a quantized base); the loss upcasts
+//   the whole logits to fp32 (LlamaForCausalLM.forward, loss_utils.py ForCausalLMLoss).
+// - torchtune 0.6: configs llama3_1/8B_full_single_device.yaml (dtype bf16: no fp32 master copy,
+//   enable_activation_checkpointing True, bitsandbytes PagedAdamW8bit, optimizer_in_bwd True) and
+//   8B_lora_single_device.yaml (torch.optim.AdamW); loss torchtune.modules.loss.CEWithChunkedOutputLoss.
+// - deepspeed, fsdp: the HF Trainer with DeepSpeed ZeRO (transformers integrations/deepspeed.py
+//   "auto" values) or accelerate's FSDP; the same training defaults as the Trainer.
+// - unsloth 2025.x: FastLanguageModel.get_peft_model(use_gradient_checkpointing="unsloth"):
+//   checkpoints offloaded to host memory (unsloth_zoo gradient_checkpointing.py); fused, chunked
+//   cross-entropy (unsloth/kernels/cross_entropy_loss.py); the notebooks' optim "adamw_8bit".
+// clang-format off
+const std::vector<FrameworkProfile> k_frameworks = {
+    // id, name, version, recipe, checkpointing (full FT, LoRA, QLoRA), loss, activation offload,
+    // full FT optimizer, LoRA optimizer, optimizer in backward, source
+    {"trainer", "HF Trainer + PEFT", "transformers 4.57 / PEFT 0.17", Recipe::mixed,
+     Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
+     Optimizer::adamw, Optimizer::adamw, false,
+     "transformers training_args.py; peft utils/other.py prepare_model_for_kbit_training"},
+    {"torchtune", "torchtune", "0.6", Recipe::bf16,
+     Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::chunked, false,
+     Optimizer::paged_adamw_8bit, Optimizer::adamw, true,
+     "recipes/configs/llama3_1/8B_full_single_device.yaml, 8B_lora_single_device.yaml; modules/loss"},
+    {"deepspeed", "HF Trainer + DeepSpeed", "transformers 4.57 / DeepSpeed 0.16", Recipe::mixed,
+     Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
+     Optimizer::adamw, Optimizer::adamw, false, "transformers integrations/deepspeed.py"},
+    {"fsdp", "HF Trainer + FSDP", "transformers 4.57 / accelerate 1.x", Recipe::mixed,
+     Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
+     Optimizer::adamw, Optimizer::adamw, false, "accelerate utils/dataclasses.py FullyShardedDataParallelPlugin"},
+    {"unsloth", "Unsloth", "2025.10", Recipe::mixed,
+     Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::inplace, true,
+     Optimizer::adamw_8bit, Optimizer::adamw_8bit, false,
+     "unsloth models/llama.py get_peft_model; unsloth_zoo gradient_checkpointing.py; kernels/cross_entropy_loss.py"},
+};
+// clang-format on
+
+std::string squash(std::string_view s) {
+  std::string out;
+  for (char c : text::lower(s))
+    if (c != '.' && c != '-' && c != '_' && c != ' ' && c != '+') out += c;
+  return out;
+}
+
+}  // namespace
+
+const std::vector<FrameworkProfile>& all_frameworks() { return k_frameworks; }
+
+const FrameworkProfile& find_framework(std::string_view name) {
+  for (const auto& f : k_frameworks)
+    if (squash(f.id) == squash(name) || squash(f.name) == squash(name)) return f;
+  std::vector<std::string> ids;
+  std::string list;
+  for (const auto& f : k_frameworks) {
+    ids.emplace_back(f.id);
+    list += (list.empty() ? "" : ", ") + std::string(f.id);
+  }
+  const auto hint = nearest(name, ids);
+  throw UsageError(fmt::format("unknown framework '{}'{} (valid: {})", name,
+                               hint ? fmt::format(" (did you mean {}?)", *hint) : "", list));
+}
+
+std::vector<std::string> apply_framework_defaults(const Model& model, Request& r, const UnsetTraining& unset) {
+  std::vector<std::string> notes;
+  if (r.mode != Mode::training || r.method != Method::detailed) return notes;
+  static const FrameworkProfile& trainer = find_framework("trainer");
+  const FrameworkProfile& f = r.framework ? *r.framework : trainer;
+  r.framework = &f;
+  const bool lora = r.lora_rank > 0;
+  const Precision* prec = r.precision;
+  const bool quantized = prec ? !prec->is_float_16_or_32 : static_cast<bool>(model.config.quantization);
+  if (unset.recipe) r.recipe = f.recipe;
+  if (unset.checkpointing)
+    r.checkpointing = !lora ? f.checkpointing : (quantized ? f.qlora_checkpointing : f.lora_checkpointing);
+  if (unset.loss) r.loss = f.loss;
+  if (unset.optimizer) r.optimizer = lora ? f.lora_optimizer : f.full_optimizer;
+  if (unset.activation_offload) r.activation_offload = f.activation_offload;
+  // torchtune steps in the backward only in its single-device full fine-tuning recipes.
+  if (unset.optimizer_in_bwd) r.optimizer_in_bwd = f.optimizer_in_bwd && !lora && r.layout.gpus() == 1;
+  notes.push_back(fmt::format("framework {} {}: recipe {}, checkpointing {}, loss {}, optimizer {}{}{}", f.name,
+                              f.modelled_version, to_string(r.recipe), to_string(r.checkpointing), to_string(r.loss),
+                              to_string(r.optimizer), r.optimizer_in_bwd ? ", optimizer in backward" : "",
+                              r.activation_offload ? ", activations offloaded to host memory" : ""));
+  return notes;
+}
+
+}  // namespace llmmem
