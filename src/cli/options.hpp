@@ -42,7 +42,7 @@ struct Options {
   std::string gpu_layers, n_cpu_moe;         // llama.cpp, Ollama: layer placement
   std::vector<std::string> tensor_split;
   bool cpu_moe = false, no_kv_offload = false, no_mmap = false;
-  std::string mem_fraction_static;           // SGLang
+  std::string mem_fraction_static;  // SGLang
   std::vector<std::string> models_dirs;
   bool check = false, explain = false, local = false;
   std::string plot_csv;  // --csv-out FILE: memory vs context length
