@@ -11,6 +11,7 @@
 
 #include "llmmem/error.hpp"
 #include "llmmem/estimate.hpp"
+#include "llmmem/recurrent_state.hpp"
 #include "llmmem/weight_storage.hpp"
 
 namespace llmmem {
@@ -271,7 +272,7 @@ Component kv_cache(const Plan& p) {
   std::uint64_t token_layers = 0;
   const std::uint64_t window_tokens = c.sliding_window ? std::min(s, c.sliding_window) : s;
   const std::uint64_t n_sliding = c.n_sliding_layers();
-  const std::uint64_t n_full = c.n_layers - n_sliding;
+  const std::uint64_t n_full = c.n_attention_layers() - n_sliding;  // hybrids: attention layers only
   token_layers =
       checked_add(checked_mul(n_full, s, "kv cache"), checked_mul(n_sliding, window_tokens, "kv cache"), "kv cache");
   token_layers = mul_div_ceil(token_layers, p.layers_on_stage, c.n_layers, "kv cache");
@@ -841,6 +842,9 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     e.components.push_back(inference_activations(p));
     e.components.push_back(inference_logits(p));
     transient = e.components[2].bytes + e.components[3].bytes;
+    // Mamba-2 / Gated DeltaNet layers: a fixed state per sequence (src/recurrent_state.cpp).
+    if (c.recurrent)
+      e.components.push_back(recurrent_state(c, p.engine, compute_bytes(p), r.batch, p.layers_on_stage, p.l.tp));
     if (r.offload.any()) {
       if (!p.engine.places_layers)
         throw UsageError(

@@ -307,6 +307,164 @@ void read_phi3(const Reader& r, ModelConfig& c) {
   read_uniform_window(r, c);
 }
 
+// Phi-3-small (model_type "phi3small", custom code: configuration_phi3_small.py in
+// microsoft/Phi-3-small-8k-instruct; shapes from vLLM models/phi3_small.py, which ports its modeling
+// code): a fused query_key_value and a dense output, both with bias; one up_proj of 2 × I with bias
+// feeding GeGeLU (gate and linear halves interleaved) and a biased down_proj; two LayerNorms with bias
+// per layer and a final LayerNorm; head_dim = hidden_size // num_attention_heads. The LM head is tied
+// (Phi3SmallForCausalLM._tied_weights_keys; vLLM copies embed_tokens into lm_head when loading), the
+// PretrainedConfig default tie_word_embeddings=True. The config's "attention_bias": false was added for
+// TGI (hub commit "Add attention_bias to make TGI work") and does not describe the checkpoint.
+// Blocksparse layers (all but every dense_attention_every_n_layers-th) read a local window plus every
+// vert_stride-th block, so every token stays cached: vLLM gives them the same paged KV cache as dense
+// layers (blocksparse_params only change the kernel), and the KV cache is counted as dense attention.
+// MuP scales (mup_embedding_multiplier, mup_width_multiplier) are constants, not tensors.
+void read_phi3small(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size"});
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive({"num_attention_heads"});
+  c.n_kv_heads = r.u64_or({"num_key_value_heads"}, c.n_heads);
+  if (c.n_kv_heads == 0) c.n_kv_heads = c.n_heads;
+  c.head_dim = split_heads(r, c);
+  c.vocab_size = r.positive({"vocab_size"});
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 8192);
+  // Phi3SmallConfig.intermediate_size: ff_intermediate_size, else ff_dim_multiplier × (hidden // 3) × 2,
+  // rounded up to a multiple of 256 when gegelu_pad_to_256 (default true).
+  if (auto ff = r.opt_u64({"ff_intermediate_size"})) {
+    c.intermediate_size = *ff;
+  } else {
+    const std::uint64_t mult = r.positive({"ff_dim_multiplier"});
+    // Beyond these bounds validate_dimensions() names the product as too large.
+    c.intermediate_size = (mult > k_max_dimension || c.hidden_size > k_max_dimension) ? k_max_dimension + 1
+                                                                                      : mult * (c.hidden_size / 3) * 2;
+    if (r.boolean("gegelu_pad_to_256", true)) c.intermediate_size = (c.intermediate_size + 255) / 256 * 256;
+  }
+  if (c.intermediate_size == 0)
+    throw InputError(fmt::format("{}: key 'ff_intermediate_size' must be positive, got 0", r.origin()));
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  c.fused_qkv = true;
+  c.fused_gate_up = true;
+  c.qkv_bias = c.o_bias = c.mlp_bias = true;
+  c.norm = NormKind::layer_norm;
+}
+
+// vLLM's mamba_ssm_cache_dtype when the config names one ("float32", "bfloat16", "float16"; "auto"
+// and absent: `fallback`). vLLM reads this key from the HF config for NemotronH
+// (model_executor/models/config.py NemotronHForCausalLMConfig.update_mamba_ssm_cache_dtype).
+std::uint64_t read_ssm_state_bits(const Reader& r, std::uint64_t fallback) {
+  const std::string dtype = r.string_or("mamba_ssm_cache_dtype", "auto");
+  if (dtype == "auto") return fallback;
+  if (dtype == "float32") return 32;
+  if (dtype == "bfloat16" || dtype == "float16") return 16;
+  throw InputError(fmt::format("{}: key 'mamba_ssm_cache_dtype' must be auto, float32, bfloat16 or float16, got '{}'",
+                               r.origin(), dtype));
+}
+
+// The Mamba-2 mixer keys shared by mamba2 and nemotron_h (their key names given by the caller).
+RecurrentConfig read_mamba2_mixer(const Reader& r, std::initializer_list<std::string_view> heads,
+                                  std::initializer_list<std::string_view> head_dim, std::string_view bias_key) {
+  RecurrentConfig m;
+  m.kind = RecurrentKind::mamba2;
+  m.n_heads = r.positive(heads);
+  m.head_dim = r.positive(head_dim);
+  m.state_size = r.positive({"ssm_state_size", "state_size"});
+  m.n_groups = r.positive({"n_groups"});
+  m.conv_kernel = r.positive({"conv_kernel"});
+  m.conv_bias = r.boolean("use_conv_bias", true);
+  m.proj_bias = r.boolean(bias_key, false);
+  for (auto v : {m.n_heads, m.head_dim, m.state_size, m.n_groups, m.conv_kernel})
+    if (v > k_max_dimension)
+      throw InputError(fmt::format("{}: a Mamba-2 dimension ({}) is larger than any real model ({} at most)",
+                                   r.origin(), v, k_max_dimension));
+  if (m.n_heads % m.n_groups != 0)
+    throw InputError(fmt::format("{}: the Mamba-2 heads ({}) must be a multiple of n_groups ({})", r.origin(),
+                                 m.n_heads, m.n_groups));
+  return m;
+}
+
+// Mamba-2 (transformers configuration_mamba2.py / modeling_mamba2.py): every layer is one RMSNorm and
+// one Mamba2Mixer, no attention and no MLP; a final norm_f; the head untied unless
+// tie_word_embeddings (default False). The attention fields carry the SSM heads (n_heads × head_dim =
+// the mixer's inner width) so the activation formulas see the mixer's width; no layer has a KV cache.
+void read_mamba2(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size"});
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.vocab_size = r.positive({"vocab_size"});
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  RecurrentConfig m = read_mamba2_mixer(r, {"num_heads"}, {"head_dim"}, "use_bias");
+  m.ssm_state_bits = read_ssm_state_bits(r, 0);
+  m.layers.assign(c.n_layers, true);
+  c.n_heads = c.n_kv_heads = m.n_heads;
+  c.head_dim = m.head_dim;
+  c.intermediate_size = m.inner();
+  c.recurrent = m;
+  c.attention_layers.assign(c.n_layers, false);
+  c.mlp_layers.assign(c.n_layers, false);
+  c.norms_per_layer = 1;
+}
+
+// Nemotron-H (transformers configuration_nemotron_h.py / modeling_nemotron_h.py; NVIDIA's custom code
+// for the Nemotron-H and Nemotron Nano v2 checkpoints): each layer is one RMSNorm and one mixer,
+// chosen by hybrid_override_pattern: 'M' a Mamba-2 mixer (mamba_num_heads × mamba_head_dim inner,
+// in_proj/out_proj biased when use_bias), '*' attention without position embeddings (head_dim or
+// attention_head_dim, biases when attention_bias), '-' an MLP of up_proj and down_proj with ReLU²
+// (biases when mlp_bias). 'E' (mixture-of-experts layers of Nemotron 3) is not modelled yet.
+// vLLM keeps the SSM state in float32 unless the config says otherwise (NemotronHForCausalLMConfig:
+// DEFAULT_MAMBA_SSM_CACHE_DTYPE = "float32", "Only float32 is known to have no accuracy issues").
+void read_nemotron_h(const Reader& r, ModelConfig& c) {
+  const std::string pattern = r.string_or("hybrid_override_pattern", "");
+  if (pattern.empty())
+    throw InputError(fmt::format("{}: required key 'hybrid_override_pattern' is missing", r.origin()));
+  c.n_layers = r.layers({"num_hidden_layers"});
+  if (pattern.size() != c.n_layers)
+    throw InputError(fmt::format("{}: key 'hybrid_override_pattern' has {} letters for {} layers", r.origin(),
+                                 pattern.size(), c.n_layers));
+  c.hidden_size = r.positive({"hidden_size"});
+  c.intermediate_size = r.positive({"intermediate_size"});
+  c.n_heads = r.positive({"num_attention_heads"});
+  c.n_kv_heads = r.u64_or({"num_key_value_heads"}, c.n_heads);
+  if (c.n_kv_heads == 0) c.n_kv_heads = c.n_heads;
+  if (auto hd = r.opt_u64({"head_dim", "attention_head_dim"}))
+    c.head_dim = *hd;
+  else
+    c.head_dim = split_heads(r, c);
+  c.vocab_size = r.positive({"vocab_size"});
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.qkv_bias = c.o_bias = r.boolean("attention_bias", false);
+  c.mlp_bias = r.boolean("mlp_bias", false);
+  c.gated_mlp = false;
+  c.norms_per_layer = 1;
+  RecurrentConfig m = read_mamba2_mixer(r, {"mamba_num_heads"}, {"mamba_head_dim"}, "use_bias");
+  m.ssm_state_bits = read_ssm_state_bits(r, 32);
+  m.layers.assign(c.n_layers, false);
+  c.attention_layers.assign(c.n_layers, false);
+  c.mlp_layers.assign(c.n_layers, false);
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+    switch (pattern[i]) {
+      case 'M':
+        m.layers[i] = true;
+        break;
+      case '*':
+        c.attention_layers[i] = true;
+        break;
+      case '-':
+        c.mlp_layers[i] = true;
+        break;
+      case 'E':
+        throw UnsupportedError(fmt::format(
+            "{}: nemotron_h mixture-of-experts layers ('E' in hybrid_override_pattern) are not supported yet",
+            r.origin()));
+      default:
+        throw InputError(
+            fmt::format("{}: key 'hybrid_override_pattern' holds character 0x{:02x} at layer {}; "
+                        "expected M, * or -",
+                        r.origin(), static_cast<unsigned char>(pattern[i]), i));
+    }
+  }
+  c.recurrent = m;
+}
+
 void read_cohere(const Reader& r, ModelConfig& c) {
   read_llama_like(r, c);
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
@@ -515,6 +673,7 @@ constexpr Architecture k_architectures[] = {
     {"phi", read_phi, "transformers configuration_phi.py"},
     {"phi-msft", read_phi, "microsoft/phi-2 custom code configuration_phi.py (PhiConfig, model_type phi-msft)"},
     {"phi3", read_phi3, "transformers configuration_phi3.py"},
+    {"phi3small", read_phi3small, "microsoft/Phi-3-small-8k-instruct custom code configuration_phi3_small.py"},
     {"falcon", read_falcon, "transformers configuration_falcon.py"},
     {"RefinedWeb", read_falcon, "tiiuae/falcon-40b custom code configuration_RW.py"},
     {"RefinedWebModel", read_falcon, "tiiuae/falcon-7b custom code configuration_RW.py"},
@@ -527,6 +686,8 @@ constexpr Architecture k_architectures[] = {
     {"deepseek_v2", read_deepseek, "transformers configuration_deepseek_v2.py"},
     {"deepseek_v3", read_deepseek, "transformers configuration_deepseek_v3.py"},
     {"gpt_oss", read_gpt_oss, "transformers configuration_gpt_oss.py"},
+    {"mamba2", read_mamba2, "transformers configuration_mamba2.py"},
+    {"nemotron_h", read_nemotron_h, "transformers configuration_nemotron_h.py (NVIDIA custom code before it)"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {
@@ -578,6 +739,16 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
     layer = sat_add(layer, sat_mul({3, h, m.shared_intermediate}));
     layer = sat_add(layer, sat_mul(h, sat_add(m.n_experts, 1)));
   }
+  if (c.recurrent) {  // Mamba-2 and Gated DeltaNet mixers, generously
+    const auto& m = *c.recurrent;
+    const std::uint64_t inner = sat_mul(m.n_heads, m.head_dim);
+    const std::uint64_t conv = sat_add(inner, sat_mul({2, m.n_groups, m.state_size}));
+    layer = sat_add(layer, sat_mul(sat_add(h, sat_add(m.conv_kernel, 2)), sat_add(sat_add(inner, conv), m.n_heads)));
+    layer = sat_add(layer, sat_mul(h, inner));
+    const std::uint64_t qkvz =
+        sat_mul(2, sat_add(sat_mul(m.n_k_heads, m.k_head_dim), sat_mul(m.n_v_heads, m.v_head_dim)));
+    layer = sat_add(layer, sat_mul(sat_add(sat_mul(2, h), sat_add(m.conv_kernel, 2)), sat_add(qkvz, m.n_v_heads)));
+  }
   layer = sat_add(layer, sat_mul(8, h));  // norms and biases
   std::uint64_t total = sat_mul(sat_add(c.n_layers, c.mtp_layers), layer);
   total = sat_add(total, sat_mul({2, c.vocab_size, std::max(h, c.word_embed_proj_dim)}));
@@ -595,6 +766,28 @@ bool ModelConfig::is_sparse_layer(std::uint64_t layer) const {
 
 std::uint64_t ModelConfig::n_sliding_layers() const {
   return static_cast<std::uint64_t>(std::count(sliding_layers.begin(), sliding_layers.end(), true));
+}
+
+bool ModelConfig::has_attention(std::uint64_t layer) const {
+  return attention_layers.empty() || (layer < attention_layers.size() && attention_layers[layer]);
+}
+
+bool ModelConfig::has_mlp(std::uint64_t layer) const {
+  return mlp_layers.empty() || (layer < mlp_layers.size() && mlp_layers[layer]);
+}
+
+std::uint64_t ModelConfig::n_attention_layers() const {
+  if (attention_layers.empty()) return n_layers;
+  return static_cast<std::uint64_t>(std::count(attention_layers.begin(), attention_layers.end(), true));
+}
+
+std::uint64_t ModelConfig::n_mlp_layers() const {
+  if (mlp_layers.empty()) return n_layers;
+  return static_cast<std::uint64_t>(std::count(mlp_layers.begin(), mlp_layers.end(), true));
+}
+
+std::uint64_t RecurrentConfig::n_layers() const {
+  return static_cast<std::uint64_t>(std::count(layers.begin(), layers.end(), true));
 }
 
 void validate_dimensions(const ModelConfig& c, const DimensionKeys& k, bool attention_required) {

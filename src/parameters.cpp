@@ -3,6 +3,8 @@
 // checked against published totals in tests/parameters_test.cpp.
 #include "llmmem/parameters.hpp"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "llmmem/bytes.hpp"
@@ -42,7 +44,8 @@ class Builder {
     if (m_c.fused_qkv) {
       add("attn.qkv", TensorRole::attention, q + 2 * kv, h, n, "qkv", true);
     } else {
-      add("attn.q", TensorRole::attention, q, h, n, "q", true);
+      // Qwen3-Next's q_proj also emits one sigmoid gate per query value (attn_output_gate).
+      add("attn.q", TensorRole::attention, m_c.attention_output_gate ? 2 * q : q, h, n, "q", true);
       add("attn.k", TensorRole::attention, kv, h, n, "k", true);
       add("attn.v", TensorRole::attention, kv, h, n, "v", true);
     }
@@ -89,14 +92,17 @@ class Builder {
     if (bias) add(prefix + ".bias", TensorRole::bias, (m_c.gated_mlp ? 2 : 1) * inter + h, 1, count, "", true);
   }
 
-  // Everything one decoder layer holds, `n_dense` dense and `n_sparse` MoE layers.
-  void layers(std::uint64_t n_dense, std::uint64_t n_sparse) {
+  // Everything the decoder layers hold: `n_dense` dense and `n_sparse` MoE MLPs, attention in
+  // `n_attention` layers (every MLP layer when 0 is not given: plain transformers) and
+  // norms_per_layer norms in each of `n_blocks` layers (hybrids: layers without attention or MLP).
+  void layers(std::uint64_t n_dense, std::uint64_t n_sparse, std::optional<std::uint64_t> n_attention = {},
+              std::optional<std::uint64_t> n_blocks = {}) {
     const auto n = n_dense + n_sparse;
     if (m_c.mla)
-      mla(n);
+      mla(n_attention.value_or(n));
     else
-      attention(n);
-    norm("layer.norm", m_c.hidden_size, checked_mul(n, m_c.norms_per_layer, "parameters"), true);
+      attention(n_attention.value_or(n));
+    norm("layer.norm", m_c.hidden_size, checked_mul(n_blocks.value_or(n), m_c.norms_per_layer, "parameters"), true);
     mlp("mlp", TensorRole::mlp, m_c.intermediate_size, n_dense, m_c.mlp_bias);
     if (n_sparse == 0) return;
     const auto& m = *m_c.moe;
@@ -111,6 +117,40 @@ class Builder {
     if (m.shared_intermediate > 0)
       mlp("shared_expert", TensorRole::shared_expert, m.shared_intermediate, n_sparse, false);
     if (m.shared_expert_gate) add("shared_expert.gate", TensorRole::router, 1, h, n_sparse, "", true);
+  }
+
+  // Recurrent mixers in `n` layers.
+  // Mamba-2 (transformers modeling_mamba2.py Mamba2Mixer, NemotronHMamba2Mixer the same):
+  // in_proj [inner + conv_dim + heads, h] (gate z, then x·B·C for the convolution, then dt), with
+  // conv_dim = inner + 2·n_groups·state_size; a depthwise conv1d [conv_dim, 1, conv_kernel] with bias
+  // when use_conv_bias; dt_bias, A_log and D of one value per head; the gated RMSNorm [inner];
+  // out_proj [h, inner]; in_proj and out_proj biases when use_bias.
+  void recurrent(const RecurrentConfig& m, std::uint64_t n) {
+    const auto h = m_c.hidden_size;
+    if (m.kind == RecurrentKind::mamba2) {
+      const auto inner = m.inner(), conv_dim = inner + 2 * m.n_groups * m.state_size;
+      add("ssm.in_proj", TensorRole::attention, inner + conv_dim + m.n_heads, h, n, "", true);
+      if (m.proj_bias) add("ssm.in_proj.bias", TensorRole::bias, inner + conv_dim + m.n_heads, 1, n, "", true);
+      add("ssm.conv1d", TensorRole::other, conv_dim, m.conv_kernel, n, "", true);
+      if (m.conv_bias) add("ssm.conv1d.bias", TensorRole::bias, conv_dim, 1, n, "", true);
+      add("ssm.dt_bias_A_log_D", TensorRole::other, 3 * m.n_heads, 1, n, "", true);
+      add("ssm.norm", TensorRole::norm, inner, 1, n, "", true);
+      add("ssm.out_proj", TensorRole::attention, h, inner, n, "", true);
+      if (m.proj_bias) add("ssm.out_proj.bias", TensorRole::bias, h, 1, n, "", true);
+      return;
+    }
+    // Gated DeltaNet (transformers modeling_qwen3_next.py Qwen3NextGatedDeltaNet): in_proj_qkvz
+    // [2·key_dim + 2·value_dim, h] (q, k, v and the output gate z), in_proj_ba [2·v_heads, h] (beta and
+    // the decay a), a depthwise conv1d [conv_dim, 1, kernel] without bias over q·k·v (conv_dim =
+    // 2·key_dim + value_dim), dt_bias and A_log per value head, the gated RMSNorm [v_head_dim] shared
+    // by the heads, out_proj [h, value_dim]; no biases.
+    const auto key_dim = m.n_k_heads * m.k_head_dim, value_dim = m.n_v_heads * m.v_head_dim;
+    add("linear_attn.in_proj_qkvz", TensorRole::attention, 2 * key_dim + 2 * value_dim, h, n, "", true);
+    add("linear_attn.in_proj_ba", TensorRole::attention, 2 * m.n_v_heads, h, n, "", true);
+    add("linear_attn.conv1d", TensorRole::other, 2 * key_dim + value_dim, m.conv_kernel, n, "", true);
+    add("linear_attn.dt_bias_A_log", TensorRole::other, 2 * m.n_v_heads, 1, n, "", true);
+    add("linear_attn.norm", TensorRole::norm, m.v_head_dim, 1, n, "", true);
+    add("linear_attn.out_proj", TensorRole::attention, h, value_dim, n, "", true);
   }
 
   [[nodiscard]] std::uint64_t total() const {
@@ -129,7 +169,7 @@ class Builder {
 
 std::uint64_t count_sparse_layers(const ModelConfig& c) {
   std::uint64_t n = 0;
-  for (std::uint64_t i = 0; i < c.n_layers; ++i) n += c.is_sparse_layer(i) ? 1U : 0U;
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) n += c.has_mlp(i) && c.is_sparse_layer(i) ? 1U : 0U;
   return n;
 }
 
@@ -165,7 +205,8 @@ ParameterCount count_parameters(const ModelConfig& c) {
   }
   if (c.embedding_norm) b.norm("embed_norm", h, 1, false);
   const auto n_sparse = count_sparse_layers(c);
-  b.layers(c.n_layers - n_sparse, n_sparse);
+  b.layers(c.n_mlp_layers() - n_sparse, n_sparse, c.n_attention_layers(), c.n_layers);
+  if (c.recurrent) b.recurrent(*c.recurrent, c.recurrent->n_layers());
   if (c.final_norm) b.norm("final_norm", h, 1, false);
   if (!c.tie_word_embeddings) b.add("lm_head", TensorRole::lm_head, c.vocab_size, embed_width, 1);
   if (c.lm_head_bias) b.add("lm_head.bias", TensorRole::bias, c.vocab_size, 1, 1);

@@ -66,8 +66,9 @@ TEST_CASE("cli: input errors exit 3 naming the file, key or model", "[cli][error
 }
 
 TEST_CASE("cli: an unsupported architecture exits 4 unless --params is given", "[cli][errors]") {
-  check_error(run("infer --model phi3-small"), 4, "not supported");
-  CHECK(run("infer --model phi3-small --params 7B --format json").code == 0);
+  // model_type "olmo2" (OLMo-2-1124-7B's dimensions), outside the registry
+  check_error(run("infer --model " + fixture("configs/unsupported_olmo2.json")), 4, "not supported");
+  CHECK(run("infer --model " + fixture("configs/unsupported_olmo2.json") + " --params 7.3B --format json").code == 0);
 }
 
 TEST_CASE("cli: --check exits 5 when it does not fit, 0 when it does", "[cli][gpu]") {

@@ -172,16 +172,17 @@ TEST_CASE("validate_dimensions names the keys it is given", "[config][errors]") 
 
 TEST_CASE("the architecture registry drives the supported list and the message", "[config]") {
   const std::vector<std::string_view> expected = {
-      "llama",      "mistral",         "mixtral",     "qwen2",    "qwen2_moe",   "qwen3", "qwen3_moe",
-      "gemma",      "gemma2",          "gemma3_text", "phi",      "phi-msft",    "phi3",  "falcon",
-      "RefinedWeb", "RefinedWebModel", "gpt2",        "gpt_neox", "gpt_bigcode", "bloom", "opt",
-      "cohere",     "deepseek_v2",     "deepseek_v3", "gpt_oss",
+      "llama",  "mistral",    "mixtral",         "qwen2",       "qwen2_moe", "qwen3",       "qwen3_moe",
+      "gemma",  "gemma2",     "gemma3_text",     "phi",         "phi-msft",  "phi3",        "phi3small",
+      "falcon", "RefinedWeb", "RefinedWebModel", "gpt2",        "gpt_neox",  "gpt_bigcode", "bloom",
+      "opt",    "cohere",     "deepseek_v2",     "deepseek_v3", "gpt_oss",   "mamba2",      "nemotron_h",
   };
   CHECK(supported_model_types() == expected);
   CHECK(unsupported_architecture_message("mamba", "m.json") ==
         "architecture 'mamba' is not supported yet (m.json); supported: llama, mistral, mixtral, qwen2, qwen2_moe, "
-        "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, falcon, RefinedWeb, RefinedWebModel, "
-        "gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss");
+        "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
+        "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
+        "nemotron_h");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -191,7 +192,9 @@ TEST_CASE("the architecture registry drives the supported list and the message",
             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000,
             "max_position_embeddings": 64, "n_positions": 64, "num_local_experts": 4, "num_experts": 4,
             "num_experts_per_tok": 2, "moe_intermediate_size": 32, "kv_lora_rank": 16, "qk_nope_head_dim": 8,
-            "qk_rope_head_dim": 8, "v_head_dim": 8})",
+            "qk_rope_head_dim": 8, "v_head_dim": 8, "ff_intermediate_size": 128, "hybrid_override_pattern": "M*",
+            "mamba_num_heads": 4, "mamba_head_dim": 16, "num_heads": 4, "head_dim": 16, "ssm_state_size": 4,
+            "n_groups": 2, "conv_kernel": 4})",
                            "r.json");
     CHECK(c.supported);
     CHECK(c.n_layers == 2);

@@ -39,6 +39,32 @@ struct MoeConfig {
   bool shared_expert_gate = false;          // Qwen2-MoE
 };
 
+// The recurrent mixer of state-space and linear-attention layers (hybrid and SSM models). Per
+// sequence it keeps a fixed state, whatever the context: a short-convolution window and a
+// recurrent (SSM / delta-rule) matrix per head (src/recurrent_state.cpp computes its bytes).
+enum class RecurrentKind {
+  mamba2,          // Mamba-2 SSD (transformers Mamba2Mixer; NemotronH, Falcon-H1, Jamba 1.5+ use it)
+  gated_deltanet,  // Gated DeltaNet (transformers Qwen3NextGatedDeltaNet)
+};
+
+struct RecurrentConfig {
+  RecurrentKind kind = RecurrentKind::mamba2;
+  std::uint64_t conv_kernel = 0;  // conv_kernel / linear_conv_kernel_dim (window = conv_kernel - 1)
+  // Mamba-2: inner = n_heads × head_dim; B and C of n_groups × state_size each.
+  std::uint64_t n_heads = 0, head_dim = 0, state_size = 0, n_groups = 0;
+  bool conv_bias = true;   // use_conv_bias
+  bool proj_bias = false;  // use_bias / mamba_proj_bias: in_proj and out_proj biases
+  // Gated DeltaNet: keys and values per head.
+  std::uint64_t n_k_heads = 0, n_v_heads = 0, k_head_dim = 0, v_head_dim = 0;
+  // Bits of the SSM/recurrent state an engine that follows the config keeps (vLLM's
+  // mamba_ssm_cache_dtype): 32 for float32, 0 for the model dtype ("auto").
+  std::uint64_t ssm_state_bits = 0;
+  std::vector<bool> layers;  // layer i holds this mixer
+
+  [[nodiscard]] std::uint64_t inner() const { return n_heads * head_dim; }  // Mamba-2 d_inner
+  [[nodiscard]] std::uint64_t n_layers() const;
+};
+
 struct QuantizationConfig {
   std::string method;  // "gptq", "awq", "fp8", "mxfp4", "bitsandbytes", ...
   std::uint64_t bits = 0;
@@ -92,8 +118,19 @@ struct ModelConfig {
 
   std::optional<QuantizationConfig> quantization;
 
+  // Hybrid and state-space models: which layers hold attention (and so a KV cache) and which an MLP;
+  // empty means every layer (all plain transformers). Recurrent mixers are in `recurrent`.
+  std::vector<bool> attention_layers;
+  std::vector<bool> mlp_layers;
+  std::optional<RecurrentConfig> recurrent;
+  bool attention_output_gate = false;  // Qwen3-Next: q_proj emits a sigmoid gate beside each query
+
   [[nodiscard]] bool is_sparse_layer(std::uint64_t layer) const;
   [[nodiscard]] std::uint64_t n_sliding_layers() const;
+  [[nodiscard]] bool has_attention(std::uint64_t layer) const;
+  [[nodiscard]] bool has_mlp(std::uint64_t layer) const;
+  [[nodiscard]] std::uint64_t n_attention_layers() const;
+  [[nodiscard]] std::uint64_t n_mlp_layers() const;
 };
 
 // Bounds on what a config.json or GGUF file may claim, shared by both readers. The largest published

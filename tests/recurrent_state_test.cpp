@@ -1,0 +1,103 @@
+// The `state` component of hybrid and state-space models, and KV only for their attention layers.
+#include <catch2/catch.hpp>
+
+#include "llmmem/engine.hpp"
+#include "llmmem/recurrent_state.hpp"
+#include "test_support.hpp"
+
+using namespace llmmem;
+
+namespace {
+
+Request infer_on(const char* engine, std::uint64_t batch, std::uint64_t seq) {
+  Request r = test::infer(nullptr, batch, seq);
+  r.engine = &find_engine(engine);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("Nemotron Nano 9B v2 under vLLM: KV for its 4 attention layers, state as vLLM's MambaSpec page", "[state]") {
+  const Model m = test::model("nemotron-nano-9b-v2");
+  REQUIRE(m.config.n_attention_layers() == 4);
+  REQUIRE(m.config.recurrent->n_layers() == 27);
+  const Estimate e = estimate(m, infer_on("vllm", 1, 8192));
+  // KV: 4 attention layers × 8192 tokens × 2 (K, V) × 8 kv heads × 128 head_dim × 2 B = 134,217,728
+  // (all 56 layers counted as attention would be 14 times that).
+  CHECK(test::bytes_of(e, "kv_cache") == 4ULL * 8192 * 2 * 8 * 128 * 2);
+  // vLLM's per-sequence page of one Mamba layer (kv_cache_interface.py MambaSpec.page_size_bytes: the
+  // sum of its state shapes × dtype sizes; shapes from mamba_utils.py mamba2_state_shape at tp 1):
+  //   conv (conv_kernel - 1, inner + 2·n_groups·state) = (3, 128·80 + 2·8·128) = (3, 12288) in bf16:
+  //     3 × 12288 × 2 = 73,728
+  //   ssm (heads, head_dim, state) = (128, 80, 128) in float32 (NemotronHForCausalLMConfig's
+  //     default mamba_ssm_cache_dtype): 128 × 80 × 128 × 4 = 5,242,880
+  // page 5,316,608 B; × 27 Mamba layers = 143,548,416 for the one sequence.
+  CHECK(test::bytes_of(e, "state") == 27ULL * (3ULL * 12288 * 2 + 128ULL * 80 * 128 * 4));
+  CHECK(test::sums_to_total(e));
+}
+
+TEST_CASE("the recurrent state scales with the batch, not with the context", "[state]") {
+  const Model m = test::model("nemotron-nano-9b-v2");
+  const auto one = test::bytes_of(estimate(m, infer_on("vllm", 1, 1024)), "state");
+  CHECK(test::bytes_of(estimate(m, infer_on("vllm", 1, 65536)), "state") == one);
+  CHECK(test::bytes_of(estimate(m, infer_on("vllm", 8, 1024)), "state") == 8 * one);
+}
+
+TEST_CASE("tensor parallelism splits the conv channels and the SSM heads", "[state]") {
+  Request r = infer_on("vllm", 1, 4096);
+  r.layout.tp = 2;
+  // tp 2: conv (3, 12288 / 2) bf16 = 36,864; ssm (128 / 2, 80, 128) fp32 = 2,621,440; n_groups 8 divides.
+  CHECK(test::bytes_of(estimate(test::model("nemotron-nano-9b-v2"), r), "state") ==
+        27ULL * (3ULL * 6144 * 2 + 64ULL * 80 * 128 * 4));
+}
+
+TEST_CASE("llama.cpp keeps r and s states in F32: n_embd_r and n_embd_s of llama-hparams.cpp", "[state]") {
+  // n_embd_r = (ssm_d_conv - 1) × (ssm_d_inner + 2·ssm_n_group·ssm_d_state) = 3 × (10240 + 2048) = 36,864
+  // n_embd_s = ssm_d_state × ssm_d_inner = 128 × 10240 = 1,310,720; both f32 (create_memory: type_r =
+  // type_s = GGML_TYPE_F32), 27 recurrent layers, 2 sequences.
+  CHECK(test::bytes_of(estimate(test::model("nemotron-nano-9b-v2"), infer_on("llama.cpp", 2, 4096)), "state") ==
+        2ULL * 27 * (36'864 + 1'310'720) * 4);
+}
+
+TEST_CASE("Mamba-Codestral: no KV cache at all, the state in the model dtype under transformers", "[state]") {
+  const Estimate e = estimate(test::model("mamba-codestral-7b"), test::infer(nullptr, 1, 32768));
+  CHECK(test::bytes_of(e, "kv_cache") == 0);
+  // Mamba2Cache in bf16: conv 3 × (8192 + 2·8·128) × 2 = 61,440; ssm 128 × 64 × 128 × 2 = 2,097,152;
+  // 64 layers: 138,149,888.
+  CHECK(test::bytes_of(e, "state") == 64ULL * (3ULL * 10240 * 2 + 128ULL * 64 * 128 * 2));
+  CHECK(test::sums_to_total(e));
+}
+
+TEST_CASE("Gated DeltaNet state matches llama.cpp's RS buffer for Qwen3.5-0.8B", "[state]") {
+  // A published llama-server log of Qwen3.5-0.8B Q4_K_M (arch qwen35, n_seq_max 4):
+  //   qwen35.ssm.conv_kernel 4, state_size 128, group_count 16, time_step_rank 16, inner_size 2048,
+  //   full_attention_interval 4 (24 layers: 18 Gated DeltaNet, 6 attention)
+  //   "llama_memory_recurrent: size = 77.06 MiB (4 cells, 24 layers, 4 seqs), R (f32): 5.06 MiB,
+  //    S (f32): 72.00 MiB"
+  // In Qwen3-Next terms: 16 key heads × 128, 16 value heads × 128 (inner_size = value heads × dim).
+  RecurrentConfig g;
+  g.kind = RecurrentKind::gated_deltanet;
+  g.conv_kernel = 4;
+  g.n_k_heads = 16;
+  g.k_head_dim = 128;
+  g.n_v_heads = 16;
+  g.v_head_dim = 128;
+  const RecurrentStateShape s = recurrent_state_shape(g, 1);
+  // conv: 3 × (2 × 2048 + 2048) = 18,432 values; recurrent: 16 × 128 × 128 = 262,144 values
+  CHECK(s.conv_values == 18'432);
+  CHECK(s.ssm_values == 262'144);
+  const RecurrentStateBytes b = recurrent_state_bytes(g, find_engine("llama.cpp"), 2);
+  CHECK((b.conv == 4 && b.ssm == 4));
+  // R: 4 seqs × 18 layers × 18,432 × 4 B = 5,308,416 B = 5.0625 MiB (logged 5.06)
+  CHECK(4ULL * 18 * s.conv_values * b.conv == 5'308'416ULL);
+  // S: 4 × 18 × 262,144 × 4 B = 75,497,472 B = 72.00 MiB (logged 72.00)
+  CHECK(4ULL * 18 * s.ssm_values * b.ssm == 72ULL << 20);
+}
+
+TEST_CASE("Phi-3-small's blocksparse layers cache every token, as dense attention", "[state][kv]") {
+  const Estimate e = estimate(test::model("phi3-small"), test::infer(nullptr, 1, 2048));
+  // 32 layers × 2048 tokens × 2 × 8 kv heads × 128 × 2 B = 268,435,456; no recurrent state.
+  CHECK(test::bytes_of(e, "kv_cache") == 268'435'456ULL);
+  CHECK(e.find("state") == nullptr);
+  CHECK(test::bytes_of(estimate(test::model("phi3-small"), test::train()), "weights") > 0);
+}
