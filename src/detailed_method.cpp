@@ -489,15 +489,20 @@ Component training_logits(const Plan& p) {
   }
   // Unsloth's cross-entropy kernel (unsloth/kernels/cross_entropy_loss.py) writes the gradient over
   // the 16-bit logits in place: one 16-bit value per logit.
-  const std::uint64_t per = p.r.loss == Loss::chunked   ? 2 * compute_bytes(p)
-                            : p.r.loss == Loss::inplace ? compute_bytes(p)
-                                                        : compute_bytes(p) + 4 + 4;
+  // torchtune's CEWithChunkedOutputLoss (modules/loss/ce_chunked_output_loss.py, num_output_chunks 8;
+  // TransformerDecoder.chunked_output): all eight 16-bit chunks at once, one upcast to fp32 at a
+  // time: bytes + 4 / 8 per logit (as the recipes run it, loss compiled).
+  constexpr std::uint64_t k_chunks = 8;
+  const std::uint64_t per8 = p.r.loss == Loss::chunked   ? k_chunks * compute_bytes(p) + 4
+                             : p.r.loss == Loss::inplace ? k_chunks * compute_bytes(p)
+                                                         : k_chunks * (compute_bytes(p) + 4 + 4);
+  const std::uint64_t per = per8 / k_chunks;  // for the inputs (whole bytes)
   const Bytes bytes(
-      checked_mul(checked_mul(checked_mul(p.r.batch, p.r.seq_len, "logits"), V, "logits"), per, "logits"));
+      mul_div_ceil(checked_mul(checked_mul(p.r.batch, p.r.seq_len, "logits"), V, "logits"), per8, k_chunks, "logits"));
   return {"logits",
           fmt::format("Logits and loss buffers ({} loss)", to_string(p.r.loss)),
           bytes,
-          p.r.loss == Loss::chunked   ? "batch × seq_len × vocab × 2 × bytes"
+          p.r.loss == Loss::chunked   ? "batch × seq_len × vocab × (bytes + 4 / 8 chunks)"
           : p.r.loss == Loss::inplace ? "batch × seq_len × vocab × bytes"
                                       : "batch × seq_len × vocab × (bytes + 4 + 4)",
           {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
