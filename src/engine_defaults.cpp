@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "bisect.hpp"
 #include "llmmem/engine.hpp"
 #include "llmmem/estimate.hpp"
 #include "llmmem/gpu.hpp"
@@ -94,16 +95,7 @@ std::uint64_t llama_cpp_fit_layers(const Model& model, const Request& request, c
     return llama_cpp_startup(model, r, s).gpu_total + margin <= free;
   };
   // GPU memory grows with every layer moved onto it: the largest k that fits, by bisection.
-  std::uint64_t lo = 0, hi = model.config.n_layers + 1;
-  if (!fits(0)) return 0;
-  while (lo < hi) {
-    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
-    if (fits(mid))
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  return lo;
+  return bisect::largest_true(0, model.config.n_layers + 1, fits).value_or(0);
 }
 
 std::vector<std::string> apply_engine_defaults(const Model& model, Request& request, const Unset& unset,

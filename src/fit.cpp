@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bisect.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/startup.hpp"
 
@@ -17,16 +18,7 @@ bool fits(const Model& model, const Request& request, const GpuTarget& target) {
 // Largest x in [1, hi] with pred(x) true, assuming pred is monotone (true then false); 0 if none.
 template <typename Pred>
 std::uint64_t largest_true(std::uint64_t hi, Pred pred) {
-  if (!pred(1)) return 0;
-  std::uint64_t lo = 1;  // pred(lo) is true
-  while (lo < hi) {
-    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
-    if (pred(mid))
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  return lo;
+  return bisect::largest_true(1, hi, pred).value_or(0);
 }
 
 }  // namespace
@@ -118,18 +110,10 @@ void solve_offload(const FitQuery& q, FitResult& r) {
   const auto gpu_fits = [&](const Request& req) { return checked_verdict(m, req, q.gpu, std::nullopt, q.limits).fits; };
   Request layers = q.request;
   layers.offload.cpu_moe_layers = 0;
-  std::optional<std::uint64_t> best;
-  for (std::uint64_t lo = 0, hi = n + 1; lo <= hi;) {
-    const std::uint64_t mid = lo + (hi - lo) / 2;
-    layers.offload.gpu_layers = mid;
-    if (gpu_fits(layers)) {
-      best = mid;
-      lo = mid + 1;
-    } else {
-      if (mid == 0) break;
-      hi = mid - 1;
-    }
-  }
+  const std::optional<std::uint64_t> best = bisect::largest_true(0, n + 1, [&](std::uint64_t k) {
+    layers.offload.gpu_layers = k;
+    return gpu_fits(layers);
+  });
   if (best) {
     layers.offload.gpu_layers = *best;
     r.max_gpu_layers = answer(layers, *best);
@@ -140,18 +124,10 @@ void solve_offload(const FitQuery& q, FitResult& r) {
   if (!moe) return;
   Request experts = q.request;
   experts.offload.gpu_layers = std::nullopt;
-  std::optional<std::uint64_t> fewest;
-  for (std::uint64_t lo = 0, hi = n; lo <= hi;) {
-    const std::uint64_t mid = lo + (hi - lo) / 2;
-    experts.offload.cpu_moe_layers = mid;
-    if (gpu_fits(experts)) {
-      fewest = mid;
-      if (mid == 0) break;
-      hi = mid - 1;
-    } else {
-      lo = mid + 1;
-    }
-  }
+  const std::optional<std::uint64_t> fewest = bisect::smallest_true(0, n, [&](std::uint64_t k) {
+    experts.offload.cpu_moe_layers = k;
+    return gpu_fits(experts);
+  });
   if (fewest) {
     experts.offload.cpu_moe_layers = *fewest;
     r.min_cpu_moe_layers = answer(experts, *fewest);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "bisect.hpp"
 #include "llmmem/engine.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/weight_storage.hpp"
@@ -126,16 +127,10 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
   const std::uint64_t blocks_per_request = blocks_for(v.max_model_len);
   v.needed_for_max_model_len = Bytes(checked_mul(blocks_per_request, v.block_bytes, "vLLM KV"));
   // The longest request the pool holds (estimate_max_model_len: a binary search over lengths).
-  std::uint64_t lo = 0, hi = std::max(v.max_model_len, v.kv_tokens);
-  while (lo < hi) {
-    const std::uint64_t mid = lo + (hi - lo + 1) / 2;
-    if (blocks_for(mid) <= v.num_gpu_blocks)
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  v.longest_request = lo;
-  v.max_model_len_fits = std::min(v.max_model_len, lo);
+  v.longest_request = bisect::largest_true(0, std::max(v.max_model_len, v.kv_tokens), [&](std::uint64_t len) {
+                        return blocks_for(len) <= v.num_gpu_blocks;
+                      }).value_or(0);
+  v.max_model_len_fits = std::min(v.max_model_len, v.longest_request);
   v.max_concurrency = static_cast<double>(v.num_gpu_blocks) / static_cast<double>(blocks_per_request);
   v.starts = v.kv_budget.count() > 0 && v.needed_for_max_model_len <= v.kv_budget;
   // CUDA graphs (config/compilation.py: cudagraph_capture_sizes from max_cudagraph_capture_size =
