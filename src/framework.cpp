@@ -22,8 +22,10 @@ namespace {
 // - deepspeed, fsdp: the HF Trainer with DeepSpeed ZeRO (transformers integrations/deepspeed.py
 //   "auto" values) or accelerate's FSDP; the same training defaults as the Trainer.
 // - unsloth 2025.x: FastLanguageModel.get_peft_model(use_gradient_checkpointing="unsloth"):
-//   checkpoints offloaded to host memory (unsloth_zoo gradient_checkpointing.py); fused, chunked
-//   cross-entropy (unsloth/kernels/cross_entropy_loss.py); the notebooks' optim "adamw_8bit".
+//   checkpoints offloaded to host memory (unsloth_zoo gradient_checkpointing.py); Apple's Cut Cross
+//   Entropy since Dec 2024 (unsloth.ai/blog/llama3-3: the logits are never materialised whole, as
+//   --loss fused; before it the in-place kernel of unsloth/kernels/cross_entropy_loss.py, --loss
+//   inplace); the notebooks' optim "adamw_8bit".
 // clang-format off
 const std::vector<FrameworkProfile> k_frameworks = {
     // id, name, version, recipe, checkpointing (full FT, LoRA, QLoRA), loss, activation offload,
@@ -43,7 +45,7 @@ const std::vector<FrameworkProfile> k_frameworks = {
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
      Optimizer::adamw, Optimizer::adamw, false, "accelerate utils/dataclasses.py FullyShardedDataParallelPlugin"},
     {"unsloth", "Unsloth", "2025.10", Recipe::mixed,
-     Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::inplace, true,
+     Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::fused, true,
      Optimizer::adamw_8bit, Optimizer::adamw_8bit, false,
      "unsloth models/llama.py get_peft_model; unsloth_zoo gradient_checkpointing.py; kernels/cross_entropy_loss.py"},
 };
