@@ -748,6 +748,42 @@ Component optimizer_states(const Plan& p, const Trainable& t) {
   return c;
 }
 
+// The breakdown at the moment of the training peak. Autograd walks the layers backwards: each
+// layer's gradients appear as its saved activations are freed, and the loss buffers go first. So
+// the peak is at one end of the backward (between them memory moves linearly from one to the
+// other): at its start, saved activations and the loss buffers with only the first gradient (the
+// largest parameter's), or at its end, every gradient with one layer's activations (its
+// recompute). Whichever is larger is the breakdown shown; the other's parts are freed by then.
+// Gradients released in the backward (optimizer in the backward) never accumulate, and LoRA's are
+// too few to matter.
+void at_training_peak(const Plan& p, Estimate& e) {
+  Component* grads = nullptr;
+  Component* acts = nullptr;
+  Component* logits = nullptr;
+  for (auto& c : e.components) {
+    if (c.id == "gradients") grads = &c;
+    if (c.id == "activations") acts = &c;
+    if (c.id == "logits") logits = &c;
+  }
+  if (!grads || !acts || !logits || p.r.optimizer_in_bwd || p.r.lora_rank > 0) return;
+  std::uint64_t first = 0;  // the first gradient of the backward: the largest parameter's
+  for (const auto& g : p.groups)
+    first = std::max(first, g.elements() / std::max<std::uint64_t>(g.count, 1) / tp_split(p, g));
+  first = std::min(checked_mul(first, gradient_bytes(p), "gradients"), grads->bytes.count());
+  const std::uint64_t one_layer = std::min(layer_activation_bytes(p, Checkpointing::none), acts->bytes.count());
+  const std::uint64_t start = acts->bytes.count() + logits->bytes.count() + first;
+  const std::uint64_t end = grads->bytes.count() + one_layer;
+  if (end >= start) {
+    acts->bytes = Bytes(one_layer);
+    acts->label += ", one layer at the end of the backward";  // (host memory keeps its own peak)
+    logits->bytes = Bytes(0);
+    logits->label += ", freed before the peak";
+  } else {
+    grads->bytes = Bytes(first);
+    grads->label += ", the first at the start of the backward";
+  }
+}
+
 }  // namespace
 
 Estimate estimate_detailed(const Model& model, const Request& r) {
@@ -885,6 +921,7 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
           "under host memory, and not by torch's allocator");
     e.components.push_back(training_activations(p));
     e.components.push_back(training_logits(p));
+    at_training_peak(p, e);
     transient = e.find("activations")->bytes + e.find("logits")->bytes;
   }
   e.components.push_back(overhead(p, transient));

@@ -114,6 +114,7 @@ TEST_CASE("QLoRA: NF4 base plus LoRA, full fine-tuning on a quantized base is re
 
 TEST_CASE("gradient checkpointing shrinks training activations", "[detailed][training]") {
   Request r = test::train();
+  r.optimizer_in_bwd = true;  // no gradients accumulate: the breakdown is the activation peak
   const auto m = test::model("llama3-8b");
   const auto none = test::bytes_of(estimate(m, r), "activations");
   r.checkpointing = Checkpointing::selective;
@@ -162,7 +163,8 @@ TEST_CASE("tensor parallelism shards weights and KV heads, replicated below one 
 
 TEST_CASE("ZeRO stages shard optimizer, then gradients, then parameters", "[detailed][layout]") {
   const auto m = test::model("llama3-8b");
-  Request r = test::train();
+  // 128 tokens: the training peak is at the end of the backward, with every gradient held.
+  Request r = test::train("bf16", 1, 128);
   r.layout.dp = 8;
   const std::uint64_t P = 8'030'261'248ULL;
   r.layout.zero = 1;

@@ -76,6 +76,7 @@ TEST_CASE("activation offload keeps one layer on the GPU and the saved activatio
   const Model m = test::model("llama3.1-8b");
   Request r = test::train("bf16", 1, 4096);
   r.checkpointing = Checkpointing::full;
+  r.optimizer_in_bwd = true;  // no gradients accumulate: the breakdown is the activation peak
   const Estimate kept = estimate(m, r);
   r.activation_offload = true;
   const Estimate off = estimate(m, r);
@@ -91,6 +92,7 @@ TEST_CASE("losses: HF's fp32 logits, torchtune's chunks, Liger's fused chunks, U
   // Llama-3.1-8B, batch 1 × 2048 tokens, vocabulary 128256, bf16.
   const Model m = test::model("llama3.1-8b");
   Request r = test::train("bf16", 1, 2048);
+  r.optimizer_in_bwd = true;  // no gradients accumulate: the breakdown is the activation peak
   const auto logits = [&](Loss loss) {
     r.loss = loss;
     return test::bytes_of(estimate(m, r), "logits");
@@ -162,6 +164,15 @@ TEST_CASE("torchtune's optimization-flags table for Llama 3.2 3B on an A100", "[
   r.checkpointing = Checkpointing::full;
   r.optimizer = Optimizer::adamw;
   const auto allocated = [&] { return static_cast<double>(memory_figures(estimate(m, r)).allocated.count()) / k_gib; };
+  // + Chunked Cross Entropy (compile, packed, no checkpointing): 42.9 GiB. The peak is at the start
+  // of the backward: every layer's activations and the chunked logits, one gradient (the tied
+  // embedding's, 0.73 GiB), weights 5.98 and bf16 AdamW states 11.97 GiB.
+  r.checkpointing = Checkpointing::none;
+  CHECK_THAT(allocated(), Catch::Matchers::WithinRel(42.9, 0.10));
+  // + Activation Checkpointing: 24.9 GiB. Now the peak is at the end of the backward: all 5.98 GiB
+  // of bf16 gradients with one layer's recompute; the checkpoints and logits are freed by then.
+  r.checkpointing = Checkpointing::full;
+  CHECK_THAT(allocated(), Catch::Matchers::WithinRel(24.9, 0.10));
   // + Fuse optimizer step into backward: 23.1 GiB. Weights 5.98 + one 0.73 GiB gradient + bf16
   // AdamW states 11.97 + checkpoints, one recomputed layer and the chunked logits.
   r.optimizer_in_bwd = true;
@@ -172,11 +183,8 @@ TEST_CASE("torchtune's optimization-flags table for Llama 3.2 3B on an A100", "[
   // + 8-bit AdamW: 17.6 GiB (states 2 × 1 B per parameter; the table does not name a paged one).
   r.optimizer = Optimizer::adamw_8bit;
   CHECK_THAT(allocated(), Catch::Matchers::WithinRel(17.6, 0.10));
-  // Rows llmmem misses by more than 10 % (issue 12 closing note): "+ Activation Checkpointing"
-  // (24.9 GiB; llmmem 28.5: it sums all gradients with the activation peak, while autograd frees
-  // activations as the gradients accumulate), the compile-only row (42.9; 49.2), LoRA (8.5; 9.9)
-  // and QLoRA (4.6; 6.1), whose 16-bit chunked logits (2.45 GiB at 8192 tokens) alone are half of
-  // the QLoRA figure.
+  // Rows llmmem misses by more than 10 % (issue 12 closing note): LoRA (8.5; 9.9) and QLoRA (4.6;
+  // 6.1), whose 16-bit chunked logits (2.45 GiB at 8192 tokens) alone are half of the QLoRA figure.
 }
 
 TEST_CASE("fit --train: Unsloth's longest-context table for Llama 3.1 8B QLoRA", "[framework][cli]") {
@@ -195,4 +203,27 @@ TEST_CASE("fit --train: Unsloth's longest-context table for Llama 3.1 8B QLoRA",
                                    .out)["answers"];
     CHECK_THAT(a["max_seq_len"].get<double>(), Catch::Matchers::WithinRel(tokens, 0.15));
   }
+}
+
+TEST_CASE("the training breakdown is taken at its peak: the start or the end of the backward", "[framework]") {
+  // Llama-3.1-8B full fine-tune, mixed recipe: fp32 gradients 4 × 8,030,261,248 = 32,121,044,992 B.
+  const Model m = test::model("llama3.1-8b");
+  // Checkpointed, 2048 tokens: all gradients (30 GiB) outweigh checkpoints + logits, so the peak is
+  // at the end of the backward: every gradient and one layer's recompute; the logits are freed.
+  Request r = test::train("bf16", 1, 2048);
+  r.checkpointing = Checkpointing::full;
+  const Estimate end = estimate(m, r);
+  CHECK(test::bytes_of(end, "gradients") == 4ULL * 8'030'261'248ULL);
+  CHECK(test::bytes_of(end, "logits") == 0);
+  // one layer, no checkpointing: 2048 × ((4·4096 + (2·32 + 2·8)·128 + 4·14336)·2 + 32·4) B
+  CHECK(test::bytes_of(end, "activations") == 2048ULL * 168'064);
+  // Not checkpointed, 16384 tokens: every layer's activations and the fp32 loss buffers outweigh
+  // the gradients, so the peak is at the start of the backward with one gradient, the largest
+  // parameter's (the 128256 × 4096 embedding, in fp32).
+  Request s = test::train("bf16", 1, 16384);
+  const Estimate start = estimate(m, s);
+  CHECK(test::bytes_of(start, "gradients") == 128256ULL * 4096 * 4);
+  CHECK(test::bytes_of(start, "activations") == 16384ULL * 168'064 * 32);
+  CHECK(test::sums_to_total(start));
+  CHECK(test::sums_to_total(end));
 }
