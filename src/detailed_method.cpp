@@ -143,8 +143,13 @@ WeightResult weights_for(const Plan& p, const Precision& prec) {
     return w;
   }
   StageBytes bytes, values;
+  const bool upcast = p.r.mode == Mode::training && p.r.upcast_unquantized && !prec.is_float_16_or_32;
   for (const auto& g : p.groups) {
-    const GroupStorage one = group_storage(prec, p.compute, p.c, g);
+    GroupStorage one = group_storage(prec, p.compute, p.c, g);
+    if (upcast && one.n_shares == 1 && one.shares[0].format == &p.compute) {
+      // kept in 16 bits by the quantizer, cast to fp32 by PEFT's prepare_model_for_kbit_training
+      one = group_storage(find_precision("fp32"), formats::f32, p.c, g);
+    }
     if (g.role == TensorRole::embedding && p.engine.token_embeddings_on_host) {
       w.host += one.total;
       continue;
@@ -493,9 +498,14 @@ Component training_logits(const Plan& p) {
   // TransformerDecoder.chunked_output): all eight 16-bit chunks at once, one upcast to fp32 at a
   // time: bytes + 4 / 8 per logit (as the recipes run it, loss compiled).
   constexpr std::uint64_t k_chunks = 8;
+  // HF's ForCausalLMLoss (transformers loss/loss_utils.py) at its backward peak: the logits the
+  // model returned (16-bit, or fp32 once PEFT's k-bit preparation made the head fp32) and three
+  // fp32 vocabulary-sized buffers: the saved log-probabilities, the NLL gradient and the
+  // log-softmax input gradient (docs/engines/training-frameworks.md §1.1).
+  const std::uint64_t logits_bytes = p.r.upcast_unquantized ? 4 : compute_bytes(p);
   const std::uint64_t per8 = p.r.loss == Loss::chunked   ? k_chunks * compute_bytes(p) + 4
                              : p.r.loss == Loss::inplace ? k_chunks * compute_bytes(p)
-                                                         : k_chunks * (compute_bytes(p) + 4 + 4);
+                                                         : k_chunks * (logits_bytes + 4 + 4 + 4);
   const std::uint64_t per = per8 / k_chunks;  // for the inputs (whole bytes)
   const Bytes bytes(
       mul_div_ceil(checked_mul(checked_mul(p.r.batch, p.r.seq_len, "logits"), V, "logits"), per8, k_chunks, "logits"));
@@ -504,7 +514,7 @@ Component training_logits(const Plan& p) {
           bytes,
           p.r.loss == Loss::chunked   ? "batch × seq_len × vocab × (bytes + 4 / 8 chunks)"
           : p.r.loss == Loss::inplace ? "batch × seq_len × vocab × bytes"
-                                      : "batch × seq_len × vocab × (bytes + 4 + 4)",
+                                      : "batch × seq_len × vocab × (logits bytes + 3 × 4 B fp32 in the backward)",
           {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
 }
 

@@ -29,24 +29,24 @@ namespace {
 // clang-format off
 const std::vector<FrameworkProfile> k_frameworks = {
     // id, name, version, recipe, checkpointing (full FT, LoRA, QLoRA), loss, activation offload,
-    // full FT optimizer, LoRA optimizer, optimizer in backward, source
+    // full FT optimizer, LoRA optimizer, optimizer in backward, PEFT k-bit preparation, source
     {"trainer", "HF Trainer + PEFT", "transformers 4.57 / PEFT 0.17", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
-     Optimizer::adamw, Optimizer::adamw, false,
+     Optimizer::adamw, Optimizer::adamw, false, true,
      "transformers training_args.py; peft utils/other.py prepare_model_for_kbit_training"},
     {"torchtune", "torchtune", "0.6", Recipe::bf16,
      Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::chunked, false,
-     Optimizer::paged_adamw_8bit, Optimizer::adamw, true,
+     Optimizer::paged_adamw_8bit, Optimizer::adamw, true, false,
      "recipes/configs/llama3_1/8B_full_single_device.yaml, 8B_lora_single_device.yaml; modules/loss"},
     {"deepspeed", "HF Trainer + DeepSpeed", "transformers 4.57 / DeepSpeed 0.16", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
-     Optimizer::adamw, Optimizer::adamw, false, "transformers integrations/deepspeed.py"},
+     Optimizer::adamw, Optimizer::adamw, false, true, "transformers integrations/deepspeed.py"},
     {"fsdp", "HF Trainer + FSDP", "transformers 4.57 / accelerate 1.x", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
-     Optimizer::adamw, Optimizer::adamw, false, "accelerate utils/dataclasses.py FullyShardedDataParallelPlugin"},
+     Optimizer::adamw, Optimizer::adamw, false, true, "accelerate utils/dataclasses.py FullyShardedDataParallelPlugin"},
     {"unsloth", "Unsloth", "2025.10", Recipe::mixed,
      Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::fused, true,
-     Optimizer::adamw_8bit, Optimizer::adamw_8bit, false,
+     Optimizer::adamw_8bit, Optimizer::adamw_8bit, false, false,
      "unsloth models/llama.py get_peft_model; unsloth_zoo gradient_checkpointing.py; kernels/cross_entropy_loss.py"},
 };
 // clang-format on
@@ -93,6 +93,10 @@ std::vector<std::string> apply_framework_defaults(const Model& model, Request& r
   if (unset.activation_offload) r.activation_offload = f.activation_offload;
   // torchtune steps in the backward only in its single-device full fine-tuning recipes.
   if (unset.optimizer_in_bwd) r.optimizer_in_bwd = f.optimizer_in_bwd && !lora && r.layout.gpus() == 1;
+  // TRL's SFTTrainer calls PEFT's prepare_model_for_kbit_training for QLoRA unless the base is
+  // sharded (FSDP / ZeRO-3 QLoRA); torchtune, Unsloth and LLaMA-Factory prepare their own way.
+  if (unset.upcast_unquantized)
+    r.upcast_unquantized = f.peft_kbit_preparation && lora && quantized && r.layout.zero < 3;
   notes.push_back(fmt::format("framework {} {}: recipe {}, checkpointing {}, loss {}, optimizer {}{}{}", f.name,
                               f.modelled_version, to_string(r.recipe), to_string(r.checkpointing), to_string(r.loss),
                               to_string(r.optimizer), r.optimizer_in_bwd ? ", optimizer in backward" : "",

@@ -24,8 +24,9 @@ struct FrameworkProfile {
   bool activation_offload = false;                          // saved activations (checkpoints) kept in host memory
   Optimizer full_optimizer = Optimizer::adamw;              // the optimizer of its full fine-tuning recipe
   Optimizer lora_optimizer = Optimizer::adamw;              // and of its LoRA recipe
-  bool optimizer_in_bwd = false;  // full fine-tuning on one GPU: each gradient freed after its step
-  std::string_view source;        // where the fields come from
+  bool optimizer_in_bwd = false;       // full fine-tuning on one GPU: each gradient freed after its step
+  bool peft_kbit_preparation = false;  // QLoRA through PEFT's prepare_model_for_kbit_training (fp32 upcast)
+  std::string_view source;             // where the fields come from
 };
 
 // Every framework, in the order `--framework` lists them.
@@ -36,7 +37,7 @@ struct FrameworkProfile {
 // The fields of a training request the user left unset, for the framework's defaults to fill.
 struct UnsetTraining {
   bool recipe = false, checkpointing = false, loss = false, optimizer = false, activation_offload = false,
-       optimizer_in_bwd = false;
+       optimizer_in_bwd = false, upcast_unquantized = false;
 };
 
 // Fills what `unset` names with `request.framework`'s defaults (the HF Trainer when none is set)

@@ -81,8 +81,11 @@ struct Request {
   const FrameworkProfile* framework = nullptr;  // --framework (framework.hpp); nullptr: the HF Trainer
   bool optimizer_in_bwd = false;                // each parameter stepped and its gradient freed in the backward
   bool activation_offload = false;              // saved activations / checkpoints kept in host memory
-  std::uint64_t lora_rank = 0;                  // 0: full fine-tuning
-  std::vector<std::string> lora_targets;        // empty: q,k,v,o; "all-linear" expands
+  // PEFT's prepare_model_for_kbit_training (peft/utils/other.py): on a quantized base every
+  // parameter left in 16 bits (embeddings, LM head, norms) is cast to fp32.
+  bool upcast_unquantized = false;
+  std::uint64_t lora_rank = 0;            // 0: full fine-tuning
+  std::vector<std::string> lora_targets;  // empty: q,k,v,o; "all-linear" expands
 
   Layout layout;
 };
