@@ -449,6 +449,7 @@ Json settings_json(const Estimate& e) {
       s["loss"] = to_string(r.loss);
       s["optimizer_in_bwd"] = r.optimizer_in_bwd;
       s["activation_offload"] = r.activation_offload;
+      s["upcast_unquantized"] = r.upcast_unquantized;
       s["framework"] = r.framework ? Json(r.framework->id) : Json(nullptr);
       s["lora_rank"] = r.lora_rank;
       if (r.lora_rank > 0)

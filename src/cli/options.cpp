@@ -101,6 +101,9 @@ void add_training_options(CLI::App& app, Options& o) {
       fmt::format("the framework that trains it, which sets the defaults below: {} (default trainer)", frameworks));
   app.add_flag("--optimizer-in-bwd", o.optimizer_in_bwd,
                "step each parameter in the backward and free its gradient (torchtune; =false to turn off)");
+  app.add_flag("--upcast-unquantized", o.upcast_unquantized,
+               "QLoRA: cast the weights left in 16 bits to fp32, as PEFT's prepare_model_for_kbit_training does "
+               "(trainer, deepspeed and fsdp do it; =false to turn off)");
   app.add_flag("--activation-offload", o.activation_offload,
                "keep saved activations in host memory (torchtune, Unsloth's checkpointing; =false to turn off)");
   app.add_option("--zero", o.zero, "ZeRO stage 0-3 across --dp");

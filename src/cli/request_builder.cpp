@@ -73,7 +73,7 @@ Request build_request(const Options& o) {
   if (o.command == "fit" && !o.fit_train)
     for (const char* flag : {"--optimizer", "--trainable-percent", "--recipe", "--gradient-checkpointing", "--loss",
                              "--lora-rank", "--lora-targets", "--zero", "--fsdp", "--offload", "--framework",
-                             "--optimizer-in-bwd", "--activation-offload"})
+                             "--optimizer-in-bwd", "--activation-offload", "--upcast-unquantized"})
       if (o.has(flag)) throw UsageError(fmt::format("{} is a training setting: add --train to fit", flag));
   r.method = parse_method(o.method);
   if (o.has("--precision")) {
@@ -152,6 +152,7 @@ Request build_request(const Options& o) {
   }
   r.optimizer_in_bwd = o.optimizer_in_bwd;
   r.activation_offload = o.activation_offload;
+  r.upcast_unquantized = o.upcast_unquantized;
   r.lora_rank = parse_whole(o.lora_rank, "--lora-rank");
   r.lora_targets = o.lora_targets;
   r.layout.tp = parse_positive(o.tp, "--tp");
@@ -187,7 +188,7 @@ Request build_request(const Options& o) {
     for (const char* flag :
          {"--engine", "--attention", "--logits", "--prefill-chunk", "--kv-precision", "--overhead", "--ep", "--zero",
           "--fsdp", "--offload", "--recipe", "--gradient-checkpointing", "--loss", "--lora-rank", "--lora-targets",
-          "--framework", "--optimizer-in-bwd", "--activation-offload"})
+          "--framework", "--optimizer-in-bwd", "--activation-offload", "--upcast-unquantized"})
       if (o.has(flag))
         throw UsageError(
             fmt::format("{} is not part of --method document (the article's formulas); "
