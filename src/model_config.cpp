@@ -67,6 +67,13 @@ class Reader {
     return opt_u64(keys).value_or(fallback);
   }
 
+  // A positive count whose class default applies when the key is absent.
+  [[nodiscard]] std::uint64_t positive_or(std::initializer_list<std::string_view> keys, std::uint64_t fallback) const {
+    const std::uint64_t v = u64_or(keys, fallback);
+    if (v == 0) throw InputError(fmt::format("{}: key '{}' must be positive, got 0", m_origin, *keys.begin()));
+    return v;
+  }
+
   // The layer count, bounded as soon as it is read: readers size per-layer vectors from it.
   [[nodiscard]] std::uint64_t layers(std::initializer_list<std::string_view> keys) const {
     const std::uint64_t v = positive(keys);
@@ -183,11 +190,16 @@ void read_qwen_sliding(const Reader& r, ModelConfig& c) {
   for (std::uint64_t i = 0; i < c.n_layers; ++i) c.sliding_layers[i] = i >= first;
 }
 
-void read_qwen_moe(const Reader& r, ModelConfig& c, bool shared_expert) {
+// `defaults`: the configuration class's defaults where a config may omit the expert keys
+// (Qwen3NextConfig); without them the keys are required.
+void read_qwen_moe(const Reader& r, ModelConfig& c, bool shared_expert, const MoeConfig* defaults = nullptr) {
+  const auto count = [&](std::string_view key, std::uint64_t fallback) {
+    return defaults ? r.positive_or({key}, fallback) : r.positive({key});
+  };
   MoeConfig m;
-  m.n_experts = r.positive({"num_experts"});
-  m.n_experts_per_token = r.positive({"num_experts_per_tok"});
-  m.expert_intermediate = r.positive({"moe_intermediate_size"});
+  m.n_experts = count("num_experts", defaults ? defaults->n_experts : 0);
+  m.n_experts_per_token = count("num_experts_per_tok", defaults ? defaults->n_experts_per_token : 0);
+  m.expert_intermediate = count("moe_intermediate_size", defaults ? defaults->expert_intermediate : 0);
   m.layer_step = r.u64_or({"decoder_sparse_step"}, 1);
   if (m.layer_step == 0) m.layer_step = 1;
   m.step_offset_one = true;
@@ -200,7 +212,7 @@ void read_qwen_moe(const Reader& r, ModelConfig& c, bool shared_expert) {
     }
   }
   if (shared_expert) {
-    m.shared_intermediate = r.u64_or({"shared_expert_intermediate_size"}, 0);
+    m.shared_intermediate = r.u64_or({"shared_expert_intermediate_size"}, defaults ? defaults->shared_intermediate : 0);
     m.shared_expert_gate = m.shared_intermediate > 0;
   }
   c.moe = m;
@@ -465,6 +477,82 @@ void read_nemotron_h(const Reader& r, ModelConfig& c) {
   c.recurrent = m;
 }
 
+// Qwen3-Next (transformers configuration_qwen3_next.py / modeling_qwen3_next.py; the class defaults
+// are Qwen3-Next-80B-A3B's): layer i is Gated DeltaNet ("linear_attention") or gated attention
+// ("full_attention") as layer_types says, else full attention when (i + 1) % full_attention_interval
+// == 0 (default 4: layers 3, 7, ..., 47). Attention is Qwen3's (q_norm/k_norm over head_dim, no biases
+// unless attention_bias) with q_proj twice as wide: it emits a sigmoid output gate per query value
+// (Qwen3NextAttention: q_proj out_features = num_heads × head_dim × 2). Every layer has an MLP: MoE
+// as Qwen2-MoE (decoder_sparse_step, mlp_only_layers, one shared expert of
+// shared_expert_intermediate_size with its sigmoid shared_expert_gate). The checkpoint keeps one
+// multi-token-prediction layer under mtp.* (vLLM qwen3_next_mtp.py: num_nextn_predict_layers, default
+// 1): fc [h, 2h], three norms and a full-attention MoE layer, sharing the model's embedding and head.
+// vLLM keeps the conv and delta-rule state in the model dtype unless mamba_ssm_cache_dtype says
+// otherwise (mamba_utils.py gated_delta_net_state_dtype).
+void read_qwen3_next(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size"});
+  c.intermediate_size = r.u64_or({"intermediate_size"}, 5632);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.u64_or({"num_attention_heads"}, 16);
+  c.n_kv_heads = r.u64_or({"num_key_value_heads"}, 2);
+  c.head_dim = r.u64_or({"head_dim"}, 256);
+  c.vocab_size = r.u64_or({"vocab_size"}, 151936);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 32768);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.qkv_bias = c.o_bias = r.boolean("attention_bias", false);
+  c.qk_norm = QkNorm::per_head_dim;
+  c.attention_output_gate = true;
+  MoeConfig defaults;  // Qwen3NextConfig: 512 experts, top-10, 512 wide, a shared expert of 512
+  defaults.n_experts = 512;
+  defaults.n_experts_per_token = 10;
+  defaults.expert_intermediate = 512;
+  defaults.shared_intermediate = 512;
+  read_qwen_moe(r, c, true, &defaults);
+  c.mtp_layers = r.u64_or({"num_nextn_predict_layers"}, 1);
+  c.mtp_own_embeddings = false;
+
+  RecurrentConfig m;
+  m.kind = RecurrentKind::gated_deltanet;
+  m.conv_kernel = r.u64_or({"linear_conv_kernel_dim"}, 4);
+  m.k_head_dim = r.u64_or({"linear_key_head_dim"}, 128);
+  m.v_head_dim = r.u64_or({"linear_value_head_dim"}, 128);
+  m.n_k_heads = r.u64_or({"linear_num_key_heads"}, 16);
+  m.n_v_heads = r.u64_or({"linear_num_value_heads"}, 32);
+  m.conv_bias = false;
+  for (auto v : {m.conv_kernel, m.k_head_dim, m.v_head_dim, m.n_k_heads, m.n_v_heads})
+    if (v == 0 || v > k_max_dimension)
+      throw InputError(
+          fmt::format("{}: a Gated DeltaNet dimension ({}) must be between 1 and {}", r.origin(), v, k_max_dimension));
+  // Qwen3NextGatedDeltaNet repeats each key head over num_v_heads / num_k_heads value heads.
+  if (m.n_v_heads % m.n_k_heads != 0)
+    throw InputError(fmt::format("{}: linear_num_value_heads ({}) must be a multiple of linear_num_key_heads ({})",
+                                 r.origin(), m.n_v_heads, m.n_k_heads));
+  m.ssm_state_bits = read_ssm_state_bits(r, 0);
+
+  c.attention_layers.assign(c.n_layers, false);
+  if (const Json* types = r.find({"layer_types"})) {
+    if (!types->is_array() || types->size() != c.n_layers)
+      throw InputError(fmt::format("{}: key 'layer_types' must be an array of {} strings", r.origin(), c.n_layers));
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+      const Json& t = (*types)[i];
+      const std::string type = t.is_string() ? t.get<std::string>() : std::string();
+      if (type != "full_attention" && type != "linear_attention")
+        throw InputError(fmt::format(
+            "{}: key 'layer_types' holds {} at layer {}; expected \"full_attention\" or \"linear_attention\"",
+            r.origin(), t.dump().substr(0, 40), i));
+      c.attention_layers[i] = type == "full_attention";
+    }
+  } else {
+    const std::uint64_t interval = r.u64_or({"full_attention_interval"}, 4);
+    if (interval == 0)
+      throw InputError(fmt::format("{}: key 'full_attention_interval' must be positive, got 0", r.origin()));
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) c.attention_layers[i] = (i + 1) % interval == 0;
+  }
+  m.layers.resize(c.n_layers);
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) m.layers[i] = !c.attention_layers[i];
+  c.recurrent = m;
+}
+
 void read_cohere(const Reader& r, ModelConfig& c) {
   read_llama_like(r, c);
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
@@ -688,6 +776,7 @@ constexpr Architecture k_architectures[] = {
     {"gpt_oss", read_gpt_oss, "transformers configuration_gpt_oss.py"},
     {"mamba2", read_mamba2, "transformers configuration_mamba2.py"},
     {"nemotron_h", read_nemotron_h, "transformers configuration_nemotron_h.py (NVIDIA custom code before it)"},
+    {"qwen3_next", read_qwen3_next, "transformers configuration_qwen3_next.py"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {

@@ -228,14 +228,16 @@ ParameterCount count_parameters(const ModelConfig& c) {
 
   // DeepSeek-V3 multi-token prediction (DeepSeek-V3 report sec. 2.2; checkpoint layer 61): a full
   // MoE decoder layer plus enorm, hnorm, eh_proj [h, 2h], shared_head norm and its own copies of the
-  // embedding and output head. Engines skip it unless speculative decoding is on.
+  // embedding and output head. Qwen3-Next's mtp.* is the same less the copies (pre_fc_norm_embedding,
+  // pre_fc_norm_hidden, fc [h, 2h], norm; vLLM qwen3_next_mtp.py shares the model's embedding and head).
+  // Engines skip it unless speculative decoding is on.
   std::vector<TensorGroup> mtp_groups;
   if (c.mtp_layers > 0) {
     Builder m(c);
     m.layers(c.moe ? 0 : c.mtp_layers, c.moe ? c.mtp_layers : 0);
     m.add("mtp.norms", TensorRole::norm, 3 * h, 1, c.mtp_layers);
     m.add("mtp.eh_proj", TensorRole::other, h, 2 * h, c.mtp_layers);
-    m.add("mtp.embed_and_head", TensorRole::other, 2 * c.vocab_size, h, c.mtp_layers);
+    if (c.mtp_own_embeddings) m.add("mtp.embed_and_head", TensorRole::other, 2 * c.vocab_size, h, c.mtp_layers);
     out.mtp_extra = m.total();
     mtp_groups = m.take();
   }

@@ -172,17 +172,18 @@ TEST_CASE("validate_dimensions names the keys it is given", "[config][errors]") 
 
 TEST_CASE("the architecture registry drives the supported list and the message", "[config]") {
   const std::vector<std::string_view> expected = {
-      "llama",  "mistral",    "mixtral",         "qwen2",       "qwen2_moe", "qwen3",       "qwen3_moe",
-      "gemma",  "gemma2",     "gemma3_text",     "phi",         "phi-msft",  "phi3",        "phi3small",
-      "falcon", "RefinedWeb", "RefinedWebModel", "gpt2",        "gpt_neox",  "gpt_bigcode", "bloom",
-      "opt",    "cohere",     "deepseek_v2",     "deepseek_v3", "gpt_oss",   "mamba2",      "nemotron_h",
+      "llama",      "mistral",    "mixtral",         "qwen2",       "qwen2_moe", "qwen3",       "qwen3_moe",
+      "gemma",      "gemma2",     "gemma3_text",     "phi",         "phi-msft",  "phi3",        "phi3small",
+      "falcon",     "RefinedWeb", "RefinedWebModel", "gpt2",        "gpt_neox",  "gpt_bigcode", "bloom",
+      "opt",        "cohere",     "deepseek_v2",     "deepseek_v3", "gpt_oss",   "mamba2",      "nemotron_h",
+      "qwen3_next",
   };
   CHECK(supported_model_types() == expected);
   CHECK(unsupported_architecture_message("mamba", "m.json") ==
         "architecture 'mamba' is not supported yet (m.json); supported: llama, mistral, mixtral, qwen2, qwen2_moe, "
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
-        "nemotron_h");
+        "nemotron_h, qwen3_next");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -225,4 +226,37 @@ TEST_CASE("the README lists exactly the architectures of the registry", "[model_
   std::string expected;
   for (const auto& t : supported_model_types()) expected += (expected.empty() ? "" : ", ") + std::string(t);
   CHECK(listed == expected + ".");
+}
+
+TEST_CASE("qwen3_next: full_attention_interval or layer_types choose the attention layers", "[config]") {
+  // configuration_qwen3_next.py: layer i is "linear_attention" when (i + 1) % full_attention_interval != 0.
+  const auto every_4th = parse_model_config(R"({"model_type": "qwen3_next", "hidden_size": 64,
+      "num_hidden_layers": 8, "num_experts": 4, "num_experts_per_tok": 2})",
+                                            "q.json");
+  CHECK(every_4th.attention_layers == std::vector<bool>{false, false, false, true, false, false, false, true});
+  CHECK(every_4th.recurrent->n_layers() == 6);
+  CHECK(every_4th.recurrent->kind == RecurrentKind::gated_deltanet);
+  CHECK(every_4th.attention_output_gate);
+  CHECK(every_4th.mtp_layers == 1);  // vLLM qwen3_next_mtp.py: num_nextn_predict_layers, default 1
+  const auto listed = parse_model_config(R"({"model_type": "qwen3_next", "hidden_size": 64, "num_hidden_layers": 3,
+      "num_experts": 4, "num_experts_per_tok": 2, "full_attention_interval": 4,
+      "layer_types": ["full_attention", "linear_attention", "full_attention"]})",
+                                         "q.json");
+  CHECK(listed.attention_layers == std::vector<bool>{true, false, true});
+  CHECK(listed.recurrent->layers == std::vector<bool>{false, true, false});
+}
+
+TEST_CASE("qwen3_next: malformed hybrid keys are InputErrors naming the key", "[config][errors]") {
+  const std::string head = R"({"model_type": "qwen3_next", "hidden_size": 64, "num_hidden_layers": 2,
+      "num_experts": 4, "num_experts_per_tok": 2, )";
+  CHECK_THROWS_WITH(parse_model_config(head + R"("full_attention_interval": 0})", "q.json"),
+                    "q.json: key 'full_attention_interval' must be positive, got 0");
+  CHECK_THROWS_WITH(parse_model_config(head + R"("layer_types": ["full_attention"]})", "q.json"),
+                    "q.json: key 'layer_types' must be an array of 2 strings");
+  CHECK_THROWS_WITH(parse_model_config(head + R"("layer_types": ["full_attention", "mamba"]})", "q.json"),
+                    "q.json: key 'layer_types' holds \"mamba\" at layer 1; expected \"full_attention\" or "
+                    "\"linear_attention\"");
+  CHECK_THROWS_WITH(parse_model_config(head + R"("linear_num_key_heads": 3})", "q.json"),
+                    "q.json: linear_num_value_heads (32) must be a multiple of linear_num_key_heads (3)");
+  CHECK_THROWS_AS(parse_model_config(head + R"("linear_key_head_dim": 0})", "q.json"), InputError);
 }

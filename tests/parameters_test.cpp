@@ -123,6 +123,41 @@ TEST_CASE("Mamba-Codestral-7B: 64 Mamba-2 layers and nothing else", "[parameters
   CHECK(test::model("mamba-codestral-7b").params->total * 2 == 14'570'807'296ULL);
 }
 
+TEST_CASE("Qwen3-Next-80B-A3B: 36 Gated DeltaNet and 12 gated-attention layers, 512 experts and a shared one",
+          "[parameters]") {
+  // Shapes from transformers modeling_qwen3_next.py, h = 2048:
+  // gated attention (12 layers): q_proj 2 × 16 × 256 (query and its output gate) × 2048 = 16,777,216;
+  //   k, v 2 × (2 × 256) × 2048 = 2,097,152; o_proj 2048 × 4096 = 8,388,608; q_norm, k_norm 2 × 256
+  //   -> 27,263,488
+  // Gated DeltaNet (36 layers), key_dim 16 × 128 = 2048, value_dim 32 × 128 = 4096:
+  //   in_proj_qkvz (2·2048 + 2·4096) × 2048 = 25,165,824; in_proj_ba 2·32 × 2048 = 131,072;
+  //   conv1d 8192 × 4 = 32,768; dt_bias, A_log 2 × 32; norm 128; out_proj 2048 × 4096 = 8,388,608
+  //   -> 33,718,464
+  // MoE (48 layers): router 512 × 2048 = 1,048,576; experts 512 × 3 × 512 × 2048 = 1,610,612,736;
+  //   shared expert 3 × 512 × 2048 = 3,145,728; shared_expert_gate 2048 -> 1,614,809,088
+  // two RMSNorms per layer 48 × 2 × 2048; final norm 2048; embed and untied head 2 × 151936 × 2048.
+  const std::uint64_t expected =
+      12ULL * 27'263'488 + 36ULL * 33'718'464 + 48ULL * 1'614'809'088 + 48ULL * 2 * 2048 + 2048 + 2ULL * 151'936 * 2048;
+  CHECK(expected == 79'674'391'296ULL);
+  const Model m = test::model("qwen3-next-80b-a3b");
+  const ParameterCount& p = *m.params;
+  // Published: llama.cpp's /v1/models metadata for a Qwen3-Next-80B-A3B GGUF (which drops mtp.*)
+  // reports n_params 79674391296, as public importers' safetensors tallies of Qwen/Qwen3-Coder-Next
+  // (the same architecture and config) do.
+  CHECK(p.total == expected);
+  // The checkpoint's mtp.* (one full-attention MoE layer 27,263,488 + 2 × 2048 + 1,614,809,088, fc
+  // 2048 × 4096 = 8,388,608 and three norms 3 × 2048; embedding and head shared) adds 1,650,471,424:
+  // 81,324,862,720 is the hub's safetensors parameter total for Qwen/Qwen3-Next-80B-A3B-Instruct
+  // ("81.3B params"; a public hub-metadata table lists total_params 81324862720 for the Instruct and
+  // Thinking repositories).
+  CHECK(p.mtp_extra == 27'263'488ULL + 2 * 2048 + 1'614'809'088ULL + 8'388'608 + 3 * 2048);
+  CHECK(p.checkpoint_values() == 81'324'862'720ULL);
+  // Active: the 502 idle experts of 512 in 48 layers, 48 × 502 × 3 × 512 × 2048 = 75,799,461,888, leave
+  // 3,874,929,408 ("A3B").
+  CHECK(p.active == expected - 48ULL * 502 * 3 * 512 * 2048);
+  CHECK(p.active == 3'874'929'408ULL);
+}
+
 TEST_CASE("an unsupported architecture is an error naming it", "[parameters][errors]") {
   const auto c = load_model_config(std::string(LLMMEM_FIXTURES) + "/configs/unsupported.json");
   CHECK_THROWS_AS(count_parameters(c), UnsupportedError);

@@ -94,6 +94,28 @@ TEST_CASE("Gated DeltaNet state matches llama.cpp's RS buffer for Qwen3.5-0.8B",
   CHECK(4ULL * 18 * s.ssm_values * b.ssm == 72ULL << 20);
 }
 
+TEST_CASE("Qwen3-Next-80B-A3B under vLLM: KV for its 12 attention layers, state for its 36 DeltaNet layers",
+          "[state]") {
+  const Model m = test::model("qwen3-next-80b-a3b");
+  REQUIRE(m.config.n_attention_layers() == 12);
+  REQUIRE(m.config.recurrent->n_layers() == 36);
+  const Estimate e = estimate(m, infer_on("vllm", 1, 8192));
+  // KV: 12 attention layers × 8192 tokens × 2 (K, V) × 2 kv heads × 256 head_dim × 2 B = 201,326,592
+  // (all 48 layers counted as attention would be 4 times that).
+  CHECK(test::bytes_of(e, "kv_cache") == 12ULL * 8192 * 2 * 2 * 256 * 2);
+  // vLLM mamba_utils.py gated_delta_net_state_shape at tp 1:
+  //   conv (conv_kernel - 1, 2·16·128 + 32·128) = (3, 8192); recurrent (32, 128, 128);
+  // both in the model dtype, bf16 (gated_delta_net_state_dtype: mamba_cache_dtype and
+  // mamba_ssm_cache_dtype "auto"): 3 × 8192 × 2 = 49,152 + 32 × 128 × 128 × 2 = 1,048,576 per layer,
+  // × 36 DeltaNet layers = 39,518,208 for the one sequence.
+  CHECK(test::bytes_of(e, "state") == 36ULL * (3ULL * 8192 * 2 + 32ULL * 128 * 128 * 2));
+  CHECK(test::sums_to_total(e));
+  // tp 2 splits the conv channels and the value heads: (3, 4096) and (16, 128, 128).
+  Request r = infer_on("vllm", 1, 8192);
+  r.layout.tp = 2;
+  CHECK(test::bytes_of(estimate(m, r), "state") == 36ULL * (3ULL * 4096 * 2 + 16ULL * 128 * 128 * 2));
+}
+
 TEST_CASE("Phi-3-small's blocksparse layers cache every token, as dense attention", "[state][kv]") {
   const Estimate e = estimate(test::model("phi3-small"), test::infer(nullptr, 1, 2048));
   // 32 layers × 2048 tokens × 2 × 8 kv heads × 128 × 2 B = 268,435,456; no recurrent state.

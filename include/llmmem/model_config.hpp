@@ -110,7 +110,8 @@ struct ModelConfig {
 
   std::optional<MlaConfig> mla;
   std::optional<MoeConfig> moe;
-  std::uint64_t mtp_layers = 0;  // DeepSeek-V3 multi-token-prediction layers (checkpoint only)
+  std::uint64_t mtp_layers = 0;    // DeepSeek-V3 multi-token-prediction layers (checkpoint only)
+  bool mtp_own_embeddings = true;  // DeepSeek-V3: MTP keeps its own embedding and head; Qwen3-Next shares them
 
   // Sliding-window attention: layer i holds min(seq, sliding_window) tokens when sliding[i].
   std::uint64_t sliding_window = 0;
