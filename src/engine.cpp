@@ -60,30 +60,11 @@ const std::vector<EngineProfile> k_engines = {
 };
 // clang-format on
 
-std::string squash(std::string_view s) {
-  std::string out;
-  for (char c : text::lower(s))
-    if (c != '.' && c != '-' && c != '_' && c != ' ') out += c;
-  return out;
-}
-
 }  // namespace
 
 const std::vector<EngineProfile>& all_engines() { return k_engines; }
 
-const EngineProfile& find_engine(std::string_view name) {
-  for (const auto& e : k_engines)
-    if (squash(e.id) == squash(name) || squash(e.name) == squash(name)) return e;
-  std::vector<std::string> ids;
-  std::string list;
-  for (const auto& e : k_engines) {
-    ids.emplace_back(e.id);
-    list += (list.empty() ? "" : ", ") + std::string(e.id);
-  }
-  const auto hint = nearest(name, ids);
-  throw UsageError(fmt::format("unknown engine '{}'{} (valid: {})", name,
-                               hint ? fmt::format(" (did you mean {}?)", *hint) : "", list));
-}
+const EngineProfile& find_engine(std::string_view name) { return find_row(k_engines, name, "engine"); }
 
 const EngineProfile& engine_for(const Model& model, const Request& request) {
   // Rows by position, not by name: this runs in every estimate (bench: BM_EstimateDetailed).

@@ -5,7 +5,6 @@
 #include "llmmem/error.hpp"
 #include "llmmem/estimate.hpp"
 #include "llmmem/spell.hpp"
-#include "text.hpp"
 
 namespace llmmem {
 
@@ -51,30 +50,11 @@ const std::vector<FrameworkProfile> k_frameworks = {
 };
 // clang-format on
 
-std::string squash(std::string_view s) {
-  std::string out;
-  for (char c : text::lower(s))
-    if (c != '.' && c != '-' && c != '_' && c != ' ' && c != '+') out += c;
-  return out;
-}
-
 }  // namespace
 
 const std::vector<FrameworkProfile>& all_frameworks() { return k_frameworks; }
 
-const FrameworkProfile& find_framework(std::string_view name) {
-  for (const auto& f : k_frameworks)
-    if (squash(f.id) == squash(name) || squash(f.name) == squash(name)) return f;
-  std::vector<std::string> ids;
-  std::string list;
-  for (const auto& f : k_frameworks) {
-    ids.emplace_back(f.id);
-    list += (list.empty() ? "" : ", ") + std::string(f.id);
-  }
-  const auto hint = nearest(name, ids);
-  throw UsageError(fmt::format("unknown framework '{}'{} (valid: {})", name,
-                               hint ? fmt::format(" (did you mean {}?)", *hint) : "", list));
-}
+const FrameworkProfile& find_framework(std::string_view name) { return find_row(k_frameworks, name, "framework"); }
 
 std::vector<std::string> apply_framework_defaults(const Model& model, Request& r, const UnsetTraining& unset) {
   std::vector<std::string> notes;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
 namespace llmmem {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -33,6 +35,29 @@ std::optional<std::string> nearest(std::string_view word, const std::vector<std:
     }
   }
   return best;
+}
+
+namespace {
+std::string squash(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (c != '.' && c != '-' && c != '_' && c != ' ' && c != '+')
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+bool names_row(std::string_view typed, std::string_view id, std::string_view name) {
+  const std::string key = squash(typed);
+  return key == squash(id) || key == squash(name);
+}
+
+UsageError unknown_row(std::string_view what, std::string_view typed, const std::vector<std::string>& ids) {
+  std::string list;
+  for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+  const auto hint = nearest(typed, ids);
+  return UsageError(fmt::format("unknown {} '{}'{} (valid: {})", what, typed,
+                                hint ? fmt::format(" (did you mean {}?)", *hint) : "", list));
 }
 
 }  // namespace llmmem
