@@ -316,12 +316,13 @@ inline std::vector<Case> cases() {
     Request off = q;  // FSDP CPUOffload: parameters in host memory, optimizer step on the CPU
     off.layout.offload_params = true;
     off.layout.offload_optimizer = true;
-    out.push_back(expressed("peft-llama2-70b-qlora-fsdp-offload-2x24g", T, "TRL + PEFT",
-                            {{"CPU offload", "llama2-70b", off, 19.6 * GB, M::device, all, "per GPU (GB)"},
-                             {"no offload", "llama2-70b", q, 35.6 * GB, M::device, all, "per GPU (GB)"}},
-                            "host RAM (~107 GB) is not compared. Miss (-48 % offloaded, -19 % not): a constant 6-9 GiB "
-                            "per GPU that no framework default found explains (docs/engines/training-frameworks.md §4); "
-                            "it needs a measured run."));
+    out.push_back(
+        expressed("peft-llama2-70b-qlora-fsdp-offload-2x24g", T, "TRL + PEFT",
+                  {{"CPU offload", "llama2-70b", off, 19.6 * GB, M::device, all, "per GPU (GB)"},
+                   {"no offload", "llama2-70b", q, 35.6 * GB, M::device, all, "per GPU (GB)"}},
+                  "host RAM (~107 GB) is not compared. Miss (-48 % offloaded, -19 % not): a constant 6-9 GiB "
+                  "per GPU that no framework default found explains (docs/engines/training-frameworks.md §4); "
+                  "it needs a measured run."));
     out.push_back(expressed("peft-llama2-70b-qlora-dsz3-2x40g", T, "TRL + PEFT",
                             {{"", "llama2-70b", q, 36.6 * GB, M::device, all, "per GPU (GB)"}},
                             "Miss (-21 %): the same unexplained constant as the FSDP QLoRA run."));
