@@ -203,11 +203,7 @@ SglangStartup sglang_startup(const Model& model, const Request& request, Bytes g
   g.weights = Bytes(component(e, "weights"));
   // mem_get_info after torch.distributed init: the device less its CUDA context (the estimator's
   // cuda_context_bytes, detailed_method.cpp).
-  const InputList& oin = e.find("overhead")->inputs;
-  std::uint64_t context = 0;
-  for (const auto& in : oin)
-    if (std::string_view(in.name) == "cuda_context_bytes") context = static_cast<std::uint64_t>(in.value);
-  g.free_at_init = saturating_sub(gpu_total, Bytes(context));
+  g.free_at_init = saturating_sub(gpu_total, cuda_context(e));
   const Bytes claimed(static_cast<std::uint64_t>(static_cast<long double>(g.free_at_init.count()) *
                                                  static_cast<long double>(g.mem_fraction_static)));
   g.kv_pool = saturating_sub(claimed, g.weights);
@@ -296,9 +292,7 @@ EngineStartup engine_startup(const Model& model, const Request& request, const G
     VllmSettings v = settings.vllm;
     if (!v.max_num_batched_tokens) v.max_num_batched_tokens = request.prefill_chunk;
     // vLLM sizes itself by what CUDA reports (torch.cuda.mem_get_info), below the driver's total.
-    const GpuDevice& device =
-        *std::min_element(gpus->devices.begin(), gpus->devices.end(),
-                          [](const GpuDevice& a, const GpuDevice& b) { return a.memory < b.memory; });
+    const GpuDevice& device = gpus->smallest_device();
     out.vllm = vllm_startup(model, request, cuda_visible_memory(device.name, device.memory), device.name, v);
   } else if (engine.id == "sglang" && gpus) {
     out.sglang = sglang_startup(model, request, gpus->smallest(), settings.sglang);
@@ -338,10 +332,11 @@ void apply_engine_startup(const EngineStartup& s, const EngineProfile& engine, G
   if (s.llama_cpp && v.layout.gpus() == 1 && !v.per_gpu.empty() && s.llama_cpp->gpu_total > v.per_gpu.front().capacity)
     why = fmt::format("{}'s GPU buffers ({}) exceed the GPU's {}", engine.name, format_size(s.llama_cpp->gpu_total),
                       format_size(v.per_gpu.front().capacity));
-  // Ollama runs what does not fit with the remaining layers on the CPU; the verdict is about the GPUs.
+  // Ollama runs what does not fit with the remaining layers on the CPU: a note, not a failure. The
+  // estimate places those layers itself (apply_engine_defaults), and the verdict judges the GPU part.
   if (s.ollama && !s.ollama->fully_offloaded)
-    why = fmt::format("Ollama would offload {} of {} layers to the GPU and run the rest on the CPU",
-                      s.ollama->layers_offload, s.ollama->layers_model);
+    v.notes.push_back(fmt::format("Ollama would offload {} of {} layers to the GPU and run the rest on the CPU",
+                                  s.ollama->layers_offload, s.ollama->layers_model));
   if (why.empty()) return;
   v.fits = false;
   v.notes.push_back(std::move(why));

@@ -316,6 +316,8 @@ TEST_CASE("cli: --engine ollama with a GPU adds Ollama's own estimate before loa
   CHECK(o["required_full_bytes"] == e.memory_required_full.count());
   CHECK(o["required_partial_bytes"] == e.memory_required_partial.count());
   CHECK(o["fully_offloaded"] == false);
+  // The estimate places those layers as Ollama does (the rest in host memory), so the GPU part fits.
+  CHECK(Json::parse(r.out)["gpu"]["fits"] == true);
   auto t = run("infer --model llama3.1-70b --precision q4_k_m --engine ollama --gpu rtx4090 --seq-len 8k");
   CHECK(t.out.find("memory.required.partial=") != std::string::npos);
   CHECK(t.out.find("Ollama would offload") != std::string::npos);
