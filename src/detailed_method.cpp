@@ -656,6 +656,15 @@ InputList training_inputs(const Plan& p, const Trainable& t) {
 std::uint64_t master_weight_bytes(const Plan& p) { return (p.r.recipe == Recipe::bf16 || p.p.name == "fp32") ? 0 : 4; }
 std::uint64_t gradient_bytes(const Plan& p) { return p.r.recipe == Recipe::bf16 ? 2 : 4; }
 
+// The elements of the largest single parameter tensor on this GPU (the embedding or LM head of most
+// models): one gradient is that large when gradients are released one at a time.
+std::uint64_t largest_parameter(const Plan& p) {
+  std::uint64_t largest = 0;
+  for (const auto& g : p.groups)
+    largest = std::max(largest, g.elements() / std::max<std::uint64_t>(g.count, 1) / tp_split(p, g));
+  return largest;
+}
+
 // The largest unit ZeRO-3 / FSDP gathers whole on this GPU: a decoder block (its per-layer tensors),
 // the token embeddings or the head, in the weights' stored bytes per parameter.
 Bytes largest_gather_unit(const Plan& p, const WeightResult& w) {
@@ -718,10 +727,7 @@ Component gradients(const Plan& p, const Trainable& t) {
     // The optimizer steps each parameter as soon as its gradient is ready and frees it (torchtune
     // training/memory.py register_optim_in_bwd_hooks): one parameter's gradient at a time, the
     // largest bounding the peak.
-    std::uint64_t largest = 0;
-    for (const auto& g : p.groups)
-      largest = std::max(largest, g.elements() / std::max<std::uint64_t>(g.count, 1) / tp_split(p, g));
-    if (p.groups.empty()) largest = t.gpu;
+    const std::uint64_t largest = p.groups.empty() ? t.gpu : largest_parameter(p);
     c.bytes = Bytes(checked_mul(std::min(largest, t.gpu), bytes, "gradients"));
     c.formula = "largest parameter × bytes (optimizer in the backward: each gradient freed after its step)";
     c.inputs.push_back({"largest_parameter", d(largest)});
@@ -776,10 +782,9 @@ void at_training_peak(const Plan& p, Estimate& e) {
     if (c.id == "logits") logits = &c;
   }
   if (!grads || !acts || !logits || p.r.optimizer_in_bwd || p.r.lora_rank > 0) return;
-  std::uint64_t first = 0;  // the first gradient of the backward: the largest parameter's
-  for (const auto& g : p.groups)
-    first = std::max(first, g.elements() / std::max<std::uint64_t>(g.count, 1) / tp_split(p, g));
-  first = std::min(checked_mul(first, gradient_bytes(p), "gradients"), grads->bytes.count());
+  // the first gradient of the backward: the largest parameter's
+  const std::uint64_t first =
+      std::min(checked_mul(largest_parameter(p), gradient_bytes(p), "gradients"), grads->bytes.count());
   const std::uint64_t one_layer = std::min(layer_activation_bytes(p, Checkpointing::none), acts->bytes.count());
   const std::uint64_t start = acts->bytes.count() + logits->bytes.count() + first;
   const std::uint64_t end = grads->bytes.count() + one_layer;

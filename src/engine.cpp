@@ -78,14 +78,10 @@ const EngineProfile& engine_for(const Model& model, const Request& request) {
 }
 
 bool engine_supports_kv(const EngineProfile& engine, std::string_view kv_format) {
-  std::string_view rest = engine.kv_cache_types;
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    if (rest.substr(0, comma) == kv_format) return true;
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-  }
-  return false;
+  return text::in_list(engine.kv_cache_types, kv_format);
 }
+
+bool engine_is_one_of(const EngineProfile& engine, std::string_view ids) { return text::in_list(ids, engine.id); }
 
 std::uint64_t default_prefill_chunk(const EngineProfile& engine, std::uint64_t gpu_memory, std::string_view gpu_name) {
   const bool a100 = text::lower(gpu_name).find("a100") != std::string::npos;
@@ -99,10 +95,8 @@ std::uint64_t default_prefill_chunk(const EngineProfile& engine, std::uint64_t g
 }
 
 std::uint64_t default_prefill_chunk(const Model& model, const Request& request, const GpuTarget& gpus) {
-  const GpuDevice* smallest = &gpus.devices.front();
-  for (const auto& d : gpus.devices)
-    if (d.memory < smallest->memory) smallest = &d;
-  return default_prefill_chunk(engine_for(model, request), smallest->memory.count(), smallest->name);
+  const GpuDevice& smallest = gpus.smallest_device();
+  return default_prefill_chunk(engine_for(model, request), smallest.memory.count(), smallest.name);
 }
 
 }  // namespace llmmem

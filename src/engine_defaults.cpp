@@ -10,19 +10,11 @@
 #include "llmmem/gpu.hpp"
 #include "llmmem/ollama_estimate.hpp"
 #include "llmmem/startup.hpp"
+#include "text.hpp"
 
 namespace llmmem {
 
 namespace {
-
-bool listed(std::string_view list, std::string_view item) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    if (list.substr(0, comma) == item) return true;
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-  }
-  return false;
-}
 
 // The GPU bytes of llama.cpp's dry run at `n_ctx` (llama_context::memory_breakdown: model, context
 // and compute per device), with the weights and KV shared evenly over `devices`.
@@ -105,7 +97,7 @@ std::vector<std::string> apply_engine_defaults(const Model& model, Request& requ
   const EngineProfile& engine = engine_for(model, request);
   if (unset.attention && !engine.flash_attn_model_types.empty()) {
     const bool on =
-        engine.flash_attn_model_types == "*" || listed(engine.flash_attn_model_types, model.config.model_type);
+        engine.flash_attn_model_types == "*" || text::in_list(engine.flash_attn_model_types, model.config.model_type);
     request.attention = on ? Attention::flash : Attention::eager;
     if (!on)
       notes.push_back(fmt::format("{} keeps flash attention off for {} by default (--flash-attn on to change)",

@@ -66,12 +66,16 @@ MemoryFigures memory_figures(const Estimate& e) {
     m.allocated = m.reserved = e.total;
     return m;
   }
-  std::uint64_t context = 0;
-  for (const auto& in : overhead->inputs)
-    if (std::string_view(in.name) == "cuda_context_bytes") context = static_cast<std::uint64_t>(in.value);
   m.allocated = saturating_sub(e.total, overhead->bytes);
-  m.reserved = saturating_sub(e.total, Bytes(std::min(context, overhead->bytes.count())));
+  m.reserved = saturating_sub(e.total, std::min(cuda_context(e), overhead->bytes));
   return m;
+}
+
+Bytes cuda_context(const Estimate& e) {
+  if (const Component* overhead = e.find("overhead"))
+    for (const auto& in : overhead->inputs)
+      if (std::string_view(in.name) == "cuda_context_bytes") return Bytes(static_cast<std::uint64_t>(in.value));
+  return Bytes(0);
 }
 
 }  // namespace llmmem

@@ -99,13 +99,11 @@ void solve_offload(const FitQuery& q, FitResult& r) {
       q.request.method != Method::detailed)
     return;
   const std::uint64_t n = m.config.n_layers;
+  // At the answer, the host judged as --check judges it (unified machines: one pool with the GPU).
   const auto answer = [&](const Request& req, std::uint64_t value) {
     const Estimate e = estimate(m, req);
-    OffloadAnswer a{value, e.total, e.host_total, true};
-    GpuVerdict v;
-    judge_host(e, q.ram, q.gpu, v);
-    if (v.host) a.host_fits = v.host->fits;
-    return a;
+    const GpuVerdict v = checked_verdict(m, req, q.gpu, q.ram, q.limits);
+    return OffloadAnswer{value, e.total, e.host_total, !v.host || v.host->fits};
   };
   const auto gpu_fits = [&](const Request& req) { return checked_verdict(m, req, q.gpu, std::nullopt, q.limits).fits; };
   Request layers = q.request;

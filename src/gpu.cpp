@@ -224,10 +224,11 @@ std::vector<LocalGpu> parse_rocm_smi_json(std::string_view text) {
   return out;
 }
 
-Bytes GpuTarget::smallest() const {
-  Bytes m = devices.empty() ? Bytes(0) : devices.front().memory;
-  for (const auto& d : devices) m = std::min(m, d.memory);
-  return m;
+Bytes GpuTarget::smallest() const { return devices.empty() ? Bytes(0) : smallest_device().memory; }
+
+const GpuDevice& GpuTarget::smallest_device() const {
+  return *std::min_element(devices.begin(), devices.end(),
+                           [](const GpuDevice& a, const GpuDevice& b) { return a.memory < b.memory; });
 }
 
 Bytes GpuTarget::largest() const {

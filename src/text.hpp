@@ -18,6 +18,16 @@ inline std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Whether `item` is one of the comma-separated entries of `list` ("fp16,q8_0,q4_0").
+inline bool in_list(std::string_view list, std::string_view item) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    if (list.substr(0, comma) == item) return true;
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+  return false;
+}
+
 // nlohmann's what() without its "[json.exception.parse_error.101] " prefix: the reason and position.
 inline std::string json_error_reason(const std::exception& e) {
   std::string what = e.what();

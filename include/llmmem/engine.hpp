@@ -67,6 +67,8 @@ inline constexpr std::uint64_t k_model_context = ~0ULL;
 [[nodiscard]] const EngineProfile& engine_for(const Model& model, const Request& request);
 // Whether `engine` can keep its KV cache in `kv_format` (StorageFormat::name).
 [[nodiscard]] bool engine_supports_kv(const EngineProfile& engine, std::string_view kv_format);
+// Whether `engine` is one of the comma-separated ids ("llama.cpp,ollama").
+[[nodiscard]] bool engine_is_one_of(const EngineProfile& engine, std::string_view ids);
 
 // The default prefill chunk of `engine` on a GPU named `gpu_name` with `gpu_memory` bytes (0 and ""
 // when no GPU is given: the smallest step).

@@ -110,6 +110,8 @@ struct MemoryFigures {
   Bytes allocated, reserved, device;
 };
 [[nodiscard]] MemoryFigures memory_figures(const Estimate& estimate);
+// The CUDA context the estimate's overhead holds (its cuda_context_bytes input; 0 without one).
+[[nodiscard]] Bytes cuda_context(const Estimate& estimate);
 
 // Why a layout is invalid for the model (tp must divide the heads, pp <= layers, ...), or nothing.
 // Never throws: searches ask this and move on.

@@ -70,7 +70,8 @@ struct GpuTarget {
   bool local = false;
 
   [[nodiscard]] std::uint64_t count() const { return devices.size(); }
-  [[nodiscard]] Bytes smallest() const;  // the memory tensor parallelism is bounded by
+  [[nodiscard]] Bytes smallest() const;                    // the memory tensor parallelism is bounded by
+  [[nodiscard]] const GpuDevice& smallest_device() const;  // the first device with that memory
   [[nodiscard]] Bytes largest() const;
   [[nodiscard]] bool uniform() const;  // every device has the same memory
 };

@@ -145,13 +145,7 @@ void check_engine_flags(const cli::Options& o, const Model& model, const Request
   const EngineProfile& engine = engine_for(model, request);
   for (const auto& f : k_engine_flags) {
     if (!o.has(f.flag)) continue;
-    bool listed = false;
-    for (std::string_view rest = f.engines; !rest.empty();) {
-      const auto comma = rest.find(',');
-      listed = listed || rest.substr(0, comma) == engine.id;
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
-    const bool has = request.method == Method::detailed && listed;
+    const bool has = request.method == Method::detailed && engine_is_one_of(engine, f.engines);
     if (!has)
       throw UsageError(fmt::format("{} is a {} setting; {} does not have it (add --engine {})", f.flag, f.who,
                                    engine.name, f.engines.substr(0, f.engines.find(','))));
