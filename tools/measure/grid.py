@@ -11,6 +11,8 @@ approach the card. Sizes that exceed the card are kept on purpose: out-of-memory
 
 from __future__ import annotations
 
+import dataclasses
+
 from measure import Run, Train
 
 GiB = 2**30
@@ -48,12 +50,17 @@ def stress() -> list[Run]:
     ]
 
 
-def full(model: str, batch: int, seq: int, recipe: str = "mixed", ckpt: bool = False) -> Run:
-    return Run(model, "train", batch, seq, train=Train(recipe=recipe, gradient_checkpointing=ckpt))
+def full(model: str, batch: int, seq: int, recipe: str = "mixed", ckpt: bool = False, opt: str = "adamw") -> Run:
+    return Run(model, "train", batch, seq, train=Train(recipe=recipe, gradient_checkpointing=ckpt, optimizer=opt))
 
 
-def lora(model: str, batch: int, seq: int, ckpt: bool = True) -> Run:
-    return Run(model, "train", batch, seq, train=Train(recipe="mixed", lora_rank=16, gradient_checkpointing=ckpt))
+def lora(model: str, batch: int, seq: int, ckpt: bool = True, opt: str = "adamw") -> Run:
+    return Run(model, "train", batch, seq,
+               train=Train(recipe="mixed", lora_rank=16, gradient_checkpointing=ckpt, optimizer=opt))
+
+
+def with_optimizer(runs: list[Run], opt: str) -> list[Run]:
+    return [dataclasses.replace(r, train=dataclasses.replace(r.train, optimizer=opt)) for r in runs]
 
 
 def training(large_card: bool) -> list[Run]:
@@ -90,7 +97,8 @@ def grid(gpu_bytes: int) -> list[Run]:
     runs: list[Run] = []
     for m in ("qwen2.5-0.5b", "llama3.2-1b", "llama3.1-8b", "deepseek-v2-lite", "qwen1.5-moe-a2.7b", "gemma2-9b"):
         runs += inference(m)
-    runs += training(large)
+    runs += training(large)  # the HF Trainer's fused AdamW
+    runs += with_optimizer(training(large), "adamw-foreach")  # a plain loop's torch.optim.AdamW()
     for m in ("llama3.2-3b", "qwen2.5-7b", "mistral-7b", "qwen2.5-14b"):
         runs += inference(m)
     if large:  # Mixtral-8x7B's 93 GB of bf16 weights fit a 141 GB card only

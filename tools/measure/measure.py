@@ -50,7 +50,11 @@ class Train:
     """A training step's settings (the HF Trainer's defaults where not named)."""
 
     recipe: str = "mixed"  # mixed: fp32 weights + autocast bf16 (Trainer bf16=True); bf16: all bf16
-    optimizer: str = "adamw"  # torch.optim.AdamW, its default foreach implementation
+    # adamw: torch.optim.AdamW(fused=True), the HF Trainer's default (optim "adamw_torch_fused" on
+    # torch >= 2.8, training_args.py); adamw-foreach: torch.optim.AdamW() as a plain loop builds it
+    # (foreach on CUDA), whose step allocates one more state-sized buffer (_multi_tensor_adam's
+    # torch._foreach_sqrt(exp_avg_sqs)).
+    optimizer: str = "adamw"
     steps: int = 2  # the second step runs with the optimizer states already allocated
     gradient_checkpointing: bool = False
     lora_rank: int = 0  # 0: full fine-tuning
@@ -79,6 +83,8 @@ class Run:
         if self.train:
             t = self.train
             parts.append(t.recipe)
+            if t.optimizer != "adamw":
+                parts.append(t.optimizer)
             if t.lora_rank:
                 parts.append(f"lora{t.lora_rank}")
             if t.gradient_checkpointing:
@@ -295,8 +301,9 @@ def prefill(model: torch.nn.Module, run: Run, device: str) -> dict[str, Any]:
         except TypeError:
             logits = "all"
             out = model(input_ids=ids, use_cache=True)
+    result = {"logits": logits, **cache_bytes(getattr(out, "past_key_values", None))}
     del out, ids
-    return {"logits": logits}
+    return result
 
 
 def generate(model: torch.nn.Module, run: Run, device: str) -> dict[str, Any]:
@@ -305,10 +312,12 @@ def generate(model: torch.nn.Module, run: Run, device: str) -> dict[str, Any]:
     mask = torch.ones_like(ids)
     with torch.no_grad():
         out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=run.new_tokens,
-                             min_new_tokens=run.new_tokens, do_sample=False, pad_token_id=0)
-    produced = int(out.shape[1] - run.prompt_tokens)
+                             min_new_tokens=run.new_tokens, do_sample=False, pad_token_id=0,
+                             return_dict_in_generate=True)
+    produced = int(out.sequences.shape[1] - run.prompt_tokens)
+    result = {"logits": "last", "produced_tokens": produced, **cache_bytes(getattr(out, "past_key_values", None))}
     del out, ids, mask
-    return {"logits": "last", "produced_tokens": produced}
+    return result
 
 
 def train_steps(model: torch.nn.Module, run: Run, device: str) -> dict[str, Any]:
@@ -318,7 +327,10 @@ def train_steps(model: torch.nn.Module, run: Run, device: str) -> dict[str, Any]
     assert t is not None
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=1e-5)
+    if t.optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {t.optimizer}")
+    cuda = device.startswith("cuda")
+    opt = torch.optim.AdamW(params, lr=1e-5, **(OPTIMIZERS[t.optimizer] if cuda else {}))
     autocast = (torch.autocast(device_type="cuda" if device.startswith("cuda") else "cpu", dtype=torch.bfloat16)
                 if t.recipe == "mixed" else contextlib.nullcontext())
     losses = []
@@ -334,6 +346,28 @@ def train_steps(model: torch.nn.Module, run: Run, device: str) -> dict[str, Any]
     trainable = sum(p.numel() for p in params)
     del opt, params
     return {"logits": "all", "trainable_parameters": trainable, "losses": losses}
+
+
+OPTIMIZERS = {"adamw": {"fused": True}, "adamw-foreach": {"foreach": True}}
+
+
+def cache_bytes(cache: Any) -> dict[str, int]:
+    """The KV cache's size once the task is done: the bytes of the storages behind its tensors
+    (a sliced view keeps its whole storage alive) and the bytes the tensors themselves span."""
+    tensors = []
+    for layer in getattr(cache, "layers", None) or []:
+        tensors += [v for v in vars(layer).values() if isinstance(v, torch.Tensor)]
+    for name in ("key_cache", "value_cache"):  # the cache of transformers < 4.56
+        tensors += [t for t in getattr(cache, name, None) or [] if isinstance(t, torch.Tensor)]
+    seen: set[int] = set()
+    storage = logical = 0
+    for t in tensors:
+        logical += t.numel() * t.element_size()
+        st = t.untyped_storage() if hasattr(t, "untyped_storage") else t.storage()  # torch < 2.0: storage()
+        if st.data_ptr() not in seen:
+            seen.add(st.data_ptr())
+            storage += st.nbytes()
+    return {"cache_storage_bytes": storage, "cache_tensor_bytes": logical}
 
 
 TASKS: dict[str, Callable[[torch.nn.Module, Run, str], dict[str, Any]]] = {
@@ -481,6 +515,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--budget-s", type=float, default=480, help="start no run after this many seconds")
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--only", nargs="*", default=None, help="keep runs whose id contains one of these")
+    ap.add_argument("--skip", nargs="*", default=None, help="drop runs whose id contains one of these")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from grid import grid  # noqa: E402
@@ -489,6 +524,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     runs = grid(gpu_bytes)
     if args.only:
         runs = [r for r in runs if any(s in r.id for s in args.only)]
+    if args.skip:
+        runs = [r for r in runs if not any(s in r.id for s in args.skip)]
     h = Harness(args.out, args.device, args.budget_s)
     h.run_all(runs)
     counts: dict[str, int] = {}

@@ -43,15 +43,17 @@ class Tiny(torch.nn.Module):
         if labels is not None:
             loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, VOCAB).float(),
                                                      labels[:, 1:].reshape(-1))
-        return SimpleNamespace(logits=logits, loss=loss)
+        cache = SimpleNamespace(layers=[SimpleNamespace(keys=h, values=h[:, :1])]) if use_cache else None
+        return SimpleNamespace(logits=logits, loss=loss, past_key_values=cache)
 
-    def generate(self, input_ids, attention_mask, max_new_tokens, min_new_tokens, do_sample, pad_token_id):
-        assert not do_sample and min_new_tokens == max_new_tokens
+    def generate(self, input_ids, attention_mask, max_new_tokens, min_new_tokens, do_sample, pad_token_id,
+                 return_dict_in_generate):
+        assert not do_sample and min_new_tokens == max_new_tokens and return_dict_in_generate
         ids = input_ids
         for _ in range(max_new_tokens):
-            nxt = self(ids, logits_to_keep=1).logits[:, -1].argmax(-1, keepdim=True)
-            ids = torch.cat([ids, nxt], dim=1)
-        return ids
+            out = self(ids, logits_to_keep=1, use_cache=True)
+            ids = torch.cat([ids, out.logits[:, -1].argmax(-1, keepdim=True)], dim=1)
+        return SimpleNamespace(sequences=ids, past_key_values=out.past_key_values)
 
 
 def tiny_builder(built):
@@ -93,6 +95,9 @@ def test_every_task_writes_one_complete_line(tmp_path):
         assert r["parameters"] == 616
     prefill, gen, eager, mixed, bf16 = recs
     assert prefill["logits"] == "last" and prefill["new_tokens"] == 0
+    # Tiny's cache holds two one-token views (keys, values: 2 x 1 x 8 bf16 = 32 bytes each) of its
+    # (2, 16, 8) bf16 hidden states: tensors 64 bytes, but the one storage behind them is 512.
+    assert prefill["cache_storage_bytes"] == 512 and prefill["cache_tensor_bytes"] == 64
     assert gen["produced_tokens"] == 5 and gen["new_tokens"] == 5
     assert eager["attn_effective"] == "eager"
     # The three inference runs share one model; the attention switch happens in place.
@@ -102,12 +107,20 @@ def test_every_task_writes_one_complete_line(tmp_path):
     assert bf16["weight_dtype"] == "bf16" and bf16["train"]["gradient_checkpointing"] is True
     assert built[2][3].checkpointing == {"use_reentrant": False}
     assert len(mixed["losses"]) == 2 and mixed["trainable_parameters"] == 616
+    assert mixed["train"]["optimizer"] == "adamw" and "foreach" not in mixed["id"]
 
 
 def test_prefill_asks_for_last_token_logits_with_a_cache(tmp_path):
     built = []
     Harness(tmp_path, "cpu", 600, builder=tiny_builder(built)).run_all([Run("qwen2.5-0.5b", "prefill", 3, 7)])
     assert built[0][3].calls == [{"shape": (3, 7), "use_cache": True, "logits_to_keep": 1}]
+
+
+def test_the_optimizer_is_named_in_the_id_unless_it_is_the_trainers():
+    assert Run("m", "train", 1, 8, train=Train()).id == "m/train/sdpa/bf16/b1/p8/mixed"
+    assert Run("m", "train", 1, 8, train=Train(optimizer="adamw-foreach", lora_rank=8)).id == \
+        "m/train/sdpa/bf16/b1/p8/mixed/adamw-foreach/lora8"
+    assert measure.OPTIMIZERS["adamw"] == {"fused": True}  # the HF Trainer's adamw_torch_fused
 
 
 def test_out_of_memory_is_a_result_and_the_grid_goes_on(tmp_path):
