@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Test-only packages: Google Benchmark (the bench target must keep compiling), clang and its
-# libFuzzer runtime, clang-format and clang-tidy for the lint step.
-extra=(libbenchmark-dev clang libclang-rt-14-dev clang-format clang-tidy)
+# libFuzzer runtime, clang-format and clang-tidy for the lint step, Debian's CPU PyTorch and pytest
+# for the GPU measurement harness's CPU tests (tools/measure).
+extra=(libbenchmark-dev clang libclang-rt-14-dev clang-format clang-tidy python3-torch python3-pytest)
 missing=()
 for p in "${extra[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,6 +31,8 @@ if [[ "$cases" != "$entries" ]]; then echo "ctest has $entries entries for $case
 if [[ -x ../shared/checks/seed-figures ]] && command -v python3 >/dev/null; then
   ../shared/checks/seed-figures build-ci/llmmem
 fi
+# The measurement harness (issue 17) on a CPU with a tiny model: Debian's python3, whatever else is first on PATH.
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tools/measure
 build-ci/bench/llmmem_bench --benchmark_filter='Estimate|CatalogLookup' --benchmark_min_time=0.01 >/dev/null
 scripts/lint.sh build-ci
 

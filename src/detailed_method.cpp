@@ -11,6 +11,7 @@
 
 #include "llmmem/error.hpp"
 #include "llmmem/estimate.hpp"
+#include "llmmem/framework.hpp"
 #include "llmmem/recurrent_state.hpp"
 #include "llmmem/weight_storage.hpp"
 
@@ -25,9 +26,12 @@ double d(std::uint64_t v) { return static_cast<double>(v); }
 // non-PyTorch memory in nvidia-smi (vLLM's profiler logs "non_torch_memory 0.35GiB" on an RTX 3090,
 // vllm-project/vllm#10517); we charge 512 MiB.
 constexpr Bytes k_cuda_context = 512_MiB;
-// PyTorch's caching allocator rounds and caches transient blocks; reserved exceeds allocated by a
-// few percent for steady workloads. We charge 5% of the transient buffers (activations, logits).
-constexpr std::uint64_t k_fragmentation_percent = 5;
+// PyTorch's caching allocator rounds requests into 2 MiB / 20 MiB segments and keeps freed blocks
+// of one size for the next request, so reserved exceeds allocated by a share of the transient
+// memory: across 155 runs of transformers 5.17 on an H200 (tests/validation/measured, torch 2.11)
+// max_memory_reserved − max_memory_allocated was a median 22 % of the memory beyond the weights
+// (quartiles 15 % and 40 %). We charge 20 % of the transient buffers (activations, logits).
+constexpr std::uint64_t k_fragmentation_percent = 20;
 
 struct Plan {
   const Model& model;
@@ -275,7 +279,12 @@ Component kv_cache(const Plan& p) {
   }
   // Tokens held, summed over the layers of the most loaded stage.
   std::uint64_t token_layers = 0;
-  const std::uint64_t window_tokens = c.sliding_window ? std::min(s, c.sliding_window) : s;
+  std::uint64_t window_tokens = c.sliding_window ? std::min(s, c.sliding_window) : s;
+  // transformers keeps a view of the prompt's K/V in each sliding layer until the first decode step
+  // (engine.hpp sliding_prefill_keeps_prompt): at the prefill peak those layers hold the whole prompt.
+  const bool prompt_in_window_layers = p.r.mode == Mode::inference && p.engine.sliding_prefill_keeps_prompt &&
+                                       prefill_chunk(p) == 0 && window_tokens < s;
+  if (prompt_in_window_layers) window_tokens = s;
   const std::uint64_t n_sliding = c.n_sliding_layers();
   const std::uint64_t n_full = c.n_attention_layers() - n_sliding;  // hybrids: attention layers only
   token_layers =
@@ -294,20 +303,35 @@ Component kv_cache(const Plan& p) {
   if (n_sliding > 0) {
     inputs.push_back({"sliding_layers", d(n_sliding)});
     inputs.push_back({"sliding_window", d(c.sliding_window)});
+    if (prompt_in_window_layers) inputs.push_back({"sliding_layers_hold_prompt", 1});
   }
   inputs.push_back({"bytes_per_value", p.kv.bits_per_value() / 8.0});
   return {"kv_cache", "KV cache (" + std::string(p.kv.name) + ")", bytes, formula, inputs};
 }
 
 // ---------------------------------------------------------------- inference activations
+// Bytes per attention score at eager attention's peak. HF computes the scores in the compute dtype
+// and calls softmax(scores, dtype=float32).to(dtype): ATen's softmax (aten/src/ATen/native/SoftMax.cpp)
+// fuses the upcast only for CUDA fp16 (_softmax(half_to_float=true)); any other input is first
+// copied to fp32 (input_.toType) and softmaxed into a third buffer. bf16: 2 + 4 + 4 = 10 bytes
+// (measured 9.5-10 on an H200: tests/validation/measured); fp16: 2 + 4 + the 2-byte cast = 8;
+// fp32: 4 + 4 = 8. llama.cpp keeps one f32 matrix softmaxed in place (EngineProfile::score_bytes).
+std::uint64_t eager_score_bytes(const Plan& p) {
+  if (p.engine.score_bytes) return p.engine.score_bytes;
+  const std::uint64_t e = compute_bytes(p);
+  return p.compute.name == "bf16" ? e + 4 + 4 : 8;
+}
+
 // Peak transient memory of a prefill of batch × seq_len tokens through the largest layer, with
 // the model's 16-bit dtype (HF transformers' decoder layer; vLLM's profiler measures the same peak):
-// residual + normed hidden (2·T·h), then the larger of attention (q, k, v, output:
-// T·(2·heads + 2·kv_heads)·head_dim, plus heads·s² scores and their fp32 softmax when eager) and
-// MLP (gate, up and their product: 3·T·intermediate; MoE: per-token top-k experts plus router logits).
-// Chunked prefill (--prefill-chunk; vLLM's max_num_batched_tokens, llama.cpp's n_ubatch, 512 by
-// default for GGUF files) runs T = batch × min(seq_len, chunk) tokens per step, and eager scores
-// are chunk × seq_len.
+// the hidden-size tensors alive through the layer (residual and normed input; HF also the token
+// embeddings and the layer's input: EngineProfile::prefill_hidden_copies), then the larger of
+// attention (q, k, v, output: T·(2·heads + 2·kv_heads)·head_dim, plus heads·s² scores when eager)
+// and the MLP (gate, up and their product: 3·T·intermediate; MoE: per-token top-k experts plus
+// router logits, or transformers' grouped_mm path below). SDPA with a prompt longer than the
+// sliding window adds transformers' s × s boolean mask. Chunked prefill (--prefill-chunk; vLLM's
+// max_num_batched_tokens, llama.cpp's n_ubatch, 512 by default for GGUF files) runs
+// T = batch × min(seq_len, chunk) tokens per step, and eager scores are chunk × seq_len.
 Component inference_activations(const Plan& p) {
   const auto& c = p.c;
   const std::uint64_t e = compute_bytes(p), tp = p.l.tp;
@@ -319,41 +343,74 @@ Component inference_activations(const Plan& p) {
   if (c.mla) attn_width = heads * (2 * c.head_dim + 2 * c.mla->v_head_dim) + c.mla->kv_lora_rank;
   std::uint64_t attn = checked_mul(checked_mul(T, attn_width, "activations"), e, "activations");
   std::uint64_t scores = 0;
-  const std::uint64_t score_bytes = p.engine.score_bytes ? p.engine.score_bytes : e + 4;
   if (p.r.attention == Attention::eager) {
-    // Eager attention materialises batch × heads × s × s scores: HF in the compute dtype plus an
-    // fp32 softmax copy, llama.cpp one f32 matrix softmaxed in place (EngineProfile::score_bytes).
+    // Eager attention materialises batch × heads × s × s scores (eager_score_bytes).
     scores = checked_mul(checked_mul(checked_mul(checked_mul(p.r.batch, heads, "activations"), step, "activations"),
                                      p.r.seq_len, "activations"),
-                         score_bytes, "activations");
+                         eager_score_bytes(p), "activations");
     attn = checked_add(attn, scores, "activations");
   }
   std::uint64_t mlp_width = ceil_div(c.intermediate_size, tp);
+  std::uint64_t mlp = 0;
   if (c.moe) {
     const auto& m = *c.moe;
     const std::uint64_t shared = m.n_shared_experts * m.expert_intermediate + m.shared_intermediate;
     mlp_width = std::max(mlp_width, ceil_div(m.n_experts_per_token * m.expert_intermediate + shared, tp));
+    mlp = checked_mul(checked_mul(T, 3 * mlp_width, "activations"), e, "activations");
+    if (p.engine.grouped_mm_experts) {
+      // grouped_mm_experts_forward (transformers 5 integrations/moe.py) holds, for S = T·top_k
+      // routed copies: the output (T·h), the gathered and the sorted inputs (2·S·h), gate_up
+      // (2·S·I), the activated product (S·I) and the down projection before and after un-sorting
+      // (2·S·h): T·h + 4·S·h + 3·S·I (Mixtral-8x7B measured 274 KiB per prefill token, this 272).
+      const std::uint64_t S = checked_mul(T, m.n_experts_per_token, "activations");
+      const std::uint64_t I = ceil_div(m.expert_intermediate, tp);
+      const std::uint64_t grouped =
+          checked_add(checked_mul(T, c.hidden_size, "activations"),
+                      checked_mul(S, 4 * c.hidden_size + 3 * I, "activations"), "activations");
+      mlp = std::max(mlp, checked_mul(grouped, e, "activations"));
+    }
+    mlp = checked_add(mlp, checked_mul(T, m.n_experts * 4, "activations"), "activations");
+    if (p.engine.grouped_mm_experts) {
+      // A decode step of transformers 5 gathers each routed token's expert matrices
+      // (batched_mm_experts_forward: gate_up_proj[expert_ids], down_proj[expert_ids]):
+      // batch × top_k × 3·I·h values, beyond the prefill's peak when the batch is large and the
+      // prompt short (Mixtral-8x7B, batch 8: 5.6 GB measured on an H200 against its 1.1 GB prefill).
+      const std::uint64_t gathered =
+          checked_mul(checked_mul(checked_mul(p.r.batch, m.n_experts_per_token, "activations"),
+                                  checked_mul(3 * ceil_div(m.expert_intermediate, tp), c.hidden_size, "activations"),
+                                  "activations"),
+                      e, "activations");
+      mlp = std::max(mlp, gathered);
+    }
+  } else {
+    mlp = checked_mul(checked_mul(T, 3 * mlp_width, "activations"), e, "activations");
   }
-  std::uint64_t mlp = checked_mul(checked_mul(T, 3 * mlp_width, "activations"), e, "activations");
-  if (c.moe) mlp = checked_add(mlp, checked_mul(T, c.moe->n_experts * 4, "activations"), "activations");
-  const std::uint64_t hidden = checked_mul(checked_mul(T, 2 * c.hidden_size, "activations"), e, "activations");
+  std::uint64_t hidden =
+      checked_mul(checked_mul(T, p.engine.prefill_hidden_copies * c.hidden_size, "activations"), e, "activations");
+  std::uint64_t mask = 0;
+  if (p.engine.sdpa_window_mask && p.r.attention == Attention::sdpa && c.n_sliding_layers() > 0 && !chunk &&
+      c.sliding_window < p.r.seq_len)
+    mask = checked_mul(T, p.r.seq_len, "activations");  // one byte per (query, key) pair
+  hidden = checked_add(hidden, mask, "activations");
   const Bytes bytes(checked_add(hidden, std::max(attn, mlp), "activations"));
   InputList inputs = {{"tokens", d(T)},
                       {"hidden_size", d(c.hidden_size)},
+                      {"hidden_copies", d(p.engine.prefill_hidden_copies)},
                       {"heads", d(heads)},
                       {"kv_heads", d(kv_heads)},
                       {"head_dim", d(c.head_dim)},
                       {"intermediate", d(mlp_width)},
                       {"bytes", d(e)}};
-  if (scores) inputs.push_back({"score_bytes", d(scores)});
+  if (scores) {
+    inputs.push_back({"score_bytes", d(scores)});
+    inputs.push_back({"bytes_per_score", d(eager_score_bytes(p))});
+  }
+  if (mask) inputs.push_back({"window_mask_bytes", d(mask)});
   if (chunk) inputs.push_back({"prefill_chunk", d(chunk)});
   return {"activations", "Activations (prefill peak, " + std::string(to_string(p.r.attention)) + " attention)", bytes,
-          !scores ? "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes"
-          : p.engine.score_bytes
-              ? "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × chunk × "
-                "seq_len × 4 (f32 scores, softmax in place)"
-              : "tokens × (2·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × chunk × "
-                "seq_len × (bytes + 4)",
+          !scores ? "tokens × (copies·hidden + max(attention_width, 3·intermediate)) × bytes"
+                  : "tokens × (copies·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × "
+                    "chunk × seq_len × bytes_per_score",
           inputs};
 }
 
@@ -385,6 +442,24 @@ Component inference_logits(const Plan& p) {
 //  * selective recomputation (Korthikanti sec. 4.2): recompute the attention core and the MLP
 //    activation function: drops the s² term, q/k/v, and two of the four intermediate tensors.
 //  * full recomputation: only each layer's input (s·b·h·e) is kept, plus one layer's activations.
+std::uint64_t master_weight_bytes(const Plan& p) { return (p.r.recipe == Recipe::bf16 || p.p.name == "fp32") ? 0 : 4; }
+
+const FrameworkProfile& framework_of(const Plan& p) {
+  static const FrameworkProfile& trainer = find_framework("trainer");
+  return p.r.framework ? *p.r.framework : trainer;
+}
+
+// Bytes per value of the residual stream in training: fp32 when the embeddings and norm weights are
+// fp32 (autocast over fp32 parameters in full fine-tuning: the Trainer's bf16=True; PEFT's k-bit
+// upcast of every unquantized parameter), else the compute dtype. Measured: each checkpoint of a
+// fully recomputed Llama-3.2 under the Trainer's autocast is 4 bytes per hidden unit
+// (tests/validation/measured).
+std::uint64_t residual_stream_bytes(const Plan& p) {
+  const bool fp32_params = framework_of(p).autocast_weights && p.r.recipe == Recipe::mixed && p.r.lora_rank == 0 &&
+                           master_weight_bytes(p) > 0 && p.l.zero == 0;
+  return fp32_params || p.r.upcast_unquantized ? 4 : compute_bytes(p);
+}
+
 std::uint64_t layer_activation_bytes(const Plan& p, Checkpointing mode) {
   const auto& c = p.c;
   const std::uint64_t e = compute_bytes(p), tp = p.l.tp;
@@ -412,15 +487,23 @@ std::uint64_t layer_activation_bytes(const Plan& p, Checkpointing mode) {
     if (eager && mode == Checkpointing::none) quadratic = checked_mul(5, s2, "activations");
   } else {
     const std::uint64_t qkvo = (2 * heads + 2 * kv_heads) * c.head_dim;
+    // Two RMSNorms per layer: what each saves (FrameworkProfile::rmsnorm_saved_bytes; the input in
+    // the compute dtype when 0) and its output, the next matmul's input, in the compute dtype. The
+    // residual stream, and so each layer's input and checkpoint, is fp32 when fp32 norm weights
+    // promote it (residual_stream_bytes).
+    const FrameworkProfile& f = framework_of(p);
+    const std::uint64_t stream = residual_stream_bytes(p);
+    const std::uint64_t norm = f.rmsnorm_saved_bytes == 0 ? e : f.rmsnorm_saved_bytes + (stream > e ? 2 : 0);
+    const std::uint64_t norms = 2 * h_part * (norm + e);
     switch (mode) {
       case Checkpointing::none:
-        per_token = (4 * h_part + qkvo + 4 * inter) * e + heads * 4;
+        per_token = norms + (qkvo + 4 * inter) * e + heads * 4;
         break;
       case Checkpointing::selective:
-        per_token = (4 * h_part + heads * c.head_dim + 2 * inter) * e;
+        per_token = norms + (heads * c.head_dim + 2 * inter) * e;
         break;
       case Checkpointing::full:
-        per_token = h_part * e;
+        per_token = h_part * stream;
         break;
     }
     if (eager && mode == Checkpointing::none) quadratic = checked_mul(s2, e, "activations");
@@ -498,23 +581,27 @@ Component training_logits(const Plan& p) {
   // TransformerDecoder.chunked_output): all eight 16-bit chunks at once, one upcast to fp32 at a
   // time: bytes + 4 / 8 per logit (as the recipes run it, loss compiled).
   constexpr std::uint64_t k_chunks = 8;
-  // HF's ForCausalLMLoss (transformers loss/loss_utils.py) at its backward peak: the logits the
-  // model returned (16-bit, or fp32 once PEFT's k-bit preparation made the head fp32) and three
-  // fp32 vocabulary-sized buffers: the saved log-probabilities, the NLL gradient and the
-  // log-softmax input gradient (docs/engines/training-frameworks.md §1.1).
+  // HF's ForCausalLMLoss (transformers loss/loss_utils.py): logits.float() then cross_entropy. Its
+  // forward holds the 16-bit logits, their fp32 copy and the fp32 log-probabilities (bytes + 8); its
+  // backward the saved log-probabilities, the NLL gradient and the log-softmax input gradient
+  // (3 × 4 B). The Trainer's compute_loss drops the model's output before the backward
+  // (trainer.py training_step), so the 16-bit logits are gone by then: max(bytes + 8, 12) = 12 B per
+  // logit (measured within 1 % on an H200, tests/validation/measured; docs/engines/training-frameworks.md §1.1).
   const std::uint64_t logits_bytes = p.r.upcast_unquantized ? 4 : compute_bytes(p);
+  const std::uint64_t hf_loss = std::max<std::uint64_t>(logits_bytes + 4 + 4, 12);
   const std::uint64_t per8 = p.r.loss == Loss::chunked   ? k_chunks * compute_bytes(p) + 4
                              : p.r.loss == Loss::inplace ? k_chunks * compute_bytes(p)
-                                                         : k_chunks * (logits_bytes + 4 + 4 + 4);
+                                                         : k_chunks * hf_loss;
   const std::uint64_t per = per8 / k_chunks;  // for the inputs (whole bytes)
   const Bytes bytes(
       mul_div_ceil(checked_mul(checked_mul(p.r.batch, p.r.seq_len, "logits"), V, "logits"), per8, k_chunks, "logits"));
   return {"logits",
           fmt::format("Logits and loss buffers ({} loss)", to_string(p.r.loss)),
           bytes,
-          p.r.loss == Loss::chunked   ? "batch × seq_len × vocab × (bytes + 4 / 8 chunks)"
-          : p.r.loss == Loss::inplace ? "batch × seq_len × vocab × bytes"
-                                      : "batch × seq_len × vocab × (logits bytes + 3 × 4 B fp32 in the backward)",
+          p.r.loss == Loss::chunked ? "batch × seq_len × vocab × (bytes + 4 / 8 chunks)"
+          : p.r.loss == Loss::inplace
+              ? "batch × seq_len × vocab × bytes"
+              : "batch × seq_len × vocab × max(logits bytes + 2 × 4 B, 3 × 4 B fp32 in the backward)",
           {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}, {"vocab", d(V)}, {"bytes_per_value", d(per)}}};
 }
 
@@ -587,7 +674,7 @@ Component overhead(const Plan& p, Bytes transient) {
   return {"overhead",
           "Runtime overhead (CUDA context, allocator)",
           k_cuda_context + frag,
-          "cuda_context + 5% × (activations + logits)",
+          "cuda_context + 20% × (activations + logits)",
           {{"cuda_context_bytes", d(k_cuda_context.count())}, {"fragmentation_percent", d(k_fragmentation_percent)}}};
 }
 
@@ -653,7 +740,6 @@ InputList training_inputs(const Plan& p, const Trainable& t) {
 // Megatron-LM's distributed optimizer adds fp32 main_grad, 18 B/param with Adam; a pure bf16
 // recipe keeps weights, gradients and Adam states in bf16, 8 B/param). Training in fp32 needs no
 // separate master copy.
-std::uint64_t master_weight_bytes(const Plan& p) { return (p.r.recipe == Recipe::bf16 || p.p.name == "fp32") ? 0 : 4; }
 std::uint64_t gradient_bytes(const Plan& p) { return p.r.recipe == Recipe::bf16 ? 2 : 4; }
 
 // The elements of the largest single parameter tensor on this GPU (the embedding or LM head of most
@@ -769,34 +855,98 @@ Component optimizer_states(const Plan& p, const Trainable& t) {
 // the peak is at one end of the backward (between them memory moves linearly from one to the
 // other): at its start, saved activations and the loss buffers with only the first gradient (the
 // largest parameter's), or at its end, every gradient with one layer's activations (its
-// recompute). Whichever is larger is the breakdown shown; the other's parts are freed by then.
-// Gradients released in the backward (optimizer in the backward) never accumulate, and LoRA's are
-// too few to matter.
+// recompute). Under autocast (FrameworkProfile::autocast_weights) the 16-bit weights are casts saved
+// for the backward: all of them at its start (the LM head's alone under full recomputation), none
+// at its end. A foreach optimizer step adds state-sized buffers to every gradient
+// (FrameworkProfile::optimizer_step_copies): a third candidate. Whichever is largest is the
+// breakdown shown; the other moments' parts are freed by then. Gradients released in the backward
+// (optimizer in the backward) never accumulate, and LoRA's are too few to matter.
 void at_training_peak(const Plan& p, Estimate& e) {
   Component* grads = nullptr;
   Component* acts = nullptr;
   Component* logits = nullptr;
+  Component* weights = nullptr;
+  Component* states = nullptr;
   for (auto& c : e.components) {
     if (c.id == "gradients") grads = &c;
     if (c.id == "activations") acts = &c;
     if (c.id == "logits") logits = &c;
+    if (c.id == "weights") weights = &c;
+    if (c.id == "optimizer_states") states = &c;
   }
-  if (!grads || !acts || !logits || p.r.optimizer_in_bwd || p.r.lora_rank > 0) return;
+  if (!grads || !acts || !logits || !weights || p.r.optimizer_in_bwd) return;
+  if (p.r.lora_rank > 0) {
+    // LoRA's gradients are too few to matter: under full recomputation the peak is the loss's
+    // backward over the checkpoints, or the first recomputed layer once the loss buffers are freed.
+    if (p.r.checkpointing != Checkpointing::full || p.r.activation_offload) return;
+    const std::uint64_t layer = std::min(layer_activation_bytes(p, Checkpointing::none), acts->bytes.count());
+    if (logits->bytes.count() >= layer) {
+      acts->bytes = Bytes(acts->bytes.count() - layer);
+      acts->label += ", checkpoints at the start of the backward";
+    } else {
+      logits->bytes = Bytes(0);
+      logits->label += ", freed before the peak";
+    }
+    return;
+  }
+  const FrameworkProfile& f = framework_of(p);
   // the first gradient of the backward: the largest parameter's
   const std::uint64_t first =
       std::min(checked_mul(largest_parameter(p), gradient_bytes(p), "gradients"), grads->bytes.count());
   const std::uint64_t one_layer = std::min(layer_activation_bytes(p, Checkpointing::none), acts->bytes.count());
-  const std::uint64_t start = acts->bytes.count() + logits->bytes.count() + first;
-  const std::uint64_t end = grads->bytes.count() + one_layer;
-  if (end >= start) {
-    acts->bytes = Bytes(one_layer);
-    acts->label += ", one layer at the end of the backward";  // (host memory keeps its own peak)
-    logits->bytes = Bytes(0);
-    logits->label += ", freed before the peak";
-  } else {
+  // Under full recomputation the loss's backward runs before any layer is recomputed: the start
+  // holds the checkpoints alone (training_activations adds one recomputed layer for the rest).
+  const std::uint64_t saved = p.r.checkpointing == Checkpointing::full && !p.r.activation_offload
+                                  ? acts->bytes.count() - one_layer
+                                  : acts->bytes.count();
+  const bool autocast = f.autocast_weights && master_weight_bytes(p) > 0 && p.l.zero == 0;
+  const std::uint64_t w = weights->bytes.count();
+  const std::uint64_t w_start = !autocast || p.r.checkpointing != Checkpointing::full
+                                    ? w
+                                    : std::min(w, checked_mul(largest_parameter(p), compute_bytes(p), "weights"));
+  const std::uint64_t w_end = autocast ? 0 : w;
+  const std::uint64_t start = w_start + saved + logits->bytes.count() + first;
+  const std::uint64_t end = w_end + grads->bytes.count() + one_layer;
+  // foreach AdamW: sqrt of the second moment of every parameter at once (one state's bytes).
+  const bool adamw = p.r.optimizer == Optimizer::adamw && states && states->bytes.count() > 0;
+  const std::uint64_t step_buffer =
+      adamw ? checked_mul(states->bytes.count() / 2, f.optimizer_step_copies, "optimizer") : 0;
+  const std::uint64_t step = w_end + grads->bytes.count() + step_buffer;
+  enum class Moment { backward_start, backward_end, optimizer_step };
+  const Moment at = step_buffer > 0 && step >= start && step >= end ? Moment::optimizer_step
+                    : end >= start                                  ? Moment::backward_end
+                                                                    : Moment::backward_start;
+  if (autocast) {
+    weights->bytes = Bytes(at == Moment::backward_start ? w_start : w_end);
+    weights->label += at == Moment::backward_start
+                          ? (w_start < w ? ", autocast copies: the LM head's at the start of the backward"
+                                         : ", autocast copies saved for the backward")
+                          : ", autocast copies, freed by the end of the backward";
+  }
+  if (at == Moment::backward_start) {
     grads->bytes = Bytes(first);
     grads->label += ", the first at the start of the backward";
+    if (saved != acts->bytes.count()) {
+      acts->bytes = Bytes(saved);
+      acts->label += ", checkpoints at the start of the backward";
+    }
+    return;
   }
+  logits->bytes = Bytes(0);
+  logits->label += ", freed before the peak";
+  if (at == Moment::backward_end) {
+    acts->bytes = Bytes(one_layer);
+    acts->label += ", one layer at the end of the backward";  // (host memory keeps its own peak)
+    return;
+  }
+  acts->bytes = Bytes(0);
+  acts->label += ", freed before the optimizer step";
+  const std::uint64_t copies = f.optimizer_step_copies;
+  e.components.push_back({"optimizer_step",  // invalidates the pointers above: last
+                          "Optimizer step buffers (foreach AdamW)",
+                          Bytes(step_buffer),
+                          "one optimizer state × copies (torch._foreach_sqrt of every second moment)",
+                          {{"copies", d(copies)}}});
 }
 
 }  // namespace

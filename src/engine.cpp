@@ -13,8 +13,13 @@ namespace llmmem {
 namespace {
 
 // The rows. Sources (read from each engine's code; see docs/engines/ for the step-by-step notes):
-// - transformers: generation/utils.py generate() runs the whole prompt in one forward; the
-//   DynamicCache (cache_utils.py) grows by one token per step, no blocks, no padding.
+// - transformers 5.17 (measured with torch 2.11 on an H200: tests/validation/measured/): generation/utils.py
+//   generate() runs the whole prompt in one forward; the DynamicCache (cache_utils.py) grows by one
+//   token per step, no blocks, no padding; the prefill holds four hidden-size tensors per token
+//   (LlamaModel.forward keeps inputs_embeds, the decoder loop the layer's input, the layer its
+//   residual and normed input); DynamicSlidingWindowLayer keeps a view of the prompt's K/V (the whole
+//   storage) until the first decode step; a prompt longer than the window gets an s × s boolean SDPA
+//   mask; MoE experts run grouped_mm_experts_forward (integrations/moe.py).
 // - vLLM 0.11 (V1 engine): chunked prefill on by default with max_num_batched_tokens 2048 for
 //   `vllm serve` on GPUs under 70 GiB or any A100, 8192 on larger ones (engine/arg_utils.py
 //   EngineArgs._set_default_args: "large" is >= 70 GiB and not an A100); block_size 16 on CUDA (config/cache.py
@@ -33,13 +38,15 @@ const std::vector<EngineProfile> k_engines = {
     // memory, A100 counted small, KV block tokens, memory fraction, source, KV cache types, KV option,
     // bytes per unfused attention score (0: dtype + fp32 softmax copy), KV copies at a decode peak,
     // default context, --fit, flash attention by default, layers split between GPU and host
-    {"transformers", "transformers", "4.57", false, 1, {{{0, 0}}}, false, 1, 1.0,
-     "generation/utils.py generate(); cache_utils.py DynamicCache",
-     "fp32,fp16,bf16", "the model's torch_dtype (cache_utils.py DynamicCache)"},
+    {"transformers", "transformers", "5.17", false, 1, {{{0, 0}}}, false, 1, 1.0,
+     "generation/utils.py generate(); cache_utils.py DynamicCache, DynamicSlidingWindowLayer; "
+     "models/llama/modeling_llama.py LlamaModel.forward; masking_utils.py; integrations/moe.py",
+     "fp32,fp16,bf16", "the model's torch_dtype (cache_utils.py DynamicCache)", 0, 1, 0, false, "", false,
+     4, true, true, true},
     {"transformers-legacy", "transformers (legacy tuple cache)", "4.35", false, 1, {{{0, 0}}}, false, 1, 1.0,
      "models/llama/modeling_llama.py LlamaAttention (torch.cat of past_key_value); generation/utils.py "
      "_update_model_kwargs_for_generation",
-     "fp32,fp16,bf16", "the model's torch_dtype", 0, 2},
+     "fp32,fp16,bf16", "the model's torch_dtype", 0, 2, 0, false, "", false, 4},
     {"vllm", "vLLM", "0.11", false, 1, {{{0, 2048}, {70, 8192}}}, true, 16, 0.9,
      "engine/arg_utils.py _set_default_args; config/cache.py CacheConfig; v1/worker/gpu_worker.py",
      "fp32,fp16,bf16,fp8", "--kv-cache-dtype auto, fp8, fp8_e4m3 or fp8_e5m2 (config/cache.py CacheDType)"},

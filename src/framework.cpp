@@ -11,8 +11,8 @@ namespace llmmem {
 namespace {
 
 // The rows. Sources (docs/engines/training-frameworks.md has the notes):
-// - trainer: transformers 4.57 TrainingArguments (gradient_checkpointing False, optim adamw_torch,
-//   bf16 autocast over fp32 master weights); PEFT 0.17 prepare_model_for_kbit_training
+// - trainer: transformers 5.17 TrainingArguments (gradient_checkpointing False, optim adamw_torch_fused
+//   on torch >= 2.8, bf16 autocast over fp32 weights); PEFT 0.17 prepare_model_for_kbit_training
 //   (peft/utils/other.py: use_gradient_checkpointing=True for a quantized base); the loss upcasts
 //   the whole logits to fp32 (LlamaForCausalLM.forward, loss_utils.py ForCausalLMLoss).
 // - torchtune 0.6: configs llama3_1/8B_full_single_device.yaml (dtype bf16: no fp32 master copy,
@@ -25,28 +25,37 @@ namespace {
 //   Entropy since Dec 2024 (unsloth.ai/blog/llama3-3: the logits are never materialised whole, as
 //   --loss fused; before it the in-place kernel of unsloth/kernels/cross_entropy_loss.py, --loss
 //   inplace); the notebooks' optim "adamw_8bit".
+// - pytorch: a plain training loop, torch 2.11: model in fp32 under torch.autocast(bf16), loss from
+//   the model (HF ForCausalLMLoss), torch.optim.AdamW() with its defaults (foreach on CUDA:
+//   torch/optim/optimizer.py _default_to_fused_or_foreach).
 // clang-format off
 const std::vector<FrameworkProfile> k_frameworks = {
     // id, name, version, recipe, checkpointing (full FT, LoRA, QLoRA), loss, activation offload,
-    // full FT optimizer, LoRA optimizer, optimizer in backward, PEFT k-bit preparation, source
-    {"trainer", "HF Trainer + PEFT", "transformers 4.57 / PEFT 0.17", Recipe::mixed,
+    // full FT optimizer, LoRA optimizer, optimizer in backward, PEFT k-bit preparation, source,
+    // autocast weights, extra state copies at the optimizer step, RMSNorm bytes saved per hidden unit
+    {"trainer", "HF Trainer + PEFT", "transformers 5.17 / PEFT 0.21", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
      Optimizer::adamw, Optimizer::adamw, false, true,
-     "transformers training_args.py; peft utils/other.py prepare_model_for_kbit_training"},
+     "transformers training_args.py; peft utils/other.py prepare_model_for_kbit_training", true, 0, 6},
     {"torchtune", "torchtune", "0.6", Recipe::bf16,
      Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::chunked, false,
      Optimizer::paged_adamw_8bit, Optimizer::adamw, true, false,
      "recipes/configs/llama3_1/8B_full_single_device.yaml, 8B_lora_single_device.yaml; modules/loss"},
     {"deepspeed", "HF Trainer + DeepSpeed", "transformers 4.57 / DeepSpeed 0.16", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
-     Optimizer::adamw, Optimizer::adamw, false, true, "transformers integrations/deepspeed.py"},
+     Optimizer::adamw, Optimizer::adamw, false, true, "transformers integrations/deepspeed.py", false, 0, 6},
     {"fsdp", "HF Trainer + FSDP", "transformers 4.57 / accelerate 1.x", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
-     Optimizer::adamw, Optimizer::adamw, false, true, "accelerate utils/dataclasses.py FullyShardedDataParallelPlugin"},
+     Optimizer::adamw, Optimizer::adamw, false, true, "accelerate utils/dataclasses.py FullyShardedDataParallelPlugin",
+     false, 0, 6},
     {"unsloth", "Unsloth", "2025.10", Recipe::mixed,
      Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::fused, true,
      Optimizer::adamw_8bit, Optimizer::adamw_8bit, false, false,
      "unsloth models/llama.py get_peft_model; unsloth_zoo gradient_checkpointing.py; kernels/cross_entropy_loss.py"},
+    {"pytorch", "PyTorch loop", "torch 2.11", Recipe::mixed,
+     Checkpointing::none, Checkpointing::none, Checkpointing::none, Loss::full, false,
+     Optimizer::adamw, Optimizer::adamw, false, false,
+     "torch/optim/adam.py _multi_tensor_adam; torch/amp/autocast_mode.py", true, 1, 6},
 };
 // clang-format on
 

@@ -57,6 +57,14 @@ TEST_CASE("the issue's named counts", "[parameters]") {
   CHECK(test::model("qwen2.5-7b").params->total == 7'615'616'512ULL);
 }
 
+TEST_CASE("Qwen2.5-14B by hand", "[parameters]") {
+  // Qwen/Qwen2.5-14B config: hidden 5120, 48 layers, 40 heads / 8 KV heads of 128, MLP 13824,
+  // vocab 152064, untied, q/k/v biases. Embeddings 2 * 152064*5120 = 1,557,135,360; per layer
+  // q 5120*5120+5120, k,v 2*(5120*1024+1024), o 5120*5120, MLP 3*5120*13824, 2 norms of 5120 =
+  // 275,268,608; * 48 = 13,212,893,184; + final norm 5120 = 14,770,033,664 (the model card's 14.7B).
+  CHECK(test::model("qwen2.5-14b").params->total == 14'770'033'664ULL);
+}
+
 TEST_CASE("Llama-3-8B by hand", "[parameters]") {
   // embed 128256*4096 = 525,336,576 (and the same again for the untied head)
   // per layer: q,o 2*4096*4096 + k,v 2*4096*1024 = 41,943,040; MLP 3*4096*14336 = 176,160,768;

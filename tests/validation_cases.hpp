@@ -32,6 +32,7 @@
 #include <fmt/format.h>
 
 #include "llmmem/catalog.hpp"
+#include "llmmem/engine.hpp"
 #include "llmmem/estimate.hpp"
 #include "llmmem/framework.hpp"
 
@@ -121,6 +122,11 @@ inline Request req(Mode mode, const char* precision, std::uint64_t batch, std::u
   r.seq_len = seq;
   return r;
 }
+// vLLM's profile forward (its activations as vLLM's own layers hold them: engine.hpp).
+inline Request vllm(Request r) {
+  r.engine = &find_engine("vllm");
+  return r;
+}
 inline Request with_tp(Request r, std::uint64_t tp) {
   r.layout.tp = tp;
   return r;
@@ -186,14 +192,14 @@ inline std::vector<Case> cases() {
   const std::string vllm_budget = "the KV pool (what is left of gpu_memory_utilization × total) is not compared";
   out.push_back(
       expressed("vllm-pr10511-llama3-8b-tp1", I, "vLLM",
-                {{"profile peak", "llama3-8b", req(Mode::inference, "bf16", 256, 32), (14.96 + 1.26 + 1.79) * GiB,
+                {{"profile peak", "llama3-8b", vllm(req(Mode::inference, "bf16", 256, 32)), (14.96 + 1.26 + 1.79) * GiB,
                   M::device, no_kv, "weights + activation peak + non-torch, 8192 tokens over 256 seqs (GiB)"},
                  {"weights", "llama3-8b", req(Mode::inference, "bf16", 1, 8192), 14.96 * GiB, M::allocated, weights,
                   "model weights take (GiB)", true}},
                 vllm_budget + " (available_kv_cache_memory 53.29 GiB)."));
   out.push_back(nearest(
       expressed("vllm-pr10511-llama3-8b-tp2", I, "vLLM",
-                {{"profile peak per GPU", "llama3-8b", with_tp(req(Mode::inference, "bf16", 256, 32), 2),
+                {{"profile peak per GPU", "llama3-8b", vllm(with_tp(req(Mode::inference, "bf16", 256, 32), 2)),
                   (7.48 + 1.26 + 3.58) * GiB, M::device, no_kv, "weights + activation peak + non-torch per GPU (GiB)"},
                  {"weights per GPU", "llama3-8b", with_tp(req(Mode::inference, "bf16", 1, 8192), 2), 7.48 * GiB,
                   M::allocated, weights, "model weights take (GiB)", true}},
@@ -201,13 +207,14 @@ inline std::vector<Case> cases() {
       Fit::missing_feature,
       "llmmem does not model the non-torch memory tensor parallelism adds (NCCL, custom all-reduce buffers): the "
       "estimate keeps one GPU's overhead"));
-  out.push_back(expressed("vllm-10517-llama31-8b-3090-20k", I, "vLLM",
-                          {{"profile peak", "llama3.1-8b", req(Mode::inference, "bf16", 256, 78), (17.06 + 0.35) * GiB,
-                            M::device, no_kv, "peak_torch_memory + non_torch_memory, 20000 tokens over 256 seqs (GiB)"},
-                           {"weights", "llama3.1-8b", req(Mode::inference, "bf16", 1, 20000), 14.9888 * GiB,
-                            M::allocated, weights, "Loading model weights took (GiB)", true},
-                           {"KV pool", "llama3.1-8b", req(Mode::inference, "bf16", 1, 1952 * 16), 3.81 * GiB,
-                            M::allocated, kv, "kv_cache_size for 1952 blocks × 16 tokens (GiB)", true}}));
+  out.push_back(
+      expressed("vllm-10517-llama31-8b-3090-20k", I, "vLLM",
+                {{"profile peak", "llama3.1-8b", vllm(req(Mode::inference, "bf16", 256, 78)), (17.06 + 0.35) * GiB,
+                  M::device, no_kv, "peak_torch_memory + non_torch_memory, 20000 tokens over 256 seqs (GiB)"},
+                 {"weights", "llama3.1-8b", req(Mode::inference, "bf16", 1, 20000), 14.9888 * GiB, M::allocated,
+                  weights, "Loading model weights took (GiB)", true},
+                 {"KV pool", "llama3.1-8b", req(Mode::inference, "bf16", 1, 1952 * 16), 3.81 * GiB, M::allocated, kv,
+                  "kv_cache_size for 1952 blocks × 16 tokens (GiB)", true}}));
 
   // ---- HF transformers (torch.cuda.max_memory_allocated, GiB). octocoder has StarCoder's shapes;
   // the tutorial's first runs use the default (eager) attention of GPTBigCode.
@@ -420,12 +427,13 @@ inline std::vector<Case> cases() {
         std::tuple{"vllm-llmd-llama33-70b-fp8-2xh100-tp2", "llama3.1-70b", "fp8", 2, 33.88, 4.84, 0.55}}) {
     const auto n = static_cast<std::uint64_t>(tp);
     out.push_back(nearest(
-        expressed(id, I, "vLLM",
-                  {{"profile peak", model, with_tp(req(Mode::inference, prec, 1024, 8), n), (w + act + non_torch) * GiB,
-                    M::device, no_kv, "weights + torch peak increase + non-torch increase (GiB)"},
-                   {"weights", model, with_tp(req(Mode::inference, prec, 1, 16000), n), w * GiB, M::allocated, weights,
-                    "Model loading took (GiB)", true}},
-                  graphs),
+        expressed(
+            id, I, "vLLM",
+            {{"profile peak", model, vllm(with_tp(req(Mode::inference, prec, 1024, 8), n)), (w + act + non_torch) * GiB,
+              M::device, no_kv, "weights + torch peak increase + non-torch increase (GiB)"},
+             {"weights", model, with_tp(req(Mode::inference, prec, 1, 16000), n), w * GiB, M::allocated, weights,
+              "Model loading took (GiB)", true}},
+            graphs),
         Fit::assumed_setting,
         "max_num_batched_tokens and max_num_seqs not stated: V1's defaults for this GPU (8192, 1024) are used"));
   }

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "measured_cases.hpp"
 #include "test_support.hpp"
 #include "validation_cases.hpp"
 
@@ -15,6 +16,12 @@ namespace {
 
 const validation::Report& report() {
   static const validation::Report r = validation::run(test::catalog());
+  return r;
+}
+
+const validation::measured::Report& measured() {
+  static const validation::measured::Report r =
+      validation::measured::run(test::catalog(), std::string(LLMMEM_SOURCE_DIR) + "/tests/validation/measured");
   return r;
 }
 
@@ -188,5 +195,64 @@ TEST_CASE("validation: docs/validation.md is what llmmem_validate prints", "[val
   std::stringstream committed;
   committed << in.rdbuf();
   INFO("regenerate with: build/tests/llmmem_validate > docs/validation.md");
-  CHECK(committed.str() == validation::render_markdown(report()));
+  CHECK(committed.str() == validation::render_markdown(report()) + validation::measured::render_markdown(measured()));
+}
+
+// ---- Our own GPU measurements (issue 17): tests/validation/measured/*.jsonl from tools/measure.
+
+TEST_CASE("measured: at least 60 runs from a real GPU, each the request of a catalog model", "[validation]") {
+  const auto& rep = measured();
+  std::size_t ok = 0;
+  for (const auto& r : rep.runs) {
+    INFO(r.id);
+    CHECK(r.gpu != "cpu");
+    CHECK(r.gpu_total_bytes > 0);
+    CHECK(test::catalog().find(r.model) != nullptr);
+    if (r.status == "ok") {
+      ++ok;
+      CHECK(r.allocated > 0);
+      CHECK(r.reserved >= r.allocated);
+      CHECK(r.device >= r.reserved);
+    }
+  }
+  CHECK(ok >= 60);
+  std::set<std::string> ids;
+  for (const auto& r : rep.runs) CHECK(ids.insert(r.file + "/" + r.id).second);  // no run twice
+}
+
+// Regression guards at the level docs/validation.md reports, not accuracy claims: measured 0.6 %
+// (allocated), 2.6 % (reserved) and 4.3 % (device) over 155 runs when issue 17 landed. Tighten as the
+// estimator improves; never loosen to let a change through.
+TEST_CASE("measured: median errors stay at or below 1.5 % allocated, 4 % reserved, 6 % device", "[validation]") {
+  using validation::Measure;
+  namespace m = validation::measured;
+  CHECK(m::median_abs(m::rows_of(measured(), Measure::allocated)) <= 0.015);
+  CHECK(m::median_abs(m::rows_of(measured(), Measure::reserved)) <= 0.04);
+  CHECK(m::median_abs(m::rows_of(measured(), Measure::device)) <= 0.06);
+}
+
+TEST_CASE("measured: every figure beyond the thresholds has its cause written down", "[validation]") {
+  for (const auto& row : measured().rows) {
+    if (std::fabs(row.error()) < validation::measured::threshold(row.measure)) continue;
+    INFO(row.run->id << " " << validation::to_string(row.measure) << " " << row.error());
+    CHECK(!validation::measured::explain(*row.run, row.measure).empty());
+  }
+}
+
+TEST_CASE("measured: fit verdicts agree with the runs but for two named ones", "[validation]") {
+  // The two: Llama-3.2-3B pure-bf16 full fine-tuning, batch 8 × 8192 with checkpointing, ran at
+  // 124 GiB allocated on the 140 GiB card; llmmem's 20 % allocator share of its ~100 GiB of
+  // transient buffers puts it over (the run left 8 % unused). Either way of changing is news.
+  const auto v = validation::measured::verdicts(measured());
+  CHECK(v.agree + 2 == v.total);
+  CHECK(v.disagree == std::vector<std::string>{"llama3.2-3b/train/sdpa/bf16/b8/p8192/bf16/adamw-foreach/ckpt",
+                                               "llama3.2-3b/train/sdpa/bf16/b8/p8192/bf16/ckpt"});
+}
+
+TEST_CASE("measured: a line the reader cannot map names its file and line", "[validation]") {
+  const auto dir = std::filesystem::temp_directory_path() / "llmmem-measured-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "bad.jsonl") << "{\"id\": \"x\"}\n";
+  CHECK_THROWS_WITH(validation::measured::load(dir), Catch::Contains("bad.jsonl:1"));
+  std::filesystem::remove_all(dir);
 }

@@ -52,6 +52,19 @@ struct EngineProfile {
   // config.json model_types is on for those and off for the rest (Ollama).
   std::string_view flash_attn_model_types = "";
   bool places_layers = false;  // -ngl, --n-cpu-moe, -nkvo: layers split between GPU and host (llama.cpp)
+  // Hidden-size tensors alive at a prefill layer's peak: the residual and the normed input (2); HF
+  // modeling code also keeps the token embeddings (LlamaModel.forward's inputs_embeds) and the
+  // layer's input (the loop variable of the caller) for the whole forward: 4.
+  std::uint64_t prefill_hidden_copies = 2;
+  // transformers' DynamicSlidingWindowLayer.update keeps the last window-1 tokens as a slice of the
+  // prefill's K/V: a view, so the storage of the whole prompt stays until the first decode step.
+  bool sliding_prefill_keeps_prompt = false;
+  // Prompts longer than the sliding window under SDPA get a materialised batch × s × s boolean mask
+  // (masking_utils.py sliding-window mask: the is_causal shortcut only applies within the window).
+  bool sdpa_window_mask = false;
+  // MoE experts through grouped_mm_experts_forward (transformers 5 integrations/moe.py): every
+  // routed copy of the tokens is gathered, sorted, projected and scattered back, all alive at once.
+  bool grouped_mm_experts = false;
 };
 
 // EngineProfile::default_context for "the model's own context length".

@@ -27,6 +27,23 @@ struct FrameworkProfile {
   bool optimizer_in_bwd = false;       // full fine-tuning on one GPU: each gradient freed after its step
   bool peft_kbit_preparation = false;  // QLoRA through PEFT's prepare_model_for_kbit_training (fp32 upcast)
   std::string_view source;             // where the fields come from
+  // The mixed recipe's 16-bit weights are torch.autocast's casts of the fp32 parameters: saved for
+  // the backward (all of them; under full recomputation only the LM head's) and freed as it
+  // consumes them, so none are left at its end (the HF Trainer's bf16=True, a plain autocast loop).
+  // false: a persistent 16-bit copy beside the fp32 master (DeepSpeed's bf16 optimizer, Megatron).
+  bool autocast_weights = false;
+  // Extra state-sized buffers the AdamW step allocates: torch.optim.AdamW()'s default foreach
+  // implementation takes sqrt(v) of every parameter at once (torch/optim/adam.py _multi_tensor_adam:
+  // torch._foreach_sqrt(exp_avg_sqs)): 1; the fused kernel the Trainer picks (optim
+  // adamw_torch_fused on torch >= 2.8, training_args.py) steps in place: 0.
+  std::uint64_t optimizer_step_copies = 0;
+  // Bytes per hidden unit each RMSNorm saves for its backward besides its output (which the next
+  // matmul saves). HF's LlamaRMSNorm computes in fp32 (modeling_llama.py): an fp32 copy of its input
+  // (saved by pow and the product) and the normalised value cast back (saved by the weight product):
+  // 4 + 2 = 6; when the residual stream is fp32 (fp32 norm weights promote it: autocast over fp32
+  // parameters, PEFT's k-bit upcast) the input is the fp32 copy and the normalised value stays fp32:
+  // 4 + 4 = 8. 0: the norm input alone, in the compute dtype (fused kernels; not yet measured).
+  std::uint64_t rmsnorm_saved_bytes = 0;
 };
 
 // Every framework, in the order `--framework` lists them.
