@@ -36,6 +36,9 @@ class Reader {
     return nullptr;
   }
 
+  // Present, even as null (a config's explicit "none").
+  [[nodiscard]] bool has_key(std::string_view key) const { return m_json.contains(std::string(key)); }
+
   [[nodiscard]] std::optional<std::uint64_t> opt_u64(std::initializer_list<std::string_view> keys) const {
     std::string key;
     const Json* v = find(keys, &key);
@@ -305,7 +308,12 @@ void read_gemma_sliding(const Reader& r, ModelConfig& c, bool gemma2) {
     c.sliding_layers[i] = pattern == 0 ? true : (gemma2 ? i % 2 == 0 : (i + 1) % pattern != 0);
 }
 
-void read_gemma2(const Reader& r, ModelConfig& c) { read_gemma_sliding(r, c, true); }
+// Gemma 2 caps its logits with tanh (Gemma2ForCausalLM.forward; final_logit_softcapping defaults to
+// 30.0 in configuration_gemma2.py, so only an explicit null turns it off).
+void read_gemma2(const Reader& r, ModelConfig& c) {
+  read_gemma_sliding(r, c, true);
+  c.logit_softcapping = r.find({"final_logit_softcapping"}) != nullptr || !r.has_key("final_logit_softcapping");
+}
 
 void read_gemma3_text(const Reader& r, ModelConfig& c) {
   read_gemma_sliding(r, c, false);

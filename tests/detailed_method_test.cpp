@@ -245,3 +245,28 @@ TEST_CASE("chunked prefill bounds the activation peak by the chunk", "[detailed]
   // 8192-token steps: 8192 × 59,392 × 2 = 973,078,528
   CHECK(chunked == 8192ULL * (4 * 4096 + 3 * 14336) * 2);
 }
+
+TEST_CASE("LoRA saves a matmul's input only where an adapter reads it", "[detailed][training]") {
+  // Llama-3-8B, LoRA on q, k, v, o, no checkpointing, bf16 base (16-bit residual stream): per token
+  // per layer two RMSNorms saving 6 bytes per hidden unit (fp32 copy 4 + normalised 2) and the
+  // attention's input (2), not the MLP's: 4096·(2·6 + 2) = 57,344; q, k, v, output
+  // (2·32 + 2·8)·128·2 = 20,480; the MLP's gate, up and SiLU output but not the down projection's
+  // input, 3·14336·2 = 86,016; log-sum-exp 32·4 = 128: 163,968 bytes.
+  Request r = test::train("bf16", 1, 2048);
+  r.lora_rank = 16;
+  const auto m = test::model("llama3-8b");
+  const auto qkvo = test::bytes_of(estimate(m, r), "activations");
+  CHECK(qkvo == 163'968ULL * 2048 * 32);
+  // all-linear: every input saved, 4096·(2·6 + 2·2) + 20,480 + 4·14336·2 + 128 = 200,832 bytes.
+  r.lora_targets = {"all-linear"};
+  CHECK(test::bytes_of(estimate(m, r), "activations") == 200'832ULL * 2048 * 32);
+}
+
+TEST_CASE("Gemma 2's logit soft-capping keeps its tanh output through the loss", "[detailed][training]") {
+  // 2048 tokens × 256,000 vocabulary × (12 bytes of HF's loss + the 2-byte tanh output).
+  Request r = test::train("bf16", 1, 2048);
+  r.optimizer_in_bwd = true;  // no gradients accumulate: the breakdown is the activation peak
+  CHECK(test::bytes_of(estimate(test::model("gemma2-9b"), r), "logits") == 2048ULL * 256000 * 14);
+  CHECK(test::model("gemma2-9b").config.logit_softcapping);
+  CHECK(!test::model("gemma3-1b").config.logit_softcapping);
+}

@@ -12,8 +12,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <map>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -93,8 +93,8 @@ inline Run parse_line(const std::string& file, const std::string& line) {
   run.gpu = env.at("gpu").at("name");
   run.gpu_total_bytes = env.at("gpu").value("total_bytes", 0.0);
   const auto& v = env.at("versions");
-  run.versions = fmt::format("torch {}, transformers {}, peft {}", v.value("torch", "?"),
-                             v.value("transformers", "?"), v.value("peft", "?"));
+  run.versions = fmt::format("torch {}, transformers {}, peft {}", v.value("torch", "?"), v.value("transformers", "?"),
+                             v.value("peft", "?"));
   run.attn = j.at("attn_implementation");
   if (run.task == "train") {
     const auto& t = j.at("train");
@@ -213,12 +213,6 @@ inline std::string explain(const Run& r, Measure m) {
       return "transformers' grouped_mm expert path (integrations/moe.py) holds T·h + 4·S·h + 3·S·I, which matches "
              "Mixtral-8x7B within 1 % and DeepSeek-V2-Lite within 1 % but overcounts Qwen1.5-MoE's 60 small experts "
              "at 131,072 tokens; the cause is not established";
-    if (r.lora && !r.checkpointing)
-      return "a frozen matrix needs no saved input for its backward: with adapters on q, k, v, o only, the MLP's "
-             "input and its down-projection input are not saved, where llmmem saves every layer tensor";
-    if (r.model == "gemma2-9b" && r.task == "train")
-      return "Gemma 2's final logit soft-capping (tanh) saves a 16-bit copy of the 4,096 × 256,000 logits for its "
-             "backward (1.95 GiB), which llmmem does not count";
     if (r.full_training && r.recipe == "mixed" && !r.checkpointing)
       return "under autocast the rotary cos/sin follow the fp32 residual stream, so q·cos and k·cos are fp32 and "
              "their 16-bit casts are saved again (modeling_llama.py apply_rotary_pos_emb); llmmem counts q and k "
@@ -293,7 +287,8 @@ inline std::string render_markdown(const Report& rep) {
       "the allocator's peak plus what NVML counts beside it (CUDA context, libraries), less the memory the driver "
       "reserves beyond CUDA's reach (NVML total − CUDA total: 615 MiB on the H200), against the whole estimate.\n");
   const Verdicts v = verdicts(rep);
-  out(fmt::format("- Fit verdicts: llmmem's device estimate against the card's CUDA memory agrees with the run "
+  out(
+      fmt::format("- Fit verdicts: llmmem's device estimate against the card's CUDA memory agrees with the run "
                   "(ran, or ran out of memory) for **{} of {}** runs.{}\n",
                   v.agree, v.total,
                   v.disagree.empty()
@@ -310,7 +305,8 @@ inline std::string render_markdown(const Report& rep) {
       why = r.error.substr(0, r.error.find(':'));
     }
   if (!failed.empty())
-    out(fmt::format("- Not compared: {} runs did not complete ({}): {}. transformers' FineGrainedFP8Config needs the "
+    out(
+        fmt::format("- Not compared: {} runs did not complete ({}): {}. transformers' FineGrainedFP8Config needs the "
                     "`kernels` package, absent from the machine's image ({}), so fp8 weights are not measured yet.\n",
                     failed.size(), why, fmt::join(failed, ", "), why));
 
@@ -326,7 +322,8 @@ inline std::string render_markdown(const Report& rep) {
                       percent(median_abs(rows)), percent(median_signed(rows)), percent(worst)));
     }
 
-  out(fmt::format("\n### Worst cases, explained\n\nEvery compared figure off by {:.0f} % or more (allocated) or "
+  out(
+      fmt::format("\n### Worst cases, explained\n\nEvery compared figure off by {:.0f} % or more (allocated) or "
                   "{:.0f} % or more (reserved, device), with its cause.\n\n| run | measure | error | why |\n"
                   "|---|---|---:|---|\n",
                   100 * k_explain_allocated, 100 * k_explain_pool));
@@ -346,7 +343,7 @@ inline std::string render_markdown(const Report& rep) {
         cells[static_cast<int>(row.measure)] = percent(row.error());
         if (row.measure == Measure::allocated) est_alloc = row.estimated;
       }
-    const std::string est = r.status == "ok" ? fmt::format("{:.2f}", est_alloc / GiB)
+    const std::string est = r.status == "ok"    ? fmt::format("{:.2f}", est_alloc / GiB)
                             : r.status == "oom" ? fmt::format("{:.2f} device", rep.estimate[i] / GiB)
                                                 : "";
     out(fmt::format("| {} | {} | {:.2f} | {} | {} | {} | {} |\n", r.id, r.status, r.allocated / GiB, est, cells[0],

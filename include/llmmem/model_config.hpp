@@ -104,6 +104,7 @@ struct ModelConfig {
   std::uint64_t learned_positions = 0;    // GPT-2 wpe rows; OPT adds its offset of 2 here
   bool lm_head_bias = false;              // Phi-2
   bool attention_sinks = false;           // gpt-oss: one learned sink logit per head
+  bool logit_softcapping = false;         // Gemma 2: final_logit_softcapping, tanh over the logits
   std::uint64_t word_embed_proj_dim = 0;  // OPT-350m style projections when != hidden_size
   bool gpt_style_activations = false;     // Korthikanti et al. accounting (LayerNorm, GeLU, dropout)
   bool supported = true;                  // false: generic keys only; parameters cannot be counted
