@@ -201,6 +201,7 @@ TEST_CASE("validation: docs/validation.md is what llmmem_validate prints", "[val
 // ---- Our own GPU measurements (issue 17): tests/validation/measured/*.jsonl from tools/measure.
 
 TEST_CASE("measured: at least 60 runs from a real GPU, each the request of a catalog model", "[validation]") {
+  // Two GPUs: the H200 grid (tools/measure/grid.py) and a subset of it on an H100.
   const auto& rep = measured();
   std::size_t ok = 0;
   for (const auto& r : rep.runs) {
@@ -220,8 +221,8 @@ TEST_CASE("measured: at least 60 runs from a real GPU, each the request of a cat
   for (const auto& r : rep.runs) CHECK(ids.insert(r.file + "/" + r.id).second);  // no run twice
 }
 
-// Regression guards at the level docs/validation.md reports, not accuracy claims: measured 0.5 %
-// (allocated), 2.5 % (reserved) and 3.9 % (device) over 155 runs when issue 17 landed. Tighten as the
+// Regression guards at the level docs/validation.md reports, not accuracy claims: measured 0.6 %
+// (allocated), 2.5 % (reserved) and 4.2 % (device) over 196 runs on two GPUs when issue 17 landed. Tighten as the
 // estimator improves; never loosen to let a change through.
 TEST_CASE("measured: median errors stay at or below 1.5 % allocated, 4 % reserved, 6 % device", "[validation]") {
   using validation::Measure;
@@ -239,14 +240,19 @@ TEST_CASE("measured: every figure beyond the thresholds has its cause written do
   }
 }
 
-TEST_CASE("measured: fit verdicts agree with the runs but for two named ones", "[validation]") {
-  // The two: Llama-3.2-3B pure-bf16 full fine-tuning, batch 8 × 8192 with checkpointing, ran at
-  // 124 GiB allocated on the 140 GiB card; llmmem's 20 % allocator share of its ~100 GiB of
-  // transient buffers puts it over (the run left 8 % unused). Either way of changing is news.
+TEST_CASE("measured: fit verdicts agree with the runs but for four named ones", "[validation]") {
+  // All four are within 12 % of the card, where the allocator's slack decides: three ran where
+  // llmmem's 20 % allocator share put them over the card; one (Llama-3.2-1B, batch 8 × 4096,
+  // checkpointed) ran out of memory on the H100 where llmmem said it fits: that run reserved 26 % of
+  // its transient memory on the H200. Either way of changing is news.
   const auto v = validation::measured::verdicts(measured());
-  CHECK(v.agree + 2 == v.total);
-  CHECK(v.disagree == std::vector<std::string>{"llama3.2-3b/train/sdpa/bf16/b8/p8192/bf16/adamw-foreach/ckpt",
-                                               "llama3.2-3b/train/sdpa/bf16/b8/p8192/bf16/ckpt"});
+  CHECK(v.agree + 4 == v.total);
+  CHECK(v.ran_but_said_no ==
+        std::vector<std::string>{"NVIDIA H100 80GB HBM3: llama3.2-1b/train/sdpa/bf16/b4/p4096/mixed",
+                                 "NVIDIA H200: llama3.2-3b/train/sdpa/bf16/b8/p8192/bf16/adamw-foreach/ckpt",
+                                 "NVIDIA H200: llama3.2-3b/train/sdpa/bf16/b8/p8192/bf16/ckpt"});
+  CHECK(v.oom_but_said_yes ==
+        std::vector<std::string>{"NVIDIA H100 80GB HBM3: llama3.2-1b/train/sdpa/bf16/b8/p4096/mixed/ckpt"});
 }
 
 TEST_CASE("measured: a line the reader cannot map names its file and line", "[validation]") {
