@@ -561,6 +561,57 @@ void read_qwen3_next(const Reader& r, ModelConfig& c) {
   c.recurrent = m;
 }
 
+// OLMo 2 (transformers configuration_olmo2.py, modular_olmo2.py): Llama's blocks and keys (Olmo2Config
+// defaults: attention_bias false, num_key_value_heads = num_attention_heads, tie_word_embeddings false)
+// with two changes that count: Olmo2Attention norms the whole q and k projections, q_norm an RMSNorm of
+// num_attention_heads × head_dim and k_norm of num_key_value_heads × head_dim (QkNorm::per_head), and
+// Olmo2DecoderLayer deletes input_layernorm for a post_attention_layernorm and a
+// post_feedforward_layernorm after each sublayer: still two RMSNorms of hidden_size per layer.
+void read_olmo2(const Reader& r, ModelConfig& c) {
+  read_llama_like(r, c);
+  c.qk_norm = QkNorm::per_head;
+}
+
+// GLM-4.5 / GLM-4.5-Air / GLM-4.6 (transformers configuration_glm4_moe.py, modeling_glm4_moe.py; the
+// class defaults below are Glm4MoeConfig's). Glm4MoeAttention: q/k/v biased when attention_bias, o_proj
+// never (bias=False); head_dim from the config, else hidden_size / num_attention_heads; q_norm and
+// k_norm RMSNorms of head_dim when use_qk_norm (GLM-4.5 and 4.6, not Air). partial_rotary_factor only
+// picks how much of each head RoPE rotates: the cached keys keep all of head_dim, so neither the
+// parameters nor the KV cache change. Layers below first_k_dense_replace hold a dense MLP of
+// intermediate_size, the rest Glm4MoeMoE: n_routed_experts experts of moe_intermediate_size, one shared
+// MLP of n_shared_experts × moe_intermediate_size, and Glm4MoeTopkRouter's weight [experts, hidden] plus
+// its e_score_correction_bias [experts] (a buffer the checkpoint stores). The checkpoint also keeps
+// num_nextn_predict_layers multi-token-prediction layers after the last one (model.layers.46 in
+// GLM-4.5-Air), which transformers skips and vLLM glm4_moe_mtp.py loads for speculative decoding: a
+// full MoE decoder layer with enorm, hnorm, eh_proj [h, 2h], shared_head.norm, and its own embedding
+// and shared_head.head, as DeepSeek-V3's (the hub's safetensors total only adds up with both copies).
+void read_glm4_moe(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 4096);
+  c.intermediate_size = r.positive_or({"intermediate_size"}, 10944);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive_or({"num_attention_heads"}, 96);
+  c.n_kv_heads = r.positive_or({"num_key_value_heads"}, 8);
+  c.head_dim = head_dim_or_derived(r, c);
+  c.vocab_size = r.positive_or({"vocab_size"}, 151552);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 131072);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.qkv_bias = r.boolean("attention_bias", false);
+  c.o_bias = false;
+  if (r.boolean("use_qk_norm", false)) c.qk_norm = QkNorm::per_head_dim;
+  MoeConfig m;
+  m.n_experts = r.positive_or({"n_routed_experts"}, 128);
+  m.n_experts_per_token = r.positive_or({"num_experts_per_tok"}, 8);
+  m.expert_intermediate = r.positive_or({"moe_intermediate_size"}, 1408);
+  m.n_shared_experts = r.u64_or({"n_shared_experts"}, 1);
+  m.first_dense_layers = r.u64_or({"first_k_dense_replace"}, 1);
+  m.layer_step = 1;  // Glm4MoeDecoderLayer: every layer from first_k_dense_replace on is MoE
+  m.step_offset_one = false;
+  m.score_correction_bias = true;  // Glm4MoeTopkRouter registers e_score_correction_bias unconditionally
+  c.moe = m;
+  c.mtp_layers = r.u64_or({"num_nextn_predict_layers"}, 0);
+  c.mtp_own_embeddings = true;
+}
+
 void read_cohere(const Reader& r, ModelConfig& c) {
   read_llama_like(r, c);
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
@@ -785,6 +836,8 @@ constexpr Architecture k_architectures[] = {
     {"mamba2", read_mamba2, "transformers configuration_mamba2.py"},
     {"nemotron_h", read_nemotron_h, "transformers configuration_nemotron_h.py (NVIDIA custom code before it)"},
     {"qwen3_next", read_qwen3_next, "transformers configuration_qwen3_next.py"},
+    {"olmo2", read_olmo2, "transformers configuration_olmo2.py"},
+    {"glm4_moe", read_glm4_moe, "transformers configuration_glm4_moe.py"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {

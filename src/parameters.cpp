@@ -230,6 +230,8 @@ ParameterCount count_parameters(const ModelConfig& c) {
   // MoE decoder layer plus enorm, hnorm, eh_proj [h, 2h], shared_head norm and its own copies of the
   // embedding and output head. Qwen3-Next's mtp.* is the same less the copies (pre_fc_norm_embedding,
   // pre_fc_norm_hidden, fc [h, 2h], norm; vLLM qwen3_next_mtp.py shares the model's embedding and head).
+  // GLM-4.5's model.layers.<num_hidden_layers> is DeepSeek-V3's, copies included (vLLM glm4_moe_mtp.py:
+  // enorm, hnorm, eh_proj, shared_head.norm and .head, embed_tokens; the hub total counts them).
   // Engines skip it unless speculative decoding is on.
   std::vector<TensorGroup> mtp_groups;
   if (c.mtp_layers > 0) {

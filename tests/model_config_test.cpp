@@ -176,14 +176,14 @@ TEST_CASE("the architecture registry drives the supported list and the message",
       "gemma",      "gemma2",     "gemma3_text",     "phi",         "phi-msft",  "phi3",        "phi3small",
       "falcon",     "RefinedWeb", "RefinedWebModel", "gpt2",        "gpt_neox",  "gpt_bigcode", "bloom",
       "opt",        "cohere",     "deepseek_v2",     "deepseek_v3", "gpt_oss",   "mamba2",      "nemotron_h",
-      "qwen3_next",
+      "qwen3_next", "olmo2",      "glm4_moe",
   };
   CHECK(supported_model_types() == expected);
   CHECK(unsupported_architecture_message("mamba", "m.json") ==
         "architecture 'mamba' is not supported yet (m.json); supported: llama, mistral, mixtral, qwen2, qwen2_moe, "
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
-        "nemotron_h, qwen3_next");
+        "nemotron_h, qwen3_next, olmo2, glm4_moe");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -244,6 +244,56 @@ TEST_CASE("qwen3_next: full_attention_interval or layer_types choose the attenti
                                          "q.json");
   CHECK(listed.attention_layers == std::vector<bool>{true, false, true});
   CHECK(listed.recurrent->layers == std::vector<bool>{false, true, false});
+}
+
+TEST_CASE("olmo2: Llama keys with q/k RMSNorms over all heads", "[config]") {
+  // modular_olmo2.py Olmo2Attention: q_norm [num_attention_heads × head_dim], k_norm [num_key_value_heads × head_dim]
+  const auto c = parse_model_config(R"({"model_type": "olmo2", "hidden_size": 64, "intermediate_size": 128,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000})",
+                                    "o.json");
+  CHECK(c.qk_norm == QkNorm::per_head);
+  CHECK(c.head_dim == 16);
+  CHECK_FALSE(c.tie_word_embeddings);  // Olmo2Config: tie_word_embeddings=False
+  CHECK_FALSE(c.qkv_bias);
+  CHECK(c.norms_per_layer == 2);  // post_attention_layernorm, post_feedforward_layernorm
+}
+
+TEST_CASE("glm4_moe: Glm4MoeConfig defaults, dense first layers, biased q/k/v only, optional qk norm", "[config]") {
+  // configuration_glm4_moe.py defaults: hidden 4096, 96 heads, 8 KV heads; 4096 / 96 is not whole, so
+  // with the default widths head_dim must come from the config (GLM-4.5's configs give 128).
+  CHECK_THROWS_WITH(parse_model_config(R"({"model_type": "glm4_moe", "num_hidden_layers": 4})", "g.json"),
+                    "g.json: hidden_size (4096) is not divisible by num_attention_heads (96) and no head_dim is given");
+  const auto d = parse_model_config(R"({"model_type": "glm4_moe", "num_hidden_layers": 4, "head_dim": 128})", "g.json");
+  CHECK(d.hidden_size == 4096);
+  CHECK(d.n_heads == 96);
+  CHECK(d.n_kv_heads == 8);
+  CHECK(d.vocab_size == 151552);
+  REQUIRE(d.moe);
+  CHECK(d.moe->n_experts == 128);
+  CHECK(d.moe->n_experts_per_token == 8);
+  CHECK(d.moe->expert_intermediate == 1408);
+  CHECK(d.moe->n_shared_experts == 1);
+  CHECK(d.moe->score_correction_bias);
+  CHECK_FALSE(d.is_sparse_layer(0));  // first_k_dense_replace defaults to 1
+  CHECK(d.is_sparse_layer(1));
+  CHECK(d.is_sparse_layer(3));
+  CHECK(d.qk_norm == QkNorm::none);
+  CHECK(d.mtp_layers == 0);
+  const auto c = parse_model_config(R"({"model_type": "glm4_moe", "hidden_size": 64, "intermediate_size": 128,
+      "num_hidden_layers": 5, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32,
+      "vocab_size": 1000, "attention_bias": true, "use_qk_norm": true, "first_k_dense_replace": 3,
+      "n_routed_experts": 8, "num_experts_per_tok": 2, "moe_intermediate_size": 16, "n_shared_experts": 2,
+      "num_nextn_predict_layers": 1})",
+                                    "g.json");
+  CHECK(c.head_dim == 32);
+  CHECK(c.qkv_bias);
+  CHECK_FALSE(c.o_bias);  // Glm4MoeAttention: o_proj bias=False whatever attention_bias says
+  CHECK(c.qk_norm == QkNorm::per_head_dim);
+  CHECK_FALSE(c.is_sparse_layer(2));
+  CHECK(c.is_sparse_layer(3));
+  CHECK(c.moe->n_shared_experts == 2);
+  CHECK(c.mtp_layers == 1);
+  CHECK(c.mtp_own_embeddings);
 }
 
 TEST_CASE("qwen3_next: malformed hybrid keys are InputErrors naming the key", "[config][errors]") {

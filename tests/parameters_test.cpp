@@ -166,6 +166,58 @@ TEST_CASE("Qwen3-Next-80B-A3B: 36 Gated DeltaNet and 12 gated-attention layers, 
   CHECK(p.active == 3'874'929'408ULL);
 }
 
+TEST_CASE("OLMo-2-1124-7B: q/k norms over all heads, post-attention and post-feedforward norms", "[parameters]") {
+  // Shapes from transformers modular_olmo2.py (Olmo2Attention, Olmo2DecoderLayer), h = 4096, 32 heads of 128:
+  // q, k, v, o 4 × 4096 × 4096 = 67,108,864; gate, up, down 3 × 4096 × 11008 = 135,266,304;
+  // q_norm 32 × 128 = 4096 and k_norm 32 × 128 = 4096 (RMSNorms over the whole projections, not per
+  // head_dim as Qwen3's); post_attention_layernorm and post_feedforward_layernorm 2 × 4096
+  // -> 202,391,552 per layer; × 32 + embed and untied lm_head 2 × 100352 × 4096 + final norm 4096.
+  const std::uint64_t per_layer = 4ULL * 4096 * 4096 + 3ULL * 4096 * 11008 + 2 * 4096 + 2 * 4096;
+  CHECK(per_layer == 202'391'552ULL);
+  const std::uint64_t expected = 32 * per_layer + 2ULL * 100'352 * 4096 + 4096;
+  // Published: 7,298,617,344 is the hub's safetensors parameter total ("safetensors": {"total":
+  // 7298617344}) for allenai/OLMo-2-1124-7B (revision 7df9a82) and allenai/OLMo-2-1124-7B-Instruct, as
+  // public hub-metadata tables record it.
+  CHECK(expected == 7'298'617'344ULL);
+  const Model m = test::model("olmo2-7b");
+  CHECK(m.params->total == expected);
+  CHECK(m.params->mtp_extra == 0);
+  CHECK(m.params->active == expected);
+}
+
+TEST_CASE("GLM-4.5-Air: one dense layer, 45 MoE layers of 128 experts and a shared one, an MTP layer", "[parameters]") {
+  // Shapes from transformers modeling_glm4_moe.py, h = 4096, 96 query heads and 8 KV heads of 128:
+  // attention q 12288 × 4096 = 50,331,648, k and v 2 × 1024 × 4096 = 8,388,608, o 4096 × 12288 =
+  //   50,331,648, q/k/v biases 12288 + 2 × 1024 = 14,336 (attention_bias; o_proj has none); no q/k norms
+  //   (use_qk_norm false) -> 109,066,240; input and post-attention RMSNorms 2 × 4096 -> 109,074,432 per layer
+  // layer 0 (first_k_dense_replace 1): dense MLP 3 × 4096 × 10944 = 134,479,872
+  // layers 1-45: router weight 128 × 4096 = 524,288 and e_score_correction_bias 128; experts
+  //   128 × 3 × 4096 × 1408 = 2,214,592,512; shared expert 3 × 4096 × 1408 = 17,301,504 -> 2,232,418,432
+  // embed and untied head 2 × 151552 × 4096 = 1,241,513,984; final norm 4096.
+  const std::uint64_t layer = 109'074'432ULL, moe = 2'232'418'432ULL;
+  CHECK(layer == 12288ULL * 4096 * 2 + 2ULL * 1024 * 4096 + 14'336 + 2 * 4096);
+  CHECK(moe == 128ULL * 4096 + 128 + 129ULL * 3 * 4096 * 1408);
+  const std::uint64_t expected = 46 * layer + 134'479'872ULL + 45 * moe + 2ULL * 151'552 * 4096 + 4096;
+  CHECK(expected == 106'852'251'264ULL);
+  const Model m = test::model("glm4.5-air");
+  const ParameterCount& p = *m.params;
+  CHECK(p.total == expected);
+  // The checkpoint's model.layers.46 (num_nextn_predict_layers 1; vLLM glm4_moe_mtp.py): a MoE decoder
+  // layer 109,074,432 + 2,232,418,432, enorm, hnorm and shared_head.norm 3 × 4096, eh_proj 4096 × 8192 =
+  // 33,554,432, and its own embed_tokens and shared_head.head 2 × 151552 × 4096 -> 3,616,573,568.
+  CHECK(p.mtp_extra == layer + moe + 3 * 4096 + 4096ULL * 8192 + 2ULL * 151'552 * 4096);
+  CHECK(p.mtp_extra == 3'616'573'568ULL);
+  // Published: 110,468,824,832 is the hub's safetensors parameter total for zai-org/GLM-4.5-Air
+  // (https://huggingface.co/api/models/zai-org/GLM-4.5-Air, safetensors.total; the model card's "106B"
+  // leaves out the MTP layer, and a GLM-4.5-Air fine-tune published without it, PrimeIntellect/INTELLECT-3,
+  // totals 106,852,251,264, the count above).
+  CHECK(p.checkpoint_values() == 110'468'824'832ULL);
+  // Active: 120 idle experts of 128 in 45 layers, 45 × 120 × 3 × 4096 × 1408 = 93,428,121,600, leave
+  // 13,424,129,664 (the card's "12B active" leaves out the embedding and head, 1.24B).
+  CHECK(p.active == expected - 45ULL * 120 * 3 * 4096 * 1408);
+  CHECK(p.active == 13'424'129'664ULL);
+}
+
 TEST_CASE("an unsupported architecture is an error naming it", "[parameters][errors]") {
   const auto c = load_model_config(std::string(LLMMEM_FIXTURES) + "/configs/unsupported.json");
   CHECK_THROWS_AS(count_parameters(c), UnsupportedError);

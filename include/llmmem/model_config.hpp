@@ -11,7 +11,7 @@
 namespace llmmem {
 
 enum class NormKind { rms, layer_norm, layer_norm_no_bias };
-enum class QkNorm { none, per_head_dim, per_head };  // Qwen3/Gemma3: [head_dim]; Cohere: [heads, head_dim]
+enum class QkNorm { none, per_head_dim, per_head };  // Qwen3/Gemma3: [head_dim]; Cohere, OLMo 2: [heads, head_dim]
 
 // Multi-head latent attention (DeepSeek-V2/V3).
 struct MlaConfig {
