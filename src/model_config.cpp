@@ -8,10 +8,12 @@
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "llmmem/bytes.hpp"
 #include "llmmem/error.hpp"
 #include "text.hpp"
 
@@ -612,6 +614,88 @@ void read_glm4_moe(const Reader& r, ModelConfig& c) {
   c.mtp_own_embeddings = true;
 }
 
+// Jamba (transformers configuration_jamba.py / modeling_jamba.py; the class defaults are Jamba-v0.1's).
+// Layer i is attention when i % attn_layer_period == attn_layer_offset (JambaConfig.layers_block_type),
+// else a Mamba-1 mixer (JambaMambaMixer: d_inner = mamba_expand × hidden_size, mamba_d_state,
+// mamba_d_conv, mamba_dt_rank "auto" = ceil(hidden_size / 16), conv bias when mamba_conv_bias, in/out
+// projection biases when mamba_proj_bias, RMSNorms over dt, B and C). Every layer has input_layernorm,
+// pre_ff_layernorm and a feed-forward: JambaSparseMoeBlock (a router [num_experts, h] and num_experts
+// JambaMLPs of intermediate_size) when i % expert_layer_period == expert_layer_offset and num_experts > 1
+// (JambaConfig.layers_num_experts; the decoder layers pick the MoE block when num_experts > 1), else one
+// JambaMLP. Attention is Mistral's GQA without biases or positional embeddings, head_dim = hidden_size /
+// num_attention_heads (JambaAttention has no head_dim key). JambaConfig._check_supported_offset rejects
+// an offset not below its period. vLLM keeps both states in the model dtype unless
+// mamba_ssm_cache_dtype says otherwise (mamba_utils.py mamba1_state_dtype = _mamba_state_dtype).
+void read_jamba(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 4096);
+  c.intermediate_size = r.positive_or({"intermediate_size"}, 14336);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive_or({"num_attention_heads"}, 32);
+  c.n_kv_heads = r.positive_or({"num_key_value_heads"}, c.n_heads);  // None: num_attention_heads
+  c.head_dim = split_heads(r, c);
+  c.vocab_size = r.positive_or({"vocab_size"}, 65536);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 262144);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+
+  const auto period = [&](std::string_view period_key, std::uint64_t period_default, std::string_view offset_key,
+                          std::uint64_t offset_default) {
+    const std::uint64_t p = r.positive_or({period_key}, period_default);
+    const std::uint64_t o = r.u64_or({offset_key}, offset_default);
+    if (o >= p)
+      throw InputError(
+          fmt::format("{}: key '{}' ({}) must be smaller than '{}' ({})", r.origin(), offset_key, o, period_key, p));
+    return std::pair{p, o};
+  };
+  const auto [attn_period, attn_offset] = period("attn_layer_period", 8, "attn_layer_offset", 4);
+  const auto [expert_period, expert_offset] = period("expert_layer_period", 2, "expert_layer_offset", 1);
+
+  RecurrentConfig m;
+  m.kind = RecurrentKind::mamba1;
+  const std::uint64_t expand = r.positive_or({"mamba_expand"}, 2);
+  m.state_size = r.positive_or({"mamba_d_state"}, 16);
+  m.conv_kernel = r.positive_or({"mamba_d_conv"}, 4);
+  // mamba_dt_rank: "auto" (the default) is math.ceil(hidden_size / 16).
+  const Json* dt_rank = r.find({"mamba_dt_rank"});
+  if (!dt_rank || (dt_rank->is_string() && dt_rank->get<std::string>() == "auto"))
+    m.dt_rank = ceil_div(c.hidden_size, 16);
+  else if (dt_rank->is_string())
+    throw InputError(fmt::format("{}: key 'mamba_dt_rank' must be \"auto\" or a positive integer, got {}", r.origin(),
+                                 dt_rank->dump().substr(0, 40)));
+  else
+    m.dt_rank = r.positive({"mamba_dt_rank"});
+  m.conv_bias = r.boolean("mamba_conv_bias", true);
+  m.proj_bias = r.boolean("mamba_proj_bias", false);
+  m.bcdt_norms = true;
+  for (auto v : {expand, m.state_size, m.conv_kernel, m.dt_rank})
+    if (v > k_max_dimension)
+      throw InputError(fmt::format("{}: a Mamba dimension ({}) is larger than any real model ({} at most)", r.origin(),
+                                   v, k_max_dimension));
+  m.d_inner = expand * std::min(c.hidden_size, k_max_dimension);
+  if (m.d_inner > k_max_dimension && c.hidden_size <= k_max_dimension)  // a too-large hidden_size: validate_dimensions
+    throw InputError(fmt::format("{}: mamba_expand ({}) × hidden_size ({}) is larger than any real model ({} at most)",
+                                 r.origin(), expand, c.hidden_size, k_max_dimension));
+  m.ssm_state_bits = read_ssm_state_bits(r, 0);
+
+  c.attention_layers.assign(c.n_layers, false);
+  m.layers.assign(c.n_layers, false);
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+    c.attention_layers[i] = i % attn_period == attn_offset;
+    m.layers[i] = !c.attention_layers[i];
+  }
+  c.recurrent = m;
+
+  const std::uint64_t experts = r.positive_or({"num_experts"}, 16);
+  if (experts > 1) {
+    MoeConfig moe;
+    moe.n_experts = experts;
+    moe.n_experts_per_token = r.positive_or({"num_experts_per_tok"}, 2);
+    moe.expert_intermediate = c.intermediate_size;  // JambaSparseMoeBlock: JambaMLP(config) experts
+    moe.sparse_layers.assign(c.n_layers, false);
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) moe.sparse_layers[i] = i % expert_period == expert_offset;
+    c.moe = moe;
+  }
+}
+
 void read_cohere(const Reader& r, ModelConfig& c) {
   read_llama_like(r, c);
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
@@ -838,6 +922,7 @@ constexpr Architecture k_architectures[] = {
     {"qwen3_next", read_qwen3_next, "transformers configuration_qwen3_next.py"},
     {"olmo2", read_olmo2, "transformers configuration_olmo2.py"},
     {"glm4_moe", read_glm4_moe, "transformers configuration_glm4_moe.py"},
+    {"jamba", read_jamba, "transformers configuration_jamba.py"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {
@@ -889,8 +974,13 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
     layer = sat_add(layer, sat_mul({3, h, m.shared_intermediate}));
     layer = sat_add(layer, sat_mul(h, sat_add(m.n_experts, 1)));
   }
-  if (c.recurrent) {  // Mamba-2 and Gated DeltaNet mixers, generously
+  if (c.recurrent) {  // Mamba-1, Mamba-2 and Gated DeltaNet mixers, generously
     const auto& m = *c.recurrent;
+    // Mamba-1: in_proj, x_proj, dt_proj, out_proj, conv, A_log, D and biases, all per d_inner channel.
+    layer = sat_add(
+        layer,
+        sat_mul(m.d_inner, sat_add(sat_mul(4, h), sat_add(sat_mul(2, m.dt_rank), sat_add(sat_mul(3, m.state_size),
+                                                                                         sat_add(m.conv_kernel, 4))))));
     const std::uint64_t inner = sat_mul(m.n_heads, m.head_dim);
     const std::uint64_t conv = sat_add(inner, sat_mul({2, m.n_groups, m.state_size}));
     layer = sat_add(layer, sat_mul(sat_add(h, sat_add(m.conv_kernel, 2)), sat_add(sat_add(inner, conv), m.n_heads)));
@@ -909,6 +999,7 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
 
 bool ModelConfig::is_sparse_layer(std::uint64_t layer) const {
   if (!moe) return false;
+  if (!moe->sparse_layers.empty()) return layer < moe->sparse_layers.size() && moe->sparse_layers[layer];
   if (std::find(moe->dense_layers.begin(), moe->dense_layers.end(), layer) != moe->dense_layers.end()) return false;
   if (layer < moe->first_dense_layers) return false;
   return moe->step_offset_one ? (layer + 1) % moe->layer_step == 0 : layer % moe->layer_step == 0;

@@ -127,6 +127,28 @@ class Builder {
   // out_proj [h, inner]; in_proj and out_proj biases when use_bias.
   void recurrent(const RecurrentConfig& m, std::uint64_t n) {
     const auto h = m_c.hidden_size;
+    if (m.kind == RecurrentKind::mamba1) {
+      // Mamba-1 (transformers modeling_jamba.py JambaMambaMixer, after modeling_mamba.py MambaMixer):
+      // in_proj [2·d_inner, h] (x and the gate z), a depthwise conv1d [d_inner, 1, d_conv] with bias when
+      // mamba_conv_bias, x_proj [dt_rank + 2·d_state, d_inner] without bias (dt, B, C), dt_proj
+      // [d_inner, dt_rank] with bias, A_log [d_inner, d_state], D [d_inner], out_proj [h, d_inner];
+      // in_proj and out_proj biases when mamba_proj_bias; Jamba adds RMSNorms over dt (dt_rank), B and C
+      // (d_state each): dt_layernorm, b_layernorm, c_layernorm.
+      const auto inner = m.inner();
+      add("ssm.in_proj", TensorRole::attention, 2 * inner, h, n, "", true);
+      if (m.proj_bias) add("ssm.in_proj.bias", TensorRole::bias, 2 * inner, 1, n, "", true);
+      add("ssm.conv1d", TensorRole::other, inner, m.conv_kernel, n, "", true);
+      if (m.conv_bias) add("ssm.conv1d.bias", TensorRole::bias, inner, 1, n, "", true);
+      add("ssm.x_proj", TensorRole::attention, m.dt_rank + 2 * m.state_size, inner, n, "", true);
+      add("ssm.dt_proj", TensorRole::attention, inner, m.dt_rank, n, "", true);
+      add("ssm.dt_proj.bias", TensorRole::bias, inner, 1, n, "", true);
+      add("ssm.A_log", TensorRole::other, inner, m.state_size, n, "", true);
+      add("ssm.D", TensorRole::other, inner, 1, n, "", true);
+      if (m.bcdt_norms) add("ssm.dt_b_c_norms", TensorRole::norm, m.dt_rank + 2 * m.state_size, 1, n, "", true);
+      add("ssm.out_proj", TensorRole::attention, h, inner, n, "", true);
+      if (m.proj_bias) add("ssm.out_proj.bias", TensorRole::bias, h, 1, n, "", true);
+      return;
+    }
     if (m.kind == RecurrentKind::mamba2) {
       const auto inner = m.inner(), conv_dim = inner + 2 * m.n_groups * m.state_size;
       add("ssm.in_proj", TensorRole::attention, inner + conv_dim + m.n_heads, h, n, "", true);

@@ -1,4 +1,4 @@
-// Recurrent state per sequence of Mamba-2 and Gated DeltaNet layers, as the engines allocate it.
+// Recurrent state per sequence of Mamba-1, Mamba-2 and Gated DeltaNet layers, as the engines allocate it.
 #include "llmmem/recurrent_state.hpp"
 
 #include <algorithm>
@@ -11,6 +11,16 @@ RecurrentStateShape recurrent_state_shape(const RecurrentConfig& m, std::uint64_
   tp = std::max<std::uint64_t>(tp, 1);
   const std::uint64_t window = m.conv_kernel > 0 ? m.conv_kernel - 1 : 0;
   RecurrentStateShape s;
+  if (m.kind == RecurrentKind::mamba1) {
+    // mamba1_state_shape: the conv state (conv_kernel - 1) × intermediate_size / tp and the temporal (SSM)
+    // state intermediate_size / tp × state_size (vLLM divide() requires tp to divide intermediate_size;
+    // rounded up here). llama.cpp n_embd_r() = (ssm_d_conv - 1) × ssm_d_inner and n_embd_s() = ssm_d_state
+    // × ssm_d_inner for Mamba-1 (n_group 0), the same values at tp = 1.
+    const std::uint64_t inner = ceil_div(m.inner(), tp);
+    s.conv_values = checked_mul(window, inner, "state");
+    s.ssm_values = checked_mul(inner, m.state_size, "state");
+    return s;
+  }
   if (m.kind == RecurrentKind::mamba2) {
     // mamba2_state_shape: n_groups grows to a multiple of tp when it does not divide
     // (extra_groups_for_head_shards adds tp - n_groups, leaving tp groups), conv_dim = inner + 2 × n_groups ×
@@ -56,11 +66,15 @@ Component recurrent_state(const ModelConfig& c, const EngineProfile& engine, std
   const std::uint64_t per_layer = checked_add(checked_mul(shape.conv_values, bytes.conv, "state"),
                                               checked_mul(shape.ssm_values, bytes.ssm, "state"), "state");
   const Bytes total(checked_mul(checked_mul(per_layer, layers, "state"), sequences, "state"));
-  const char* formula = m.kind == RecurrentKind::mamba2
-                            ? "batch × recurrent layers × ((conv_kernel − 1) × (inner + 2·n_groups·state_size) × "
-                              "conv bytes + heads × head_dim × state_size × ssm bytes)"
-                            : "batch × recurrent layers × ((conv_kernel − 1) × (2·key_dim + value_dim) × conv bytes "
-                              "+ v_heads × v_head_dim × k_head_dim × ssm bytes)";
+  const char* formula =
+      "batch × recurrent layers × ((conv_kernel − 1) × (2·key_dim + value_dim) × conv bytes + "
+      "v_heads × v_head_dim × k_head_dim × ssm bytes)";
+  if (m.kind == RecurrentKind::mamba2)
+    formula =
+        "batch × recurrent layers × ((conv_kernel − 1) × (inner + 2·n_groups·state_size) × conv bytes + heads × "
+        "head_dim × state_size × ssm bytes)";
+  if (m.kind == RecurrentKind::mamba1)
+    formula = "batch × recurrent layers × ((d_conv − 1) × d_inner × conv bytes + d_inner × d_state × ssm bytes)";
   const auto d = [](std::uint64_t v) { return static_cast<double>(v); };
   return {"state",
           "Recurrent state (SSM / linear attention)",

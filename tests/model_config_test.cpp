@@ -176,14 +176,14 @@ TEST_CASE("the architecture registry drives the supported list and the message",
       "gemma",      "gemma2",     "gemma3_text",     "phi",         "phi-msft",  "phi3",        "phi3small",
       "falcon",     "RefinedWeb", "RefinedWebModel", "gpt2",        "gpt_neox",  "gpt_bigcode", "bloom",
       "opt",        "cohere",     "deepseek_v2",     "deepseek_v3", "gpt_oss",   "mamba2",      "nemotron_h",
-      "qwen3_next", "olmo2",      "glm4_moe",
+      "qwen3_next", "olmo2",      "glm4_moe",        "jamba",
   };
   CHECK(supported_model_types() == expected);
   CHECK(unsupported_architecture_message("mamba", "m.json") ==
         "architecture 'mamba' is not supported yet (m.json); supported: llama, mistral, mixtral, qwen2, qwen2_moe, "
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
-        "nemotron_h, qwen3_next, olmo2, glm4_moe");
+        "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -226,6 +226,43 @@ TEST_CASE("the README lists exactly the architectures of the registry", "[model_
   std::string expected;
   for (const auto& t : supported_model_types()) expected += (expected.empty() ? "" : ", ") + std::string(t);
   CHECK(listed == expected + ".");
+}
+
+TEST_CASE("jamba: attention and expert periods and offsets choose the layers", "[config]") {
+  // configuration_jamba.py: layers_block_type "attention" when i % attn_layer_period == attn_layer_offset,
+  // layers_num_experts num_experts when i % expert_layer_period == expert_layer_offset; mamba_dt_rank
+  // "auto" = ceil(hidden_size / 16).
+  const auto c = parse_model_config(R"({"model_type": "jamba", "hidden_size": 72, "intermediate_size": 128,
+      "num_hidden_layers": 6, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100,
+      "attn_layer_period": 3, "attn_layer_offset": 1, "expert_layer_period": 2, "expert_layer_offset": 0,
+      "num_experts": 4, "mamba_dt_rank": "auto"})",
+                                    "j.json");
+  CHECK(c.attention_layers == std::vector<bool>{false, true, false, false, true, false});
+  CHECK(c.recurrent->layers == std::vector<bool>{true, false, true, true, false, true});
+  CHECK(c.recurrent->kind == RecurrentKind::mamba1);
+  CHECK(c.recurrent->inner() == 144);  // mamba_expand 2 × 72
+  CHECK(c.recurrent->dt_rank == 5);    // ceil(72 / 16)
+  CHECK(c.head_dim == 18);
+  for (std::uint64_t i = 0; i < 6; ++i) CHECK(c.is_sparse_layer(i) == (i % 2 == 0));
+  // num_experts 1: every feed-forward is a JambaMLP.
+  const auto dense = parse_model_config(R"({"model_type": "jamba", "hidden_size": 64, "intermediate_size": 128,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 100, "num_experts": 1})",
+                                        "j.json");
+  CHECK_FALSE(dense.moe.has_value());
+  CHECK(dense.n_kv_heads == 4);
+}
+
+TEST_CASE("jamba: malformed periods and ranks are InputErrors naming the key", "[config][errors]") {
+  const std::string head = R"({"model_type": "jamba", "hidden_size": 64, "intermediate_size": 128,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 100, )";
+  CHECK_THROWS_WITH(parse_model_config(head + R"("attn_layer_period": 4, "attn_layer_offset": 4})", "j.json"),
+                    "j.json: key 'attn_layer_offset' (4) must be smaller than 'attn_layer_period' (4)");
+  CHECK_THROWS_WITH(parse_model_config(head + R"("expert_layer_period": 0})", "j.json"),
+                    "j.json: key 'expert_layer_period' must be positive, got 0");
+  CHECK_THROWS_WITH(parse_model_config(head + R"("mamba_dt_rank": "big"})", "j.json"),
+                    "j.json: key 'mamba_dt_rank' must be \"auto\" or a positive integer, got \"big\"");
+  CHECK_THROWS_WITH(parse_model_config(head + R"("mamba_expand": 16777217})", "j.json"),
+                    Catch::Matchers::Contains("larger than any real model"));
 }
 
 TEST_CASE("qwen3_next: full_attention_interval or layer_types choose the attention layers", "[config]") {

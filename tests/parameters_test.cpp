@@ -158,7 +158,7 @@ TEST_CASE("Qwen3-Next-80B-A3B: 36 Gated DeltaNet and 12 gated-attention layers, 
   // 81,324,862,720 is the hub's safetensors parameter total for Qwen/Qwen3-Next-80B-A3B-Instruct
   // ("81.3B params"; a public hub-metadata table lists total_params 81324862720 for the Instruct and
   // Thinking repositories).
-  CHECK(p.mtp_extra == 27'263'488ULL + 2 * 2048 + 1'614'809'088ULL + 8'388'608 + 3 * 2048);
+  CHECK(p.mtp_extra == 27'263'488ULL + 2ULL * 2048 + 1'614'809'088ULL + 8'388'608 + 3ULL * 2048);
   CHECK(p.checkpoint_values() == 81'324'862'720ULL);
   // Active: the 502 idle experts of 512 in 48 layers, 48 × 502 × 3 × 512 × 2048 = 75,799,461,888, leave
   // 3,874,929,408 ("A3B").
@@ -216,6 +216,37 @@ TEST_CASE("GLM-4.5-Air: one dense layer, 45 MoE layers of 128 experts and a shar
   // 13,424,129,664 (the card's "12B active" leaves out the embedding and head, 1.24B).
   CHECK(p.active == expected - 45ULL * 120 * 3 * 4096 * 1408);
   CHECK(p.active == 13'424'129'664ULL);
+}
+
+TEST_CASE("Jamba 1.5 Mini: 28 Mamba-1 and 4 attention layers, MoE 2 of 16 in every other layer", "[parameters]") {
+  // Shapes from transformers modeling_jamba.py, h = 4096, config ai21labs/AI21-Jamba-1.5-Mini:
+  // attention (layers i % 8 == 4: 4, 12, 20, 28): q 4096 × 4096 = 16,777,216; k, v 2 × (8 × 128) × 4096
+  //   = 8,388,608; o 4096 × 4096 = 16,777,216; no biases -> 41,943,040
+  // JambaMambaMixer (the other 28 layers), d_inner = 2 × 4096 = 8192, dt_rank 256, d_state 16, d_conv 4:
+  //   in_proj 2·8192 × 4096 = 67,108,864; conv1d 8192 × 1 × 4 = 32,768 + bias 8192;
+  //   x_proj (256 + 2·16) × 8192 = 2,359,296; dt_proj 8192 × 256 = 2,097,152 + bias 8192;
+  //   A_log 8192 × 16 = 131,072; D 8192; out_proj 4096 × 8192 = 33,554,432 (mamba_proj_bias false);
+  //   dt_layernorm 256, b_layernorm 16, c_layernorm 16 -> 105,308,448
+  // feed-forward: JambaMLP 3 × 4096 × 14336 = 176,160,768 in the 16 even layers; JambaSparseMoeBlock in
+  //   the 16 odd layers (i % 2 == 1): router 16 × 4096 = 65,536 + 16 experts × 176,160,768
+  //   = 2,818,637,824
+  // input_layernorm and pre_ff_layernorm 32 × 2 × 4096; final_layernorm 4096; embed_tokens and the untied
+  // lm_head 2 × 65536 × 4096.
+  const std::uint64_t expected = 4ULL * 41'943'040 + 28ULL * 105'308'448 + 16ULL * 176'160'768 + 16ULL * 2'818'637'824 +
+                                 32ULL * 2 * 4096 + 4096 + 2ULL * 65'536 * 4096;
+  CHECK(expected == 51'570'323'328ULL);
+  const Model m = test::model("jamba-mini-1.5");
+  const ParameterCount& p = *m.params;
+  CHECK(p.total == expected);
+  // Published: the checkpoint's model.safetensors.index.json gives total_size 103,140,646,656 bytes
+  // (quoted in a public generated model card of the checkpoint whose config is transformers 4.40.2 and
+  // generation_config 4.44.2, i.e. AI21-Jamba-1.5-Mini; the hub shows "51.6B params"), all bf16:
+  // 103,140,646,656 / 2 = 51,570,323,328.
+  CHECK(p.total * 2 == 103'140'646'656ULL);
+  // Active: 14 idle experts of 16 in 16 layers, 16 × 14 × 176,160,768 = 39,460,012,032, leave
+  // 12,110,311,296 ("12B active").
+  CHECK(p.active == expected - 16ULL * 14 * 176'160'768);
+  CHECK(p.active == 12'110'311'296ULL);
 }
 
 TEST_CASE("an unsupported architecture is an error naming it", "[parameters][errors]") {

@@ -116,6 +116,40 @@ TEST_CASE("Qwen3-Next-80B-A3B under vLLM: KV for its 12 attention layers, state 
   CHECK(test::bytes_of(estimate(m, r), "state") == 36ULL * (3ULL * 4096 * 2 + 16ULL * 128 * 128 * 2));
 }
 
+TEST_CASE("Jamba 1.5 Mini under vLLM: KV for its 4 attention layers, Mamba-1 state for the other 28", "[state]") {
+  const Model m = test::model("jamba-mini-1.5");
+  REQUIRE(m.config.n_attention_layers() == 4);
+  REQUIRE(m.config.recurrent->n_layers() == 28);
+  REQUIRE(m.config.recurrent->kind == RecurrentKind::mamba1);
+  const Estimate e = estimate(m, infer_on("vllm", 1, 8192));
+  // KV: 4 attention layers (i % 8 == 4) × 8192 tokens × 2 (K, V) × 8 kv heads × 128 head_dim × 2 B
+  // = 134,217,728 (all 32 layers counted as attention would be 8 times that).
+  CHECK(test::bytes_of(e, "kv_cache") == 4ULL * 8192 * 2 * 8 * 128 * 2);
+  // vLLM mamba_utils.py mamba1_state_shape at tp 1, d_inner = mamba_expand × hidden = 2 × 4096 = 8192:
+  //   conv (mamba_d_conv - 1, d_inner) = (3, 8192): 24,576 values; temporal (d_inner, mamba_d_state)
+  //   = (8192, 16): 131,072 values; both in the model dtype, bf16 (mamba1_state_dtype ->
+  //   _mamba_state_dtype, mamba_cache_dtype and mamba_ssm_cache_dtype "auto"):
+  //   3 × 8192 × 2 = 49,152 + 8192 × 16 × 2 = 262,144 -> 311,296 B per layer and sequence;
+  //   × 28 Mamba layers = 8,716,288 B for one sequence.
+  const RecurrentStateShape s = recurrent_state_shape(*m.config.recurrent, 1);
+  CHECK(s.conv_values == 3ULL * 8192);
+  CHECK(s.ssm_values == 8192ULL * 16);
+  CHECK(test::bytes_of(e, "state") == 28ULL * (3ULL * 8192 * 2 + 8192ULL * 16 * 2));
+  CHECK(test::bytes_of(e, "state") == 8'716'288ULL);
+  CHECK(test::sums_to_total(e));
+  // Batch 8: eight sequences' states, 8 × 8,716,288 = 69,730,304 B, whatever the context.
+  CHECK(test::bytes_of(estimate(m, infer_on("vllm", 8, 1024)), "state") == 69'730'304ULL);
+  CHECK(test::bytes_of(estimate(m, infer_on("vllm", 8, 65536)), "state") == 69'730'304ULL);
+  // tp 2 splits d_inner: conv (3, 4096), temporal (4096, 16).
+  Request r = infer_on("vllm", 1, 8192);
+  r.layout.tp = 2;
+  CHECK(test::bytes_of(estimate(m, r), "state") == 28ULL * (3ULL * 4096 * 2 + 4096ULL * 16 * 2));
+  // llama.cpp (F32 r and s): n_embd_r = (ssm_d_conv - 1) × ssm_d_inner = 3 × 8192 = 24,576 and
+  // n_embd_s = ssm_d_state × ssm_d_inner = 16 × 8192 = 131,072 (llama-hparams.cpp, Mamba-1: n_group 0);
+  // 8 sequences × 28 layers × (24,576 + 131,072) × 4 B = 139,460,608.
+  CHECK(test::bytes_of(estimate(m, infer_on("llama.cpp", 8, 4096)), "state") == 139'460'608ULL);
+}
+
 TEST_CASE("Phi-3-small's blocksparse layers cache every token, as dense attention", "[state][kv]") {
   const Estimate e = estimate(test::model("phi3-small"), test::infer(nullptr, 1, 2048));
   // 32 layers × 2048 tokens × 2 × 8 kv heads × 128 × 2 B = 268,435,456; no recurrent state.

@@ -37,14 +37,18 @@ struct MoeConfig {
   bool expert_bias = false;                 // gpt-oss
   bool score_correction_bias = false;       // DeepSeek-V3 e_score_correction_bias
   bool shared_expert_gate = false;          // Qwen2-MoE
+  // Jamba layers_num_experts (i % expert_layer_period == expert_layer_offset): when not empty, layer i
+  // is sparse exactly when sparse_layers[i], overriding the step rule above.
+  std::vector<bool> sparse_layers;
 };
 
 // The recurrent mixer of state-space and linear-attention layers (hybrid and SSM models). Per
 // sequence it keeps a fixed state, whatever the context: a short-convolution window and a
 // recurrent (SSM / delta-rule) matrix per head (src/recurrent_state.cpp computes its bytes).
 enum class RecurrentKind {
-  mamba2,          // Mamba-2 SSD (transformers Mamba2Mixer; NemotronH, Falcon-H1, Jamba 1.5+ use it)
+  mamba2,          // Mamba-2 SSD (transformers Mamba2Mixer; NemotronH, Falcon-H1 use it)
   gated_deltanet,  // Gated DeltaNet (transformers Qwen3NextGatedDeltaNet)
+  mamba1,          // Mamba-1 selective scan (transformers MambaMixer; Jamba's JambaMambaMixer)
 };
 
 struct RecurrentConfig {
@@ -52,6 +56,10 @@ struct RecurrentConfig {
   std::uint64_t conv_kernel = 0;  // conv_kernel / linear_conv_kernel_dim (window = conv_kernel - 1)
   // Mamba-2: inner = n_heads × head_dim; B and C of n_groups × state_size each.
   std::uint64_t n_heads = 0, head_dim = 0, state_size = 0, n_groups = 0;
+  // Mamba-1: inner = d_inner (mamba_expand × hidden) channels, each with its own state_size-wide SSM
+  // state; dt_rank the rank of the time-step projection; dt/B/C RMSNorms (Jamba) when bcdt_norms.
+  std::uint64_t d_inner = 0, dt_rank = 0;
+  bool bcdt_norms = false;
   bool conv_bias = true;   // use_conv_bias
   bool proj_bias = false;  // use_bias / mamba_proj_bias: in_proj and out_proj biases
   // Gated DeltaNet: keys and values per head.
@@ -61,7 +69,8 @@ struct RecurrentConfig {
   std::uint64_t ssm_state_bits = 0;
   std::vector<bool> layers;  // layer i holds this mixer
 
-  [[nodiscard]] std::uint64_t inner() const { return n_heads * head_dim; }  // Mamba-2 d_inner
+  // The mixer's inner width: Mamba-2 heads × head_dim, Mamba-1 d_inner.
+  [[nodiscard]] std::uint64_t inner() const { return kind == RecurrentKind::mamba1 ? d_inner : n_heads * head_dim; }
   [[nodiscard]] std::uint64_t n_layers() const;
 };
 
