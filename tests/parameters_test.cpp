@@ -172,7 +172,7 @@ TEST_CASE("OLMo-2-1124-7B: q/k norms over all heads, post-attention and post-fee
   // q_norm 32 × 128 = 4096 and k_norm 32 × 128 = 4096 (RMSNorms over the whole projections, not per
   // head_dim as Qwen3's); post_attention_layernorm and post_feedforward_layernorm 2 × 4096
   // -> 202,391,552 per layer; × 32 + embed and untied lm_head 2 × 100352 × 4096 + final norm 4096.
-  const std::uint64_t per_layer = 4ULL * 4096 * 4096 + 3ULL * 4096 * 11008 + 2 * 4096 + 2 * 4096;
+  const std::uint64_t per_layer = 4ULL * 4096 * 4096 + 3ULL * 4096 * 11008 + 2ULL * 4096 + 2ULL * 4096;
   CHECK(per_layer == 202'391'552ULL);
   const std::uint64_t expected = 32 * per_layer + 2ULL * 100'352 * 4096 + 4096;
   // Published: 7,298,617,344 is the hub's safetensors parameter total ("safetensors": {"total":
@@ -195,7 +195,7 @@ TEST_CASE("GLM-4.5-Air: one dense layer, 45 MoE layers of 128 experts and a shar
   //   128 × 3 × 4096 × 1408 = 2,214,592,512; shared expert 3 × 4096 × 1408 = 17,301,504 -> 2,232,418,432
   // embed and untied head 2 × 151552 × 4096 = 1,241,513,984; final norm 4096.
   const std::uint64_t layer = 109'074'432ULL, moe = 2'232'418'432ULL;
-  CHECK(layer == 12288ULL * 4096 * 2 + 2ULL * 1024 * 4096 + 14'336 + 2 * 4096);
+  CHECK(layer == 12288ULL * 4096 * 2 + 2ULL * 1024 * 4096 + 14'336 + 2ULL * 4096);
   CHECK(moe == 128ULL * 4096 + 128 + 129ULL * 3 * 4096 * 1408);
   const std::uint64_t expected = 46 * layer + 134'479'872ULL + 45 * moe + 2ULL * 151'552 * 4096 + 4096;
   CHECK(expected == 106'852'251'264ULL);
@@ -205,7 +205,7 @@ TEST_CASE("GLM-4.5-Air: one dense layer, 45 MoE layers of 128 experts and a shar
   // The checkpoint's model.layers.46 (num_nextn_predict_layers 1; vLLM glm4_moe_mtp.py): a MoE decoder
   // layer 109,074,432 + 2,232,418,432, enorm, hnorm and shared_head.norm 3 × 4096, eh_proj 4096 × 8192 =
   // 33,554,432, and its own embed_tokens and shared_head.head 2 × 151552 × 4096 -> 3,616,573,568.
-  CHECK(p.mtp_extra == layer + moe + 3 * 4096 + 4096ULL * 8192 + 2ULL * 151'552 * 4096);
+  CHECK(p.mtp_extra == layer + moe + 3ULL * 4096 + 4096ULL * 8192 + 2ULL * 151'552 * 4096);
   CHECK(p.mtp_extra == 3'616'573'568ULL);
   // Published: 110,468,824,832 is the hub's safetensors parameter total for zai-org/GLM-4.5-Air
   // (https://huggingface.co/api/models/zai-org/GLM-4.5-Air, safetensors.total; the model card's "106B"
