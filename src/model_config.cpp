@@ -614,6 +614,17 @@ void read_glm4_moe(const Reader& r, ModelConfig& c) {
   c.mtp_own_embeddings = true;
 }
 
+// A Mamba-1 time-step rank key (Jamba mamba_dt_rank, Mamba time_step_rank): "auto" (the default in
+// JambaConfig and MambaConfig) is math.ceil(hidden_size / 16), else a positive integer.
+std::uint64_t read_dt_rank(const Reader& r, std::string_view key, std::uint64_t hidden_size) {
+  const Json* dt_rank = r.find({key});
+  if (!dt_rank || (dt_rank->is_string() && dt_rank->get<std::string>() == "auto")) return ceil_div(hidden_size, 16);
+  if (dt_rank->is_string())
+    throw InputError(fmt::format("{}: key '{}' must be \"auto\" or a positive integer, got {}", r.origin(), key,
+                                 dt_rank->dump().substr(0, 40)));
+  return r.positive({key});
+}
+
 // Jamba (transformers configuration_jamba.py / modeling_jamba.py; the class defaults are Jamba-v0.1's).
 // Layer i is attention when i % attn_layer_period == attn_layer_offset (JambaConfig.layers_block_type),
 // else a Mamba-1 mixer (JambaMambaMixer: d_inner = mamba_expand × hidden_size, mamba_d_state,
@@ -654,15 +665,7 @@ void read_jamba(const Reader& r, ModelConfig& c) {
   const std::uint64_t expand = r.positive_or({"mamba_expand"}, 2);
   m.state_size = r.positive_or({"mamba_d_state"}, 16);
   m.conv_kernel = r.positive_or({"mamba_d_conv"}, 4);
-  // mamba_dt_rank: "auto" (the default) is math.ceil(hidden_size / 16).
-  const Json* dt_rank = r.find({"mamba_dt_rank"});
-  if (!dt_rank || (dt_rank->is_string() && dt_rank->get<std::string>() == "auto"))
-    m.dt_rank = ceil_div(c.hidden_size, 16);
-  else if (dt_rank->is_string())
-    throw InputError(fmt::format("{}: key 'mamba_dt_rank' must be \"auto\" or a positive integer, got {}", r.origin(),
-                                 dt_rank->dump().substr(0, 40)));
-  else
-    m.dt_rank = r.positive({"mamba_dt_rank"});
+  m.dt_rank = read_dt_rank(r, "mamba_dt_rank", c.hidden_size);
   m.conv_bias = r.boolean("mamba_conv_bias", true);
   m.proj_bias = r.boolean("mamba_proj_bias", false);
   m.bcdt_norms = true;
@@ -694,6 +697,142 @@ void read_jamba(const Reader& r, ModelConfig& c) {
     for (std::uint64_t i = 0; i < c.n_layers; ++i) moe.sparse_layers[i] = i % expert_period == expert_offset;
     c.moe = moe;
   }
+}
+
+// Mamba-1 (transformers configuration_mamba.py / modeling_mamba.py; MambaConfig defaults): every layer
+// is one MambaRMSNorm and one MambaMixer, no attention and no MLP; a final norm_f; the head tied unless
+// tie_word_embeddings is false (PretrainedConfig default True). MambaConfig sets intermediate_size =
+// int(expand × hidden_size) whatever the file says, time_step_rank "auto" = ceil(hidden_size / 16).
+// MambaMixer: in_proj and out_proj biased when use_bias (default False), conv1d biased when use_conv_bias
+// (default True), no dt/B/C norms (Jamba's mixer adds those). The attention fields carry one "head" of
+// d_inner so the activation formulas see the mixer's width; no layer has a KV cache. vLLM keeps both
+// states in the model dtype unless mamba_ssm_cache_dtype says otherwise (mamba_utils.py
+// mamba1_state_dtype = _mamba_state_dtype).
+void read_mamba(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 768);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.vocab_size = r.positive_or({"vocab_size"}, 50280);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  RecurrentConfig m;
+  m.kind = RecurrentKind::mamba1;
+  const std::uint64_t expand = r.positive_or({"expand"}, 2);
+  m.state_size = r.positive_or({"state_size"}, 16);
+  m.conv_kernel = r.positive_or({"conv_kernel"}, 4);
+  m.dt_rank = read_dt_rank(r, "time_step_rank", c.hidden_size);
+  m.conv_bias = r.boolean("use_conv_bias", true);
+  m.proj_bias = r.boolean("use_bias", false);
+  m.bcdt_norms = false;
+  for (auto v : {expand, m.state_size, m.conv_kernel, m.dt_rank})
+    if (v > k_max_dimension)
+      throw InputError(fmt::format("{}: a Mamba dimension ({}) is larger than any real model ({} at most)", r.origin(),
+                                   v, k_max_dimension));
+  m.d_inner = expand * std::min(c.hidden_size, k_max_dimension);
+  if (m.d_inner > k_max_dimension && c.hidden_size <= k_max_dimension)  // a too-large hidden_size: validate_dimensions
+    throw InputError(fmt::format("{}: expand ({}) × hidden_size ({}) is larger than any real model ({} at most)",
+                                 r.origin(), expand, c.hidden_size, k_max_dimension));
+  m.ssm_state_bits = read_ssm_state_bits(r, 0);
+  m.layers.assign(c.n_layers, true);
+  c.n_heads = c.n_kv_heads = 1;
+  c.head_dim = m.d_inner;
+  c.intermediate_size = m.d_inner;
+  c.recurrent = m;
+  c.attention_layers.assign(c.n_layers, false);
+  c.mlp_layers.assign(c.n_layers, false);
+  c.norms_per_layer = 1;
+}
+
+// Granite 4.0-H (transformers configuration_granitemoehybrid.py / modeling_granitemoehybrid.py;
+// GraniteMoeHybridConfig defaults): layer i is a Mamba-2 mixer or attention as layer_types says
+// (layers_block_type: all "mamba" when layer_types is absent). Every layer has input_layernorm,
+// post_attention_layernorm, a shared_mlp (GraniteMoeHybridMLP: input_linear [2·shared_intermediate_size,
+// h], output_linear [h, shared_intermediate_size]) and, when num_local_experts > 0, a block_sparse_moe:
+// router [num_local_experts, h] without bias and num_local_experts SwiGLU experts of intermediate_size
+// (input_linear [E, 2·I, h], output_linear [E, h, I]); with num_local_experts 0 (Granite 4.0-H-1B) the
+// shared MLP is the layer's only feed-forward. Attention: GQA with head_dim = hidden_size /
+// num_attention_heads, biases when attention_bias, no parameters for NoPE or RoPE. The Mamba layer is
+// Bamba's Mamba2 mixer (mamba_n_heads × mamba_d_head = mamba_expand × hidden_size, mamba_d_head "auto" =
+// that / mamba_n_heads, mamba_n_groups, mamba_d_state, mamba_d_conv; conv bias when mamba_conv_bias, in/out
+// projection biases when mamba_proj_bias). The multipliers (embedding_multiplier, residual_multiplier,
+// attention_multiplier, logits_scaling) are constants, not tensors. vLLM keeps the conv and SSM states in
+// the model dtype unless mamba_ssm_cache_dtype says otherwise (mamba_utils.py mamba2_state_dtype).
+void read_granitemoehybrid(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 4096);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive_or({"num_attention_heads"}, 32);
+  c.n_kv_heads = r.positive_or({"num_key_value_heads"}, c.n_heads);  // None: num_attention_heads
+  c.head_dim = split_heads(r, c);
+  c.vocab_size = r.positive_or({"vocab_size"}, 32000);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 2048);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.qkv_bias = c.o_bias = r.boolean("attention_bias", false);
+  const std::uint64_t expert_intermediate = r.positive_or({"intermediate_size"}, 11008);
+  const std::uint64_t shared_intermediate = r.positive_or({"shared_intermediate_size"}, 1024);
+  const std::uint64_t experts = r.u64_or({"num_local_experts"}, 8);
+  c.intermediate_size = shared_intermediate;
+  if (experts > 0) {
+    MoeConfig moe;
+    moe.n_experts = experts;
+    moe.n_experts_per_token = r.positive_or({"num_experts_per_tok"}, 2);
+    moe.expert_intermediate = expert_intermediate;
+    moe.shared_intermediate = shared_intermediate;  // the shared_mlp, without a sigmoid gate
+    moe.layer_step = 1;                             // every layer
+    c.moe = moe;
+  }
+
+  RecurrentConfig m;
+  m.kind = RecurrentKind::mamba2;
+  m.n_heads = r.positive_or({"mamba_n_heads"}, 128);
+  m.n_groups = r.positive_or({"mamba_n_groups"}, 1);
+  m.state_size = r.positive_or({"mamba_d_state"}, 256);
+  m.conv_kernel = r.positive_or({"mamba_d_conv"}, 4);
+  m.conv_bias = r.boolean("mamba_conv_bias", true);
+  m.proj_bias = r.boolean("mamba_proj_bias", false);
+  const std::uint64_t expand = r.positive_or({"mamba_expand"}, 2);
+  if (c.hidden_size > k_max_dimension)  // named before the Mamba-2 checks, which it would fail first
+    throw InputError(fmt::format("{}: key 'hidden_size' = {} is larger than any real model ({} at most)", r.origin(),
+                                 c.hidden_size, k_max_dimension));
+  for (auto v : {m.n_heads, m.n_groups, m.state_size, m.conv_kernel, expand})
+    if (v > k_max_dimension)
+      throw InputError(fmt::format("{}: a Mamba-2 dimension ({}) is larger than any real model ({} at most)",
+                                   r.origin(), v, k_max_dimension));
+  // GraniteMoeHybridConfig: mamba_intermediate = mamba_expand × hidden_size must split into the heads.
+  const std::uint64_t inner = expand * c.hidden_size;
+  if (inner % m.n_heads != 0)
+    throw InputError(fmt::format("{}: mamba_n_heads ({}) must divide mamba_expand × hidden_size ({})", r.origin(),
+                                 m.n_heads, inner));
+  const Json* d_head = r.find({"mamba_d_head"});
+  if (!d_head || (d_head->is_string() && d_head->get<std::string>() == "auto"))
+    m.head_dim = inner / m.n_heads;
+  else if (d_head->is_string())
+    throw InputError(fmt::format("{}: key 'mamba_d_head' must be \"auto\" or a positive integer, got {}", r.origin(),
+                                 d_head->dump().substr(0, 40)));
+  else
+    m.head_dim = r.positive({"mamba_d_head"});
+  if (m.head_dim > k_max_dimension || m.head_dim * m.n_heads != inner)
+    throw InputError(
+        fmt::format("{}: mamba_d_head ({}) × mamba_n_heads ({}) must equal mamba_expand × hidden_size ({})", r.origin(),
+                    m.head_dim, m.n_heads, inner));
+  if (m.n_heads % m.n_groups != 0)
+    throw InputError(fmt::format("{}: the Mamba-2 heads ({}) must be a multiple of mamba_n_groups ({})", r.origin(),
+                                 m.n_heads, m.n_groups));
+  m.ssm_state_bits = read_ssm_state_bits(r, 0);
+
+  c.attention_layers.assign(c.n_layers, false);
+  if (const Json* types = r.find({"layer_types", "layers_block_type"})) {
+    if (!types->is_array() || types->size() != c.n_layers)
+      throw InputError(fmt::format("{}: key 'layer_types' must be an array of {} strings", r.origin(), c.n_layers));
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+      const Json& t = (*types)[i];
+      const std::string type = t.is_string() ? t.get<std::string>() : std::string();
+      if (type != "mamba" && type != "attention")
+        throw InputError(fmt::format("{}: key 'layer_types' holds {} at layer {}; expected \"mamba\" or \"attention\"",
+                                     r.origin(), t.dump().substr(0, 40), i));
+      c.attention_layers[i] = type == "attention";
+    }
+  }
+  m.layers.resize(c.n_layers);
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) m.layers[i] = !c.attention_layers[i];
+  c.recurrent = m;
 }
 
 void read_cohere(const Reader& r, ModelConfig& c) {
@@ -923,6 +1062,8 @@ constexpr Architecture k_architectures[] = {
     {"olmo2", read_olmo2, "transformers configuration_olmo2.py"},
     {"glm4_moe", read_glm4_moe, "transformers configuration_glm4_moe.py"},
     {"jamba", read_jamba, "transformers configuration_jamba.py"},
+    {"mamba", read_mamba, "transformers configuration_mamba.py"},
+    {"granitemoehybrid", read_granitemoehybrid, "transformers configuration_granitemoehybrid.py"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {

@@ -172,18 +172,47 @@ TEST_CASE("validate_dimensions names the keys it is given", "[config][errors]") 
 
 TEST_CASE("the architecture registry drives the supported list and the message", "[config]") {
   const std::vector<std::string_view> expected = {
-      "llama",      "mistral",    "mixtral",         "qwen2",       "qwen2_moe", "qwen3",       "qwen3_moe",
-      "gemma",      "gemma2",     "gemma3_text",     "phi",         "phi-msft",  "phi3",        "phi3small",
-      "falcon",     "RefinedWeb", "RefinedWebModel", "gpt2",        "gpt_neox",  "gpt_bigcode", "bloom",
-      "opt",        "cohere",     "deepseek_v2",     "deepseek_v3", "gpt_oss",   "mamba2",      "nemotron_h",
-      "qwen3_next", "olmo2",      "glm4_moe",        "jamba",
+      "llama",
+      "mistral",
+      "mixtral",
+      "qwen2",
+      "qwen2_moe",
+      "qwen3",
+      "qwen3_moe",
+      "gemma",
+      "gemma2",
+      "gemma3_text",
+      "phi",
+      "phi-msft",
+      "phi3",
+      "phi3small",
+      "falcon",
+      "RefinedWeb",
+      "RefinedWebModel",
+      "gpt2",
+      "gpt_neox",
+      "gpt_bigcode",
+      "bloom",
+      "opt",
+      "cohere",
+      "deepseek_v2",
+      "deepseek_v3",
+      "gpt_oss",
+      "mamba2",
+      "nemotron_h",
+      "qwen3_next",
+      "olmo2",
+      "glm4_moe",
+      "jamba",
+      "mamba",
+      "granitemoehybrid",
   };
   CHECK(supported_model_types() == expected);
-  CHECK(unsupported_architecture_message("mamba", "m.json") ==
-        "architecture 'mamba' is not supported yet (m.json); supported: llama, mistral, mixtral, qwen2, qwen2_moe, "
+  CHECK(unsupported_architecture_message("rwkv", "m.json") ==
+        "architecture 'rwkv' is not supported yet (m.json); supported: llama, mistral, mixtral, qwen2, qwen2_moe, "
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
-        "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba");
+        "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba, mamba, granitemoehybrid");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -346,4 +375,55 @@ TEST_CASE("qwen3_next: malformed hybrid keys are InputErrors naming the key", "[
   CHECK_THROWS_WITH(parse_model_config(head + R"("linear_num_key_heads": 3})", "q.json"),
                     "q.json: linear_num_value_heads (32) must be a multiple of linear_num_key_heads (3)");
   CHECK_THROWS_AS(parse_model_config(head + R"("linear_key_head_dim": 0})", "q.json"), InputError);
+}
+
+TEST_CASE("mamba: MambaConfig defaults, time_step_rank auto and biases", "[config]") {
+  // configuration_mamba.py: intermediate_size = expand × hidden_size, time_step_rank "auto" =
+  // ceil(hidden_size / 16), tie_word_embeddings true; every layer one MambaMixer, no attention, no MLP.
+  const auto c = parse_model_config(R"({"model_type": "mamba", "hidden_size": 72, "num_hidden_layers": 3,
+      "time_step_rank": "auto", "use_bias": true, "use_conv_bias": false})",
+                                    "m.json");
+  CHECK(c.recurrent->kind == RecurrentKind::mamba1);
+  CHECK(c.recurrent->inner() == 144);
+  CHECK(c.recurrent->dt_rank == 5);
+  CHECK(c.recurrent->n_layers() == 3);
+  CHECK(c.recurrent->proj_bias);
+  CHECK_FALSE(c.recurrent->conv_bias);
+  CHECK_FALSE(c.recurrent->bcdt_norms);
+  CHECK(c.n_attention_layers() == 0);
+  CHECK(c.n_mlp_layers() == 0);
+  CHECK(c.tie_word_embeddings);
+  CHECK(c.vocab_size == 50280);
+  CHECK_THROWS_WITH(
+      parse_model_config(R"({"model_type": "mamba", "num_hidden_layers": 2, "time_step_rank": "x"})", "m.json"),
+      "m.json: key 'time_step_rank' must be \"auto\" or a positive integer, got \"x\"");
+}
+
+TEST_CASE("granitemoehybrid: layer_types, mamba_d_head auto and the dense variant", "[config]") {
+  // configuration_granitemoehybrid.py: mamba_d_head "auto" = mamba_expand × hidden_size / mamba_n_heads;
+  // layers_block_type all "mamba" without layer_types; num_local_experts 0 leaves the shared MLP alone.
+  const std::string head = R"({"model_type": "granitemoehybrid", "hidden_size": 64, "num_hidden_layers": 3,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100, "mamba_n_heads": 8, )";
+  const auto c =
+      parse_model_config(head + R"("layer_types": ["mamba", "attention", "mamba"], "num_local_experts": 4})", "g.json");
+  CHECK(c.attention_layers == std::vector<bool>{false, true, false});
+  CHECK(c.recurrent->layers == std::vector<bool>{true, false, true});
+  CHECK(c.recurrent->head_dim == 16);  // 2 × 64 / 8
+  CHECK(c.recurrent->state_size == 256);
+  CHECK(c.head_dim == 16);
+  REQUIRE(c.moe.has_value());
+  CHECK(c.moe->shared_intermediate == 1024);
+  CHECK(c.moe->expert_intermediate == 11008);
+  for (std::uint64_t i = 0; i < 3; ++i) CHECK(c.is_sparse_layer(i));
+  const auto dense = parse_model_config(head + R"("num_local_experts": 0, "shared_intermediate_size": 96})", "g.json");
+  CHECK_FALSE(dense.moe.has_value());
+  CHECK(dense.intermediate_size == 96);
+  CHECK(dense.recurrent->n_layers() == 3);
+  CHECK(dense.n_attention_layers() == 0);
+  CHECK_THROWS_WITH(parse_model_config(head + R"("mamba_d_head": 12})", "g.json"),
+                    "g.json: mamba_d_head (12) × mamba_n_heads (8) must equal mamba_expand × hidden_size (128)");
+  CHECK_THROWS_WITH(parse_model_config(head + R"("layer_types": ["mamba", "moe", "mamba"]})", "g.json"),
+                    "g.json: key 'layer_types' holds \"moe\" at layer 1; expected \"mamba\" or \"attention\"");
+  CHECK_THROWS_WITH(parse_model_config(head + R"("layer_types": ["mamba"]})", "g.json"),
+                    "g.json: key 'layer_types' must be an array of 3 strings");
 }

@@ -172,7 +172,7 @@ TEST_CASE("OLMo-2-1124-7B: q/k norms over all heads, post-attention and post-fee
   // q_norm 32 × 128 = 4096 and k_norm 32 × 128 = 4096 (RMSNorms over the whole projections, not per
   // head_dim as Qwen3's); post_attention_layernorm and post_feedforward_layernorm 2 × 4096
   // -> 202,391,552 per layer; × 32 + embed and untied lm_head 2 × 100352 × 4096 + final norm 4096.
-  const std::uint64_t per_layer = 4ULL * 4096 * 4096 + 3ULL * 4096 * 11008 + 2 * 4096 + 2 * 4096;
+  const std::uint64_t per_layer = 4ULL * 4096 * 4096 + 3ULL * 4096 * 11008 + 2ULL * 4096 + 2ULL * 4096;
   CHECK(per_layer == 202'391'552ULL);
   const std::uint64_t expected = 32 * per_layer + 2ULL * 100'352 * 4096 + 4096;
   // Published: 7,298,617,344 is the hub's safetensors parameter total ("safetensors": {"total":
@@ -195,7 +195,7 @@ TEST_CASE("GLM-4.5-Air: one dense layer, 45 MoE layers of 128 experts and a shar
   //   128 × 3 × 4096 × 1408 = 2,214,592,512; shared expert 3 × 4096 × 1408 = 17,301,504 -> 2,232,418,432
   // embed and untied head 2 × 151552 × 4096 = 1,241,513,984; final norm 4096.
   const std::uint64_t layer = 109'074'432ULL, moe = 2'232'418'432ULL;
-  CHECK(layer == 12288ULL * 4096 * 2 + 2ULL * 1024 * 4096 + 14'336 + 2 * 4096);
+  CHECK(layer == 12288ULL * 4096 * 2 + 2ULL * 1024 * 4096 + 14'336 + 2ULL * 4096);
   CHECK(moe == 128ULL * 4096 + 128 + 129ULL * 3 * 4096 * 1408);
   const std::uint64_t expected = 46 * layer + 134'479'872ULL + 45 * moe + 2ULL * 151'552 * 4096 + 4096;
   CHECK(expected == 106'852'251'264ULL);
@@ -205,7 +205,7 @@ TEST_CASE("GLM-4.5-Air: one dense layer, 45 MoE layers of 128 experts and a shar
   // The checkpoint's model.layers.46 (num_nextn_predict_layers 1; vLLM glm4_moe_mtp.py): a MoE decoder
   // layer 109,074,432 + 2,232,418,432, enorm, hnorm and shared_head.norm 3 × 4096, eh_proj 4096 × 8192 =
   // 33,554,432, and its own embed_tokens and shared_head.head 2 × 151552 × 4096 -> 3,616,573,568.
-  CHECK(p.mtp_extra == layer + moe + 3 * 4096 + 4096ULL * 8192 + 2ULL * 151'552 * 4096);
+  CHECK(p.mtp_extra == layer + moe + 3ULL * 4096 + 4096ULL * 8192 + 2ULL * 151'552 * 4096);
   CHECK(p.mtp_extra == 3'616'573'568ULL);
   // Published: 110,468,824,832 is the hub's safetensors parameter total for zai-org/GLM-4.5-Air
   // (https://huggingface.co/api/models/zai-org/GLM-4.5-Air, safetensors.total; the model card's "106B"
@@ -253,5 +253,59 @@ TEST_CASE("an unsupported architecture is an error naming it", "[parameters][err
   const auto c = load_model_config(std::string(LLMMEM_FIXTURES) + "/configs/unsupported.json");
   CHECK_THROWS_AS(count_parameters(c), UnsupportedError);
   CHECK_THROWS_WITH(count_parameters(c),
-                    Catch::Matchers::Contains("'mamba'") && Catch::Matchers::Contains("not supported"));
+                    Catch::Matchers::Contains("'rwkv'") && Catch::Matchers::Contains("not supported"));
+}
+
+TEST_CASE("Mamba 2.8B: 64 Mamba-1 layers, tied head", "[parameters]") {
+  // MambaMixer (transformers modeling_mamba.py), d_inner = expand × hidden = 2 × 2560 = 5120, time_step_rank
+  // 160, state_size 16, conv_kernel 4, use_bias false, use_conv_bias true:
+  //   in_proj 2·5120 × 2560 = 26,214,400; conv1d 5120 × 1 × 4 = 20,480 + bias 5120;
+  //   x_proj (160 + 2·16) × 5120 = 983,040; dt_proj 5120 × 160 = 819,200 + bias 5120;
+  //   A_log 5120 × 16 = 81,920; D 5120; out_proj 2560 × 5120 = 13,107,200 -> 41,241,600
+  //   plus the block's RMSNorm 2560 -> 41,244,160 per layer.
+  // × 64 = 2,639,626,240; embeddings 50280 × 2560 = 128,716,800 (lm_head tied); norm_f 2560.
+  const std::uint64_t layer = 2ULL * 5120 * 2560 + 5120ULL * 4 + 5120 + (160ULL + 32) * 5120 + 5120ULL * 160 + 5120 +
+                              5120ULL * 16 + 5120 + 2560ULL * 5120 + 2560;
+  CHECK(layer == 41'244'160ULL);
+  const std::uint64_t expected = 64 * layer + 50'280ULL * 2560 + 2560;
+  // Published: mamba_ssm's benchmark script (sum of the parameters' numel) prints "Number of parameters:
+  // 2768345600" for state-spaces/mamba-2.8b, the original checkpoint the -hf one converts tensor for
+  // tensor (AMD ROCm blog "Mamba on AMD GPUs with ROCm", 28 Jun 2024); hub "2.77B params".
+  CHECK(expected == 2'768'345'600ULL);
+  const Model m = test::model("mamba-2.8b");
+  CHECK(m.params->total == expected);
+  CHECK(m.params->active == expected);
+}
+
+TEST_CASE("Granite 4.0-H-Tiny: 36 Mamba-2 and 4 attention layers, 64 experts and a shared MLP in each",
+          "[parameters]") {
+  // modeling_granitemoehybrid.py, hidden 1536, 40 layers (layer_types: attention at 5, 15, 25, 35):
+  // Mamba-2 mixer (Bamba's), 48 heads × 64 = inner 3072, n_groups 1, d_state 128, conv 4, conv bias, no
+  //   projection bias: conv_dim = 3072 + 2·128 = 3328; in_proj (3072 + 3328 + 48) × 1536 = 9,904,128;
+  //   conv1d 3328 × 4 = 13,312 + bias 3328; dt_bias, A_log, D 3 × 48 = 144; gated norm 3072;
+  //   out_proj 1536 × 3072 = 4,718,592 -> 14,642,576
+  // attention, 12 heads × 128 (1536 / 12), 4 kv heads: q 1536 × 1536 + k, v 2 × 512 × 1536 + o 1536 × 1536
+  //   = 6,291,456
+  // every layer: router 64 × 1536 = 98,304; experts 64 × 3 × 512 × 1536 = 150,994,944 (input_linear
+  //   [64, 1024, 1536], output_linear [64, 1536, 512]); shared_mlp 3 × 1024 × 1536 = 4,718,592;
+  //   input_layernorm and post_attention_layernorm 2 × 1536 -> 155,814,912
+  // embed_tokens 100352 × 1536 = 154,140,672 (lm_head tied); norm 1536.
+  const std::uint64_t mamba = (3072ULL + 3328 + 48) * 1536 + 3328ULL * 4 + 3328 + 144 + 3072 + 1536ULL * 3072;
+  CHECK(mamba == 14'642'576ULL);
+  const std::uint64_t attention = 2ULL * 1536 * 1536 + 2ULL * 512 * 1536;
+  const std::uint64_t ffn = 64ULL * 1536 + 64ULL * 3 * 512 * 1536 + 3ULL * 1024 * 1536 + 2ULL * 1536;
+  CHECK(ffn == 155'814'912ULL);
+  const std::uint64_t expected = 36 * mamba + 4 * attention + 40 * ffn + 100'352ULL * 1536 + 1536;
+  // Published: the hub's safetensors metadata total for ibm-granite/granite-4.0-h-tiny(-base) is
+  // 6,939,037,248 parameters (quoted with the pinned revision f95c8e83 of granite-4.0-h-tiny-base by a public
+  // donor-screen note; its three bf16 shards sum to 13,878,142,256 B = 2 × 6,939,037,248 + the headers).
+  CHECK(expected == 6'939'037'248ULL);
+  const Model m = test::model("granite-4.0-h-tiny");
+  REQUIRE(m.config.n_attention_layers() == 4);
+  REQUIRE(m.config.recurrent->n_layers() == 36);
+  CHECK(m.params->total == expected);
+  // Active: 58 idle experts of 64 in 40 layers, 40 × 58 × 2,359,296 = 5,473,566,720, leave 1,465,470,528
+  // (IBM: "1B activated parameters").
+  CHECK(m.params->active == expected - 40ULL * 58 * 3 * 512 * 1536);
+  CHECK(m.params->active == 1'465'470'528ULL);
 }

@@ -157,3 +157,55 @@ TEST_CASE("Phi-3-small's blocksparse layers cache every token, as dense attentio
   CHECK(e.find("state") == nullptr);
   CHECK(test::bytes_of(estimate(test::model("phi3-small"), test::train()), "weights") > 0);
 }
+
+TEST_CASE("Mamba 2.8B under vLLM: no KV cache, Mamba-1 state in all 64 layers", "[state]") {
+  const Model m = test::model("mamba-2.8b");
+  REQUIRE(m.config.n_attention_layers() == 0);
+  REQUIRE(m.config.recurrent->n_layers() == 64);
+  REQUIRE(m.config.recurrent->kind == RecurrentKind::mamba1);
+  Request r = infer_on("vllm", 1, 8192);
+  r.precision = &find_precision("bf16");
+  const Estimate e = estimate(m, r);
+  CHECK(test::bytes_of(e, "kv_cache") == 0);
+  // vLLM mamba_utils.py mamba1_state_shape at tp 1, d_inner = intermediate_size = expand × hidden = 5120:
+  //   conv (conv_kernel - 1, d_inner) = (3, 5120): 15,360 values; temporal (d_inner, state_size)
+  //   = (5120, 16): 81,920 values; both in the model dtype (mamba1_state_dtype -> _mamba_state_dtype,
+  //   mamba_ssm_cache_dtype "auto"), bf16 here: 30,720 + 163,840 = 194,560 B per layer and sequence;
+  //   × 64 layers = 12,451,840 B for one sequence, whatever the context.
+  const RecurrentStateShape s = recurrent_state_shape(*m.config.recurrent, 1);
+  CHECK(s.conv_values == 3ULL * 5120);
+  CHECK(s.ssm_values == 5120ULL * 16);
+  CHECK(test::bytes_of(e, "state") == 64ULL * (3ULL * 5120 * 2 + 5120ULL * 16 * 2));
+  CHECK(test::bytes_of(e, "state") == 12'451'840ULL);
+  CHECK(test::sums_to_total(e));
+  // The checkpoint's own dtype (torch_dtype float32, no --precision) keeps both states at 4 B: twice that.
+  CHECK(test::bytes_of(estimate(m, infer_on("vllm", 1, 8192)), "state") == 24'903'680ULL);
+  // llama.cpp (F32 r and s): n_embd_r = (ssm_d_conv - 1) × ssm_d_inner = 15,360, n_embd_s = ssm_d_state ×
+  // ssm_d_inner = 81,920 (llama-hparams.cpp, Mamba-1: n_group 0): 64 × 97,280 × 4 B = 24,903,680 per sequence.
+  CHECK(test::bytes_of(estimate(m, infer_on("llama.cpp", 1, 4096)), "state") == 64ULL * (15'360 + 81'920) * 4);
+}
+
+TEST_CASE("Granite 4.0-H-Tiny under vLLM: KV for its 4 attention layers, Mamba-2 state for the other 36", "[state]") {
+  const Model m = test::model("granite-4.0-h-tiny");
+  REQUIRE(m.config.n_attention_layers() == 4);
+  REQUIRE(m.config.recurrent->n_layers() == 36);
+  REQUIRE(m.config.recurrent->kind == RecurrentKind::mamba2);
+  const Estimate e = estimate(m, infer_on("vllm", 1, 8192));
+  // KV: 4 attention layers (5, 15, 25, 35) × 8192 tokens × 2 (K, V) × 4 kv heads × 128 head_dim × 2 B
+  // = 33,554,432 (all 40 layers counted as attention would be 10 times that).
+  CHECK(test::bytes_of(e, "kv_cache") == 4ULL * 8192 * 2 * 4 * 128 * 2);
+  // vLLM mamba_utils.py mamba2_state_shape at tp 1: conv (mamba_d_conv - 1, inner + 2·n_groups·d_state)
+  //   = (3, 3072 + 2·1·128) = (3, 3328): 9,984 values; temporal (heads, head_dim, d_state) = (48, 64, 128):
+  //   393,216 values; both in the model dtype, bf16 (mamba2_state_dtype -> _mamba_state_dtype; no
+  //   float32 default for granitemoehybrid as NemotronH has): (9,984 + 393,216) × 2 = 806,400 B per layer
+  //   and sequence; × 36 Mamba layers = 29,030,400 B for one sequence.
+  const RecurrentStateShape s = recurrent_state_shape(*m.config.recurrent, 1);
+  CHECK(s.conv_values == 3ULL * 3328);
+  CHECK(s.ssm_values == 48ULL * 64 * 128);
+  CHECK(test::bytes_of(e, "state") == 36ULL * (3ULL * 3328 + 48ULL * 64 * 128) * 2);
+  CHECK(test::bytes_of(e, "state") == 29'030'400ULL);
+  CHECK(test::sums_to_total(e));
+  // llama.cpp (F32 r and s): n_embd_r = (ssm_d_conv - 1) × (ssm_d_inner + 2·ssm_n_group·ssm_d_state) = 9,984,
+  // n_embd_s = ssm_d_state × ssm_d_inner = 393,216: 36 × 403,200 × 4 B = 58,060,800 per sequence.
+  CHECK(test::bytes_of(estimate(m, infer_on("llama.cpp", 1, 4096)), "state") == 58'060'800ULL);
+}
