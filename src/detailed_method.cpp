@@ -53,6 +53,9 @@ std::uint64_t compute_bytes(const Plan& p) { return p.compute.block_bytes / p.co
 // Tokens per prefill forward: --prefill-chunk, else the engine's default on an unknown GPU (the CLI
 // fills in the default for the GPU given: engine.hpp default_prefill_chunk).
 std::uint64_t prefill_chunk(const Plan& p) {
+  // An encoder's bidirectional attention needs every token of a sequence at once: it runs whole
+  // (vLLM turns chunked prefill off for encoder-only pooling models: vllm/config/vllm.py).
+  if (p.c.encoder) return 0;
   return p.r.prefill_chunk ? p.r.prefill_chunk : p.engine.prefill_chunk[0].tokens;
 }
 
@@ -257,6 +260,15 @@ void place_layers(const Plan& p, const LayerBytes& lb, Component& weights, Compo
 // Gemma 2/3 and gpt-oss interleave sliding and global layers).
 Component kv_cache(const Plan& p) {
   const auto& c = p.c;
+  // An encoder (BERT, RoBERTa) runs one bidirectional forward over the whole input and generates
+  // nothing: no key or value outlives the forward (BertModel keeps past_key_values only as a
+  // decoder, is_decoder=True), so there is no cache.
+  if (c.encoder)
+    return {"kv_cache",
+            "KV cache: none (encoder: one bidirectional forward, nothing generated or cached)",
+            Bytes(0),
+            "0 (no token is decoded, so no key or value is kept)",
+            {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}}};
   const std::uint64_t s = p.kv_tokens;
   std::uint64_t values_per_token_layer = 0;
   const char* formula = "";
@@ -407,7 +419,10 @@ Component inference_activations(const Plan& p) {
   }
   if (mask) inputs.push_back({"window_mask_bytes", d(mask)});
   if (chunk) inputs.push_back({"prefill_chunk", d(chunk)});
-  return {"activations", "Activations (prefill peak, " + std::string(to_string(p.r.attention)) + " attention)", bytes,
+  return {"activations",
+          fmt::format("Activations ({}, {} attention)",
+                      c.encoder ? "encoder forward peak, bidirectional" : "prefill peak", to_string(p.r.attention)),
+          bytes,
           !scores ? "tokens × (copies·hidden + max(attention_width, 3·intermediate)) × bytes"
                   : "tokens × (copies·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × "
                     "chunk × seq_len × bytes_per_score",
@@ -417,6 +432,18 @@ Component inference_activations(const Plan& p) {
 // Logits: HF generate and vLLM compute the LM head for the last position of each sequence and
 // upcast to fp32 for sampling; --logits all keeps the whole prompt's (16-bit + fp32 copy).
 Component inference_logits(const Plan& p) {
+  // An encoder has no LM head: BertModel returns the last hidden states (batch × seq_len × h, the
+  // last layer's output, already among the activation peak's hidden copies) and the pooled [CLS]
+  // vector (batch × h, modeling_bert.py BertPooler), not vocabulary logits.
+  if (p.c.encoder) {
+    const std::uint64_t pooled =
+        checked_mul(checked_mul(p.r.batch, p.c.hidden_size, "logits"), compute_bytes(p), "logits");
+    return {"logits",
+            "Logits: none (encoder: outputs are the last hidden states and the pooled output)",
+            Bytes(0),
+            "0 (no LM head; the last hidden states are within the activations)",
+            {{"rows", d(p.r.batch)}, {"hidden", d(p.c.hidden_size)}, {"pooled_output_bytes", d(pooled)}}};
+  }
   const std::uint64_t V = ceil_div(p.c.vocab_size, p.l.tp);
   const bool all = p.r.logits == Logits::all;
   const std::uint64_t rows = all ? checked_mul(p.r.batch, p.r.seq_len, "logits") : p.r.batch;
@@ -574,6 +601,18 @@ Component training_activations(const Plan& p) {
 // --loss chunked models torchtune's CEWithChunkedOutputLoss and fused/chunked losses (Liger): the
 // 16-bit logits and their 16-bit gradient, upcasting one chunk at a time.
 Component training_logits(const Plan& p) {
+  if (p.c.encoder) {
+    // Sequence classification (BertForSequenceClassification, RobertaForSequenceClassification): one
+    // row of num_labels logits per sequence from the pooled [CLS] vector, not a vocabulary per token;
+    // the loss (CrossEntropyLoss over batch rows) keeps them in fp32 as the HF loss does (3 × 4 B per
+    // logit, the accounting below).
+    const std::uint64_t rows = p.r.batch, labels = p.c.num_labels;
+    return {"logits",
+            "Logits and loss buffers (classification head: one row per sequence, no vocabulary)",
+            Bytes(checked_mul(checked_mul(rows, labels, "logits"), 12, "logits")),
+            "batch × num_labels × 3 × 4 B",
+            {{"batch", d(rows)}, {"num_labels", d(labels)}, {"bytes_per_value", 12}}};
+  }
   const std::uint64_t V = ceil_div(p.c.vocab_size, p.l.tp);
   if (p.r.loss == Loss::fused) {
     // Fused linear + cross-entropy (Liger liger_kernel/ops/fused_linear_cross_entropy.py; Unsloth's
@@ -983,11 +1022,23 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   const StorageFormat compute = compute_format(c, prec);
   Plan p{model, c,  r,        prec, compute,   r.kv_format ? *r.kv_format : compute,
          0,     {}, r.layout, 0,    r.seq_len, engine_for(model, r)};
+  std::vector<TensorGroup> with_head;  // an encoder's groups and its classification head (training)
   if (r.params_override) {
     p.params = *r.params_override;
   } else if (model.params) {
     p.params = model.params->total;
     p.groups = model.params->groups;
+    if (c.encoder && r.mode == Mode::training) {
+      // Fine-tuning adds a classification head over the pooled output: BertForSequenceClassification's
+      // classifier [num_labels, h] + bias. RobertaForSequenceClassification drops the pooler
+      // (add_pooling_layer=False) for RobertaClassificationHead's dense [h, h] + bias and out_proj
+      // [num_labels, h] + bias: the same count.
+      with_head.assign(p.groups.begin(), p.groups.end());
+      with_head.push_back({"classifier", TensorRole::lm_head, c.num_labels, c.hidden_size, 1, "", false});
+      with_head.push_back({"classifier.bias", TensorRole::bias, c.num_labels, 1, 1, "", false});
+      p.groups = with_head;
+      p.params = checked_add(p.params, checked_mul(c.num_labels, c.hidden_size + 1, "parameters"), "parameters");
+    }
   } else {
     p.params = model.files->total_elements();  // GGUF shapes are logical values
   }
@@ -1006,13 +1057,20 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   e.hf_id = model.hf_id;
   e.model_type = c.model_type;
   e.parameters = p.params;
-  e.active_parameters = (model.params && !r.params_override) ? model.params->active : p.params;
+  e.active_parameters = (model.params && !r.params_override && !c.encoder) ? model.params->active : p.params;
   e.precision = std::string(prec.name);
   e.kv_precision = std::string(p.kv.name);
   e.engine = &p.engine;
   e.prefill_chunk = r.mode == Mode::inference ? prefill_chunk(p) : 0;
   e.request = r;
   if (r.params_override) e.notes.emplace_back("weights from --params: every parameter counted in the main format");
+  if (c.encoder)
+    e.notes.push_back(
+        r.mode == Mode::inference
+            ? fmt::format("encoder: batch {} × {} tokens in one forward pass; no KV cache, the outputs "
+                          "are hidden states (embeddings), not logits",
+                          r.batch, r.seq_len)
+            : fmt::format("encoder: full fine-tuning with a classification head of {} labels", c.num_labels));
 
   const bool lora = r.mode == Mode::training && r.lora_rank > 0;
   const bool quantized_base = !prec.is_float_16_or_32;

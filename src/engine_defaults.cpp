@@ -93,6 +93,14 @@ std::uint64_t llama_cpp_fit_layers(const Model& model, const Request& request, c
 std::vector<std::string> apply_engine_defaults(const Model& model, Request& request, const Unset& unset,
                                                const GpuTarget* gpus, std::uint64_t n_seq_max) {
   std::vector<std::string> notes;
+  // Encoders take no more tokens than their position table holds (estimate() refuses more): without
+  // --seq-len, a sequence is the model's longest, in training too.
+  if (const std::uint64_t limit = model.config.max_position_embeddings;
+      unset.seq_len && model.config.encoder && limit > 0 && request.seq_len > limit) {
+    request.seq_len = limit;
+    notes.push_back(
+        fmt::format("encoder: {} tokens per sequence, the most its positions hold (--seq-len to change)", limit));
+  }
   if (request.mode != Mode::inference || request.method != Method::detailed) return notes;
   const EngineProfile& engine = engine_for(model, request);
   if (unset.attention && !engine.flash_attn_model_types.empty()) {
@@ -103,7 +111,7 @@ std::vector<std::string> apply_engine_defaults(const Model& model, Request& requ
       notes.push_back(fmt::format("{} keeps flash attention off for {} by default (--flash-attn on to change)",
                                   engine.name, model.config.model_type));
   }
-  if (unset.seq_len && engine.default_context != 0) {
+  if (unset.seq_len && engine.default_context != 0 && !model.config.encoder) {
     if (engine.default_context != k_model_context) {
       request.seq_len = engine.default_context * n_seq_max;
       notes.push_back(fmt::format("{}'s default context: {} tokens per sequence × {} (--seq-len to change)",

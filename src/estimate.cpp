@@ -45,6 +45,15 @@ void validate_layout(const Model& model, const Layout& l) {
 
 Estimate estimate(const Model& model, const Request& request) {
   validate(request);
+  // An encoder's learned position table has no row past its last: BertEmbeddings indexes
+  // position_embeddings by position id, and a longer input fails there (RoBERTa's ids start at
+  // pad_token_id + 1, see read_roberta). Decoders only get a note below; this is refused.
+  if (const std::uint64_t limit = model.config.max_position_embeddings;
+      model.config.encoder && limit > 0 && request.seq_len > limit)
+    throw UsageError(
+        fmt::format("seq-len {} is beyond {}'s {} positions: an encoder's learned position embeddings "
+                    "hold no more tokens per sequence (--seq-len {} at most)",
+                    request.seq_len, model.name, limit, limit));
   if (request.method == Method::detailed) validate_layout(model, request.layout);
   Estimate e =
       request.method == Method::document ? estimate_document(model, request) : estimate_detailed(model, request);

@@ -1004,6 +1004,68 @@ void read_opt(const Reader& r, ModelConfig& c) {
   c.gpt_style_activations = true;
 }
 
+// BERT (transformers configuration_bert.py, modeling_bert.py BertModel): word, position
+// [max_position_embeddings, h] and token-type [type_vocab_size, h] embeddings summed and LayerNormed
+// (BertEmbeddings); per layer query/key/value and the attention output dense, all with bias
+// (BertSelfAttention, BertSelfOutput), a LayerNorm after attention and one after the MLP (post-norm),
+// an intermediate dense [I, h] with bias, GELU, an output dense [h, I] with bias (BertIntermediate,
+// BertOutput); no final norm; the pooler dense [h, h] with bias (BertPooler, kept by the hub
+// checkpoints' add_pooling_layer). No LM head: an encoder returns hidden states. Attention is
+// bidirectional (no causal mask) and nothing is cached. Defaults from BertConfig: 512 positions,
+// type_vocab_size 2, position_embedding_type "absolute" (relative_key adds distance embeddings per
+// layer, not modelled). The fine-tuning head's outputs: len(id2label), else num_labels, else
+// PretrainedConfig's default of 2.
+void read_bert(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size"});
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive({"num_attention_heads"});
+  c.n_kv_heads = c.n_heads;
+  c.head_dim = split_heads(r, c);
+  c.intermediate_size = r.positive({"intermediate_size"});
+  c.vocab_size = r.positive({"vocab_size"});
+  c.learned_positions = r.positive_or({"max_position_embeddings"}, 512);
+  c.max_position_embeddings = c.learned_positions;
+  c.type_vocab_size = r.u64_or({"type_vocab_size"}, 2);
+  if (c.type_vocab_size > k_max_dimension)
+    throw InputError(fmt::format("{}: key 'type_vocab_size' = {} is larger than any real model ({} at most)",
+                                 r.origin(), c.type_vocab_size, k_max_dimension));
+  const std::string positions = r.string_or("position_embedding_type", "absolute");
+  if (positions != "absolute")
+    throw UnsupportedError(
+        fmt::format("{}: position_embedding_type '{}' is not supported yet (absolute only)", r.origin(), positions));
+  c.num_labels = 2;
+  if (const Json* labels = r.find({"id2label"}); labels && labels->is_object() && !labels->empty())
+    c.num_labels = labels->size();
+  else
+    c.num_labels = r.positive_or({"num_labels"}, 2);
+  if (c.num_labels > k_max_dimension)
+    throw InputError(fmt::format("{}: {} labels is more than any real model ({} at most)", r.origin(), c.num_labels,
+                                 k_max_dimension));
+  c.gated_mlp = false;
+  c.qkv_bias = c.o_bias = c.mlp_bias = true;
+  c.norm = NormKind::layer_norm;
+  c.embedding_norm = true;
+  c.final_norm = false;
+  c.tie_word_embeddings = false;
+  c.gpt_style_activations = true;  // LayerNorm, GELU MLP, dropout: Korthikanti et al.'s block
+  c.encoder = true;
+  c.pooler = true;
+}
+
+// RoBERTa and XLM-RoBERTa (transformers modeling_roberta.py, modeling_xlm_roberta.py: the same
+// modules with another vocabulary): BERT's shapes, but position ids start at padding_idx + 1
+// (RobertaEmbeddings.create_position_ids_from_input_ids: cumsum of the non-pad mask + padding_idx),
+// so a sequence holds at most max_position_embeddings - pad_token_id - 1 tokens (roberta-base: 514
+// rows, 512 tokens). pad_token_id defaults to 1 (RobertaConfig).
+void read_roberta(const Reader& r, ModelConfig& c) {
+  read_bert(r, c);
+  const std::uint64_t pad = r.u64_or({"pad_token_id"}, 1);
+  if (pad >= c.learned_positions - 1)  // learned_positions is positive
+    throw InputError(fmt::format("{}: max_position_embeddings ({}) leaves no position after pad_token_id ({}) + 1",
+                                 r.origin(), c.learned_positions, pad));
+  c.max_position_embeddings = c.learned_positions - pad - 1;
+}
+
 // Not modelled: read the common keys so --params can still drive an estimate.
 void read_generic(const Reader& r, ModelConfig& c) {
   c.supported = false;
@@ -1064,6 +1126,9 @@ constexpr Architecture k_architectures[] = {
     {"jamba", read_jamba, "transformers configuration_jamba.py"},
     {"mamba", read_mamba, "transformers configuration_mamba.py"},
     {"granitemoehybrid", read_granitemoehybrid, "transformers configuration_granitemoehybrid.py"},
+    {"bert", read_bert, "transformers configuration_bert.py"},
+    {"roberta", read_roberta, "transformers configuration_roberta.py"},
+    {"xlm-roberta", read_roberta, "transformers configuration_xlm_roberta.py"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {
@@ -1133,6 +1198,7 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
   layer = sat_add(layer, sat_mul(8, h));  // norms and biases
   std::uint64_t total = sat_mul(sat_add(c.n_layers, c.mtp_layers), layer);
   total = sat_add(total, sat_mul({2, c.vocab_size, std::max(h, c.word_embed_proj_dim)}));
+  total = sat_add(total, sat_mul(sat_add(c.type_vocab_size, sat_add(h, 1)), h));  // token types, BERT pooler
   return sat_add(total, sat_mul(c.learned_positions, h));
 }
 

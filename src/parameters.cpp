@@ -221,6 +221,8 @@ ParameterCount count_parameters(const ModelConfig& c) {
   Builder b(c);
   b.add("embed_tokens", TensorRole::embedding, c.vocab_size, embed_width, 1);
   b.add("embed_positions", TensorRole::position, c.learned_positions, h, 1);
+  // BERT/RoBERTa (modeling_bert.py BertEmbeddings): token_type_embeddings [type_vocab_size, h].
+  b.add("embed_token_types", TensorRole::position, c.type_vocab_size, h, 1);
   if (embed_width != h) {  // OPT-350m: project_in / project_out
     b.add("project_in", TensorRole::other, h, embed_width, 1);
     b.add("project_out", TensorRole::other, embed_width, h, 1);
@@ -230,7 +232,12 @@ ParameterCount count_parameters(const ModelConfig& c) {
   b.layers(c.n_mlp_layers() - n_sparse, n_sparse, c.n_attention_layers(), c.n_layers);
   if (c.recurrent) b.recurrent(*c.recurrent, c.recurrent->n_layers());
   if (c.final_norm) b.norm("final_norm", h, 1, false);
-  if (!c.tie_word_embeddings) b.add("lm_head", TensorRole::lm_head, c.vocab_size, embed_width, 1);
+  if (c.pooler) {  // BertPooler: dense [h, h] + bias over the first ([CLS]) token, then tanh
+    b.add("pooler", TensorRole::other, h, h, 1);
+    b.add("pooler.bias", TensorRole::bias, h, 1, 1);
+  }
+  // Encoders (BertModel, RobertaModel) end at the pooler: no LM head.
+  if (!c.tie_word_embeddings && !c.encoder) b.add("lm_head", TensorRole::lm_head, c.vocab_size, embed_width, 1);
   if (c.lm_head_bias) b.add("lm_head.bias", TensorRole::bias, c.vocab_size, 1, 1);
 
   ParameterCount out;

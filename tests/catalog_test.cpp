@@ -42,9 +42,12 @@ TEST_CASE("every catalog model estimates inference and training, or says it is u
       continue;
     }
     for (Method method : {Method::document, Method::detailed}) {
-      Request i = test::infer();
+      // Encoders hold no more tokens than their position table (BERT: 512).
+      const std::uint64_t seq =
+          m.config.encoder ? std::min<std::uint64_t>(m.config.max_position_embeddings, 2048) : 2048;
+      Request i = test::infer(nullptr, 1, seq);
       i.method = method;
-      Request t = test::train();
+      Request t = test::train("bf16", 1, seq);
       t.method = method;
       for (const Request& r : {i, t}) {
         const Estimate e = estimate(m, r);

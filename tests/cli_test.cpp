@@ -183,3 +183,15 @@ TEST_CASE("cli: --model org/name from the HuggingFace cache", "[cli][files]") {
   check_error(run("infer --model acme/tiny --revision v2", "HF_HUB_CACHE=" + hub.path().string()), 3, "revision 'v2'");
   check_error(run("infer --model acme/none", "HF_HUB_CACHE=" + hub.path().string()), 3, "unknown model");
 }
+
+TEST_CASE("cli: an encoder infers and trains at its own 512 tokens, and refuses more", "[cli][encoder]") {
+  const auto inf = run("infer --model bert-base-uncased");
+  CHECK(inf.code == 0);
+  CHECK(inf.out.find("KV cache: none") != std::string::npos);
+  CHECK(inf.out.find("512 tokens") != std::string::npos);
+  const auto tr = run("train --model bert-base-uncased");
+  CHECK(tr.code == 0);
+  CHECK(tr.out.find("classification head") != std::string::npos);
+  CHECK(run("infer --model roberta-base --batch 32 --format json").code == 0);
+  llmmem::test::check_error(run("infer --model bert-base-uncased --seq-len 1024"), 2, "512 positions");
+}

@@ -270,3 +270,38 @@ TEST_CASE("Gemma 2's logit soft-capping keeps its tanh output through the loss",
   CHECK(test::model("gemma2-9b").config.logit_softcapping);
   CHECK(!test::model("gemma3-1b").config.logit_softcapping);
 }
+
+TEST_CASE("an encoder: no KV cache, no vocabulary logits, one forward of batch x seq_len", "[detailed][encoder]") {
+  const Model m = test::model("bert-base-uncased");
+  const Estimate e = estimate(m, test::infer(nullptr, 8, 512));
+  CHECK(test::bytes_of(e, "kv_cache") == 0);
+  CHECK(test::bytes_of(e, "logits") == 0);
+  CHECK(e.find("kv_cache")->label.find("none") != std::string::npos);
+  // One bidirectional forward of all batch × seq_len tokens (no chunking, even where the engine chunks a
+  // decoder's prefill): with flash/sdpa attention the peak is linear in the tokens.
+  const Estimate half = estimate(m, test::infer(nullptr, 8, 256));
+  CHECK(test::bytes_of(e, "activations") == 2 * test::bytes_of(half, "activations"));
+  Request vllm = test::infer(nullptr, 8, 512);
+  vllm.engine = &find_engine("vllm");
+  CHECK(estimate(m, vllm).prefill_chunk == 0);
+  // Eager attention adds batch × heads × seq_len² scores.
+  Request eager = test::infer(nullptr, 8, 512);
+  eager.attention = Attention::eager;
+  CHECK(test::bytes_of(estimate(m, eager), "activations") > test::bytes_of(e, "activations") + 8ULL * 12 * 512 * 512);
+  // The position table holds 512 tokens: more is refused (RoBERTa: 514 rows, ids from pad_token_id + 1).
+  CHECK_THROWS_AS(estimate(m, test::infer(nullptr, 1, 513)), UsageError);
+  CHECK_THROWS_AS(estimate(test::model("roberta-base"), test::infer(nullptr, 1, 513)), UsageError);
+  CHECK_NOTHROW(estimate(test::model("roberta-base"), test::infer(nullptr, 1, 512)));
+}
+
+TEST_CASE("encoder fine-tuning: a classification head and a loss over batch rows", "[detailed][encoder][training]") {
+  const Model m = test::model("bert-base-uncased");
+  const Estimate e = estimate(m, test::train("bf16", 16, 128));
+  // BertForSequenceClassification: classifier [num_labels = 2, 768] + bias on the pooled output.
+  CHECK(e.trainable_parameters == 109'482'240ULL + 2ULL * 768 + 2);
+  CHECK(e.parameters == 109'482'240ULL + 2ULL * 768 + 2);
+  // 16 rows × 2 labels × 12 B, not 16 × 128 × 30522 vocabulary logits.
+  CHECK(test::bytes_of(e, "logits") <= 16ULL * 2 * 12);
+  CHECK(e.find("activations")->label.find("GPT") != std::string::npos);
+  CHECK_THROWS_AS(estimate(m, test::train("bf16", 1, 1024)), UsageError);
+}

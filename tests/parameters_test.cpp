@@ -309,3 +309,51 @@ TEST_CASE("Granite 4.0-H-Tiny: 36 Mamba-2 and 4 attention layers, 64 experts and
   CHECK(m.params->active == expected - 40ULL * 58 * 3 * 512 * 1536);
   CHECK(m.params->active == 1'465'470'528ULL);
 }
+
+TEST_CASE("BERT base (uncased) and RoBERTa base: encoders with a pooler, no LM head", "[parameters]") {
+  // BertModel (transformers modeling_bert.py), hidden 768, 12 layers, intermediate 3072:
+  //   embeddings: word 30522 × 768 = 23,440,896; position 512 × 768 = 393,216; token type 2 × 768 = 1,536;
+  //     LayerNorm 2 × 768 = 1,536 -> 23,837,184
+  //   per layer: query, key, value, attention output dense 4 × (768 × 768 + 768) = 2,362,368; attention
+  //     LayerNorm 1,536; intermediate 3072 × 768 + 3072 = 2,362,368; output 768 × 3072 + 768 = 2,360,064;
+  //     output LayerNorm 1,536 -> 7,087,872; × 12 = 85,054,464
+  //   pooler dense 768 × 768 + 768 = 590,592
+  const std::uint64_t layer = 4 * (768ULL * 768 + 768) + 1536 + (3072ULL * 768 + 3072) + (768ULL * 3072 + 768) + 1536;
+  CHECK(layer == 7'087'872ULL);
+  const std::uint64_t pooler = 768ULL * 768 + 768;
+  const std::uint64_t bert = 30'522ULL * 768 + 512ULL * 768 + 2ULL * 768 + 1536 + 12 * layer + pooler;
+  // Published: AutoModel.from_pretrained("bert-base-uncased").num_parameters() = 109482240 (a public
+  // script printing it beside roberta-base 124645632: code index id 2228351197; toynlp's test "109482240
+  // match EXACTLY with Huggingface implementation: BertModel.from_pretrained("bert-base-uncased")").
+  CHECK(bert == 109'482'240ULL);
+  const Model b = test::model("bert-base-uncased");
+  CHECK(b.params->total == bert);
+  CHECK(b.params->active == bert);
+  CHECK(b.config.encoder);
+  CHECK(b.config.max_position_embeddings == 512);
+  // RobertaModel (modeling_roberta.py): BERT's layers; word 50265 × 768, position 514 × 768 (ids start
+  // at padding_idx + 1 = 2), token type 1 × 768.
+  const std::uint64_t roberta = 50'265ULL * 768 + 514ULL * 768 + 1ULL * 768 + 1536 + 12 * layer + pooler;
+  // Published: AutoModel.from_pretrained("roberta-base").num_parameters() = 124645632 (same script; a
+  // Keras summary prints tf_roberta_model (TFRobertaModel) 124645632: code index id 17378708522).
+  CHECK(roberta == 124'645'632ULL);
+  const Model r = test::model("roberta-base");
+  CHECK(r.params->total == roberta);
+  CHECK(r.config.max_position_embeddings == 512);  // 514 rows less pad_token_id 1 less 1
+  CHECK(r.config.learned_positions == 514);
+  for (const auto& g : r.params->groups) CHECK(g.role != TensorRole::lm_head);
+}
+
+TEST_CASE("XLM-RoBERTa base: RoBERTa's reader with a 250,002-token vocabulary", "[parameters]") {
+  // FacebookAI/xlm-roberta-base config.json: RoBERTa-base shapes, vocab_size 250002 (modeling_xlm_roberta.py is
+  // modeling_roberta.py's modules): 250002 × 768 = 192,001,536 + 514 × 768 + 768 + 1536 + 12 × 7,087,872 +
+  // 590,592 = 278,043,648. Published: a public notes file lists ('xlm-roberta-base', 278043648, 278.043648)
+  // beside ('xlm-roberta-large', 559890432) (code index id 16398057144); MTEB's model metadata gives
+  // n_parameters=278043648 for an XLM-RoBERTa-base fine-tune (code index id 1827101584).
+  const ModelConfig c = parse_model_config(
+      R"({"model_type": "xlm-roberta", "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+          "intermediate_size": 3072, "max_position_embeddings": 514, "type_vocab_size": 1, "vocab_size": 250002,
+          "pad_token_id": 1})",
+      "xlm-roberta-base.json");
+  CHECK(count_parameters(c).total == 278'043'648ULL);
+}

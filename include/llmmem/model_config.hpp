@@ -136,6 +136,15 @@ struct ModelConfig {
   std::optional<RecurrentConfig> recurrent;
   bool attention_output_gate = false;  // Qwen3-Next: q_proj emits a sigmoid gate beside each query
 
+  // Bidirectional encoders (BERT, RoBERTa, XLM-RoBERTa): every token attends to every other, nothing
+  // is generated, so no layer keeps a KV cache and there is no LM head; the model's output is its last
+  // hidden states and the pooler's [CLS] vector. max_position_embeddings is then the most tokens a
+  // sequence may hold (the learned position table allows no more); learned_positions the table's rows.
+  bool encoder = false;
+  std::uint64_t type_vocab_size = 0;  // token_type_embeddings rows (segment A/B; RoBERTa: 1)
+  bool pooler = false;                // BertPooler dense [h, h] + bias (add_pooling_layer, in the hub checkpoints)
+  std::uint64_t num_labels = 2;       // the fine-tuning classification head's outputs (id2label / num_labels)
+
   [[nodiscard]] bool is_sparse_layer(std::uint64_t layer) const;
   [[nodiscard]] std::uint64_t n_sliding_layers() const;
   [[nodiscard]] bool has_attention(std::uint64_t layer) const;
