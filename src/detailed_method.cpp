@@ -1065,12 +1065,13 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   e.request = r;
   if (r.params_override) e.notes.emplace_back("weights from --params: every parameter counted in the main format");
   if (c.encoder)
-    e.notes.push_back(
-        r.mode == Mode::inference
-            ? fmt::format("encoder: batch {} × {} tokens in one forward pass; no KV cache, the outputs "
-                          "are hidden states (embeddings), not logits",
-                          r.batch, r.seq_len)
-            : fmt::format("encoder: full fine-tuning with a classification head of {} labels", c.num_labels));
+    e.notes.push_back(r.mode == Mode::inference
+                          ? fmt::format("encoder: batch {} × {} tokens in one forward pass; no KV cache, the outputs "
+                                        "are hidden states (embeddings), not logits",
+                                        r.batch, r.seq_len)
+                          : fmt::format("encoder: fine-tuning with a classification head of {} labels ({} × hidden + "
+                                        "bias over the pooled output)",
+                                        c.num_labels, c.num_labels));
 
   const bool lora = r.mode == Mode::training && r.lora_rank > 0;
   const bool quantized_base = !prec.is_float_16_or_32;

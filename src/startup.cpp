@@ -56,6 +56,13 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
                          const VllmSettings& s) {
   if (s.gpu_memory_utilization <= 0 || s.gpu_memory_utilization > 1)
     throw UsageError("--gpu-memory-utilization must be in (0, 1]");
+  // Encoder-only pooling models run without a KV cache (vLLM's EncoderOnlyAttention has no KV spec)
+  // and their profile run packs sequences of at most max_model_len tokens: not modelled here.
+  if (model.config.encoder)
+    throw UnsupportedError(
+        fmt::format("vLLM's start-up for an encoder ({}, a pooling model without KV cache) is not "
+                    "modelled yet; leave out --engine vllm or --gpu",
+                    model.name));
   VllmStartup v;
   const bool large = large_gpu(gpu_total, gpu_name);
   v.max_model_len = s.max_model_len ? s.max_model_len

@@ -194,4 +194,6 @@ TEST_CASE("cli: an encoder infers and trains at its own 512 tokens, and refuses 
   CHECK(tr.out.find("classification head") != std::string::npos);
   CHECK(run("infer --model roberta-base --batch 32 --format json").code == 0);
   llmmem::test::check_error(run("infer --model bert-base-uncased --seq-len 1024"), 2, "512 positions");
+  // vLLM's start-up (profile run, KV pool) is not modelled for pooling models: said, not guessed.
+  llmmem::test::check_error(run("infer --model bert-base-uncased --engine vllm --gpu H100"), 4, "encoder");
 }
