@@ -348,7 +348,7 @@ TEST_CASE("LFM2 1.2B: 10 short-convolution and 6 attention layers, tied head", "
   // embed_tokens 65536 × 2048 = 134,217,728 (tied); embedding_norm (the final norm) 2048.
   const std::uint64_t conv = 3ULL * 2048 * 2048 + 2048ULL * 3 + 2048ULL * 2048;
   CHECK(conv == 16'783'360ULL);
-  const std::uint64_t attention = 2ULL * 2048 * 2048 + 2ULL * 512 * 2048 + 2 * 64;
+  const std::uint64_t attention = 2ULL * 2048 * 2048 + 2ULL * 512 * 2048 + 2ULL * 64;
   CHECK(attention == 10'485'888ULL);
   const std::uint64_t ffn = 3ULL * 8192 * 2048 + 2ULL * 2048;
   const std::uint64_t expected = 10 * conv + 6 * attention + 16 * ffn + 65'536ULL * 2048 + 2048;
