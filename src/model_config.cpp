@@ -393,7 +393,7 @@ RecurrentConfig read_mamba2_mixer(const Reader& r, std::initializer_list<std::st
   m.n_groups = r.positive({"n_groups"});
   m.conv_kernel = r.positive({"conv_kernel"});
   m.conv_bias = r.boolean("use_conv_bias", true);
-  m.proj_bias = r.boolean(bias_key, false);
+  m.proj_bias = m.out_proj_bias = r.boolean(bias_key, false);
   for (auto v : {m.n_heads, m.head_dim, m.state_size, m.n_groups, m.conv_kernel})
     if (v > k_max_dimension)
       throw InputError(fmt::format("{}: a Mamba-2 dimension ({}) is larger than any real model ({} at most)",
@@ -667,7 +667,7 @@ void read_jamba(const Reader& r, ModelConfig& c) {
   m.conv_kernel = r.positive_or({"mamba_d_conv"}, 4);
   m.dt_rank = read_dt_rank(r, "mamba_dt_rank", c.hidden_size);
   m.conv_bias = r.boolean("mamba_conv_bias", true);
-  m.proj_bias = r.boolean("mamba_proj_bias", false);
+  m.proj_bias = m.out_proj_bias = r.boolean("mamba_proj_bias", false);
   m.bcdt_norms = true;
   for (auto v : {expand, m.state_size, m.conv_kernel, m.dt_rank})
     if (v > k_max_dimension)
@@ -720,7 +720,7 @@ void read_mamba(const Reader& r, ModelConfig& c) {
   m.conv_kernel = r.positive_or({"conv_kernel"}, 4);
   m.dt_rank = read_dt_rank(r, "time_step_rank", c.hidden_size);
   m.conv_bias = r.boolean("use_conv_bias", true);
-  m.proj_bias = r.boolean("use_bias", false);
+  m.proj_bias = m.out_proj_bias = r.boolean("use_bias", false);
   m.bcdt_norms = false;
   for (auto v : {expand, m.state_size, m.conv_kernel, m.dt_rank})
     if (v > k_max_dimension)
@@ -786,7 +786,7 @@ void read_granitemoehybrid(const Reader& r, ModelConfig& c) {
   m.state_size = r.positive_or({"mamba_d_state"}, 256);
   m.conv_kernel = r.positive_or({"mamba_d_conv"}, 4);
   m.conv_bias = r.boolean("mamba_conv_bias", true);
-  m.proj_bias = r.boolean("mamba_proj_bias", false);
+  m.proj_bias = m.out_proj_bias = r.boolean("mamba_proj_bias", false);
   const std::uint64_t expand = r.positive_or({"mamba_expand"}, 2);
   if (c.hidden_size > k_max_dimension)  // named before the Mamba-2 checks, which it would fail first
     throw InputError(fmt::format("{}: key 'hidden_size' = {} is larger than any real model ({} at most)", r.origin(),
@@ -830,6 +830,173 @@ void read_granitemoehybrid(const Reader& r, ModelConfig& c) {
       c.attention_layers[i] = type == "attention";
     }
   }
+  m.layers.resize(c.n_layers);
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) m.layers[i] = !c.attention_layers[i];
+  c.recurrent = m;
+}
+
+// Falcon-H1 (transformers configuration_falcon_h1.py / modeling_falcon_h1.py; FalconH1Config defaults):
+// every layer is "hybrid": input_layernorm feeds a FalconH1Mixer (Mamba-2) and a Llama attention in
+// parallel, their outputs summed, then pre_ff_layernorm and a SwiGLU MLP (LlamaMLP, biases when
+// mlp_bias); final_layernorm; the head untied unless tie_word_embeddings (default False). Attention:
+// head_dim from the config (LlamaAttention getattr(config, "head_dim", hidden / heads)), biases when
+// attention_bias; num_key_value_heads None is num_attention_heads. FalconH1Mixer: inner = mamba_d_ssm
+// (default 1024; null: mamba_expand × hidden_size), mamba_d_head "auto" = inner / mamba_n_heads and
+// validate_architecture's d_head × n_heads = inner; in_proj biased when mamba_proj_bias, out_proj when
+// projectors_bias, conv1d when mamba_conv_bias; the gated RMSNorm only when mamba_rms_norm (default
+// False). The mu-P multipliers (embedding, lm_head, key, attention in/out, ssm in/out, mlp and ssm
+// multiplier lists) scale activations and a non-persistent mup_vector buffer: no tensor shape changes.
+// Every layer keeps a KV cache and a Mamba-2 state (FalconHybridMambaAttentionDynamicCache); vLLM keeps
+// both states in the model dtype unless mamba_ssm_cache_dtype says otherwise (mamba2_state_dtype).
+void read_falcon_h1(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 4096);
+  c.intermediate_size = r.positive_or({"intermediate_size"}, 14336);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive_or({"num_attention_heads"}, 32);
+  c.n_kv_heads = r.has_key("num_key_value_heads") ? r.positive_or({"num_key_value_heads"}, c.n_heads) : 8;
+  c.head_dim = head_dim_or_derived(r, c);
+  c.vocab_size = r.positive_or({"vocab_size"}, 128000);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 8192);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.qkv_bias = c.o_bias = r.boolean("attention_bias", false);
+  c.mlp_bias = r.boolean("mlp_bias", false);
+
+  RecurrentConfig m;
+  m.kind = RecurrentKind::mamba2;
+  m.n_heads = r.positive_or({"mamba_n_heads"}, 128);
+  m.n_groups = r.positive_or({"mamba_n_groups"}, 1);
+  m.state_size = r.positive_or({"mamba_d_state"}, 256);
+  m.conv_kernel = r.positive_or({"mamba_d_conv"}, 4);
+  m.conv_bias = r.boolean("mamba_conv_bias", true);
+  m.proj_bias = r.boolean("mamba_proj_bias", false);
+  m.out_proj_bias = r.boolean("projectors_bias", false);
+  m.gated_norm = r.boolean("mamba_rms_norm", false);
+  const std::uint64_t expand = r.positive_or({"mamba_expand"}, 2);
+  if (c.hidden_size > k_max_dimension)  // named before the Mamba-2 checks, which it would fail first
+    throw InputError(fmt::format("{}: key 'hidden_size' = {} is larger than any real model ({} at most)", r.origin(),
+                                 c.hidden_size, k_max_dimension));
+  for (auto v : {m.n_heads, m.n_groups, m.state_size, m.conv_kernel, expand})
+    if (v > k_max_dimension)
+      throw InputError(fmt::format("{}: a Mamba-2 dimension ({}) is larger than any real model ({} at most)",
+                                   r.origin(), v, k_max_dimension));
+  // mamba_d_ssm: absent is the class default 1024, an explicit null is mamba_expand × hidden_size.
+  const std::uint64_t inner = r.has_key("mamba_d_ssm") && !r.find({"mamba_d_ssm"})
+                                  ? expand * c.hidden_size
+                                  : r.positive_or({"mamba_d_ssm"}, 1024);
+  if (inner > k_max_dimension)
+    throw InputError(fmt::format("{}: the Mamba-2 inner width {} is larger than any real model ({} at most)",
+                                 r.origin(), inner, k_max_dimension));
+  if (inner % m.n_heads != 0)
+    throw InputError(
+        fmt::format("{}: mamba_n_heads ({}) must divide the Mamba-2 inner width ({})", r.origin(), m.n_heads, inner));
+  const Json* d_head = r.find({"mamba_d_head"});
+  if (!d_head || (d_head->is_string() && d_head->get<std::string>() == "auto"))
+    m.head_dim = inner / m.n_heads;
+  else if (d_head->is_string())
+    throw InputError(fmt::format("{}: key 'mamba_d_head' must be \"auto\" or a positive integer, got {}", r.origin(),
+                                 d_head->dump().substr(0, 40)));
+  else
+    m.head_dim = r.positive({"mamba_d_head"});
+  if (m.head_dim > k_max_dimension || m.head_dim * m.n_heads != inner)
+    throw InputError(fmt::format("{}: mamba_d_head ({}) × mamba_n_heads ({}) must equal the Mamba-2 inner width ({})",
+                                 r.origin(), m.head_dim, m.n_heads, inner));
+  if (m.n_heads % m.n_groups != 0)
+    throw InputError(fmt::format("{}: the Mamba-2 heads ({}) must be a multiple of mamba_n_groups ({})", r.origin(),
+                                 m.n_heads, m.n_groups));
+  m.ssm_state_bits = read_ssm_state_bits(r, 0);
+  m.layers.assign(c.n_layers, true);  // and attention_layers empty: every layer attends too
+  c.recurrent = m;
+}
+
+// A float key, or `fallback` when absent or null.
+std::optional<double> read_optional_float(const Reader& r, std::string_view key, std::optional<double> fallback) {
+  if (!r.has_key(key)) return fallback;
+  const Json* v = r.find({key});
+  if (!v) return std::nullopt;  // explicit null
+  if (!v->is_number() || v->get<double>() <= 0)
+    throw InputError(fmt::format("{}: key '{}' must be a positive number or null, got {}", r.origin(), key,
+                                 v->dump().substr(0, 40)));
+  return v->get<double>();
+}
+
+// LFM2 (transformers configuration_lfm2.py / modeling_lfm2.py; Lfm2Config defaults, those of LFM2-1.2B's
+// class): each layer is operator_norm, then either attention (Lfm2Attention: q/k/v/out_proj without
+// biases, q_layernorm and k_layernorm over head_dim, head_dim = hidden / heads unless given) or a
+// short convolution (Lfm2ShortConv: in_proj [3h, h], depthwise conv [h, 1, conv_L_cache], out_proj
+// [h, h], all biased when conv_bias), then ffn_norm and a SwiGLU MLP (w1, w3 [ff, h], w2 [h, ff]);
+// the final norm (embedding_norm) and the head tied by default (tie_embedding, the original key, wins
+// over tie_word_embeddings). Lfm2Config: intermediate_size = block_ff_dim when given; layer_types, else
+// "full_attention" at full_attn_idxs (default: every layer) and "conv" elsewhere. Lfm2MLP: with
+// block_auto_adjust_ff_dim (default True) ff = int(2·ff/3), then int(block_ffn_dim_multiplier · ff) when
+// that is not null (default 1.0), then rounded up to block_multiple_of (default 256). Conv layers keep
+// a (conv_L_cache − 1) × hidden window per sequence (Lfm2Cache; vLLM short_conv_state_shape).
+void read_lfm2(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 2560);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive_or({"num_attention_heads"}, 32);
+  c.n_kv_heads = r.positive_or({"num_key_value_heads"}, 8);
+  c.head_dim = head_dim_or_derived(r, c);
+  c.vocab_size = r.positive_or({"vocab_size"}, 65536);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 128000);
+  c.tie_word_embeddings = r.opt_bool("tie_embedding").value_or(r.boolean("tie_word_embeddings", true));
+  c.qk_norm = QkNorm::per_head_dim;
+  c.norms_per_layer = 2;
+
+  std::uint64_t ff = r.positive_or({"block_ff_dim", "intermediate_size"}, 12288);
+  if (ff > k_max_dimension)
+    throw InputError(fmt::format("{}: the MLP width {} is larger than any real model ({} at most)", r.origin(), ff,
+                                 k_max_dimension));
+  if (r.boolean("block_auto_adjust_ff_dim", true)) {
+    ff = 2 * ff / 3;  // int(2 * ff_dim / 3): exact for widths below 2^53
+    if (const auto multiplier = read_optional_float(r, "block_ffn_dim_multiplier", 1.0)) {
+      const double scaled = std::floor(*multiplier * static_cast<double>(ff));
+      if (scaled > static_cast<double>(k_max_dimension))
+        throw InputError(fmt::format("{}: block_ffn_dim_multiplier makes the MLP width {} larger than any real model",
+                                     r.origin(), scaled));
+      ff = static_cast<std::uint64_t>(scaled);
+    }
+    const std::uint64_t multiple_of = r.positive_or({"block_multiple_of"}, 256);
+    if (multiple_of > k_max_dimension)
+      throw InputError(fmt::format("{}: key 'block_multiple_of' = {} is larger than any real model ({} at most)",
+                                   r.origin(), multiple_of, k_max_dimension));
+    ff = ceil_div(ff, multiple_of) * multiple_of;
+  }
+  if (ff == 0) throw InputError(fmt::format("{}: the MLP width comes out as 0", r.origin()));
+  c.intermediate_size = ff;
+
+  c.attention_layers.assign(c.n_layers, true);
+  if (const Json* types = r.find({"layer_types"})) {
+    if (!types->is_array() || types->size() != c.n_layers)
+      throw InputError(fmt::format("{}: key 'layer_types' must be an array of {} strings", r.origin(), c.n_layers));
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+      const Json& t = (*types)[i];
+      const std::string type = t.is_string() ? t.get<std::string>() : std::string();
+      if (type != "full_attention" && type != "conv")
+        throw InputError(
+            fmt::format("{}: key 'layer_types' holds {} at layer {}; expected \"full_attention\" or \"conv\"",
+                        r.origin(), t.dump().substr(0, 40), i));
+      c.attention_layers[i] = type == "full_attention";
+    }
+  } else if (const Json* idxs = r.find({"full_attn_idxs"})) {
+    if (!idxs->is_array())
+      throw InputError(fmt::format("{}: key 'full_attn_idxs' must be an array of layer indices", r.origin()));
+    c.attention_layers.assign(c.n_layers, false);
+    for (const Json& i : *idxs) {
+      if (!i.is_number_unsigned() || i.get<std::uint64_t>() >= c.n_layers)
+        throw InputError(fmt::format("{}: key 'full_attn_idxs' holds {}; expected a layer index below {}", r.origin(),
+                                     i.dump().substr(0, 40), c.n_layers));
+      c.attention_layers[i.get<std::uint64_t>()] = true;
+    }
+  }
+
+  RecurrentConfig m;
+  m.kind = RecurrentKind::short_conv;
+  m.d_inner = c.hidden_size;  // conv_dim: hidden_size in every published config
+  m.conv_kernel = r.positive_or({"conv_L_cache"}, 3);
+  if (m.conv_kernel > k_max_dimension)
+    throw InputError(fmt::format("{}: key 'conv_L_cache' = {} is larger than any real model ({} at most)", r.origin(),
+                                 m.conv_kernel, k_max_dimension));
+  m.conv_bias = m.proj_bias = m.out_proj_bias = r.boolean("conv_bias", false);
   m.layers.resize(c.n_layers);
   for (std::uint64_t i = 0; i < c.n_layers; ++i) m.layers[i] = !c.attention_layers[i];
   c.recurrent = m;
@@ -1129,6 +1296,8 @@ constexpr Architecture k_architectures[] = {
     {"bert", read_bert, "transformers configuration_bert.py"},
     {"roberta", read_roberta, "transformers configuration_roberta.py"},
     {"xlm-roberta", read_roberta, "transformers configuration_xlm_roberta.py"},
+    {"falcon_h1", read_falcon_h1, "transformers configuration_falcon_h1.py"},
+    {"lfm2", read_lfm2, "transformers configuration_lfm2.py"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {

@@ -123,8 +123,9 @@ class Builder {
   // Mamba-2 (transformers modeling_mamba2.py Mamba2Mixer, NemotronHMamba2Mixer the same):
   // in_proj [inner + conv_dim + heads, h] (gate z, then x·B·C for the convolution, then dt), with
   // conv_dim = inner + 2·n_groups·state_size; a depthwise conv1d [conv_dim, 1, conv_kernel] with bias
-  // when use_conv_bias; dt_bias, A_log and D of one value per head; the gated RMSNorm [inner];
-  // out_proj [h, inner]; in_proj and out_proj biases when use_bias.
+  // when use_conv_bias; dt_bias, A_log and D of one value per head; the gated RMSNorm [inner]
+  // (Falcon-H1's FalconH1Mixer only when mamba_rms_norm); out_proj [h, inner]; in_proj and out_proj
+  // biases when use_bias (FalconH1Mixer: in_proj by mamba_proj_bias, out_proj by projectors_bias).
   void recurrent(const RecurrentConfig& m, std::uint64_t n) {
     const auto h = m_c.hidden_size;
     if (m.kind == RecurrentKind::mamba1) {
@@ -146,7 +147,7 @@ class Builder {
       add("ssm.D", TensorRole::other, inner, 1, n, "", true);
       if (m.bcdt_norms) add("ssm.dt_b_c_norms", TensorRole::norm, m.dt_rank + 2 * m.state_size, 1, n, "", true);
       add("ssm.out_proj", TensorRole::attention, h, inner, n, "", true);
-      if (m.proj_bias) add("ssm.out_proj.bias", TensorRole::bias, h, 1, n, "", true);
+      if (m.out_proj_bias) add("ssm.out_proj.bias", TensorRole::bias, h, 1, n, "", true);
       return;
     }
     if (m.kind == RecurrentKind::mamba2) {
@@ -156,9 +157,22 @@ class Builder {
       add("ssm.conv1d", TensorRole::other, conv_dim, m.conv_kernel, n, "", true);
       if (m.conv_bias) add("ssm.conv1d.bias", TensorRole::bias, conv_dim, 1, n, "", true);
       add("ssm.dt_bias_A_log_D", TensorRole::other, 3 * m.n_heads, 1, n, "", true);
-      add("ssm.norm", TensorRole::norm, inner, 1, n, "", true);
+      if (m.gated_norm) add("ssm.norm", TensorRole::norm, inner, 1, n, "", true);
       add("ssm.out_proj", TensorRole::attention, h, inner, n, "", true);
-      if (m.proj_bias) add("ssm.out_proj.bias", TensorRole::bias, h, 1, n, "", true);
+      if (m.out_proj_bias) add("ssm.out_proj.bias", TensorRole::bias, h, 1, n, "", true);
+      return;
+    }
+    if (m.kind == RecurrentKind::short_conv) {
+      // LFM2 (transformers modeling_lfm2.py Lfm2ShortConv): in_proj [3·d, h] (the gates B and C and the
+      // value x), a depthwise conv1d [d, 1, conv_L_cache] over B·x, out_proj [h, d], with d = the conv's
+      // channels (hidden_size); all three biased when conv_bias.
+      const auto inner = m.inner();
+      add("conv.in_proj", TensorRole::attention, 3 * inner, h, n, "", true);
+      if (m.proj_bias) add("conv.in_proj.bias", TensorRole::bias, 3 * inner, 1, n, "", true);
+      add("conv.conv1d", TensorRole::other, inner, m.conv_kernel, n, "", true);
+      if (m.conv_bias) add("conv.conv1d.bias", TensorRole::bias, inner, 1, n, "", true);
+      add("conv.out_proj", TensorRole::attention, h, inner, n, "", true);
+      if (m.out_proj_bias) add("conv.out_proj.bias", TensorRole::bias, h, 1, n, "", true);
       return;
     }
     // Gated DeltaNet (transformers modeling_qwen3_next.py Qwen3NextGatedDeltaNet): in_proj_qkvz

@@ -1,4 +1,5 @@
-// Recurrent state per sequence of Mamba-1, Mamba-2 and Gated DeltaNet layers, as the engines allocate it.
+// Recurrent state per sequence of Mamba-1, Mamba-2, Gated DeltaNet and short-convolution (LFM2) layers, as the engines
+// allocate it.
 #include "llmmem/recurrent_state.hpp"
 
 #include <algorithm>
@@ -19,6 +20,14 @@ RecurrentStateShape recurrent_state_shape(const RecurrentConfig& m, std::uint64_
     const std::uint64_t inner = ceil_div(m.inner(), tp);
     s.conv_values = checked_mul(window, inner, "state");
     s.ssm_values = checked_mul(inner, m.state_size, "state");
+    return s;
+  }
+  if (m.kind == RecurrentKind::short_conv) {
+    // short_conv_state_shape: the conv state (conv_kernel - 1, intermediate_size / tp), intermediate_size
+    // the conv's channels (vLLM model_executor/models/lfm2.py passes hidden_size; divide() requires tp to
+    // divide it, rounded up here); no SSM state. llama.cpp: n_embd_r() = (n_shortconv_l_cache - 1) ×
+    // n_embd for LFM2 (src/llama-hparams.cpp), n_embd_s() = 0, the same values at tp = 1.
+    s.conv_values = checked_mul(window, ceil_div(m.inner(), tp), "state");
     return s;
   }
   if (m.kind == RecurrentKind::mamba2) {
@@ -75,6 +84,7 @@ Component recurrent_state(const ModelConfig& c, const EngineProfile& engine, std
         "head_dim × state_size × ssm bytes)";
   if (m.kind == RecurrentKind::mamba1)
     formula = "batch × recurrent layers × ((d_conv − 1) × d_inner × conv bytes + d_inner × d_state × ssm bytes)";
+  if (m.kind == RecurrentKind::short_conv) formula = "batch × conv layers × (L_cache − 1) × hidden × conv bytes";
   const auto d = [](std::uint64_t v) { return static_cast<double>(v); };
   return {"state",
           "Recurrent state (SSM / linear attention)",

@@ -209,13 +209,16 @@ TEST_CASE("the architecture registry drives the supported list and the message",
       "bert",
       "roberta",
       "xlm-roberta",
+      "falcon_h1",
+      "lfm2",
   };
   CHECK(supported_model_types() == expected);
   CHECK(unsupported_architecture_message("rwkv", "m.json") ==
         "architecture 'rwkv' is not supported yet (m.json); supported: llama, mistral, mixtral, qwen2, qwen2_moe, "
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
-        "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba, mamba, granitemoehybrid, bert, roberta, xlm-roberta");
+        "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba, mamba, granitemoehybrid, bert, roberta, xlm-roberta, "
+        "falcon_h1, lfm2");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -429,4 +432,65 @@ TEST_CASE("granitemoehybrid: layer_types, mamba_d_head auto and the dense varian
                     "g.json: key 'layer_types' holds \"moe\" at layer 1; expected \"mamba\" or \"attention\"");
   CHECK_THROWS_WITH(parse_model_config(head + R"("layer_types": ["mamba"]})", "g.json"),
                     "g.json: key 'layer_types' must be an array of 3 strings");
+}
+
+TEST_CASE("falcon_h1: every layer attention and Mamba-2, mamba_d_ssm and its defaults", "[config]") {
+  // configuration_falcon_h1.py: mamba_d_ssm default 1024, null = mamba_expand × hidden_size; mamba_d_head
+  // "auto" = that / mamba_n_heads; num_key_value_heads default 8; projectors_bias biases out_proj only.
+  const std::string head = R"({"model_type": "falcon_h1", "hidden_size": 64, "num_hidden_layers": 3,
+      "num_attention_heads": 16, "vocab_size": 100, "mamba_n_heads": 8, )";
+  const auto c = parse_model_config(head + R"("mamba_d_ssm": null, "projectors_bias": true})", "f.json");
+  CHECK(c.n_attention_layers() == 3);
+  CHECK(c.n_mlp_layers() == 3);
+  REQUIRE(c.recurrent.has_value());
+  CHECK(c.recurrent->n_layers() == 3);
+  CHECK(c.recurrent->inner() == 128);  // 2 × 64
+  CHECK(c.recurrent->head_dim == 16);
+  CHECK(c.recurrent->out_proj_bias);
+  CHECK_FALSE(c.recurrent->proj_bias);
+  CHECK_FALSE(c.recurrent->gated_norm);  // mamba_rms_norm default False
+  CHECK(c.n_kv_heads == 8);
+  CHECK(c.head_dim == 4);  // 64 / 16
+  CHECK_FALSE(c.tie_word_embeddings);
+  const auto d = parse_model_config(head + R"("mamba_rms_norm": true})", "f.json");
+  CHECK(d.recurrent->inner() == 1024);  // the class default
+  CHECK(d.recurrent->head_dim == 128);
+  CHECK(d.recurrent->gated_norm);
+  CHECK_THROWS_WITH(parse_model_config(head + R"("mamba_d_ssm": 96, "mamba_d_head": 16})", "f.json"),
+                    "f.json: mamba_d_head (16) × mamba_n_heads (8) must equal the Mamba-2 inner width (96)");
+  CHECK_THROWS_WITH(parse_model_config(head + R"("mamba_d_ssm": 100})", "f.json"),
+                    "f.json: mamba_n_heads (8) must divide the Mamba-2 inner width (100)");
+}
+
+TEST_CASE("lfm2: layer kinds, the adjusted MLP width and the conv window", "[config]") {
+  // configuration_lfm2.py / Lfm2MLP: block_ff_dim wins over intermediate_size; int(2·ff/3), × multiplier,
+  // rounded up to block_multiple_of; full_attn_idxs when layer_types is absent; tie_embedding wins.
+  const std::string head = R"({"model_type": "lfm2", "hidden_size": 64, "num_hidden_layers": 4,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100, )";
+  const auto c = parse_model_config(
+      head + R"("block_ff_dim": 300, "intermediate_size": 7, "block_multiple_of": 32, "full_attn_idxs": [1, 3],
+      "tie_embedding": false, "tie_word_embeddings": true})",
+      "l.json");
+  CHECK(c.intermediate_size == 224);  // int(600 / 3) = 200 -> 32 × 7
+  CHECK(c.attention_layers == std::vector<bool>{false, true, false, true});
+  REQUIRE(c.recurrent.has_value());
+  CHECK(c.recurrent->kind == RecurrentKind::short_conv);
+  CHECK(c.recurrent->layers == std::vector<bool>{true, false, true, false});
+  CHECK(c.recurrent->inner() == 64);
+  CHECK(c.recurrent->conv_kernel == 3);
+  CHECK(c.qk_norm == QkNorm::per_head_dim);
+  CHECK_FALSE(c.tie_word_embeddings);
+  const auto plain = parse_model_config(
+      head + R"("intermediate_size": 300, "block_auto_adjust_ff_dim": false, "block_ffn_dim_multiplier": null})",
+      "l.json");
+  CHECK(plain.intermediate_size == 300);
+  CHECK(plain.n_attention_layers() == 4);  // full_attn_idxs default: every layer
+  CHECK(plain.tie_word_embeddings);
+  const auto scaled = parse_model_config(
+      head + R"("intermediate_size": 300, "block_ffn_dim_multiplier": 1.5, "block_multiple_of": 1})", "l.json");
+  CHECK(scaled.intermediate_size == 300);  // int(1.5 × 200)
+  CHECK_THROWS_WITH(parse_model_config(head + R"("layer_types": ["conv", "mamba", "conv", "conv"]})", "l.json"),
+                    "l.json: key 'layer_types' holds \"mamba\" at layer 1; expected \"full_attention\" or \"conv\"");
+  CHECK_THROWS_WITH(parse_model_config(head + R"("full_attn_idxs": [4]})", "l.json"),
+                    "l.json: key 'full_attn_idxs' holds 4; expected a layer index below 4");
 }

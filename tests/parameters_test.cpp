@@ -357,3 +357,55 @@ TEST_CASE("XLM-RoBERTa base: RoBERTa's reader with a 250,002-token vocabulary", 
       "xlm-roberta-base.json");
   CHECK(count_parameters(c).total == 278'043'648ULL);
 }
+
+TEST_CASE("Falcon-H1 1.5B: attention and a Mamba-2 mixer in all 24 layers, untied head", "[parameters]") {
+  // modeling_falcon_h1.py, hidden 2048, 24 layers, vocab 65537:
+  // FalconH1Mixer, mamba_d_ssm 3072 (48 heads × 64), n_groups 1, d_state 256, d_conv 4, conv bias, no
+  //   projection biases, mamba_rms_norm true: conv_dim = 3072 + 2·256 = 3584; in_proj (3072 + 3584 + 48)
+  //   × 2048 = 13,729,792; conv1d 3584 × 4 = 14,336 + bias 3584; dt_bias, A_log, D 3 × 48 = 144; gated
+  //   norm 3072; out_proj 2048 × 3072 = 6,291,456 -> 20,042,384
+  // attention, 8 heads × head_dim 128, 2 kv heads: q 1024 × 2048 + k, v 2 × 256 × 2048 + o 2048 × 1024
+  //   = 5,242,880
+  // MLP gate, up 2 × 4608 × 2048 + down 2048 × 4608 = 28,311,552; input_layernorm, pre_ff_layernorm 2 × 2048
+  // embed_tokens and lm_head 2 × 65537 × 2048 = 268,439,552; final_layernorm 2048.
+  const std::uint64_t mamba = (3072ULL + 3584 + 48) * 2048 + 3584ULL * 4 + 3584 + 144 + 3072 + 2048ULL * 3072;
+  CHECK(mamba == 20'042'384ULL);
+  const std::uint64_t attention = 2ULL * 1024 * 2048 + 2ULL * 256 * 2048;
+  CHECK(attention == 5'242'880ULL);
+  const std::uint64_t layer = mamba + attention + 3ULL * 4608 * 2048 + 2ULL * 2048;
+  const std::uint64_t expected = 24 * layer + 2ULL * 65'537 * 2048 + 2048;
+  // Published: 1,554,863,488, the sum of numel over FalconH1ForCausalLM.from_pretrained's parameters for
+  // the Falcon-H1-1.5B checkpoint (411 tensors; pinned revision 80ebc50d), whose BF16 model.safetensors
+  // payload is 2 × 1,554,863,488 bytes, as public measurement logs assert (hub: "1.55B params").
+  CHECK(expected == 1'554'863'488ULL);
+  const Model m = test::model("falcon-h1-1.5b");
+  REQUIRE(m.config.n_attention_layers() == 24);
+  REQUIRE(m.config.recurrent->n_layers() == 24);
+  CHECK(m.params->total == expected);
+  CHECK(m.params->active == expected);
+}
+
+TEST_CASE("LFM2 1.2B: 10 short-convolution and 6 attention layers, tied head", "[parameters]") {
+  // modeling_lfm2.py, hidden 2048, 16 layers (attention at full_attn_idxs 2, 5, 8, 10, 12, 14), vocab 65536:
+  // Lfm2ShortConv (conv_bias false, conv_L_cache 3): in_proj 3·2048 × 2048 = 12,582,912; conv 2048 × 3 =
+  //   6,144; out_proj 2048 × 2048 = 4,194,304 -> 16,783,360
+  // Lfm2Attention, 32 heads × 64 (2048 / 32), 8 kv heads: q 2048 × 2048 + k, v 2 × 512 × 2048 + out_proj
+  //   2048 × 2048 = 10,485,760 + q_layernorm, k_layernorm 2 × 64 -> 10,485,888
+  // Lfm2MLP: block_ff_dim 12288 adjusted: int(2 × 12288 / 3) = 8192, × 1.0, rounded to 256: 8192;
+  //   w1, w3, w2 3 × 8192 × 2048 = 50,331,648; operator_norm, ffn_norm 2 × 2048
+  // embed_tokens 65536 × 2048 = 134,217,728 (tied); embedding_norm (the final norm) 2048.
+  const std::uint64_t conv = 3ULL * 2048 * 2048 + 2048ULL * 3 + 2048ULL * 2048;
+  CHECK(conv == 16'783'360ULL);
+  const std::uint64_t attention = 2ULL * 2048 * 2048 + 2ULL * 512 * 2048 + 2ULL * 64;
+  CHECK(attention == 10'485'888ULL);
+  const std::uint64_t ffn = 3ULL * 8192 * 2048 + 2ULL * 2048;
+  const std::uint64_t expected = 10 * conv + 6 * attention + 16 * ffn + 65'536ULL * 2048 + 2048;
+  // Published: LiquidAI's model card table (LFM2-1.2B, "Parameters: 1,170,340,608"), also the
+  // transformers parameter sum of the LFM2.5-1.2B checkpoints, which share the shapes.
+  CHECK(expected == 1'170'340'608ULL);
+  const Model m = test::model("lfm2-1.2b");
+  REQUIRE(m.config.intermediate_size == 8192);
+  REQUIRE(m.config.n_attention_layers() == 6);
+  REQUIRE(m.config.recurrent->n_layers() == 10);
+  CHECK(m.params->total == expected);
+}

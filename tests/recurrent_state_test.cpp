@@ -209,3 +209,50 @@ TEST_CASE("Granite 4.0-H-Tiny under vLLM: KV for its 4 attention layers, Mamba-2
   // n_embd_s = ssm_d_state × ssm_d_inner = 393,216: 36 × 403,200 × 4 B = 58,060,800 per sequence.
   CHECK(test::bytes_of(estimate(m, infer_on("llama.cpp", 1, 4096)), "state") == 58'060'800ULL);
 }
+
+TEST_CASE("Falcon-H1 1.5B under vLLM: KV and a Mamba-2 state in every one of its 24 layers", "[state]") {
+  const Model m = test::model("falcon-h1-1.5b");
+  REQUIRE(m.config.n_attention_layers() == 24);
+  REQUIRE(m.config.recurrent->n_layers() == 24);
+  REQUIRE(m.config.recurrent->kind == RecurrentKind::mamba2);
+  const Estimate e = estimate(m, infer_on("vllm", 1, 8192));
+  // KV: all 24 layers attend: 24 × 8192 tokens × 2 (K, V) × 2 kv heads × 128 head_dim × 2 B = 201,326,592.
+  CHECK(test::bytes_of(e, "kv_cache") == 24ULL * 8192 * 2 * 2 * 128 * 2);
+  // vLLM mamba_utils.py mamba2_state_shape at tp 1: conv (mamba_d_conv - 1, d_ssm + 2·n_groups·d_state)
+  //   = (3, 3072 + 2·1·256) = (3, 3584): 10,752 values; temporal (heads, head_dim, d_state) = (48, 64, 256):
+  //   786,432 values; both in the model dtype, bf16 (mamba2_state_dtype -> _mamba_state_dtype, no float32
+  //   default for FalconH1): (10,752 + 786,432) × 2 = 1,594,368 B per layer and sequence; × 24 layers =
+  //   38,264,832 B for one sequence.
+  const RecurrentStateShape s = recurrent_state_shape(*m.config.recurrent, 1);
+  CHECK(s.conv_values == 3ULL * 3584);
+  CHECK(s.ssm_values == 48ULL * 64 * 256);
+  CHECK(test::bytes_of(e, "state") == 24ULL * (3ULL * 3584 + 48ULL * 64 * 256) * 2);
+  CHECK(test::bytes_of(e, "state") == 38'264'832ULL);
+  CHECK(test::sums_to_total(e));
+  // llama.cpp (F32 r and s): n_embd_r = (ssm_d_conv - 1) × (ssm_d_inner + 2·ssm_n_group·ssm_d_state) = 10,752,
+  // n_embd_s = ssm_d_state × ssm_d_inner = 786,432: 24 × 797,184 × 4 B = 76,529,664 per sequence.
+  CHECK(test::bytes_of(estimate(m, infer_on("llama.cpp", 1, 4096)), "state") == 76'529'664ULL);
+}
+
+TEST_CASE("LFM2 1.2B under vLLM: KV for its 6 attention layers, a conv window for the other 10", "[state]") {
+  const Model m = test::model("lfm2-1.2b");
+  REQUIRE(m.config.n_attention_layers() == 6);
+  REQUIRE(m.config.recurrent->n_layers() == 10);
+  REQUIRE(m.config.recurrent->kind == RecurrentKind::short_conv);
+  const Estimate e = estimate(m, infer_on("vllm", 1, 8192));
+  // KV: 6 attention layers × 8192 tokens × 2 (K, V) × 8 kv heads × 64 head_dim × 2 B = 100,663,296.
+  CHECK(test::bytes_of(e, "kv_cache") == 6ULL * 8192 * 2 * 8 * 64 * 2);
+  // vLLM mamba_utils.py short_conv_state_shape at tp 1: conv (conv_L_cache - 1, hidden_size) = (2, 2048):
+  //   4,096 values in the model dtype (bf16), no SSM state: 8,192 B per layer and sequence; × 10 conv
+  //   layers = 81,920 B for one sequence.
+  const RecurrentStateShape s = recurrent_state_shape(*m.config.recurrent, 1);
+  CHECK(s.conv_values == 2ULL * 2048);
+  CHECK(s.ssm_values == 0);
+  CHECK(test::bytes_of(e, "state") == 10ULL * 2 * 2048 * 2);
+  CHECK(test::bytes_of(e, "state") == 81'920ULL);
+  CHECK(test::sums_to_total(e));
+  // tp 2 splits the channels: (2, 1024).
+  CHECK(recurrent_state_shape(*m.config.recurrent, 2).conv_values == 2ULL * 1024);
+  // llama.cpp (F32 r): n_embd_r = (n_shortconv_l_cache - 1) × n_embd = 4,096: 10 × 4,096 × 4 B = 163,840.
+  CHECK(test::bytes_of(estimate(m, infer_on("llama.cpp", 1, 4096)), "state") == 163'840ULL);
+}

@@ -49,6 +49,7 @@ enum class RecurrentKind {
   mamba2,          // Mamba-2 SSD (transformers Mamba2Mixer; NemotronH, Falcon-H1 use it)
   gated_deltanet,  // Gated DeltaNet (transformers Qwen3NextGatedDeltaNet)
   mamba1,          // Mamba-1 selective scan (transformers MambaMixer; Jamba's JambaMambaMixer)
+  short_conv,      // LFM2's gated short convolution (transformers Lfm2ShortConv): a conv window, no SSM state
 };
 
 struct RecurrentConfig {
@@ -58,10 +59,13 @@ struct RecurrentConfig {
   std::uint64_t n_heads = 0, head_dim = 0, state_size = 0, n_groups = 0;
   // Mamba-1: inner = d_inner (mamba_expand × hidden) channels, each with its own state_size-wide SSM
   // state; dt_rank the rank of the time-step projection; dt/B/C RMSNorms (Jamba) when bcdt_norms.
+  // Short convolution (LFM2): d_inner = the conv's channels (hidden_size), conv_kernel = conv_L_cache.
   std::uint64_t d_inner = 0, dt_rank = 0;
   bool bcdt_norms = false;
-  bool conv_bias = true;   // use_conv_bias
-  bool proj_bias = false;  // use_bias / mamba_proj_bias: in_proj and out_proj biases
+  bool conv_bias = true;       // use_conv_bias
+  bool proj_bias = false;      // use_bias / mamba_proj_bias: the in_proj bias
+  bool out_proj_bias = false;  // the out_proj bias: the same key, except Falcon-H1 (projectors_bias)
+  bool gated_norm = true;      // Mamba-2's gated RMSNorm over the inner width (Falcon-H1: mamba_rms_norm)
   // Gated DeltaNet: keys and values per head.
   std::uint64_t n_k_heads = 0, n_v_heads = 0, k_head_dim = 0, v_head_dim = 0;
   // Bits of the SSM/recurrent state an engine that follows the config keeps (vLLM's
@@ -69,8 +73,10 @@ struct RecurrentConfig {
   std::uint64_t ssm_state_bits = 0;
   std::vector<bool> layers;  // layer i holds this mixer
 
-  // The mixer's inner width: Mamba-2 heads × head_dim, Mamba-1 d_inner.
-  [[nodiscard]] std::uint64_t inner() const { return kind == RecurrentKind::mamba1 ? d_inner : n_heads * head_dim; }
+  // The mixer's inner width: Mamba-2 heads × head_dim, Mamba-1 and short-convolution d_inner.
+  [[nodiscard]] std::uint64_t inner() const {
+    return kind == RecurrentKind::mamba1 || kind == RecurrentKind::short_conv ? d_inner : n_heads * head_dim;
+  }
   [[nodiscard]] std::uint64_t n_layers() const;
 };
 
