@@ -625,6 +625,43 @@ std::uint64_t read_dt_rank(const Reader& r, std::string_view key, std::uint64_t 
   return r.positive({key});
 }
 
+// The keys of a Mamba-1 mixer, which Jamba prefixes with "mamba_" and Mamba names plainly
+// (configuration_jamba.py, configuration_mamba.py), and whether it norms dt, B and C (Jamba's mixer).
+struct Mamba1Keys {
+  const char* expand;
+  const char* state_size;
+  const char* conv_kernel;
+  const char* dt_rank;
+  const char* conv_bias;
+  const char* proj_bias;
+  bool bcdt_norms;
+};
+
+// A Mamba-1 mixer (MambaMixer / JambaMambaMixer): d_inner = expand × hidden_size, the state, the conv
+// window, dt_rank ("auto" = ceil(hidden_size / 16)), conv bias on by default, projection biases off;
+// every dimension bounded like the rest of the config. Layers are the caller's to mark.
+RecurrentConfig read_mamba1_mixer(const Reader& r, const ModelConfig& c, const Mamba1Keys& k) {
+  RecurrentConfig m;
+  m.kind = RecurrentKind::mamba1;
+  const std::uint64_t expand = r.positive_or({k.expand}, 2);
+  m.state_size = r.positive_or({k.state_size}, 16);
+  m.conv_kernel = r.positive_or({k.conv_kernel}, 4);
+  m.dt_rank = read_dt_rank(r, k.dt_rank, c.hidden_size);
+  m.conv_bias = r.boolean(k.conv_bias, true);
+  m.proj_bias = m.out_proj_bias = r.boolean(k.proj_bias, false);
+  m.bcdt_norms = k.bcdt_norms;
+  for (auto v : {expand, m.state_size, m.conv_kernel, m.dt_rank})
+    if (v > k_max_dimension)
+      throw InputError(fmt::format("{}: a Mamba dimension ({}) is larger than any real model ({} at most)", r.origin(),
+                                   v, k_max_dimension));
+  m.d_inner = expand * std::min(c.hidden_size, k_max_dimension);
+  if (m.d_inner > k_max_dimension && c.hidden_size <= k_max_dimension)  // a too-large hidden_size: validate_dimensions
+    throw InputError(fmt::format("{}: {} ({}) × hidden_size ({}) is larger than any real model ({} at most)",
+                                 r.origin(), k.expand, expand, c.hidden_size, k_max_dimension));
+  m.ssm_state_bits = read_ssm_state_bits(r, 0);
+  return m;
+}
+
 // Jamba (transformers configuration_jamba.py / modeling_jamba.py; the class defaults are Jamba-v0.1's).
 // Layer i is attention when i % attn_layer_period == attn_layer_offset (JambaConfig.layers_block_type),
 // else a Mamba-1 mixer (JambaMambaMixer: d_inner = mamba_expand × hidden_size, mamba_d_state,
@@ -660,24 +697,9 @@ void read_jamba(const Reader& r, ModelConfig& c) {
   const auto [attn_period, attn_offset] = period("attn_layer_period", 8, "attn_layer_offset", 4);
   const auto [expert_period, expert_offset] = period("expert_layer_period", 2, "expert_layer_offset", 1);
 
-  RecurrentConfig m;
-  m.kind = RecurrentKind::mamba1;
-  const std::uint64_t expand = r.positive_or({"mamba_expand"}, 2);
-  m.state_size = r.positive_or({"mamba_d_state"}, 16);
-  m.conv_kernel = r.positive_or({"mamba_d_conv"}, 4);
-  m.dt_rank = read_dt_rank(r, "mamba_dt_rank", c.hidden_size);
-  m.conv_bias = r.boolean("mamba_conv_bias", true);
-  m.proj_bias = m.out_proj_bias = r.boolean("mamba_proj_bias", false);
-  m.bcdt_norms = true;
-  for (auto v : {expand, m.state_size, m.conv_kernel, m.dt_rank})
-    if (v > k_max_dimension)
-      throw InputError(fmt::format("{}: a Mamba dimension ({}) is larger than any real model ({} at most)", r.origin(),
-                                   v, k_max_dimension));
-  m.d_inner = expand * std::min(c.hidden_size, k_max_dimension);
-  if (m.d_inner > k_max_dimension && c.hidden_size <= k_max_dimension)  // a too-large hidden_size: validate_dimensions
-    throw InputError(fmt::format("{}: mamba_expand ({}) × hidden_size ({}) is larger than any real model ({} at most)",
-                                 r.origin(), expand, c.hidden_size, k_max_dimension));
-  m.ssm_state_bits = read_ssm_state_bits(r, 0);
+  RecurrentConfig m = read_mamba1_mixer(
+      r, c,
+      {"mamba_expand", "mamba_d_state", "mamba_d_conv", "mamba_dt_rank", "mamba_conv_bias", "mamba_proj_bias", true});
 
   c.attention_layers.assign(c.n_layers, false);
   m.layers.assign(c.n_layers, false);
@@ -713,24 +735,8 @@ void read_mamba(const Reader& r, ModelConfig& c) {
   c.n_layers = r.layers({"num_hidden_layers"});
   c.vocab_size = r.positive_or({"vocab_size"}, 50280);
   c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
-  RecurrentConfig m;
-  m.kind = RecurrentKind::mamba1;
-  const std::uint64_t expand = r.positive_or({"expand"}, 2);
-  m.state_size = r.positive_or({"state_size"}, 16);
-  m.conv_kernel = r.positive_or({"conv_kernel"}, 4);
-  m.dt_rank = read_dt_rank(r, "time_step_rank", c.hidden_size);
-  m.conv_bias = r.boolean("use_conv_bias", true);
-  m.proj_bias = m.out_proj_bias = r.boolean("use_bias", false);
-  m.bcdt_norms = false;
-  for (auto v : {expand, m.state_size, m.conv_kernel, m.dt_rank})
-    if (v > k_max_dimension)
-      throw InputError(fmt::format("{}: a Mamba dimension ({}) is larger than any real model ({} at most)", r.origin(),
-                                   v, k_max_dimension));
-  m.d_inner = expand * std::min(c.hidden_size, k_max_dimension);
-  if (m.d_inner > k_max_dimension && c.hidden_size <= k_max_dimension)  // a too-large hidden_size: validate_dimensions
-    throw InputError(fmt::format("{}: expand ({}) × hidden_size ({}) is larger than any real model ({} at most)",
-                                 r.origin(), expand, c.hidden_size, k_max_dimension));
-  m.ssm_state_bits = read_ssm_state_bits(r, 0);
+  RecurrentConfig m = read_mamba1_mixer(
+      r, c, {"expand", "state_size", "conv_kernel", "time_step_rank", "use_conv_bias", "use_bias", false});
   m.layers.assign(c.n_layers, true);
   c.n_heads = c.n_kv_heads = 1;
   c.head_dim = m.d_inner;
@@ -739,6 +745,39 @@ void read_mamba(const Reader& r, ModelConfig& c) {
   c.attention_layers.assign(c.n_layers, false);
   c.mlp_layers.assign(c.n_layers, false);
   c.norms_per_layer = 1;
+}
+
+// The "mamba_"-prefixed Mamba-2 mixer keys of granitemoehybrid and falcon_h1, with their config
+// classes' defaults (GraniteMoeHybridConfig, FalconH1Config: 128 heads, 1 group, state 256, conv 4,
+// conv bias on, in_proj bias off, expand 2); `expand` is returned for the caller's inner width.
+RecurrentConfig read_prefixed_mamba2(const Reader& r, const ModelConfig& c, std::uint64_t& expand) {
+  RecurrentConfig m;
+  m.kind = RecurrentKind::mamba2;
+  m.n_heads = r.positive_or({"mamba_n_heads"}, 128);
+  m.n_groups = r.positive_or({"mamba_n_groups"}, 1);
+  m.state_size = r.positive_or({"mamba_d_state"}, 256);
+  m.conv_kernel = r.positive_or({"mamba_d_conv"}, 4);
+  m.conv_bias = r.boolean("mamba_conv_bias", true);
+  m.proj_bias = r.boolean("mamba_proj_bias", false);
+  expand = r.positive_or({"mamba_expand"}, 2);
+  if (c.hidden_size > k_max_dimension)  // named before the Mamba-2 checks, which it would fail first
+    throw InputError(fmt::format("{}: key 'hidden_size' = {} is larger than any real model ({} at most)", r.origin(),
+                                 c.hidden_size, k_max_dimension));
+  for (auto v : {m.n_heads, m.n_groups, m.state_size, m.conv_kernel, expand})
+    if (v > k_max_dimension)
+      throw InputError(fmt::format("{}: a Mamba-2 dimension ({}) is larger than any real model ({} at most)",
+                                   r.origin(), v, k_max_dimension));
+  return m;
+}
+
+// mamba_d_head: absent or "auto" splits the inner width over the heads, else a positive integer.
+std::uint64_t read_mamba_d_head(const Reader& r, std::uint64_t inner, std::uint64_t heads) {
+  const Json* d_head = r.find({"mamba_d_head"});
+  if (!d_head || (d_head->is_string() && d_head->get<std::string>() == "auto")) return inner / heads;
+  if (d_head->is_string())
+    throw InputError(fmt::format("{}: key 'mamba_d_head' must be \"auto\" or a positive integer, got {}", r.origin(),
+                                 d_head->dump().substr(0, 40)));
+  return r.positive({"mamba_d_head"});
 }
 
 // Granite 4.0-H (transformers configuration_granitemoehybrid.py / modeling_granitemoehybrid.py;
@@ -779,35 +818,15 @@ void read_granitemoehybrid(const Reader& r, ModelConfig& c) {
     c.moe = moe;
   }
 
-  RecurrentConfig m;
-  m.kind = RecurrentKind::mamba2;
-  m.n_heads = r.positive_or({"mamba_n_heads"}, 128);
-  m.n_groups = r.positive_or({"mamba_n_groups"}, 1);
-  m.state_size = r.positive_or({"mamba_d_state"}, 256);
-  m.conv_kernel = r.positive_or({"mamba_d_conv"}, 4);
-  m.conv_bias = r.boolean("mamba_conv_bias", true);
-  m.proj_bias = m.out_proj_bias = r.boolean("mamba_proj_bias", false);
-  const std::uint64_t expand = r.positive_or({"mamba_expand"}, 2);
-  if (c.hidden_size > k_max_dimension)  // named before the Mamba-2 checks, which it would fail first
-    throw InputError(fmt::format("{}: key 'hidden_size' = {} is larger than any real model ({} at most)", r.origin(),
-                                 c.hidden_size, k_max_dimension));
-  for (auto v : {m.n_heads, m.n_groups, m.state_size, m.conv_kernel, expand})
-    if (v > k_max_dimension)
-      throw InputError(fmt::format("{}: a Mamba-2 dimension ({}) is larger than any real model ({} at most)",
-                                   r.origin(), v, k_max_dimension));
+  std::uint64_t expand = 0;
+  RecurrentConfig m = read_prefixed_mamba2(r, c, expand);
+  m.out_proj_bias = m.proj_bias;
   // GraniteMoeHybridConfig: mamba_intermediate = mamba_expand × hidden_size must split into the heads.
   const std::uint64_t inner = expand * c.hidden_size;
   if (inner % m.n_heads != 0)
     throw InputError(fmt::format("{}: mamba_n_heads ({}) must divide mamba_expand × hidden_size ({})", r.origin(),
                                  m.n_heads, inner));
-  const Json* d_head = r.find({"mamba_d_head"});
-  if (!d_head || (d_head->is_string() && d_head->get<std::string>() == "auto"))
-    m.head_dim = inner / m.n_heads;
-  else if (d_head->is_string())
-    throw InputError(fmt::format("{}: key 'mamba_d_head' must be \"auto\" or a positive integer, got {}", r.origin(),
-                                 d_head->dump().substr(0, 40)));
-  else
-    m.head_dim = r.positive({"mamba_d_head"});
+  m.head_dim = read_mamba_d_head(r, inner, m.n_heads);
   if (m.head_dim > k_max_dimension || m.head_dim * m.n_heads != inner)
     throw InputError(
         fmt::format("{}: mamba_d_head ({}) × mamba_n_heads ({}) must equal mamba_expand × hidden_size ({})", r.origin(),
@@ -861,24 +880,10 @@ void read_falcon_h1(const Reader& r, ModelConfig& c) {
   c.qkv_bias = c.o_bias = r.boolean("attention_bias", false);
   c.mlp_bias = r.boolean("mlp_bias", false);
 
-  RecurrentConfig m;
-  m.kind = RecurrentKind::mamba2;
-  m.n_heads = r.positive_or({"mamba_n_heads"}, 128);
-  m.n_groups = r.positive_or({"mamba_n_groups"}, 1);
-  m.state_size = r.positive_or({"mamba_d_state"}, 256);
-  m.conv_kernel = r.positive_or({"mamba_d_conv"}, 4);
-  m.conv_bias = r.boolean("mamba_conv_bias", true);
-  m.proj_bias = r.boolean("mamba_proj_bias", false);
+  std::uint64_t expand = 0;
+  RecurrentConfig m = read_prefixed_mamba2(r, c, expand);
   m.out_proj_bias = r.boolean("projectors_bias", false);
   m.gated_norm = r.boolean("mamba_rms_norm", false);
-  const std::uint64_t expand = r.positive_or({"mamba_expand"}, 2);
-  if (c.hidden_size > k_max_dimension)  // named before the Mamba-2 checks, which it would fail first
-    throw InputError(fmt::format("{}: key 'hidden_size' = {} is larger than any real model ({} at most)", r.origin(),
-                                 c.hidden_size, k_max_dimension));
-  for (auto v : {m.n_heads, m.n_groups, m.state_size, m.conv_kernel, expand})
-    if (v > k_max_dimension)
-      throw InputError(fmt::format("{}: a Mamba-2 dimension ({}) is larger than any real model ({} at most)",
-                                   r.origin(), v, k_max_dimension));
   // mamba_d_ssm: absent is the class default 1024, an explicit null is mamba_expand × hidden_size.
   const std::uint64_t inner = r.has_key("mamba_d_ssm") && !r.find({"mamba_d_ssm"})
                                   ? expand * c.hidden_size
@@ -889,14 +894,7 @@ void read_falcon_h1(const Reader& r, ModelConfig& c) {
   if (inner % m.n_heads != 0)
     throw InputError(
         fmt::format("{}: mamba_n_heads ({}) must divide the Mamba-2 inner width ({})", r.origin(), m.n_heads, inner));
-  const Json* d_head = r.find({"mamba_d_head"});
-  if (!d_head || (d_head->is_string() && d_head->get<std::string>() == "auto"))
-    m.head_dim = inner / m.n_heads;
-  else if (d_head->is_string())
-    throw InputError(fmt::format("{}: key 'mamba_d_head' must be \"auto\" or a positive integer, got {}", r.origin(),
-                                 d_head->dump().substr(0, 40)));
-  else
-    m.head_dim = r.positive({"mamba_d_head"});
+  m.head_dim = read_mamba_d_head(r, inner, m.n_heads);
   if (m.head_dim > k_max_dimension || m.head_dim * m.n_heads != inner)
     throw InputError(fmt::format("{}: mamba_d_head ({}) × mamba_n_heads ({}) must equal the Mamba-2 inner width ({})",
                                  r.origin(), m.head_dim, m.n_heads, inner));
