@@ -475,10 +475,7 @@ std::uint64_t master_weight_bytes(const Plan& p) { return (p.r.recipe == Recipe:
 // `targets` has an adapter (--lora-targets; q, k, v, o by default; all-linear: every one).
 bool lora_adapts(const Plan& p, std::initializer_list<std::string_view> targets) {
   if (p.r.mode != Mode::training || p.r.lora_rank == 0) return true;
-  if (p.r.lora_targets.empty())
-    return std::any_of(targets.begin(), targets.end(),
-                       [](std::string_view t) { return t == "q" || t == "k" || t == "v" || t == "o"; });
-  for (const auto& t : p.r.lora_targets)
+  for (const auto& t : lora_targets_or_default(p.r))
     if (t == "all-linear" || std::find(targets.begin(), targets.end(), t) != targets.end()) return true;
   return false;
 }
@@ -488,15 +485,20 @@ const FrameworkProfile& framework_of(const Plan& p) {
   return p.r.framework ? *p.r.framework : trainer;
 }
 
+// Full fine-tuning under torch.autocast over fp32 parameters (FrameworkProfile::autocast_weights, the
+// mixed recipe, one GPU or plain data parallelism): the 16-bit weights are casts, the fp32 ones the model's.
+bool autocast_over_fp32(const Plan& p) {
+  return framework_of(p).autocast_weights && p.r.recipe == Recipe::mixed && p.r.lora_rank == 0 &&
+         master_weight_bytes(p) > 0 && p.l.zero == 0;
+}
+
 // Bytes per value of the residual stream in training: fp32 when the embeddings and norm weights are
 // fp32 (autocast over fp32 parameters in full fine-tuning: the Trainer's bf16=True; PEFT's k-bit
 // upcast of every unquantized parameter), else the compute dtype. Measured: each checkpoint of a
 // fully recomputed Llama-3.2 under the Trainer's autocast is 4 bytes per hidden unit
 // (tests/validation/measured).
 std::uint64_t residual_stream_bytes(const Plan& p) {
-  const bool fp32_params = framework_of(p).autocast_weights && p.r.recipe == Recipe::mixed && p.r.lora_rank == 0 &&
-                           master_weight_bytes(p) > 0 && p.l.zero == 0;
-  return fp32_params || p.r.upcast_unquantized ? 4 : compute_bytes(p);
+  return autocast_over_fp32(p) || p.r.upcast_unquantized ? 4 : compute_bytes(p);
 }
 
 std::uint64_t layer_activation_bytes(const Plan& p, Checkpointing mode) {
@@ -563,6 +565,11 @@ Component training_activations(const Plan& p) {
   std::uint64_t bytes = checked_mul(per_layer, layers_held, "activations");
   if (p.r.checkpointing == Checkpointing::full)  // the layer being recomputed holds everything once
     bytes = checked_add(bytes, layer_activation_bytes(p, Checkpointing::none), "activations");
+  const InputList inputs = {{"layers", d(layers_held)},
+                            {"batch", d(p.r.batch)},
+                            {"seq_len", d(p.r.seq_len)},
+                            {"per_layer_bytes", d(per_layer)},
+                            {"bytes", d(compute_bytes(p))}};
   if (p.r.activation_offload) {
     // Saved activations (checkpoints) go to host memory as each layer finishes and come back for
     // its backward (torchtune training/_activation_offloading.py OffloadActivations; Unsloth's
@@ -571,13 +578,7 @@ Component training_activations(const Plan& p) {
     Component c{"activations",
                 fmt::format("Activations ({} block, checkpointing {}, offloaded)",
                             p.c.gpt_style_activations ? "GPT" : "Llama", to_string(p.r.checkpointing)),
-                Bytes(one),
-                "one layer on the GPU; layers × per-layer saved bytes in host memory",
-                {{"layers", d(layers_held)},
-                 {"batch", d(p.r.batch)},
-                 {"seq_len", d(p.r.seq_len)},
-                 {"per_layer_bytes", d(per_layer)},
-                 {"bytes", d(compute_bytes(p))}}};
+                Bytes(one), "one layer on the GPU; layers × per-layer saved bytes in host memory", inputs};
     c.host = Bytes(checked_mul(checked_mul(per_layer, layers_held, "activations"), p.l.ranks_per_node(), "host"));
     return c;
   }
@@ -587,13 +588,9 @@ Component training_activations(const Plan& p) {
           Bytes(bytes),
           p.c.gpt_style_activations
               ? "layers × batch × seq_len × (18·h + 4·I) [+ 5·heads·seq_len²·batch when eager]"
-              : "layers × batch × seq_len × ((4·h + (2·heads + 2·kv_heads)·head_dim + 4·I)·bytes + "
-                "4·heads)",
-          {{"layers", d(layers_held)},
-           {"batch", d(p.r.batch)},
-           {"seq_len", d(p.r.seq_len)},
-           {"per_layer_bytes", d(per_layer)},
-           {"bytes", d(compute_bytes(p))}}};
+              : "layers × batch × seq_len × (2·h·(norm saved + bytes) + ((2·heads + 2·kv_heads)·head_dim + 4·I)·"
+                "bytes + 4·heads), matmul inputs only where they train",
+          inputs};
 }
 
 // Training logits: the LM head's output for every position in 16 bits, its fp32 upcast for the
@@ -701,8 +698,7 @@ std::uint64_t optimizer_state_bytes(const Plan& p, std::uint64_t trainable, std:
 
 // LoRA adapters (Hu et al. 2021): each adapted [out, in] matrix gains A [r, in] and B [out, r].
 std::vector<TensorGroup> lora_groups(const Plan& p) {
-  std::vector<std::string> targets = p.r.lora_targets;
-  if (targets.empty()) targets = {"q", "k", "v", "o"};
+  const std::vector<std::string> targets = lora_targets_or_default(p.r);
   const bool all_linear = std::find(targets.begin(), targets.end(), "all-linear") != targets.end();
   std::vector<TensorGroup> out;
   for (const auto& g : p.groups) {
@@ -959,7 +955,7 @@ void at_training_peak(const Plan& p, Estimate& e) {
   const std::uint64_t saved = p.r.checkpointing == Checkpointing::full && !p.r.activation_offload
                                   ? acts->bytes.count() - one_layer
                                   : acts->bytes.count();
-  const bool autocast = f.autocast_weights && master_weight_bytes(p) > 0 && p.l.zero == 0;
+  const bool autocast = autocast_over_fp32(p);
   const std::uint64_t w = weights->bytes.count();
   const std::uint64_t w_start = !autocast || p.r.checkpointing != Checkpointing::full
                                     ? w

@@ -452,8 +452,7 @@ Json settings_json(const Estimate& e) {
       s["upcast_unquantized"] = r.upcast_unquantized;
       s["framework"] = r.framework ? Json(r.framework->id) : Json(nullptr);
       s["lora_rank"] = r.lora_rank;
-      if (r.lora_rank > 0)
-        s["lora_targets"] = r.lora_targets.empty() ? std::vector<std::string>{"q", "k", "v", "o"} : r.lora_targets;
+      if (r.lora_rank > 0) s["lora_targets"] = lora_targets_or_default(r);
     }
   }
   if (e.method == Method::detailed) s["layout"] = layout_json(r.layout);

@@ -76,6 +76,10 @@ Checkpointing parse_checkpointing(std::string_view t) {
 Recipe parse_recipe(std::string_view t) { return parse_name(k_recipes, t, "precision recipe"); }
 Optimizer parse_optimizer(std::string_view t) { return parse_name(k_optimizers, t, "optimizer"); }
 
+std::vector<std::string> lora_targets_or_default(const Request& request) {
+  return request.lora_targets.empty() ? std::vector<std::string>{"q", "k", "v", "o"} : request.lora_targets;
+}
+
 void validate(const Request& r) {
   if (r.batch == 0) throw UsageError("--batch must be at least 1");
   if (r.seq_len == 0) throw UsageError("--seq-len must be at least 1");

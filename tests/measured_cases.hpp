@@ -171,13 +171,16 @@ inline Report run(const Catalog& catalog, const std::filesystem::path& dir) {
   return rep;
 }
 
+// The groups docs/validation.md reports: prefill, generate, train-full, train-lora.
+inline std::string group_of(const Run& r) {
+  return r.task == "train" ? (r.lora ? "train-lora" : "train-full") : r.task;
+}
+
 inline std::vector<Row> rows_of(const Report& rep, Measure m, const std::string& group = "") {
   std::vector<Row> out;
   for (const auto& row : rep.rows) {
     if (row.measure != m) continue;
-    const Run& r = *row.run;
-    const std::string g = r.task == "train" ? (r.lora ? "train-lora" : "train-full") : r.task;
-    if (group.empty() || group == g) out.push_back(row);
+    if (group.empty() || group == group_of(*row.run)) out.push_back(row);
   }
   return out;
 }
@@ -191,14 +194,6 @@ inline double median_signed(const std::vector<Row>& rows) {
   std::vector<double> v;
   for (const auto& r : rows) v.push_back(r.error());
   return median(v);
-}
-
-}  // namespace llmmem::validation::measured
-
-namespace llmmem::validation::measured {
-
-inline std::string group_of(const Run& r) {
-  return r.task == "train" ? (r.lora ? "train-lora" : "train-full") : r.task;
 }
 
 // Why a run is off by more than the thresholds below: one cause per pattern, each read from the

@@ -90,6 +90,10 @@ struct Request {
   Layout layout;
 };
 
+// The LoRA targets a request adapts: --lora-targets, or q, k, v, o when none is given (PEFT's
+// defaults for Llama-style models, peft/utils/constants.py TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING).
+[[nodiscard]] std::vector<std::string> lora_targets_or_default(const Request& request);
+
 // Checks ranges and combinations, throwing UsageError naming the offending setting.
 void validate(const Request& request);
 
