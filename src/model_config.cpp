@@ -1405,6 +1405,31 @@ std::uint64_t RecurrentConfig::n_layers() const {
   return static_cast<std::uint64_t>(std::count(layers.begin(), layers.end(), true));
 }
 
+std::string architecture_family(const ModelConfig& c) {
+  if (c.encoder) return "encoder";
+  std::string mixer;
+  if (c.recurrent) {
+    switch (c.recurrent->kind) {
+      case RecurrentKind::mamba2:
+        mixer = "Mamba-2";
+        break;
+      case RecurrentKind::gated_deltanet:
+        mixer = "Gated DeltaNet";
+        break;
+      case RecurrentKind::mamba1:
+        mixer = "Mamba-1";
+        break;
+      case RecurrentKind::short_conv:
+        mixer = "short convolution";
+        break;
+    }
+  }
+  const std::string moe = c.moe ? "MoE" : "";
+  if (mixer.empty()) return (c.moe ? "MoE" : "dense") + std::string(" transformer");
+  if (c.n_attention_layers() == 0) return "state-space (" + mixer + (moe.empty() ? "" : ", " + moe) + ")";
+  return "hybrid (" + mixer + " + attention" + (moe.empty() ? "" : ", " + moe) + ")";
+}
+
 void validate_dimensions(const ModelConfig& c, const DimensionKeys& k, bool attention_required) {
   auto too_large = [&](const std::string& key, std::uint64_t v, std::uint64_t bound) {
     return InputError(

@@ -956,13 +956,15 @@ Listing models_listing(const ModelsReport& rep) {
              {"parameters", "PARAMS", Kind::count},
              {"active_parameters", "ACTIVE", Kind::count},
              {"architecture", "ARCHITECTURE", Kind::text},
+             {"family", "FAMILY", Kind::text},
              {"supported", "SUPPORTED", Kind::flag},
              {"description", "DESCRIPTION", Kind::text}},
             {}};
   for (const auto& m : rep.models) {
     auto opt = [](const std::optional<std::uint64_t>& v) { return v ? Cell(*v) : Cell(); };
     l.rows.push_back({Cell(m.name), m.hf_id.empty() ? Cell() : Cell(m.hf_id), opt(m.parameters),
-                      opt(m.active_parameters), Cell(m.architecture), Cell(m.supported), Cell(m.description)});
+                      opt(m.active_parameters), Cell(m.architecture), m.family.empty() ? Cell() : Cell(m.family),
+                      Cell(m.supported), Cell(m.description)});
   }
   return l;
 }
@@ -1036,10 +1038,11 @@ Format parse_format(std::string_view name) {
 ModelsReport models_report(const Catalog& catalog) {
   ModelsReport rep;
   for (const auto& item : catalog.items()) {
-    ModelRow row{item.alias, item.hf_id, "", item.description, std::nullopt, std::nullopt, true};
+    ModelRow row{item.alias, item.hf_id, "", "", item.description, std::nullopt, std::nullopt, true};
     try {
       const Model m = catalog.load(item);
       row.architecture = m.config.model_type;
+      row.family = architecture_family(m.config);
       row.supported = m.params.has_value();
       if (m.params) {
         row.parameters = m.params->total;

@@ -1,9 +1,12 @@
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include "llmmem/error.hpp"
 #include "llmmem/render.hpp"
+#include "llmmem/report.hpp"
 #include "test_support.hpp"
 
 using namespace llmmem;
@@ -65,4 +68,32 @@ TEST_CASE("a user models folder adds and overrides entries", "[catalog]") {
   const Model m = c.load(*c.find("tiny-llama"));
   CHECK(m.config.hidden_size == 64);
   CHECK_THROWS_AS(Catalog({std::string(LLMMEM_FIXTURES) + "/no_such_dir"}), InputError);
+}
+
+TEST_CASE("models shows each catalog model's family, from its structure", "[catalog]") {
+  const std::pair<const char*, const char*> expected[] = {
+      {"llama3-8b", "dense transformer"},  // every layer attention + MLP
+      {"mixtral-8x7b", "MoE transformer"},
+      {"bert-base-uncased", "encoder"},
+      {"mamba-2.8b", "state-space (Mamba-1)"},                      // 64 Mamba-1 layers, no attention
+      {"mamba-codestral-7b", "state-space (Mamba-2)"},              // 64 Mamba-2 layers
+      {"nemotron-nano-9b-v2", "hybrid (Mamba-2 + attention)"},      // 27 Mamba-2, 4 attention layers
+      {"granite-4.0-h-tiny", "hybrid (Mamba-2 + attention, MoE)"},  // 36 Mamba-2, 4 attention, 64 experts
+      {"jamba-mini-1.5", "hybrid (Mamba-1 + attention, MoE)"},      // 28 Mamba-1, 4 attention, 16 experts
+      {"qwen3-next-80b-a3b", "hybrid (Gated DeltaNet + attention, MoE)"},
+      {"lfm2-1.2b", "hybrid (short convolution + attention)"},  // 10 conv, 6 attention layers
+  };
+  const ModelsReport rep = models_report(test::catalog());
+  for (const auto& [name, family] : expected) {
+    INFO(name);
+    const auto row =
+        std::find_if(rep.models.begin(), rep.models.end(), [&](const ModelRow& r) { return r.name == name; });
+    REQUIRE(row != rep.models.end());
+    CHECK(row->family == family);
+  }
+  for (const ModelRow& r : rep.models) {
+    INFO(r.name);
+    CHECK(r.supported);  // no catalog model exits 4
+    CHECK_FALSE(r.family.empty());
+  }
 }

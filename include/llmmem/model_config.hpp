@@ -159,6 +159,10 @@ struct ModelConfig {
   [[nodiscard]] std::uint64_t n_mlp_layers() const;
 };
 
+// The model's family as `llmmem models` shows it, from its structure: "dense transformer",
+// "MoE transformer", "encoder", "state-space (Mamba-2)", "hybrid (Mamba-2 + attention, MoE)", ...
+[[nodiscard]] std::string architecture_family(const ModelConfig& config);
+
 // Bounds on what a config.json or GGUF file may claim, shared by both readers. The largest published
 // models sit far below them (Llama 3.1 405B: 126 layers, hidden 16384; DeepSeek-V3: 256 experts;
 // Gemma 3: vocabulary 262144; Llama 4 Scout: 10M context); beyond them the products the estimator

@@ -43,7 +43,7 @@ struct InspectReport {
 
 // `models`: one row per catalog entry.
 struct ModelRow {
-  std::string name, hf_id, architecture, description;
+  std::string name, hf_id, architecture, family, description;
   std::optional<std::uint64_t> parameters, active_parameters;  // empty when not supported
   bool supported = true;
 };
