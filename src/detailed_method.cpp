@@ -473,8 +473,12 @@ std::uint64_t master_weight_bytes(const Plan& p) { return (p.r.recipe == Recipe:
 
 // Whether a matmul reading this input trains: always in full fine-tuning, under LoRA when one of
 // `targets` has an adapter (--lora-targets; q, k, v, o by default; all-linear: every one).
+// A frozen bitsandbytes 4-bit matrix (QLoRA's NF4 base) saves its input all the same: MatMul4Bit's
+// forward keeps ctx.tensors = (A, B) whenever its input requires grad, which it does past the first
+// adapter (bitsandbytes autograd/_functions.py MatMul4Bit.forward), so every matmul input is saved.
 bool lora_adapts(const Plan& p, std::initializer_list<std::string_view> targets) {
   if (p.r.mode != Mode::training || p.r.lora_rank == 0) return true;
+  if (p.p.family == PrecisionFamily::bnb && p.p.linear.bits_per_value() < 8) return true;
   for (const auto& t : lora_targets_or_default(p.r))
     if (t == "all-linear" || std::find(targets.begin(), targets.end(), t) != targets.end()) return true;
   return false;
