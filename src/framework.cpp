@@ -32,7 +32,8 @@ namespace {
 const std::vector<FrameworkProfile> k_frameworks = {
     // id, name, version, recipe, checkpointing (full FT, LoRA, QLoRA), loss, activation offload,
     // full FT optimizer, LoRA optimizer, optimizer in backward, PEFT k-bit preparation, source,
-    // autocast weights, extra state copies at the optimizer step, RMSNorm bytes saved per hidden unit
+    // autocast weights, extra state copies at the optimizer step, RMSNorm bytes saved per hidden unit,
+    // expandable allocator segments
     {"trainer", "HF Trainer + PEFT", "transformers 5.17 / PEFT 0.21", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
      Optimizer::adamw, Optimizer::adamw, false, true,
@@ -51,7 +52,8 @@ const std::vector<FrameworkProfile> k_frameworks = {
     {"unsloth", "Unsloth", "2025.10", Recipe::mixed,
      Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::fused, true,
      Optimizer::adamw_8bit, Optimizer::adamw_8bit, false, false,
-     "unsloth models/llama.py get_peft_model; unsloth_zoo gradient_checkpointing.py; kernels/cross_entropy_loss.py"},
+     "unsloth models/llama.py get_peft_model; unsloth_zoo gradient_checkpointing.py; kernels/cross_entropy_loss.py; "
+     "unsloth_zoo device_type.py PYTORCH_CUDA_ALLOC_CONF", false, 0, 0, true},
     {"pytorch", "PyTorch loop", "torch 2.11", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::none, Loss::full, false,
      Optimizer::adamw, Optimizer::adamw, false, false,
@@ -80,16 +82,18 @@ std::vector<std::string> apply_framework_defaults(const Model& model, Request& r
   if (unset.loss) r.loss = f.loss;
   if (unset.optimizer) r.optimizer = lora ? f.lora_optimizer : f.full_optimizer;
   if (unset.activation_offload) r.activation_offload = f.activation_offload;
+  if (unset.expandable_segments) r.expandable_segments = f.expandable_segments;
   // torchtune steps in the backward only in its single-device full fine-tuning recipes.
   if (unset.optimizer_in_bwd) r.optimizer_in_bwd = f.optimizer_in_bwd && !lora && r.layout.gpus() == 1;
   // TRL's SFTTrainer calls PEFT's prepare_model_for_kbit_training for QLoRA unless the base is
   // sharded (FSDP / ZeRO-3 QLoRA); torchtune, Unsloth and LLaMA-Factory prepare their own way.
   if (unset.upcast_unquantized)
     r.upcast_unquantized = f.peft_kbit_preparation && lora && quantized && r.layout.zero < 3;
-  notes.push_back(fmt::format("framework {} {}: recipe {}, checkpointing {}, loss {}, optimizer {}{}{}", f.name,
+  notes.push_back(fmt::format("framework {} {}: recipe {}, checkpointing {}, loss {}, optimizer {}{}{}{}", f.name,
                               f.modelled_version, to_string(r.recipe), to_string(r.checkpointing), to_string(r.loss),
                               to_string(r.optimizer), r.optimizer_in_bwd ? ", optimizer in backward" : "",
-                              r.activation_offload ? ", activations offloaded to host memory" : ""));
+                              r.activation_offload ? ", activations offloaded to host memory" : "",
+                              r.expandable_segments ? ", expandable allocator segments" : ""));
   return notes;
 }
 

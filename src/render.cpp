@@ -455,7 +455,10 @@ Json settings_json(const Estimate& e) {
       if (r.lora_rank > 0) s["lora_targets"] = lora_targets_or_default(r);
     }
   }
-  if (e.method == Method::detailed) s["layout"] = layout_json(r.layout);
+  if (e.method == Method::detailed) {
+    s["expandable_segments"] = r.expandable_segments;
+    s["layout"] = layout_json(r.layout);
+  }
   return s;
 }
 

@@ -44,6 +44,11 @@ struct FrameworkProfile {
   // parameters, PEFT's k-bit upcast) the input is the fp32 copy and the normalised value stays fp32:
   // 4 + 4 = 8. 0: the norm input alone, in the compute dtype (fused kernels; not yet measured).
   std::uint64_t rmsnorm_saved_bytes = 0;
+  // The framework sets PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True before torch starts (Unsloth:
+  // unsloth/__init__.py of its 2024-2025 releases, now unsloth_zoo/device_type.py, "Reduce VRAM usage
+  // by reducing fragmentation"). The allocator then grows one virtual segment per stream in 2 MiB pages
+  // and splits it for any size, so freed blocks do not strand memory: no allocator share is charged.
+  bool expandable_segments = false;
 };
 
 // Every framework, in the order `--framework` lists them.
@@ -54,7 +59,7 @@ struct FrameworkProfile {
 // The fields of a training request the user left unset, for the framework's defaults to fill.
 struct UnsetTraining {
   bool recipe = false, checkpointing = false, loss = false, optimizer = false, activation_offload = false,
-       optimizer_in_bwd = false, upcast_unquantized = false;
+       optimizer_in_bwd = false, upcast_unquantized = false, expandable_segments = false;
 };
 
 // Fills what `unset` names with `request.framework`'s defaults (the HF Trainer when none is set)

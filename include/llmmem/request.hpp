@@ -84,6 +84,9 @@ struct Request {
   // PEFT's prepare_model_for_kbit_training (peft/utils/other.py): on a quantized base every
   // parameter left in 16 bits (embeddings, LM head, norms) is cast to fp32.
   bool upcast_unquantized = false;
+  // PyTorch's allocator runs with PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True: freed blocks strand
+  // no memory, so no allocator share is charged (FrameworkProfile::expandable_segments; --expandable-segments).
+  bool expandable_segments = false;
   std::uint64_t lora_rank = 0;            // 0: full fine-tuning
   std::vector<std::string> lora_targets;  // empty: q,k,v,o; "all-linear" expands
 

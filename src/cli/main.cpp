@@ -202,7 +202,8 @@ Output run(const cli::Options& o) {
   const std::vector<std::string> framework_notes = apply_framework_defaults(
       model, request,
       UnsetTraining{!o.has("--recipe"), !o.has("--gradient-checkpointing"), !o.has("--loss"), !o.has("--optimizer"),
-                    !o.has("--activation-offload"), !o.has("--optimizer-in-bwd"), !o.has("--upcast-unquantized")});
+                    !o.has("--activation-offload"), !o.has("--optimizer-in-bwd"), !o.has("--upcast-unquantized"),
+                    !o.has("--expandable-segments")});
   // The engine's default prefill chunk depends on the GPU (vLLM and SGLang size it by memory).
   if (!o.has("--prefill-chunk") && request.method == Method::detailed && target)
     request.prefill_chunk = default_prefill_chunk(model, request, *target);

@@ -106,6 +106,9 @@ void add_training_options(CLI::App& app, Options& o) {
                "(trainer, deepspeed and fsdp do it; =false to turn off)");
   app.add_flag("--activation-offload", o.activation_offload,
                "keep saved activations in host memory (torchtune, Unsloth's checkpointing; =false to turn off)");
+  app.add_flag("--expandable-segments", o.expandable_segments,
+               "PyTorch's allocator runs with PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True: no allocator share "
+               "(Unsloth sets it; =false to turn off)");
   app.add_option("--zero", o.zero, "ZeRO stage 0-3 across --dp");
   app.add_flag("--fsdp", o.fsdp, "fully sharded data parallel (same sharding as --zero 3)");
   app.add_option("--offload", o.offload, "optimizer and/or params to host memory")->delimiter(',');

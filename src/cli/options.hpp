@@ -31,7 +31,7 @@ struct Options {
   bool fsdp = false;
   bool fit_train = false;  // fit --train
   std::string framework;
-  bool optimizer_in_bwd = false, activation_offload = false, upcast_unquantized = false;
+  bool optimizer_in_bwd = false, activation_offload = false, upcast_unquantized = false, expandable_segments = false;
   std::vector<std::string> offload;
   std::string gpu, gpu_memory, engine, ram;
   std::string gpu_memory_utilization = "0.9", max_gpus = "64", gpus_per_node = "8";

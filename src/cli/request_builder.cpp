@@ -153,6 +153,7 @@ Request build_request(const Options& o) {
   r.optimizer_in_bwd = o.optimizer_in_bwd;
   r.activation_offload = o.activation_offload;
   r.upcast_unquantized = o.upcast_unquantized;
+  r.expandable_segments = o.expandable_segments;
   r.lora_rank = parse_whole(o.lora_rank, "--lora-rank");
   r.lora_targets = o.lora_targets;
   r.layout.tp = parse_positive(o.tp, "--tp");
@@ -185,10 +186,26 @@ Request build_request(const Options& o) {
   if (o.has("--trainable-percent") && r.lora_rank > 0)
     throw UsageError("--trainable-percent and --lora-rank both set what is trained; give one");
   if (r.method == Method::document) {
-    for (const char* flag :
-         {"--engine", "--attention", "--logits", "--prefill-chunk", "--kv-precision", "--overhead", "--ep", "--zero",
-          "--fsdp", "--offload", "--recipe", "--gradient-checkpointing", "--loss", "--lora-rank", "--lora-targets",
-          "--framework", "--optimizer-in-bwd", "--activation-offload", "--upcast-unquantized"})
+    for (const char* flag : {"--engine",
+                             "--attention",
+                             "--logits",
+                             "--prefill-chunk",
+                             "--kv-precision",
+                             "--overhead",
+                             "--ep",
+                             "--zero",
+                             "--fsdp",
+                             "--offload",
+                             "--recipe",
+                             "--gradient-checkpointing",
+                             "--loss",
+                             "--lora-rank",
+                             "--lora-targets",
+                             "--framework",
+                             "--optimizer-in-bwd",
+                             "--activation-offload",
+                             "--upcast-unquantized",
+                             "--expandable-segments"})
       if (o.has(flag))
         throw UsageError(
             fmt::format("{} is not part of --method document (the article's formulas); "
