@@ -409,3 +409,47 @@ TEST_CASE("LFM2 1.2B: 10 short-convolution and 6 attention layers, tied head", "
   REQUIRE(m.config.recurrent->n_layers() == 10);
   CHECK(m.params->total == expected);
 }
+
+TEST_CASE("Qwen3 4B, 14B and 32B: the published counts", "[parameters]") {
+  // Qwen3Attention (transformers modeling_qwen3.py): q [heads·128, h], k and v [8·128, h], o [h, heads·128],
+  // no biases, q_norm and k_norm [128]; SwiGLU MLP 3·h·I; two RMSNorms of h per layer; final norm h.
+  const auto qwen3 = [](std::uint64_t h, std::uint64_t inter, std::uint64_t layers, std::uint64_t heads, bool tied) {
+    const std::uint64_t per_layer = 2 * h * heads * 128 + 2 * h * 8 * 128 + 3 * h * inter + 2 * 128 + 2 * h;
+    return layers * per_layer + (tied ? 1 : 2) * 151'936ULL * h + h;
+  };
+  // Published: keras-hub keras_hub/src/models/qwen3/qwen3_presets.py metadata "params" (exact counts of the
+  // converted checkpoints): qwen3_4b_en 4,022,468,096, qwen3_14b_en 14,768,307,200, qwen3_32b_en 32,762,123,264.
+  // Qwen3-4B ties its head to the embedding (tie_word_embeddings true), 14B and 32B do not.
+  CHECK(qwen3(2560, 9728, 36, 32, true) == 4'022'468'096ULL);
+  CHECK(qwen3(5120, 17408, 40, 40, false) == 14'768'307'200ULL);
+  CHECK(qwen3(5120, 25600, 64, 64, false) == 32'762'123'264ULL);
+  CHECK(test::model("qwen3-4b").params->total == 4'022'468'096ULL);
+  CHECK(test::model("qwen3-14b").params->total == 14'768'307'200ULL);
+  CHECK(test::model("qwen3-32b").params->total == 32'762'123'264ULL);
+}
+
+TEST_CASE("Phi-4: Phi-3's fused blocks at 14B", "[parameters]") {
+  // transformers modeling_phi3.py, h = 5120, 40 query and 10 KV heads of 128: qkv_proj (5120 + 2·1280) × 5120 =
+  // 39,321,600; o_proj 5120 × 5120 = 26,214,400; gate_up_proj 2·17920 × 5120 = 183,500,800; down_proj 5120 × 17920
+  // = 91,750,400; two RMSNorms 10,240 -> 340,797,440 per layer; × 40 + untied embed and head 2 × 100352 × 5120 +
+  // final norm 5120.
+  const std::uint64_t per_layer = 7680ULL * 5120 + 5120ULL * 5120 + 3ULL * 17920 * 5120 + 2ULL * 5120;
+  CHECK(per_layer == 340'797'440ULL);
+  const std::uint64_t expected = 40 * per_layer + 2ULL * 100'352 * 5120 + 5120;
+  // Published: 14,659,507,200 is general.parameter_count of microsoft/phi-4's GGUF conversions (Ollama's phi4
+  // metadata and llama-server's n_params, quoted in several public files).
+  CHECK(expected == 14'659'507'200ULL);
+  CHECK(test::model("phi-4").params->total == expected);
+}
+
+TEST_CASE("OLMo-2-1124-13B: the 7B's blocks at h = 5120", "[parameters]") {
+  // As the 7B above: q, k, v, o 4 × 5120² = 104,857,600; MLP 3 × 5120 × 13824 = 212,336,640; q_norm and k_norm
+  // 2 × 40 × 128 = 10,240; post-attention and post-feedforward norms 10,240 -> 317,214,720 per layer.
+  const std::uint64_t per_layer = 4ULL * 5120 * 5120 + 3ULL * 5120 * 13824 + 2ULL * 5120 + 2ULL * 5120;
+  CHECK(per_layer == 317'214'720ULL);
+  const std::uint64_t expected = 40 * per_layer + 2ULL * 100'352 * 5120 + 5120;
+  // Published: 13,716,198,400 is the hub's safetensors parameter total for allenai/OLMo-2-1124-13B (revision
+  // 3fefddc), as public hub-metadata tables record it.
+  CHECK(expected == 13'716'198'400ULL);
+  CHECK(test::model("olmo2-13b").params->total == expected);
+}
