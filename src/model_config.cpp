@@ -1231,6 +1231,32 @@ void read_roberta(const Reader& r, ModelConfig& c) {
   c.max_position_embeddings = c.learned_positions - pad - 1;
 }
 
+// ---------------------------------------------------------------- gemma3n and dense families
+
+// GLM-4-0414 and GLM-Z1 (transformers configuration_glm4.py, modular_glm4.py; the defaults are Glm4Config's,
+// GLM-4-9B-0414's). Glm4Attention is GlmAttention: q/k/v biased when attention_bias (default True), o_proj
+// never; head_dim from the config (default 128), not hidden_size / heads. Glm4MLP is Phi3MLP: one fused
+// gate_up_proj [2·I, h] and down_proj [h, I], no biases. Glm4DecoderLayer holds four RMSNorms of
+// hidden_size: input_layernorm, post_self_attn_layernorm (on the attention output), post_attention_layernorm
+// (before the MLP) and post_mlp_layernorm (on the MLP output). partial_rotary_factor (0.5) only picks how
+// much of each head RoPE rotates: the cached keys keep all of head_dim, so neither the parameters nor the
+// KV cache change. The head is untied unless tie_word_embeddings (default False).
+void read_glm4(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 4096);
+  c.intermediate_size = r.positive_or({"intermediate_size"}, 13696);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive_or({"num_attention_heads"}, 32);
+  c.n_kv_heads = r.positive_or({"num_key_value_heads"}, 2);
+  c.head_dim = r.positive_or({"head_dim"}, 128);
+  c.vocab_size = r.positive_or({"vocab_size"}, 151552);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 131072);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.qkv_bias = r.boolean("attention_bias", true);
+  c.o_bias = false;
+  c.fused_gate_up = true;
+  c.norms_per_layer = 4;
+}
+
 // Not modelled: read the common keys so --params can still drive an estimate.
 void read_generic(const Reader& r, ModelConfig& c) {
   c.supported = false;
@@ -1296,6 +1322,8 @@ constexpr Architecture k_architectures[] = {
     {"xlm-roberta", read_roberta, "transformers configuration_xlm_roberta.py"},
     {"falcon_h1", read_falcon_h1, "transformers configuration_falcon_h1.py"},
     {"lfm2", read_lfm2, "transformers configuration_lfm2.py"},
+    // gemma3n and dense families
+    {"glm4", read_glm4, "transformers configuration_glm4.py"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {

@@ -211,6 +211,7 @@ TEST_CASE("the architecture registry drives the supported list and the message",
       "xlm-roberta",
       "falcon_h1",
       "lfm2",
+      "glm4",
   };
   CHECK(supported_model_types() == expected);
   CHECK(unsupported_architecture_message("rwkv", "m.json") ==
@@ -218,7 +219,7 @@ TEST_CASE("the architecture registry drives the supported list and the message",
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
         "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba, mamba, granitemoehybrid, bert, roberta, xlm-roberta, "
-        "falcon_h1, lfm2");
+        "falcon_h1, lfm2, glm4");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -493,4 +494,28 @@ TEST_CASE("lfm2: layer kinds, the adjusted MLP width and the conv window", "[con
                     "l.json: key 'layer_types' holds \"mamba\" at layer 1; expected \"full_attention\" or \"conv\"");
   CHECK_THROWS_WITH(parse_model_config(head + R"("full_attn_idxs": [4]})", "l.json"),
                     "l.json: key 'full_attn_idxs' holds 4; expected a layer index below 4");
+}
+
+TEST_CASE("glm4: Glm4Config's defaults, four norms, fused gate_up, biases on q/k/v only", "[config]") {
+  // configuration_glm4.py defaults: head_dim 128 (not hidden / heads), 2 KV heads, attention_bias true.
+  const auto d = parse_model_config(R"({"model_type": "glm4", "hidden_size": 64, "num_hidden_layers": 2,
+      "num_attention_heads": 4})",
+                                    "g.json");
+  CHECK(d.head_dim == 128);
+  CHECK(d.n_kv_heads == 2);
+  CHECK(d.intermediate_size == 13696);
+  CHECK(d.vocab_size == 151552);
+  CHECK(d.qkv_bias);
+  CHECK_FALSE(d.o_bias);
+  CHECK(d.fused_gate_up);
+  CHECK(d.norms_per_layer == 4);
+  CHECK_FALSE(d.tie_word_embeddings);
+  const auto no_bias = parse_model_config(
+      R"({"model_type": "glm4", "num_hidden_layers": 2, "attention_bias": false, "head_dim": 16})", "g.json");
+  CHECK_FALSE(no_bias.qkv_bias);
+  CHECK(no_bias.head_dim == 16);
+  CHECK_THROWS_WITH(parse_model_config(R"({"model_type": "glm4", "num_hidden_layers": 2, "head_dim": 0})", "g.json"),
+                    "g.json: key 'head_dim' must be positive, got 0");
+  CHECK_THROWS_WITH(parse_model_config(R"({"model_type": "glm4", "hidden_size": 64})", "g.json"),
+                    "g.json: required key 'num_hidden_layers' is missing");
 }

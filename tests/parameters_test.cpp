@@ -453,3 +453,53 @@ TEST_CASE("OLMo-2-1124-13B: the 7B's blocks at h = 5120", "[parameters]") {
   CHECK(expected == 13'716'198'400ULL);
   CHECK(test::model("olmo2-13b").params->total == expected);
 }
+
+TEST_CASE("Granite 4.0-H-Small: 36 Mamba-2 and 4 attention layers, 72 experts and a shared MLP in each",
+          "[parameters]") {
+  // The Granite 4.0-H-Tiny case above at h = 4096: Mamba-2 of 128 heads × 64 (inner 8192), state 128, one group;
+  // 72 experts of 768 (top 10), a shared MLP of 1536; 32 query and 8 KV heads; tied head, vocabulary 100352.
+  const std::uint64_t h = 4096, inner = 8192, conv_dim = inner + 2 * 128;
+  const std::uint64_t mamba = (inner + conv_dim + 128) * h + conv_dim * 4 + conv_dim + 3 * 128 + inner + h * inner;
+  const std::uint64_t attention = 2 * h * h + 2 * h * 8 * 128;
+  const std::uint64_t ffn = 72 * h + 72 * 3 * h * 768 + 3 * h * 1536;  // router, experts, shared MLP
+  const std::uint64_t expected = 36 * mamba + 4 * attention + 40 * (ffn + 2 * h) + 100'352 * h + h;
+  // Published: 32,207,337,984 is llama-server's n_params for unsloth's granite-4.0-h-small-Q8_0.gguf (a public
+  // llama-swap model list quoting /props), the GGUF conversion of ibm-granite/granite-4.0-h-small.
+  CHECK(expected == 32'207'337'984ULL);
+  const Model m = test::model("granite-4.0-h-small");
+  CHECK(m.params->total == expected);
+  // Active: 62 idle experts of 72 in 40 layers leave 8,803,121,664 (the card's "~9B active").
+  CHECK(m.params->active == expected - 40ULL * 62 * 3 * h * 768);
+  CHECK(m.params->active == 8'803'121'664ULL);
+}
+
+TEST_CASE("GLM-4-0414 (glm4): four RMSNorms per layer, fused gate_up, q/k/v biases", "[parameters]") {
+  // transformers modular_glm4.py: Glm4Attention = GlmAttention (q/k/v biased when attention_bias, o_proj not),
+  // Glm4MLP = Phi3MLP (gate_up_proj [2·I, h], down_proj [h, I]), input_layernorm, post_self_attn_layernorm,
+  // post_attention_layernorm, post_mlp_layernorm. Glm4Config's defaults are GLM-4-9B-0414's: h = 4096, I = 13696,
+  // 40 layers, 32 heads and 2 KV heads of 128, attention_bias true, vocabulary 151552, untied head.
+  // Per layer: q and o 2 × 4096² = 33,554,432; k and v 2 × 256 × 4096 = 2,097,152; biases 4096 + 2 × 256 = 4608;
+  // MLP 3 × 4096 × 13696 = 168,296,448; norms 4 × 4096 = 16,384 -> 203,969,024.
+  const std::uint64_t nine_b_layer = 2ULL * 4096 * 4096 + 2ULL * 256 * 4096 + 4608 + 3ULL * 4096 * 13696 + 4 * 4096;
+  CHECK(nine_b_layer == 203'969'024ULL);
+  const std::uint64_t nine_b = 40 * nine_b_layer + 2ULL * 151'552 * 4096 + 4096;
+  // Published: 9,400,279,040 is llama-server's n_params for unsloth's GLM-4.6V-Flash-BF16.gguf, the glm4 text
+  // model of GLM-4.6V-Flash (n_vocab 151552, n_embd 4096, n_ctx_train 131072; the vision tower is the separate
+  // mmproj file), quoted in a public llama-swap model list; its shapes are Glm4Config's defaults.
+  CHECK(nine_b == 9'400'279'040ULL);
+  const auto defaults = make_model("glm4", std::nullopt,
+                                   parse_model_config(R"({"model_type": "glm4", "num_hidden_layers": 40})", "g.json"));
+  CHECK(defaults.params->total == nine_b);
+
+  // GLM-4-32B-0414 (and GLM-Z1-32B-0414, the same shapes): h = 6144, I = 23040, 61 layers, 48 heads and 2 KV heads
+  // of 128, attention_bias false (its GGUF files hold no attn_q/k/v.bias). Per layer: q and o 2 × 6144² =
+  // 75,497,472; k and v 2 × 256 × 6144 = 3,145,728; MLP 3 × 6144 × 23040 = 424,673,280; norms 4 × 6144 = 24,576
+  // -> 503,341,056. No exact published count was found for it; the by-hand sum is asserted, and the token
+  // embedding alone matches llama.cpp's CPU_Mapped buffer of the IQ4_XS file in the validation case
+  // (151552 × 6144 values at 136 bytes per 256 = 494,665,728 B = 471.75 MiB).
+  const std::uint64_t layer = 2ULL * 6144 * 6144 + 2ULL * 256 * 6144 + 3ULL * 6144 * 23040 + 4 * 6144;
+  CHECK(layer == 503'341'056ULL);
+  const std::uint64_t expected = 61 * layer + 2ULL * 151'552 * 6144 + 6144;
+  CHECK(expected == 32'566'081'536ULL);
+  CHECK(test::model("glm4-32b").params->total == expected);
+}

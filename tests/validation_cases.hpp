@@ -470,8 +470,20 @@ inline std::vector<Case> cases() {
                   sglang_note));
 
   // ---- llama.cpp with tensor overrides, multi-GPU splits and architectures llmmem lacks.
-  out.push_back(not_expressible("llamacpp-glmz1-32b-iq4xs-3090ti-32k-fa", I, "llama.cpp", Gap::model,
-                                "GLM-Z1-32B (glm4 architecture) is not in the catalog and not supported"));
+  // GLM-Z1-32B-0414 has GLM-4-32B-0414's shapes (catalog glm4-32b). -ngl 99: every layer and the output on the
+  // GPU, token_embd in host memory (CPU_Mapped under mmap); -fa, f16 KV, n_ctx 32768, n_ubatch 512.
+  {
+    const Request r = llama_cpp("iq4_xs", 32768, 512, true);
+    out.push_back(
+        expressed("llamacpp-glmz1-32b-iq4xs-3090ti-32k-fa", I, "llama.cpp",
+                  {{"", "glm4-32b", r, (16303.48 + 1952.0 + 353.0) * MiB, M::allocated, all,
+                    "CUDA0 model + KV + compute buffers (MiB)"},
+                   {"weights", "glm4-32b", r, 16303.48 * MiB, M::allocated, weights, "CUDA0 model buffer (MiB)", true},
+                   {"KV", "glm4-32b", r, 1952.0 * MiB, M::allocated, kv, "CUDA0 KV buffer (MiB)", true},
+                   {"host weights", "glm4-32b", r, 471.75 * MiB, M::allocated, weights, "CPU_Mapped model buffer (MiB)",
+                    true, true}},
+                  "the CUDA_Host compute buffer (76.01 MiB) is not compared."));
+  }
   const std::string ot =
       "-ot keeps the FFN/expert tensors of most blocks in host memory; llmmem places whole layers on GPUs and has no "
       "per-tensor placement";
