@@ -503,3 +503,40 @@ TEST_CASE("GLM-4-0414 (glm4): four RMSNorms per layer, fused gate_up, q/k/v bias
   CHECK(expected == 32'566'081'536ULL);
   CHECK(test::model("glm4-32b").params->total == expected);
 }
+
+TEST_CASE("Gemma 3n E4B and E2B: the text model, exactly (AltUp, LAuReL, per-layer embeddings)", "[parameters]") {
+  // transformers modeling_gemma3n.py, h = 2048, 8 query and 2 KV heads of 256, AltUp n = 4, LAuReL r = 64,
+  // per-layer inputs p = 256 from a 262,144-row table, vocabulary 262,400, tied head. Per decoder layer:
+  //   attention q, o 2 × 2048 × 2048 + k, v 2 × 512 × 2048 + q_norm, k_norm 2 × 256 = 10,486,272 (v_norm has no
+  //     weight; the KV-sharing layers keep their k_proj and v_proj)
+  //   four RMSNorms 4 × 2048 = 8,192
+  //   AltUp: correct_output_scale 2048 + correction_coefs 4 × 4 + prediction_coefs 16 × 4 + modality_router
+  //     4 × 2048 + router_norm 2048 = 12,368
+  //   LAuReL: linear_left 64 × 2048 + linear_right 2048 × 64 + post_laurel_norm 2048 = 264,192
+  //   per-layer input gate 256 × 2048 + projection 2048 × 256 + post_per_layer_input_norm 2048 = 1,050,624
+  //   -> 11,821,648 besides the MLP (3 × 2048 × I: E4B I = 16384, E2B I = 8192).
+  // Model: embed_tokens 262,400 × 2048 = 537,395,200; altup_projections and altup_unembed_projections
+  //   6 × 2048² = 25,165,824; final norm 2048; embed_tokens_per_layer 262,144 × L·256; per_layer_model_projection
+  //   L·256 × 2048; per_layer_projection_norm 256.
+  const std::uint64_t rest = 10'486'272ULL + 8192 + 12'368 + 264'192 + 1'050'624;
+  CHECK(rest == 11'821'648ULL);
+  const auto text = [&](std::uint64_t L, std::uint64_t I) {
+    return L * (rest + 3 * 2048 * I) + 537'395'200ULL + 25'165'824ULL + 2048 + 262'144ULL * L * 256 + L * 256 * 2048 +
+           256;
+  };
+  const ParameterCount e4b = *test::model("gemma3n-e4b").params;
+  const ParameterCount e2b = *test::model("gemma3n-e2b").params;
+  CHECK(text(35, 16384) == 6'866'696'688ULL);
+  CHECK(text(30, 8192) == 4'456'156'768ULL);
+  CHECK(e4b.total == text(35, 16384));
+  CHECK(e2b.total == text(30, 8192));
+  // No exact published count of the text model was found. Google's gemma3n-slicing-configs table gives the
+  // "effective" parameters, the text model less its two embedding tables, rounded: 3.98 B (E4B) and 1.91 B (E2B).
+  const std::uint64_t e4b_effective = e4b.total - 262'144ULL * 35 * 256 - 537'395'200ULL;
+  const std::uint64_t e2b_effective = e2b.total - 262'144ULL * 30 * 256 - 537'395'200ULL;
+  CHECK(e4b_effective == 3'980'491'248ULL);  // 3.98 B
+  CHECK(e2b_effective == 1'905'495'648ULL);  // 1.91 B
+  // The published raw totals (8 B and 5 B, huggingface.co/blog/gemma3n) also hold the audio (USM conformer)
+  // and vision (MobileNetV5) towers and their embedders, which llmmem does not count.
+  CHECK(e4b.embedding == 537'395'200ULL + 262'144ULL * 35 * 256);
+}
