@@ -540,3 +540,28 @@ TEST_CASE("Gemma 3n E4B and E2B: the text model, exactly (AltUp, LAuReL, per-lay
   // and vision (MobileNetV5) towers and their embedders, which llmmem does not count.
   CHECK(e4b.embedding == 537'395'200ULL + 262'144ULL * 35 * 256);
 }
+
+TEST_CASE("GLM-4.7 (GLM-4.5 and 4.6 shapes): 3 dense and 89 MoE layers of 160 experts, QK-norm, an MTP layer",
+          "[parameters]") {
+  // The GLM-4.5-Air case above at h = 5120, 96 query and 8 KV heads of 128, use_qk_norm true:
+  //   attention q and o 2 × 12288 × 5120, k and v 2 × 1024 × 5120, biases 12288 + 2048, q_norm and k_norm
+  //   2 × 128, input and post-attention norms 2 × 5120 -> 136,339,712 per layer
+  //   layers 0-2 (first_k_dense_replace 3): dense MLP 3 × 5120 × 12288 = 188,743,680
+  //   layers 3-91: router 160 × 5120 + e_score_correction_bias 160; 160 experts and a shared one of 1536:
+  //     161 × 3 × 5120 × 1536 -> 3,799,285,920
+  //   embed and untied head 2 × 151552 × 5120; final norm 5120.
+  const std::uint64_t layer = 2ULL * 12288 * 5120 + 2ULL * 1024 * 5120 + 12288 + 2048 + 2 * 128 + 2ULL * 5120;
+  const std::uint64_t moe = 160ULL * 5120 + 160 + 161ULL * 3 * 5120 * 1536;
+  CHECK(layer == 136'339'712ULL);
+  CHECK(moe == 3'799'285'920ULL);
+  const std::uint64_t expected = 92 * layer + 3 * 188'743'680ULL + 89 * moe + 2ULL * 151'552 * 5120 + 5120;
+  const ParameterCount p = *test::model("glm4.7").params;
+  CHECK(p.total == expected);
+  CHECK(p.total == 352'797'829'024ULL);
+  // model.layers.92 (num_nextn_predict_layers 1): a MoE layer, enorm, hnorm, shared_head.norm, eh_proj
+  // [5120, 10240] and its own embedding and head.
+  CHECK(p.mtp_extra == layer + moe + 3ULL * 5120 + 5120ULL * 10240 + 2ULL * 151'552 * 5120);
+  // Published: 358,337,791,296 is the hub's safetensors parameter total for zai-org/GLM-4.5 (public tables of
+  // hub totals record it; GLM-4.6 and GLM-4.7 keep its shapes), the checkpoint with its MTP layer.
+  CHECK(p.checkpoint_values() == 358'337'791'296ULL);
+}
