@@ -424,6 +424,18 @@ Component inference_activations(const Plan& p) {
       c.sliding_window < p.r.seq_len)
     mask = checked_mul(T, p.r.seq_len, "activations");  // one byte per (query, key) pair
   hidden = checked_add(hidden, mask, "activations");
+  // Gemma 3n (modeling_gemma3n.py Gemma3nTextModel.forward, Gemma3nTextDecoderLayer.forward): the residual is
+  // altup_num_inputs stacked streams [n, T, h], and inside a layer AltUp's predictions and corrected
+  // predictions ([n, T, h] each) are alive with it: (3·n − 1) hidden-size tensors beyond the one residual
+  // counted above; the per-layer inputs [T, layers × per_layer_width] live through the whole forward.
+  std::uint64_t gemma3n = 0;
+  if (c.altup_inputs > 0 || c.per_layer_width > 0) {
+    const std::uint64_t streams = c.altup_inputs > 0 ? (3 * c.altup_inputs - 1) * c.hidden_size : 0;
+    gemma3n =
+        checked_mul(checked_mul(T, checked_add(streams, c.n_layers * c.per_layer_width, "activations"), "activations"),
+                    e, "activations");
+    hidden = checked_add(hidden, gemma3n, "activations");
+  }
   const Bytes bytes(checked_add(hidden, std::max(attn, mlp), "activations"));
   InputList inputs = {{"tokens", d(T)},
                       {"hidden_size", d(c.hidden_size)},
@@ -438,6 +450,7 @@ Component inference_activations(const Plan& p) {
     inputs.push_back({"bytes_per_score", d(eager_score_bytes(p))});
   }
   if (mask) inputs.push_back({"window_mask_bytes", d(mask)});
+  if (gemma3n) inputs.push_back({"altup_and_per_layer_input_bytes", d(gemma3n)});
   if (chunk) inputs.push_back({"prefill_chunk", d(chunk)});
   return {"activations",
           fmt::format("Activations ({}, {} attention)",

@@ -320,6 +320,12 @@ TEST_CASE("Gemma 3n: KV-sharing layers cache nothing, the per-layer embeddings h
   // embed_tokens_per_layer 262,144 × 35 × 256 values in bf16, on the GPU under vLLM.
   CHECK(test::bytes_of(e, "per_layer_embeddings") == 262'144ULL * 35 * 256 * 2);
   CHECK(test::sums_to_total(e));
+  // The prefill step (vLLM's 2048-token chunk) also holds AltUp's streams, predictions and corrections
+  // (3 × 4 − 1 = 11 hidden-size tensors beyond the residual) and the per-layer inputs (35 × 256 per token).
+  double streams = 0;
+  for (const auto& in : e.find("activations")->inputs)
+    if (in.name == "altup_and_per_layer_input_bytes") streams = in.value;
+  CHECK(streams == 2048.0 * (11 * 2048 + 35 * 256) * 2);
   // llama.cpp keeps it on the host with token_embd (the input layer).
   const Estimate q = estimate(m, test::infer("q4_k_m", 1, 8192));
   const Component* ple = q.find("per_layer_embeddings");
