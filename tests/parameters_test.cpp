@@ -565,3 +565,18 @@ TEST_CASE("GLM-4.7 (GLM-4.5 and 4.6 shapes): 3 dense and 89 MoE layers of 160 ex
   // hub totals record it; GLM-4.6 and GLM-4.7 keep its shapes), the checkpoint with its MTP layer.
   CHECK(p.checkpoint_values() == 358'337'791'296ULL);
 }
+
+TEST_CASE("OLMo-2-0325-32B: GQA with q/k norms over all heads", "[parameters]") {
+  // As the 7B above, h = 5120, 40 query and 8 KV heads of 128: q and o 2 × 5120² = 52,428,800; k and v
+  // 2 × 1024 × 5120 = 10,485,760; q_norm 40 × 128 = 5120 and k_norm 8 × 128 = 1024 (Olmo2Attention norms the whole
+  // projections); MLP 3 × 5120 × 27648 = 424,673,280; post-attention and post-feedforward norms 10,240
+  // -> 487,604,224 per layer; × 64 + untied embed and head 2 × 100352 × 5120 + final norm 5120.
+  const std::uint64_t per_layer =
+      2ULL * 5120 * 5120 + 2ULL * 1024 * 5120 + 5120 + 1024 + 3ULL * 5120 * 27648 + 2ULL * 5120;
+  CHECK(per_layer == 487'604'224ULL);
+  const std::uint64_t expected = 64 * per_layer + 2ULL * 100'352 * 5120 + 5120;
+  // Published: 32,234,279,936 is OLMo 2 32B's parameter count in a public table of model sizes and training
+  // compute (the same table gives OLMo 2 13B the hub total 13,716,198,400 checked above).
+  CHECK(expected == 32'234'279'936ULL);
+  CHECK(test::model("olmo2-32b").params->total == expected);
+}
