@@ -108,7 +108,7 @@ void add_to_stages(const Plan& p, const TensorGroup& g, Bytes bytes, StageBytes&
     s.last += b;
   } else {
     s.first += b;
-    if (g.role == TensorRole::embedding && p.c.tie_word_embeddings) s.last += b;
+    if (g.role == TensorRole::embedding && g.name == "embed_tokens" && p.c.tie_word_embeddings) s.last += b;
   }
 }
 
@@ -116,6 +116,9 @@ struct WeightResult {
   Bytes per_gpu;
   Bytes all;  // the whole model, one copy
   Bytes host;
+  // Inference: Gemma 3n's per-layer embedding table, kept out of per_gpu/host for its own line.
+  Bytes ple, ple_host;
+  std::uint64_t ple_params = 0;
   std::uint64_t per_gpu_params = 0;
   std::vector<FormatShare> by_format;
 };
@@ -156,6 +159,20 @@ WeightResult weights_for(const Plan& p, const Precision& prec) {
     if (upcast && one.n_shares == 1 && one.shares[0].format == &p.compute) {
       // kept in 16 bits by the quantizer, cast to fp32 by PEFT's prepare_model_for_kbit_training
       one = group_storage(find_precision("fp32"), formats::f32, p.c, g);
+    }
+    // Gemma 3n's per-layer embeddings (embed_tokens_per_layer): read a row per token and per layer, like the
+    // token embedding, so an engine may keep them in host memory (Google's Per-Layer Embedding caching;
+    // llama.cpp's input layer). In inference they get their own line (per_layer_embeddings).
+    if (g.name == "embed_tokens_per_layer" && p.r.mode == Mode::inference) {
+      w.ple_params = g.elements();
+      if (p.engine.token_embeddings_on_host) {
+        w.ple_host += one.total;
+      } else {
+        StageBytes ple;
+        add_to_stages(p, g, one.total, ple);
+        w.ple = ple.max();
+      }
+      continue;
     }
     if (g.role == TensorRole::embedding && p.engine.token_embeddings_on_host) {
       w.host += one.total;
@@ -297,8 +314,11 @@ Component kv_cache(const Plan& p) {
   const bool prompt_in_window_layers = p.r.mode == Mode::inference && p.engine.sliding_prefill_keeps_prompt &&
                                        prefill_chunk(p) == 0 && window_tokens < s;
   if (prompt_in_window_layers) window_tokens = s;
-  const std::uint64_t n_sliding = c.n_sliding_layers();
-  const std::uint64_t n_full = c.n_attention_layers() - n_sliding;  // hybrids: attention layers only
+  // Hybrids: attention layers only. Gemma 3n: the last num_kv_shared_layers read the K/V of an earlier layer of
+  // their type and keep none (modeling_gemma3n.py is_kv_shared_layer; vLLM gives them no KV spec:
+  // kv_sharing_target_layer_name; llama.cpp allocates KV for the first n_layer_kv_from_start layers only).
+  const std::uint64_t n_sliding = c.n_kv_sliding_layers();
+  const std::uint64_t n_full = c.n_kv_layers() - n_sliding;
   token_layers =
       checked_add(checked_mul(n_full, s, "kv cache"), checked_mul(n_sliding, window_tokens, "kv cache"), "kv cache");
   token_layers = mul_div_ceil(token_layers, p.layers_on_stage, c.n_layers, "kv cache");
@@ -404,6 +424,18 @@ Component inference_activations(const Plan& p) {
       c.sliding_window < p.r.seq_len)
     mask = checked_mul(T, p.r.seq_len, "activations");  // one byte per (query, key) pair
   hidden = checked_add(hidden, mask, "activations");
+  // Gemma 3n (modeling_gemma3n.py Gemma3nTextModel.forward, Gemma3nTextDecoderLayer.forward): the residual is
+  // altup_num_inputs stacked streams [n, T, h], and inside a layer AltUp's predictions and corrected
+  // predictions ([n, T, h] each) are alive with it: (3·n − 1) hidden-size tensors beyond the one residual
+  // counted above; the per-layer inputs [T, layers × per_layer_width] live through the whole forward.
+  std::uint64_t gemma3n = 0;
+  if (c.altup_inputs > 0 || c.per_layer_width > 0) {
+    const std::uint64_t streams = c.altup_inputs > 0 ? (3 * c.altup_inputs - 1) * c.hidden_size : 0;
+    gemma3n =
+        checked_mul(checked_mul(T, checked_add(streams, c.n_layers * c.per_layer_width, "activations"), "activations"),
+                    e, "activations");
+    hidden = checked_add(hidden, gemma3n, "activations");
+  }
   const Bytes bytes(checked_add(hidden, std::max(attn, mlp), "activations"));
   InputList inputs = {{"tokens", d(T)},
                       {"hidden_size", d(c.hidden_size)},
@@ -418,6 +450,7 @@ Component inference_activations(const Plan& p) {
     inputs.push_back({"bytes_per_score", d(eager_score_bytes(p))});
   }
   if (mask) inputs.push_back({"window_mask_bytes", d(mask)});
+  if (gemma3n) inputs.push_back({"altup_and_per_layer_input_bytes", d(gemma3n)});
   if (chunk) inputs.push_back({"prefill_chunk", d(chunk)});
   return {"activations",
           fmt::format("Activations ({}, {} attention)",
@@ -1155,6 +1188,21 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
                                           format_size(layers), format_size(w.host))
                             : fmt::format("--no-mmap: {} of host weights allocated in pinned memory",
                                           format_size(e.components[0].host)));
+    }
+    if (w.ple_params > 0) {
+      // After the layer placement above, which indexes the components: the per-layer embeddings' own line.
+      Component ple{"per_layer_embeddings",
+                    "Per-layer embeddings (Gemma 3n PLE; may stay in host memory)",
+                    w.ple,
+                    "per_layer_vocab × layers × per_layer_width values, stored as the token embedding",
+                    {{"parameters", d(w.ple_params)}}};
+      ple.host = w.ple_host;
+      e.components.insert(e.components.begin() + 1, ple);
+      e.notes.push_back(fmt::format(
+          "per-layer embeddings: {} on the GPU{}; they are read a row per token like the token embedding, so an "
+          "engine may keep them in host memory (Gemma 3n's Per-Layer Embedding caching)",
+          format_size(w.ple),
+          w.ple_host.count() > 0 ? fmt::format(", {} in host memory", format_size(w.ple_host)) : ""));
     }
   } else {
     const Trainable t = trainable(p, w, lora);

@@ -1231,6 +1231,102 @@ void read_roberta(const Reader& r, ModelConfig& c) {
   c.max_position_embeddings = c.learned_positions - pad - 1;
 }
 
+// ---------------------------------------------------------------- gemma3n and dense families
+
+// GLM-4-0414 and GLM-Z1 (transformers configuration_glm4.py, modular_glm4.py; the defaults are Glm4Config's,
+// GLM-4-9B-0414's). Glm4Attention is GlmAttention: q/k/v biased when attention_bias (default True), o_proj
+// never; head_dim from the config (default 128), not hidden_size / heads. Glm4MLP is Phi3MLP: one fused
+// gate_up_proj [2·I, h] and down_proj [h, I], no biases. Glm4DecoderLayer holds four RMSNorms of
+// hidden_size: input_layernorm, post_self_attn_layernorm (on the attention output), post_attention_layernorm
+// (before the MLP) and post_mlp_layernorm (on the MLP output). partial_rotary_factor (0.5) only picks how
+// much of each head RoPE rotates: the cached keys keep all of head_dim, so neither the parameters nor the
+// KV cache change. The head is untied unless tie_word_embeddings (default False).
+void read_glm4(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 4096);
+  c.intermediate_size = r.positive_or({"intermediate_size"}, 13696);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive_or({"num_attention_heads"}, 32);
+  c.n_kv_heads = r.positive_or({"num_key_value_heads"}, 2);
+  c.head_dim = r.positive_or({"head_dim"}, 128);
+  c.vocab_size = r.positive_or({"vocab_size"}, 151552);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 131072);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.qkv_bias = r.boolean("attention_bias", true);
+  c.o_bias = false;
+  c.fused_gate_up = true;
+  c.norms_per_layer = 4;
+}
+
+// Gemma 3n's language model (transformers configuration_gemma3n.py Gemma3nTextConfig, modeling_gemma3n.py; the
+// defaults are Gemma3nTextConfig's, E4B's). The multimodal wrapper (model_type gemma3n) keeps it in text_config,
+// which parse_model_config() unwraps; the audio (USM conformer) and vision (MobileNetV5) towers and their
+// embedders are not counted. Gemma3nTextAttention: q/k/v/o without biases unless attention_bias, q_norm and
+// k_norm of head_dim (v_norm has no weight); every layer holds its k_proj and v_proj, but the last
+// num_kv_shared_layers reuse the K/V of the last earlier layer of their type and cache nothing of their own
+// (is_kv_shared_layer). Gemma3nTextMLP: gate/up/down of intermediate_size[i] (an int or one width per layer);
+// activation_sparsity_pattern only thresholds the gate's activations (no parameters). Gemma3nTextDecoderLayer:
+// four RMSNorms of hidden_size as Gemma 3, AltUp (altup_num_inputs streams), LAuReL (laurel_rank), and the
+// per-layer-input gate and projection (hidden_size_per_layer_input). layer_types as Gemma 3 (default: every
+// fifth layer full attention, the rest sliding_window); final_logit_softcapping defaults to 30; the head is
+// tied unless tie_word_embeddings is false.
+void read_gemma3n_text(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 2048);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive_or({"num_attention_heads"}, 8);
+  c.n_kv_heads = r.positive_or({"num_key_value_heads"}, 2);
+  c.head_dim = r.positive_or({"head_dim"}, 256);
+  c.vocab_size = r.positive_or({"vocab_size"}, 262400);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 32768);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  c.qkv_bias = c.o_bias = r.boolean("attention_bias", false);
+  c.qk_norm = QkNorm::per_head_dim;
+  c.norms_per_layer = 4;
+  c.logit_softcapping = r.find({"final_logit_softcapping"}) != nullptr || !r.has_key("final_logit_softcapping");
+  const auto bounded = [&](std::string_view key, std::uint64_t v, std::uint64_t bound) {
+    if (v > bound)
+      throw InputError(
+          fmt::format("{}: key '{}' = {} is larger than any real model ({} at most)", r.origin(), key, v, bound));
+    return v;
+  };
+  // intermediate_size: one width for every layer, or a list of num_hidden_layers widths (__post_init__ raises
+  // ValueError otherwise). intermediate_size holds the widest, which the activation formulas use.
+  if (const Json* widths = r.find({"intermediate_size"}); widths && widths->is_array()) {
+    if (widths->size() != c.n_layers)
+      throw InputError(fmt::format("{}: key 'intermediate_size' has {} widths for {} layers", r.origin(),
+                                   widths->size(), c.n_layers));
+    for (const Json& w : *widths) {
+      if (!w.is_number_unsigned() || w.get<std::uint64_t>() == 0)
+        throw InputError(fmt::format("{}: key 'intermediate_size' holds {}; expected positive integers", r.origin(),
+                                     w.dump().substr(0, 40)));
+      c.layer_intermediate.push_back(bounded("intermediate_size", w.get<std::uint64_t>(), k_max_dimension));
+    }
+    c.intermediate_size = *std::max_element(c.layer_intermediate.begin(), c.layer_intermediate.end());
+    if (std::all_of(c.layer_intermediate.begin(), c.layer_intermediate.end(),
+                    [&](std::uint64_t w) { return w == c.intermediate_size; }))
+      c.layer_intermediate.clear();  // one width: the plain field says it
+  } else {
+    c.intermediate_size = r.positive_or({"intermediate_size"}, 16384);
+  }
+  if (!read_layer_types(r, c)) {
+    c.sliding_window = r.u64_or({"sliding_window"}, 512);
+    if (c.sliding_window > 0) {
+      c.sliding_layers.resize(c.n_layers);
+      for (std::uint64_t i = 0; i < c.n_layers; ++i) c.sliding_layers[i] = (i + 1) % 5 != 0;
+    }
+  }
+  // Gemma3nTextAttention: is_kv_shared_layer = layer_idx >= num_hidden_layers - num_kv_shared_layers > 0, so
+  // with num_kv_shared_layers >= num_hidden_layers no layer shares.
+  c.kv_shared_layers = r.u64_or({"num_kv_shared_layers"}, 15);
+  if (c.kv_shared_layers >= c.n_layers) c.kv_shared_layers = 0;
+  // AltUp's coefficient matrices grow as altup_num_inputs³ (real models: 4); LAuReL's rank as hidden_size.
+  c.altup_inputs = bounded("altup_num_inputs", r.u64_or({"altup_num_inputs"}, 4), 1024);
+  c.laurel_rank = bounded("laurel_rank", r.u64_or({"laurel_rank"}, 64), k_max_dimension);
+  c.per_layer_width =
+      bounded("hidden_size_per_layer_input", r.u64_or({"hidden_size_per_layer_input"}, 256), k_max_dimension);
+  c.per_layer_vocab =
+      bounded("vocab_size_per_layer_input", r.u64_or({"vocab_size_per_layer_input"}, 262144), k_max_dimension);
+}
+
 // Not modelled: read the common keys so --params can still drive an estimate.
 void read_generic(const Reader& r, ModelConfig& c) {
   c.supported = false;
@@ -1296,6 +1392,9 @@ constexpr Architecture k_architectures[] = {
     {"xlm-roberta", read_roberta, "transformers configuration_xlm_roberta.py"},
     {"falcon_h1", read_falcon_h1, "transformers configuration_falcon_h1.py"},
     {"lfm2", read_lfm2, "transformers configuration_lfm2.py"},
+    // gemma3n and dense families
+    {"glm4", read_glm4, "transformers configuration_glm4.py"},
+    {"gemma3n_text", read_gemma3n_text, "transformers configuration_gemma3n.py (Gemma3nTextConfig)"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {
@@ -1362,10 +1461,17 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
         sat_mul(2, sat_add(sat_mul(m.n_k_heads, m.k_head_dim), sat_mul(m.n_v_heads, m.v_head_dim)));
     layer = sat_add(layer, sat_mul(sat_add(sat_mul(2, h), sat_add(m.conv_kernel, 2)), sat_add(qkvz, m.n_v_heads)));
   }
+  // Gemma 3n: AltUp's coefficients and router, LAuReL, the per-layer-input gate and projection.
+  const std::uint64_t n = c.altup_inputs;
+  layer = sat_add(layer, sat_add(sat_mul({n, n, sat_add(n, 1)}), sat_mul(n, h)));
+  layer = sat_add(layer, sat_mul({2, h, sat_add(c.laurel_rank, c.per_layer_width)}));
   layer = sat_add(layer, sat_mul(8, h));  // norms and biases
   std::uint64_t total = sat_mul(sat_add(c.n_layers, c.mtp_layers), layer);
   total = sat_add(total, sat_mul({2, c.vocab_size, std::max(h, c.word_embed_proj_dim)}));
   total = sat_add(total, sat_mul(sat_add(c.type_vocab_size, sat_add(h, 1)), h));  // token types, BERT pooler
+  // Gemma 3n: the per-layer embedding table and its model projection, AltUp's stream projections.
+  total = sat_add(total, sat_mul({c.n_layers, c.per_layer_width, sat_add(c.per_layer_vocab, h)}));
+  total = sat_add(total, sat_mul({2, c.altup_inputs, h, h}));
   return sat_add(total, sat_mul(c.learned_positions, h));
 }
 
@@ -1399,6 +1505,21 @@ std::uint64_t ModelConfig::n_attention_layers() const {
 std::uint64_t ModelConfig::n_mlp_layers() const {
   if (mlp_layers.empty()) return n_layers;
   return static_cast<std::uint64_t>(std::count(mlp_layers.begin(), mlp_layers.end(), true));
+}
+
+std::uint64_t ModelConfig::n_kv_layers() const {
+  if (kv_shared_layers == 0) return n_attention_layers();
+  std::uint64_t n = 0;
+  for (std::uint64_t i = 0; i + kv_shared_layers < n_layers; ++i) n += has_attention(i) ? 1U : 0U;
+  return n;
+}
+
+std::uint64_t ModelConfig::n_kv_sliding_layers() const {
+  if (kv_shared_layers == 0) return n_sliding_layers();
+  std::uint64_t n = 0;
+  for (std::uint64_t i = 0; i + kv_shared_layers < n_layers && i < sliding_layers.size(); ++i)
+    n += has_attention(i) && sliding_layers[i] ? 1U : 0U;
+  return n;
 }
 
 std::uint64_t RecurrentConfig::n_layers() const {

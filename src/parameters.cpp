@@ -3,6 +3,7 @@
 // checked against published totals in tests/parameters_test.cpp.
 #include "llmmem/parameters.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
@@ -103,7 +104,18 @@ class Builder {
     else
       attention(n_attention.value_or(n));
     norm("layer.norm", m_c.hidden_size, checked_mul(n_blocks.value_or(n), m_c.norms_per_layer, "parameters"), true);
-    mlp("mlp", TensorRole::mlp, m_c.intermediate_size, n_dense, m_c.mlp_bias);
+    if (m_c.layer_intermediate.empty() || n_sparse > 0) {
+      mlp("mlp", TensorRole::mlp, m_c.intermediate_size, n_dense, m_c.mlp_bias);
+    } else {
+      // Gemma 3n: one MLP width per layer (intermediate_size as a list): one group per distinct width.
+      std::vector<std::uint64_t> widths = m_c.layer_intermediate;
+      std::sort(widths.begin(), widths.end());
+      widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
+      for (const auto w : widths)
+        mlp("mlp", TensorRole::mlp, w,
+            static_cast<std::uint64_t>(std::count(m_c.layer_intermediate.begin(), m_c.layer_intermediate.end(), w)),
+            m_c.mlp_bias);
+    }
     if (n_sparse == 0) return;
     const auto& m = *m_c.moe;
     const auto h = m_c.hidden_size;
@@ -189,6 +201,39 @@ class Builder {
     add("linear_attn.out_proj", TensorRole::attention, h, value_dim, n, "", true);
   }
 
+  // Gemma 3n's additions (transformers modeling_gemma3n.py), `L` decoder layers of width h:
+  // Gemma3nTextAltUp per layer: correct_output_scale [h], correction_coefs [n, n], prediction_coefs [n², n],
+  //   modality_router [n, h], router_norm [h] (n = altup_num_inputs); the model's altup_projections and
+  //   altup_unembed_projections: 2 × (n − 1) matrices [h, h].
+  // Gemma3nTextLaurelBlock per layer: linear_left [r, h], linear_right [h, r], post_laurel_norm [h].
+  // Per-layer inputs: the model's embed_tokens_per_layer [per_layer_vocab, L·p] (read a row per token, like the
+  //   token embedding), per_layer_model_projection [L·p, h] and per_layer_projection_norm [p]; per layer
+  //   per_layer_input_gate [p, h], per_layer_projection [h, p] and post_per_layer_input_norm [h].
+  void gemma3n(std::uint64_t L) {
+    const auto h = m_c.hidden_size, n = m_c.altup_inputs, r = m_c.laurel_rank, p = m_c.per_layer_width;
+    if (n > 0) {
+      add("altup.correct_output_scale", TensorRole::norm, h, 1, L, "", true);
+      add("altup.correction_coefs", TensorRole::other, n, n, L, "", true);
+      add("altup.prediction_coefs", TensorRole::other, n * n, n, L, "", true);
+      add("altup.modality_router", TensorRole::other, n, h, L, "", true);
+      add("altup.router_norm", TensorRole::norm, h, 1, L, "", true);
+      add("altup_projections", TensorRole::other, h, h, 2 * (n - 1));
+    }
+    if (r > 0) {
+      add("laurel.linear_left", TensorRole::other, r, h, L, "", true);
+      add("laurel.linear_right", TensorRole::other, h, r, L, "", true);
+      add("laurel.post_laurel_norm", TensorRole::norm, h, 1, L, "", true);
+    }
+    if (p > 0) {
+      add("embed_tokens_per_layer", TensorRole::embedding, m_c.per_layer_vocab, checked_mul(L, p, "parameters"), 1);
+      add("per_layer_model_projection", TensorRole::other, checked_mul(L, p, "parameters"), h, 1);
+      add("per_layer_projection_norm", TensorRole::norm, p, 1, 1);
+      add("per_layer_input_gate", TensorRole::other, p, h, L, "", true);
+      add("per_layer_projection", TensorRole::other, h, p, L, "", true);
+      add("post_per_layer_input_norm", TensorRole::norm, h, 1, L, "", true);
+    }
+  }
+
   [[nodiscard]] std::uint64_t total() const {
     std::uint64_t sum = 0;
     for (const auto& g : m_groups) sum = checked_add(sum, g.elements(), "parameters");
@@ -245,6 +290,7 @@ ParameterCount count_parameters(const ModelConfig& c) {
   const auto n_sparse = count_sparse_layers(c);
   b.layers(c.n_mlp_layers() - n_sparse, n_sparse, c.n_attention_layers(), c.n_layers);
   if (c.recurrent) b.recurrent(*c.recurrent, c.recurrent->n_layers());
+  b.gemma3n(c.n_layers);
   if (c.final_norm) b.norm("final_norm", h, 1, false);
   if (c.pooler) {  // BertPooler: dense [h, h] + bias over the first ([CLS]) token, then tanh
     b.add("pooler", TensorRole::other, h, h, 1);

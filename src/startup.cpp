@@ -89,7 +89,7 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
   r.seq_len = v.max_num_batched_tokens;
   r.prefill_chunk = v.max_num_batched_tokens;
   const Estimate profile = estimate(model, r);
-  v.weights = Bytes(component(profile, "weights"));
+  v.weights = Bytes(component(profile, "weights") + component(profile, "per_layer_embeddings"));
   v.activation_peak = Bytes(component(profile, "activations"));
   // _dummy_sampler_run: logits for min(max_num_seqs, max_num_batched_tokens) requests, upcast to
   // fp32 by the sampler (v1/sample/sampler.py: logits.to(torch.float32)); vocabulary split by tp.
@@ -113,8 +113,12 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
   // group_size = min(layers of each type); one block holds one page of each layer of a group, all
   // groups draw on one pool, and "GPU KV cache size" is num_blocks / groups × block_size tokens.
   const ModelConfig& c = model.config;
-  const std::uint64_t n_layers = std::max<std::uint64_t>(c.n_layers, 1);
-  const std::uint64_t n_sliding = c.sliding_window ? c.n_sliding_layers() : 0, n_full = n_layers - n_sliding;
+  // Gemma 3n's KV-sharing layers have no KV spec of their own (kv_sharing_target_layer_name): not in any group.
+  const std::uint64_t shared = c.n_attention_layers() - c.n_kv_layers();
+  const std::uint64_t shared_sliding = c.n_sliding_layers() - c.n_kv_sliding_layers();
+  const std::uint64_t n_layers = std::max<std::uint64_t>(c.n_layers - shared, 1);
+  const std::uint64_t n_sliding = c.sliding_window ? c.n_sliding_layers() - shared_sliding : 0,
+                      n_full = n_layers - n_sliding;
   const std::uint64_t group_size = n_sliding && n_full ? std::min(n_sliding, n_full) : n_layers;
   v.full_groups = n_full ? ceil_div(n_full, group_size) : 0;
   v.sliding_groups = n_sliding ? ceil_div(n_sliding, group_size) : 0;
@@ -207,7 +211,7 @@ SglangStartup sglang_startup(const Model& model, const Request& request, Bytes g
   r.seq_len = 1;
   r.prefill_chunk = 1;
   const Estimate e = estimate(model, r);
-  g.weights = Bytes(component(e, "weights"));
+  g.weights = Bytes(component(e, "weights") + component(e, "per_layer_embeddings"));
   // mem_get_info after torch.distributed init: the device less its CUDA context (the estimator's
   // cuda_context_bytes, detailed_method.cpp).
   g.free_at_init = saturating_sub(gpu_total, cuda_context(e));
@@ -279,8 +283,12 @@ LlamaCppStartup llama_cpp_startup(const Model& model, const Request& request, co
   const std::uint64_t compute_gpu = s.flash_attn ? out_term : std::max(out_term, attn_term);
   constexpr std::uint64_t k_int_inputs = 12;  // positions, token ids and output ids: 3 × int32 per token
   const std::uint64_t compute_host = 4 * B * (embd + n_kv) + k_int_inputs * B;
-  out.buffers = {{"model", "CUDA0", weights.bytes},
-                 {"model", r.offload.mmap ? "CPU_Mapped" : "CUDA_Host", weights.host},
+  // Gemma 3n's per_layer_token_embd is an input-layer tensor like token_embd: in the same host buffer.
+  const Component* ple = e.find("per_layer_embeddings");
+  const Bytes host_weights = weights.host + (ple ? ple->host : Bytes(0));
+  const Bytes gpu_weights = weights.bytes + (ple ? ple->bytes : Bytes(0));
+  out.buffers = {{"model", "CUDA0", gpu_weights},
+                 {"model", r.offload.mmap ? "CPU_Mapped" : "CUDA_Host", host_weights},
                  {"kv", "CUDA0", kv.bytes}};
   if (kv.host.count() > 0) out.buffers.push_back({"kv", "CPU", kv.host});
   out.buffers.push_back({"output", output_on_gpu ? "CUDA_Host" : "CPU", Bytes(output)});

@@ -305,3 +305,34 @@ TEST_CASE("encoder fine-tuning: a classification head and a loss over batch rows
   CHECK(e.find("activations")->label.find("GPT") != std::string::npos);
   CHECK_THROWS_AS(estimate(m, test::train("bf16", 1, 1024)), UsageError);
 }
+
+TEST_CASE("Gemma 3n: KV-sharing layers cache nothing, the per-layer embeddings have their own line", "[detailed]") {
+  // E4B: 35 layers, the last 15 share K/V, so 20 keep a cache (16 sliding, 4 full: layer_types repeats four
+  // sliding and one full); per token and layer 2 × 2 KV heads × 256 × 2 B = 2,048 B. vLLM holds the sliding
+  // layers' window (512) once the prompt is longer.
+  Request r = test::infer("bf16", 1, 8192);
+  r.engine = &find_engine("vllm");
+  const Model m = test::model("gemma3n-e4b");
+  const Estimate e = estimate(m, r);
+  CHECK(m.config.n_kv_layers() == 20);
+  CHECK(m.config.n_kv_sliding_layers() == 16);
+  CHECK(test::bytes_of(e, "kv_cache") == (4ULL * 8192 + 16ULL * 512) * 2048);
+  // embed_tokens_per_layer 262,144 × 35 × 256 values in bf16, on the GPU under vLLM.
+  CHECK(test::bytes_of(e, "per_layer_embeddings") == 262'144ULL * 35 * 256 * 2);
+  CHECK(test::sums_to_total(e));
+  // The prefill step (vLLM's 2048-token chunk) also holds AltUp's streams, predictions and corrections
+  // (3 × 4 − 1 = 11 hidden-size tensors beyond the residual) and the per-layer inputs (35 × 256 per token).
+  double streams = 0;
+  for (const auto& in : e.find("activations")->inputs)
+    if (in.name == "altup_and_per_layer_input_bytes") streams = in.value;
+  CHECK(streams == 2048.0 * (11 * 2048 + 35 * 256) * 2);
+  // llama.cpp keeps it on the host with token_embd (the input layer).
+  const Estimate q = estimate(m, test::infer("q4_k_m", 1, 8192));
+  const Component* ple = q.find("per_layer_embeddings");
+  REQUIRE(ple != nullptr);
+  CHECK(ple->bytes.count() == 0);
+  CHECK(ple->host.count() > 0);
+  CHECK(test::sums_to_total(q));
+  // Training keeps it among the weights (no own line).
+  CHECK(estimate(m, test::train()).find("per_layer_embeddings") == nullptr);
+}

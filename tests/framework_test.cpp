@@ -139,7 +139,7 @@ TEST_CASE("cli: --framework names the framework, JSON reports allocated, reserve
   test::check_error(test::run("fit --model llama3.1-8b --gpu rtx4090 --lora-rank 8"), 2, "add --train to fit");
 }
 
-TEST_CASE("cli: --expandable-segments drops the allocator share; Unsloth sets it, =false turns it off",
+TEST_CASE("cli: --expandable-segments drops the allocator share, Unsloth sets it, =false turns it off",
           "[framework][cli]") {
   // Llama-3.1-8B QLoRA under Unsloth at 8192 tokens. The overhead is the 512 MiB CUDA context plus 20 %
   // of the transient buffers (activations + logits) with PyTorch's default allocator, the context

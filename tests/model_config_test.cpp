@@ -211,6 +211,8 @@ TEST_CASE("the architecture registry drives the supported list and the message",
       "xlm-roberta",
       "falcon_h1",
       "lfm2",
+      "glm4",
+      "gemma3n_text",
   };
   CHECK(supported_model_types() == expected);
   CHECK(unsupported_architecture_message("rwkv", "m.json") ==
@@ -218,7 +220,7 @@ TEST_CASE("the architecture registry drives the supported list and the message",
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
         "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba, mamba, granitemoehybrid, bert, roberta, xlm-roberta, "
-        "falcon_h1, lfm2");
+        "falcon_h1, lfm2, glm4, gemma3n_text");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -493,4 +495,66 @@ TEST_CASE("lfm2: layer kinds, the adjusted MLP width and the conv window", "[con
                     "l.json: key 'layer_types' holds \"mamba\" at layer 1; expected \"full_attention\" or \"conv\"");
   CHECK_THROWS_WITH(parse_model_config(head + R"("full_attn_idxs": [4]})", "l.json"),
                     "l.json: key 'full_attn_idxs' holds 4; expected a layer index below 4");
+}
+
+TEST_CASE("glm4: Glm4Config's defaults, four norms, fused gate_up, biases on q/k/v only", "[config]") {
+  // configuration_glm4.py defaults: head_dim 128 (not hidden / heads), 2 KV heads, attention_bias true.
+  const auto d = parse_model_config(R"({"model_type": "glm4", "hidden_size": 64, "num_hidden_layers": 2,
+      "num_attention_heads": 4})",
+                                    "g.json");
+  CHECK(d.head_dim == 128);
+  CHECK(d.n_kv_heads == 2);
+  CHECK(d.intermediate_size == 13696);
+  CHECK(d.vocab_size == 151552);
+  CHECK(d.qkv_bias);
+  CHECK_FALSE(d.o_bias);
+  CHECK(d.fused_gate_up);
+  CHECK(d.norms_per_layer == 4);
+  CHECK_FALSE(d.tie_word_embeddings);
+  const auto no_bias = parse_model_config(
+      R"({"model_type": "glm4", "num_hidden_layers": 2, "attention_bias": false, "head_dim": 16})", "g.json");
+  CHECK_FALSE(no_bias.qkv_bias);
+  CHECK(no_bias.head_dim == 16);
+  CHECK_THROWS_WITH(parse_model_config(R"({"model_type": "glm4", "num_hidden_layers": 2, "head_dim": 0})", "g.json"),
+                    "g.json: key 'head_dim' must be positive, got 0");
+  CHECK_THROWS_WITH(parse_model_config(R"({"model_type": "glm4", "hidden_size": 64})", "g.json"),
+                    "g.json: required key 'num_hidden_layers' is missing");
+}
+
+TEST_CASE("gemma3n: the text_config of the multimodal wrapper, per-layer widths, KV sharing", "[config]") {
+  const std::string text = R"({"model_type": "gemma3n_text", "hidden_size": 64, "num_hidden_layers": 5,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 100,
+      "vocab_size_per_layer_input": 50, "hidden_size_per_layer_input": 8, "altup_num_inputs": 2, "laurel_rank": 4,
+      "num_kv_shared_layers": 2, "sliding_window": 16, )";
+  // Gemma3nConfig wraps it: model_type gemma3n, text_config, tie_word_embeddings defaulting to true.
+  const auto c = parse_model_config(R"({"model_type": "gemma3n", "torch_dtype": "bfloat16", "text_config": )" + text +
+                                        R"("intermediate_size": [96, 96, 128, 96, 96]}})",
+                                    "g.json");
+  CHECK(c.model_type == "gemma3n_text");
+  CHECK(c.torch_dtype == "bfloat16");
+  CHECK(c.layer_intermediate == std::vector<std::uint64_t>{96, 96, 128, 96, 96});
+  CHECK(c.intermediate_size == 128);
+  CHECK(c.tie_word_embeddings);
+  CHECK(c.logit_softcapping);  // final_logit_softcapping defaults to 30
+  // Default layer_types: every fifth layer full attention.
+  CHECK(c.sliding_layers == std::vector<bool>{true, true, true, true, false});
+  CHECK(c.kv_shared_layers == 2);
+  CHECK(c.n_kv_layers() == 3);
+  CHECK(c.n_kv_sliding_layers() == 3);
+  CHECK(c.altup_inputs == 2);
+  CHECK(c.laurel_rank == 4);
+  CHECK(c.per_layer_width == 8);
+  CHECK(c.per_layer_vocab == 50);
+  // One width for every layer is the plain field.
+  CHECK(
+      parse_model_config(text + R"("intermediate_size": [96, 96, 96, 96, 96]})", "g.json").layer_intermediate.empty());
+  CHECK_THROWS_WITH(parse_model_config(text + R"("intermediate_size": [96, 96]})", "g.json"),
+                    "g.json: key 'intermediate_size' has 2 widths for 5 layers");
+  CHECK_THROWS_WITH(parse_model_config(text + R"("intermediate_size": [96, 96, 0, 96, 96]})", "g.json"),
+                    "g.json: key 'intermediate_size' holds 0; expected positive integers");
+  // is_kv_shared_layer needs num_hidden_layers - num_kv_shared_layers > 0: otherwise no layer shares.
+  CHECK(parse_model_config(text + R"("intermediate_size": 96, "num_kv_shared_layers": 5})", "g.json").n_kv_layers() ==
+        5);
+  CHECK_THROWS_WITH(parse_model_config(text + R"("intermediate_size": 96, "altup_num_inputs": 100000})", "g.json"),
+                    "g.json: key 'altup_num_inputs' = 100000 is larger than any real model (1024 at most)");
 }

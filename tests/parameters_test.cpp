@@ -409,3 +409,174 @@ TEST_CASE("LFM2 1.2B: 10 short-convolution and 6 attention layers, tied head", "
   REQUIRE(m.config.recurrent->n_layers() == 10);
   CHECK(m.params->total == expected);
 }
+
+TEST_CASE("Qwen3 4B, 14B and 32B: the published counts", "[parameters]") {
+  // Qwen3Attention (transformers modeling_qwen3.py): q [heads·128, h], k and v [8·128, h], o [h, heads·128],
+  // no biases, q_norm and k_norm [128]; SwiGLU MLP 3·h·I; two RMSNorms of h per layer; final norm h.
+  const auto qwen3 = [](std::uint64_t h, std::uint64_t inter, std::uint64_t layers, std::uint64_t heads, bool tied) {
+    const std::uint64_t per_layer = 2 * h * heads * 128 + 2 * h * 8 * 128 + 3 * h * inter + 2 * 128 + 2 * h;
+    return layers * per_layer + (tied ? 1 : 2) * 151'936ULL * h + h;
+  };
+  // Published: keras-hub keras_hub/src/models/qwen3/qwen3_presets.py metadata "params" (exact counts of the
+  // converted checkpoints): qwen3_4b_en 4,022,468,096, qwen3_14b_en 14,768,307,200, qwen3_32b_en 32,762,123,264.
+  // Qwen3-4B ties its head to the embedding (tie_word_embeddings true), 14B and 32B do not.
+  CHECK(qwen3(2560, 9728, 36, 32, true) == 4'022'468'096ULL);
+  CHECK(qwen3(5120, 17408, 40, 40, false) == 14'768'307'200ULL);
+  CHECK(qwen3(5120, 25600, 64, 64, false) == 32'762'123'264ULL);
+  CHECK(test::model("qwen3-4b").params->total == 4'022'468'096ULL);
+  CHECK(test::model("qwen3-14b").params->total == 14'768'307'200ULL);
+  CHECK(test::model("qwen3-32b").params->total == 32'762'123'264ULL);
+}
+
+TEST_CASE("Phi-4: Phi-3's fused blocks at 14B", "[parameters]") {
+  // transformers modeling_phi3.py, h = 5120, 40 query and 10 KV heads of 128: qkv_proj (5120 + 2·1280) × 5120 =
+  // 39,321,600; o_proj 5120 × 5120 = 26,214,400; gate_up_proj 2·17920 × 5120 = 183,500,800; down_proj 5120 × 17920
+  // = 91,750,400; two RMSNorms 10,240 -> 340,797,440 per layer; × 40 + untied embed and head 2 × 100352 × 5120 +
+  // final norm 5120.
+  const std::uint64_t per_layer = 7680ULL * 5120 + 5120ULL * 5120 + 3ULL * 17920 * 5120 + 2ULL * 5120;
+  CHECK(per_layer == 340'797'440ULL);
+  const std::uint64_t expected = 40 * per_layer + 2ULL * 100'352 * 5120 + 5120;
+  // Published: 14,659,507,200 is general.parameter_count of microsoft/phi-4's GGUF conversions (Ollama's phi4
+  // metadata and llama-server's n_params, quoted in several public files).
+  CHECK(expected == 14'659'507'200ULL);
+  CHECK(test::model("phi-4").params->total == expected);
+}
+
+TEST_CASE("OLMo-2-1124-13B: the 7B's blocks at h = 5120", "[parameters]") {
+  // As the 7B above: q, k, v, o 4 × 5120² = 104,857,600; MLP 3 × 5120 × 13824 = 212,336,640; q_norm and k_norm
+  // 2 × 40 × 128 = 10,240; post-attention and post-feedforward norms 10,240 -> 317,214,720 per layer.
+  const std::uint64_t per_layer = 4ULL * 5120 * 5120 + 3ULL * 5120 * 13824 + 2ULL * 5120 + 2ULL * 5120;
+  CHECK(per_layer == 317'214'720ULL);
+  const std::uint64_t expected = 40 * per_layer + 2ULL * 100'352 * 5120 + 5120;
+  // Published: 13,716,198,400 is the hub's safetensors parameter total for allenai/OLMo-2-1124-13B (revision
+  // 3fefddc), as public hub-metadata tables record it.
+  CHECK(expected == 13'716'198'400ULL);
+  CHECK(test::model("olmo2-13b").params->total == expected);
+}
+
+TEST_CASE("Granite 4.0-H-Small: 36 Mamba-2 and 4 attention layers, 72 experts and a shared MLP in each",
+          "[parameters]") {
+  // The Granite 4.0-H-Tiny case above at h = 4096: Mamba-2 of 128 heads × 64 (inner 8192), state 128, one group;
+  // 72 experts of 768 (top 10), a shared MLP of 1536; 32 query and 8 KV heads; tied head, vocabulary 100352.
+  const std::uint64_t h = 4096, inner = 8192, conv_dim = inner + 2 * 128;
+  const std::uint64_t mamba = (inner + conv_dim + 128) * h + conv_dim * 4 + conv_dim + 3 * 128 + inner + h * inner;
+  const std::uint64_t attention = 2 * h * h + 2 * h * 8 * 128;
+  const std::uint64_t ffn = 72 * h + 72 * 3 * h * 768 + 3 * h * 1536;  // router, experts, shared MLP
+  const std::uint64_t expected = 36 * mamba + 4 * attention + 40 * (ffn + 2 * h) + 100'352 * h + h;
+  // Published: 32,207,337,984 is llama-server's n_params for unsloth's granite-4.0-h-small-Q8_0.gguf (a public
+  // llama-swap model list quoting /props), the GGUF conversion of ibm-granite/granite-4.0-h-small.
+  CHECK(expected == 32'207'337'984ULL);
+  const Model m = test::model("granite-4.0-h-small");
+  CHECK(m.params->total == expected);
+  // Active: 62 idle experts of 72 in 40 layers leave 8,803,121,664 (the card's "~9B active").
+  CHECK(m.params->active == expected - 40ULL * 62 * 3 * h * 768);
+  CHECK(m.params->active == 8'803'121'664ULL);
+}
+
+TEST_CASE("GLM-4-0414 (glm4): four RMSNorms per layer, fused gate_up, q/k/v biases", "[parameters]") {
+  // transformers modular_glm4.py: Glm4Attention = GlmAttention (q/k/v biased when attention_bias, o_proj not),
+  // Glm4MLP = Phi3MLP (gate_up_proj [2·I, h], down_proj [h, I]), input_layernorm, post_self_attn_layernorm,
+  // post_attention_layernorm, post_mlp_layernorm. Glm4Config's defaults are GLM-4-9B-0414's: h = 4096, I = 13696,
+  // 40 layers, 32 heads and 2 KV heads of 128, attention_bias true, vocabulary 151552, untied head.
+  // Per layer: q and o 2 × 4096² = 33,554,432; k and v 2 × 256 × 4096 = 2,097,152; biases 4096 + 2 × 256 = 4608;
+  // MLP 3 × 4096 × 13696 = 168,296,448; norms 4 × 4096 = 16,384 -> 203,969,024.
+  const std::uint64_t nine_b_layer = 2ULL * 4096 * 4096 + 2ULL * 256 * 4096 + 4608 + 3ULL * 4096 * 13696 + 4 * 4096;
+  CHECK(nine_b_layer == 203'969'024ULL);
+  const std::uint64_t nine_b = 40 * nine_b_layer + 2ULL * 151'552 * 4096 + 4096;
+  // Published: 9,400,279,040 is llama-server's n_params for unsloth's GLM-4.6V-Flash-BF16.gguf, the glm4 text
+  // model of GLM-4.6V-Flash (n_vocab 151552, n_embd 4096, n_ctx_train 131072; the vision tower is the separate
+  // mmproj file), quoted in a public llama-swap model list; its shapes are Glm4Config's defaults.
+  CHECK(nine_b == 9'400'279'040ULL);
+  const auto defaults = make_model("glm4", std::nullopt,
+                                   parse_model_config(R"({"model_type": "glm4", "num_hidden_layers": 40})", "g.json"));
+  CHECK(defaults.params->total == nine_b);
+
+  // GLM-4-32B-0414 (and GLM-Z1-32B-0414, the same shapes): h = 6144, I = 23040, 61 layers, 48 heads and 2 KV heads
+  // of 128, attention_bias false (its GGUF files hold no attn_q/k/v.bias). Per layer: q and o 2 × 6144² =
+  // 75,497,472; k and v 2 × 256 × 6144 = 3,145,728; MLP 3 × 6144 × 23040 = 424,673,280; norms 4 × 6144 = 24,576
+  // -> 503,341,056. No exact published count was found for it; the by-hand sum is asserted, and the token
+  // embedding alone matches llama.cpp's CPU_Mapped buffer of the IQ4_XS file in the validation case
+  // (151552 × 6144 values at 136 bytes per 256 = 494,665,728 B = 471.75 MiB).
+  const std::uint64_t layer = 2ULL * 6144 * 6144 + 2ULL * 256 * 6144 + 3ULL * 6144 * 23040 + 4 * 6144;
+  CHECK(layer == 503'341'056ULL);
+  const std::uint64_t expected = 61 * layer + 2ULL * 151'552 * 6144 + 6144;
+  CHECK(expected == 32'566'081'536ULL);
+  CHECK(test::model("glm4-32b").params->total == expected);
+}
+
+TEST_CASE("Gemma 3n E4B and E2B: the text model, exactly (AltUp, LAuReL, per-layer embeddings)", "[parameters]") {
+  // transformers modeling_gemma3n.py, h = 2048, 8 query and 2 KV heads of 256, AltUp n = 4, LAuReL r = 64,
+  // per-layer inputs p = 256 from a 262,144-row table, vocabulary 262,400, tied head. Per decoder layer:
+  //   attention q, o 2 × 2048 × 2048 + k, v 2 × 512 × 2048 + q_norm, k_norm 2 × 256 = 10,486,272 (v_norm has no
+  //     weight; the KV-sharing layers keep their k_proj and v_proj)
+  //   four RMSNorms 4 × 2048 = 8,192
+  //   AltUp: correct_output_scale 2048 + correction_coefs 4 × 4 + prediction_coefs 16 × 4 + modality_router
+  //     4 × 2048 + router_norm 2048 = 12,368
+  //   LAuReL: linear_left 64 × 2048 + linear_right 2048 × 64 + post_laurel_norm 2048 = 264,192
+  //   per-layer input gate 256 × 2048 + projection 2048 × 256 + post_per_layer_input_norm 2048 = 1,050,624
+  //   -> 11,821,648 besides the MLP (3 × 2048 × I: E4B I = 16384, E2B I = 8192).
+  // Model: embed_tokens 262,400 × 2048 = 537,395,200; altup_projections and altup_unembed_projections
+  //   6 × 2048² = 25,165,824; final norm 2048; embed_tokens_per_layer 262,144 × L·256; per_layer_model_projection
+  //   L·256 × 2048; per_layer_projection_norm 256.
+  const std::uint64_t rest = 10'486'272ULL + 8192 + 12'368 + 264'192 + 1'050'624;
+  CHECK(rest == 11'821'648ULL);
+  const auto text = [&](std::uint64_t L, std::uint64_t I) {
+    return L * (rest + 3 * 2048 * I) + 537'395'200ULL + 25'165'824ULL + 2048 + 262'144ULL * L * 256 + L * 256 * 2048 +
+           256;
+  };
+  const ParameterCount e4b = *test::model("gemma3n-e4b").params;
+  const ParameterCount e2b = *test::model("gemma3n-e2b").params;
+  CHECK(text(35, 16384) == 6'866'696'688ULL);
+  CHECK(text(30, 8192) == 4'456'156'768ULL);
+  CHECK(e4b.total == text(35, 16384));
+  CHECK(e2b.total == text(30, 8192));
+  // No exact published count of the text model was found. Google's gemma3n-slicing-configs table gives the
+  // "effective" parameters, the text model less its two embedding tables, rounded: 3.98 B (E4B) and 1.91 B (E2B).
+  const std::uint64_t e4b_effective = e4b.total - 262'144ULL * 35 * 256 - 537'395'200ULL;
+  const std::uint64_t e2b_effective = e2b.total - 262'144ULL * 30 * 256 - 537'395'200ULL;
+  CHECK(e4b_effective == 3'980'491'248ULL);  // 3.98 B
+  CHECK(e2b_effective == 1'905'495'648ULL);  // 1.91 B
+  // The published raw totals (8 B and 5 B, huggingface.co/blog/gemma3n) also hold the audio (USM conformer)
+  // and vision (MobileNetV5) towers and their embedders, which llmmem does not count.
+  CHECK(e4b.embedding == 537'395'200ULL + 262'144ULL * 35 * 256);
+}
+
+TEST_CASE("GLM-4.7 (GLM-4.5 and 4.6 shapes): 3 dense and 89 MoE layers of 160 experts, QK-norm, an MTP layer",
+          "[parameters]") {
+  // The GLM-4.5-Air case above at h = 5120, 96 query and 8 KV heads of 128, use_qk_norm true:
+  //   attention q and o 2 × 12288 × 5120, k and v 2 × 1024 × 5120, biases 12288 + 2048, q_norm and k_norm
+  //   2 × 128, input and post-attention norms 2 × 5120 -> 136,339,712 per layer
+  //   layers 0-2 (first_k_dense_replace 3): dense MLP 3 × 5120 × 12288 = 188,743,680
+  //   layers 3-91: router 160 × 5120 + e_score_correction_bias 160; 160 experts and a shared one of 1536:
+  //     161 × 3 × 5120 × 1536 -> 3,799,285,920
+  //   embed and untied head 2 × 151552 × 5120; final norm 5120.
+  const std::uint64_t layer = 2ULL * 12288 * 5120 + 2ULL * 1024 * 5120 + 12288 + 2048 + 2 * 128 + 2ULL * 5120;
+  const std::uint64_t moe = 160ULL * 5120 + 160 + 161ULL * 3 * 5120 * 1536;
+  CHECK(layer == 136'339'712ULL);
+  CHECK(moe == 3'799'285'920ULL);
+  const std::uint64_t expected = 92 * layer + 3 * 188'743'680ULL + 89 * moe + 2ULL * 151'552 * 5120 + 5120;
+  const ParameterCount p = *test::model("glm4.7").params;
+  CHECK(p.total == expected);
+  CHECK(p.total == 352'797'829'024ULL);
+  // model.layers.92 (num_nextn_predict_layers 1): a MoE layer, enorm, hnorm, shared_head.norm, eh_proj
+  // [5120, 10240] and its own embedding and head.
+  CHECK(p.mtp_extra == layer + moe + 3ULL * 5120 + 5120ULL * 10240 + 2ULL * 151'552 * 5120);
+  // Published: 358,337,791,296 is the hub's safetensors parameter total for zai-org/GLM-4.5 (public tables of
+  // hub totals record it; GLM-4.6 and GLM-4.7 keep its shapes), the checkpoint with its MTP layer.
+  CHECK(p.checkpoint_values() == 358'337'791'296ULL);
+}
+
+TEST_CASE("OLMo-2-0325-32B: GQA with q/k norms over all heads", "[parameters]") {
+  // As the 7B above, h = 5120, 40 query and 8 KV heads of 128: q and o 2 × 5120² = 52,428,800; k and v
+  // 2 × 1024 × 5120 = 10,485,760; q_norm 40 × 128 = 5120 and k_norm 8 × 128 = 1024 (Olmo2Attention norms the whole
+  // projections); MLP 3 × 5120 × 27648 = 424,673,280; post-attention and post-feedforward norms 10,240
+  // -> 487,604,224 per layer; × 64 + untied embed and head 2 × 100352 × 5120 + final norm 5120.
+  const std::uint64_t per_layer =
+      2ULL * 5120 * 5120 + 2ULL * 1024 * 5120 + 5120 + 1024 + 3ULL * 5120 * 27648 + 2ULL * 5120;
+  CHECK(per_layer == 487'604'224ULL);
+  const std::uint64_t expected = 64 * per_layer + 2ULL * 100'352 * 5120 + 5120;
+  // Published: 32,234,279,936 is OLMo 2 32B's parameter count in a public table of model sizes and training
+  // compute (the same table gives OLMo 2 13B the hub total 13,716,198,400 checked above).
+  CHECK(expected == 32'234'279'936ULL);
+  CHECK(test::model("olmo2-32b").params->total == expected);
+}

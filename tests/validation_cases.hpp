@@ -94,6 +94,7 @@ struct Figure {
   std::vector<std::string> covers;  // components the measured pool holds, overhead excluded; empty: all
   std::string what;                 // the source's figure in words, with its unit
   bool part = false;                // a single buffer (weights or KV only): not in the headline
+  bool host = false;                // a host-memory buffer: compared with the components' host bytes
 };
 
 struct Case {
@@ -426,7 +427,9 @@ inline std::vector<Case> cases() {
        {std::tuple{"vllm-llmd-gptoss20b-h100", "gpt-oss-20b", static_cast<const char*>(nullptr), 1, 13.47, 7.38, 0.13},
         std::tuple{"vllm-llmd-gptoss120b-h100", "gpt-oss-120b", static_cast<const char*>(nullptr), 1, 64.38, 7.38,
                    0.13},
-        std::tuple{"vllm-llmd-llama33-70b-fp8-2xh100-tp2", "llama3.1-70b", "fp8", 2, 33.88, 4.84, 0.55}}) {
+        std::tuple{"vllm-llmd-llama33-70b-fp8-2xh100-tp2", "llama3.1-70b", "fp8", 2, 33.88, 4.84, 0.55},
+        std::tuple{"vllm-llmd-qwen3-32b-h100-tp1", "qwen3-32b", "bf16", 1, 61.03, 5.64, 0.14},
+        std::tuple{"vllm-llmd-qwen3-32b-2xh100-tp2", "qwen3-32b", "bf16", 2, 30.59, 5.64, 0.54}}) {
     const auto n = static_cast<std::uint64_t>(tp);
     out.push_back(nearest(
         expressed(
@@ -435,14 +438,12 @@ inline std::vector<Case> cases() {
               M::device, no_kv, "weights + torch peak increase + non-torch increase (GiB)"},
              {"weights", model, with_tp(req(Mode::inference, prec, 1, 16000), n), w * GiB, M::allocated, weights,
               "Model loading took (GiB)", true}},
-            graphs),
+            n > 1 ? graphs + " Non-torch memory grows with tensor parallelism (NCCL, custom all-reduce buffers; "
+                             "Qwen3-32B: 0.14 GiB at TP 1, 0.54 GiB per GPU at TP 2), which llmmem does not model."
+                  : graphs),
         Fit::assumed_setting,
         "max_num_batched_tokens and max_num_seqs not stated: V1's defaults for this GPU (8192, 1024) are used"));
   }
-  const std::string no_qwen3_32b =
-      "Qwen3-32B is not in the catalog and no config.json of its shapes ships with llmmem or the reference set";
-  out.push_back(not_expressible("vllm-llmd-qwen3-32b-h100-tp1", I, "vLLM", Gap::model, no_qwen3_32b));
-  out.push_back(not_expressible("vllm-llmd-qwen3-32b-2xh100-tp2", I, "vLLM", Gap::model, no_qwen3_32b));
   out.push_back(not_expressible("vllm-llmd-mistral-small32-24b-h100-util095", I, "vLLM", Gap::model,
                                 "Mistral-Small-3.2-24B is a vision-language model "
                                 "(Mistral3ForConditionalGeneration): not in the catalog, architecture not supported"));
@@ -471,8 +472,20 @@ inline std::vector<Case> cases() {
                   sglang_note));
 
   // ---- llama.cpp with tensor overrides, multi-GPU splits and architectures llmmem lacks.
-  out.push_back(not_expressible("llamacpp-glmz1-32b-iq4xs-3090ti-32k-fa", I, "llama.cpp", Gap::model,
-                                "GLM-Z1-32B (glm4 architecture) is not in the catalog and not supported"));
+  // GLM-Z1-32B-0414 has GLM-4-32B-0414's shapes (catalog glm4-32b). -ngl 99: every layer and the output on the
+  // GPU, token_embd in host memory (CPU_Mapped under mmap); -fa, f16 KV, n_ctx 32768, n_ubatch 512.
+  {
+    const Request r = llama_cpp("iq4_xs", 32768, 512, true);
+    out.push_back(
+        expressed("llamacpp-glmz1-32b-iq4xs-3090ti-32k-fa", I, "llama.cpp",
+                  {{"", "glm4-32b", r, (16303.48 + 1952.0 + 353.0) * MiB, M::allocated, all,
+                    "CUDA0 model + KV + compute buffers (MiB)"},
+                   {"weights", "glm4-32b", r, 16303.48 * MiB, M::allocated, weights, "CUDA0 model buffer (MiB)", true},
+                   {"KV", "glm4-32b", r, 1952.0 * MiB, M::allocated, kv, "CUDA0 KV buffer (MiB)", true},
+                   {"host weights", "glm4-32b", r, 471.75 * MiB, M::allocated, weights, "CPU_Mapped model buffer (MiB)",
+                    true, true}},
+                  "the CUDA_Host compute buffer (76.01 MiB) is not compared."));
+  }
   const std::string ot =
       "-ot keeps the FFN/expert tensors of most blocks in host memory; llmmem places whole layers on GPUs and has no "
       "per-tensor placement";
@@ -502,9 +515,25 @@ inline std::vector<Case> cases() {
               "estimate caches 2047 tokens per layer, llama.cpp 4096"));
 
   // ---- Ollama (embedded llama.cpp). Its memory.* lines are Ollama's own estimates, not compared.
-  out.push_back(not_expressible("ollama-phi4-q4km-4060laptop-ctx2048-partial29", I, "Ollama", Gap::model,
-                                "phi-4 is not in the catalog, and only 29 of 41 layers were offloaded (partial "
-                                "offload is not modelled)"));
+  // phi-4 Q4_K_M with --n-gpu-layers 29 of 40 repeating layers and --no-mmap (Ollama's runner flags):
+  // the last 29 layers and their KV on the GPU, the first 11, the output layer and token_embd on the host
+  // (CPU and CUDA_Host model buffers, pinned without mmap). The run aborted before its compute buffers
+  // were allocated, so only the model and KV buffers are compared, each as a single buffer.
+  {
+    Request r = llama_cpp("q4_k_m", 2048, 512, false);
+    r.engine = &find_engine("ollama");
+    r.offload.gpu_layers = 29;
+    r.offload.mmap = false;
+    out.push_back(expressed(
+        "ollama-phi4-q4km-4060laptop-ctx2048-partial29", I, "Ollama",
+        {{"weights", "phi-4", r, 5731.89 * MiB, M::allocated, weights, "CUDA0 model buffer (MiB)", true},
+         {"KV", "phi-4", r, 290.0 * MiB, M::allocated, kv, "CUDA0 KV buffer (MiB)", true},
+         {"host weights", "phi-4", r, (275.62 + 2622.81) * MiB, M::allocated, weights,
+          "CPU + CUDA_Host model buffers (MiB)", true, true},
+         {"host KV", "phi-4", r, 110.0 * MiB, M::allocated, kv, "CPU KV buffer (MiB)", true, true}},
+        "the run aborted (GGML_ASSERT n_swa > 0) before the compute buffers were allocated, so there is no "
+        "whole-footprint figure; Ollama's own memory.* estimates are not measurements and are not compared."));
+  }
   out.push_back(expressed(
       "ollama-llama31-8b-q4_0-t4-ctx8192-par4", I, "Ollama",
       {{"", "llama3.1-8b", llama_cpp("q4_0", 8192, 512, false), (4156.0 + 1024.0 + 560.0) * MiB, M::allocated, all,
@@ -695,8 +724,9 @@ inline double estimated_bytes(const Estimate& e, const Figure& f) {
   for (const auto& c : e.components) {
     if (c.id == "overhead") continue;
     if (f.covers.empty() || std::find(f.covers.begin(), f.covers.end(), c.id) != f.covers.end())
-      sum += static_cast<double>(c.bytes.count());
+      sum += static_cast<double>((f.host ? c.host : c.bytes).count());
   }
+  if (f.host) return sum;  // host buffers: no CUDA context, no GPU allocator slack
   if (const auto* o = e.find("overhead"); o && f.measure != Measure::allocated) {
     double context = 0;
     for (const auto& in : o->inputs)
@@ -780,6 +810,8 @@ inline std::string settings(const Request& q) {
   if (q.layout.dp > 1) s += fmt::format(" dp{} zero{}", q.layout.dp, q.layout.zero);
   if (q.layout.offload_params) s += " offload-params";
   if (q.layout.offload_optimizer) s += " offload-optimizer";
+  if (q.offload.gpu_layers) s += fmt::format(" gpu-layers {}", *q.offload.gpu_layers);
+  if (q.offload.gpu_layers && !q.offload.mmap) s += " no-mmap";
   return s;
 }
 
@@ -967,6 +999,7 @@ inline std::string render_markdown(const Report& rep) {
       if (r.f->part != parts) continue;
       std::string covers;
       for (const auto& c : r.f->covers) covers += (covers.empty() ? "" : "+") + c;
+      if (r.f->host) covers = "host: " + (covers.empty() ? std::string("all") : covers);
       out(fmt::format("| {} | {} | {} | {} | {} | {} | {} | {:.2f} | {:.2f} | {:+.1f}% |\n", r.c->id, r.f->label,
                       r.f->model, settings(r.f->request), to_string(r.f->measure), r.f->what,
                       covers.empty() ? "all" : covers, r.f->measured_bytes / GiB, r.estimated_bytes / GiB,

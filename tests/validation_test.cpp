@@ -211,17 +211,20 @@ TEST_CASE("validation: the figures off by 60% or more are exactly the listed kno
 // llama.cpp prints its allocator's exact buffer sizes (ggml-org/ci, Ollama's runner log) and
 // llmmem's GGUF mixes follow llama-quant.cpp, so the weights and KV buffers must agree within 2%.
 // Not held to it: the F16 run (llmmem's fp16 keeps token_embd on the GPU, llama.cpp on the host) and
-// the Phi-3 file (Microsoft's own quantization mix; llama.cpp ignores Phi-3's sliding window).
+// the Phi-3 file (Microsoft's own quantization mix; llama.cpp ignores Phi-3's sliding window), and the
+// phi-4 file's weights (microsoft/phi-4-gguf, again Microsoft's own Q4_K_M mix: 8.43 GiB where
+// llama-quant.cpp's mix gives 8.24 GiB, GPU and host buffers 2.4 % and 1.8 % under); its KV buffers are held.
 TEST_CASE("validation: llama.cpp weights and KV buffers are matched within 2%", "[validation]") {
   int checked = 0;
   for (const auto& r : report().rows) {
     const bool llama_cpp = r.c->id.rfind("llamacpp-ci-", 0) == 0 || r.c->id.rfind("ollama-", 0) == 0;
     if (!llama_cpp || !r.f->part || r.c->id.find("f16") != std::string::npos) continue;
+    if (r.c->id.find("phi4") != std::string::npos && r.f->covers == std::vector<std::string>{"weights"}) continue;
     INFO(r.c->id << " " << r.f->label);
     CHECK(std::fabs(r.error()) < 0.02);
     ++checked;
   }
-  CHECK(checked == 6);
+  CHECK(checked == 8);
 }
 
 TEST_CASE("validation: docs/validation.md is what llmmem_validate prints", "[validation]") {

@@ -151,12 +151,27 @@ struct ModelConfig {
   bool pooler = false;                // BertPooler dense [h, h] + bias (add_pooling_layer, in the hub checkpoints)
   std::uint64_t num_labels = 2;       // the fine-tuning classification head's outputs (id2label / num_labels)
 
+  // Gemma 3n (transformers modeling_gemma3n.py), zero/empty for every other architecture:
+  std::vector<std::uint64_t> layer_intermediate;  // per-layer MLP widths (intermediate_size as a list); empty: all
+                                                  // layers intermediate_size
+  std::uint64_t kv_shared_layers = 0;  // num_kv_shared_layers: the last N layers reuse K/V of an earlier layer of
+                                       // their type and cache nothing of their own
+  std::uint64_t altup_inputs = 0;      // altup_num_inputs: AltUp's parallel residual streams (0: none)
+  std::uint64_t laurel_rank = 0;       // LAuReL's low-rank residual (0: none)
+  // Per-layer embeddings (PLE): a [per_layer_vocab, n_layers × per_layer_width] table read a row per token,
+  // which engines may keep in host memory (Google's "Per-Layer Embedding caching"); 0: none.
+  std::uint64_t per_layer_width = 0, per_layer_vocab = 0;
+
   [[nodiscard]] bool is_sparse_layer(std::uint64_t layer) const;
   [[nodiscard]] std::uint64_t n_sliding_layers() const;
   [[nodiscard]] bool has_attention(std::uint64_t layer) const;
   [[nodiscard]] bool has_mlp(std::uint64_t layer) const;
   [[nodiscard]] std::uint64_t n_attention_layers() const;
   [[nodiscard]] std::uint64_t n_mlp_layers() const;
+  // Layers that keep a KV cache of their own: attention layers before the KV-sharing ones, and of those the
+  // sliding-window ones (equal to n_attention_layers() and n_sliding_layers() without KV sharing).
+  [[nodiscard]] std::uint64_t n_kv_layers() const;
+  [[nodiscard]] std::uint64_t n_kv_sliding_layers() const;
 };
 
 // The model's family as `llmmem models` shows it, from its structure: "dense transformer",
