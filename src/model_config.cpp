@@ -1417,6 +1417,59 @@ VisionConfig read_llama4_vision(const Reader& r, const ModelConfig& text) {
   return v;
 }
 
+// MiniMax-M2 (MiniMaxAI/MiniMax-M2 custom code configuration_minimax_m2.py / modeling_minimax_m2.py,
+// now transformers' minimax_m2): every layer is full attention (attn_type_list all 1) and a sparse MoE.
+// MiniMaxM2Attention: q/k/v/o_proj without biases (the checkpoint holds none), head_dim from the config;
+// with use_qk_norm and qk_norm_type "per_layer", q_norm and k_norm are RMSNorms over the whole
+// projections (num_attention_heads × head_dim and num_key_value_heads × head_dim: QkNorm::per_head);
+// rotary_dim only sets how much of each head RoPE turns. MiniMaxM2SparseMoeBlock: gate [E, h] without
+// bias, e_score_correction_bias [E] when use_routing_bias (sigmoid scoring), num_local_experts
+// experts w1, w3 [intermediate_size, h] and w2 [h, intermediate_size]. use_mtp / num_mtp_modules describe
+// multi-token-prediction modules the released checkpoints do not hold (MiniMax-M2.7's tensor list has
+// only model.layers.0-61, embed_tokens, norm and lm_head), so they are not counted.
+void read_minimax_m2(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size"});
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive({"num_attention_heads"});
+  c.n_kv_heads = r.positive_or({"num_key_value_heads"}, c.n_heads);
+  c.head_dim = head_dim_or_derived(r, c);
+  c.vocab_size = r.positive({"vocab_size"});
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  if (r.boolean("use_qk_norm", false)) {
+    const std::string type = r.string_or("qk_norm_type", "per_layer");
+    if (type != "per_layer")
+      throw UnsupportedError(
+          fmt::format("{}: qk_norm_type '{}' is not supported yet (per_layer only)", r.origin(), type));
+    c.qk_norm = QkNorm::per_head;
+  }
+  MoeConfig m;
+  m.n_experts = r.positive({"num_local_experts"});
+  m.n_experts_per_token = r.positive({"num_experts_per_tok"});
+  m.expert_intermediate = r.positive({"intermediate_size"});
+  m.score_correction_bias = r.boolean("use_routing_bias", false);
+  c.intermediate_size = m.expert_intermediate;
+  c.moe = m;
+  if (r.u64_or({"shared_intermediate_size"}, 0) > 0)
+    throw UnsupportedError(
+        fmt::format("{}: a MiniMax-M2 shared expert (shared_intermediate_size > 0) is not supported yet", r.origin()));
+  // attn_type_list: 1 softmax attention, 0 lightning (linear) attention (MiniMax-Text-01's hybrid).
+  if (const Json* types = r.find({"attn_type_list"})) {
+    if (!types->is_array() || types->size() != c.n_layers)
+      throw InputError(
+          fmt::format("{}: key 'attn_type_list' must be an array of {} zeros and ones", r.origin(), c.n_layers));
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+      const Json& t = (*types)[i];
+      if (!t.is_number_unsigned() || t.get<std::uint64_t>() > 1)
+        throw InputError(fmt::format("{}: key 'attn_type_list' holds {} at layer {}; expected 0 or 1", r.origin(),
+                                     t.dump().substr(0, 40), i));
+      if (t.get<std::uint64_t>() == 0)
+        throw UnsupportedError(fmt::format(
+            "{}: minimax_m2 lightning-attention layers (0 in attn_type_list) are not supported yet", r.origin()));
+    }
+  }
+}
+
 // Not modelled: read the common keys so --params can still drive an estimate.
 void read_generic(const Reader& r, ModelConfig& c) {
   c.supported = false;
@@ -1489,6 +1542,7 @@ constexpr Architecture k_architectures[] = {
     {"deepseek_v32", read_deepseek_v32, "deepseek-ai/DeepSeek-V3.2 config.json and inference/model.py (ModelArgs)"},
     {"kimi_k2", read_deepseek,
      "moonshotai/Kimi-K2-Instruct custom code (auto_map: configuration_deepseek.DeepseekV3Config)"},
+    {"minimax_m2", read_minimax_m2, "MiniMaxAI/MiniMax-M2 custom code configuration_minimax_m2.py (MiniMaxM2Config)"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {

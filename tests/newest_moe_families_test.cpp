@@ -219,3 +219,51 @@ TEST_CASE("DeepSeek-V3.1 and Kimi K2: the DeepSeek-V3 reader", "[parameters][dee
   // Active: 376 idle experts of 384 in 60 layers.
   CHECK(k.params->active == expected - 60ULL * 376 * 3 * 7168 * 2048);
 }
+
+TEST_CASE("MiniMax-M2: 62 full-attention layers of 256 experts, q/k norms over all heads", "[parameters][minimax_m2]") {
+  // MiniMaxM2 (modeling_minimax_m2.py; shapes as the MiniMax-M2.7 checkpoint's tensor list), h = 3072,
+  // 48 heads / 8 KV heads of 128:
+  //   attention q 6144 × 3072 = 18,874,368, k and v 2 × 1024 × 3072 = 6,291,456, o 3072 × 6144 = 18,874,368
+  //     -> 44,040,192; q_norm 6144 + k_norm 1024 (qk_norm_type per_layer) = 7,168
+  //   MoE: gate 256 × 3072 = 786,432; e_score_correction_bias 256; experts 256 × 3 × 3072 × 1536 =
+  //     3,623,878,656 (w1, w3 [1536, 3072], w2 [3072, 1536])
+  //   input_layernorm, post_attention_layernorm 2 × 3072
+  //   -> 3,668,718,848 per layer; × 62 = 227,460,568,576; embed and untied lm_head 2 × 200064 × 3072 =
+  //   1,229,193,216; final norm 3072.
+  const std::uint64_t layer = 44'040'192ULL + 7'168 + 786'432 + 256 + 256ULL * 3 * 3072 * 1536 + 2ULL * 3072;
+  CHECK(layer == 3'668'718'848ULL);
+  const std::uint64_t expected = 62 * layer + 2ULL * 200'064 * 3072 + 3072;
+  CHECK(expected == 228'689'764'864ULL);
+  const Model m = test::model("minimax-m2");
+  const ParameterCount& p = *m.params;
+  // Published: 228,689,764,864, the hub's safetensors total for MiniMaxAI/MiniMax-M2 (also M2.1 and M2.7)
+  // in a public hub-metadata table.
+  CHECK(p.total == expected);
+  CHECK(p.mtp_extra == 0);  // use_mtp describes modules the checkpoint does not hold
+  // With the FP8 block scales (128 × 128 tiles): per expert w1, w3 12 × 24 and w2 24 × 12 = 864, × 256 ×
+  // 62 = 13,713,408; attention q, o 48 × 24 and 24 × 48, k, v 8 × 24: 2,688 × 62 = 166,656 -> 13,880,064.
+  // 228,703,644,928 is the MiniMax-M2.7 checkpoint's tensor tally (a public dump of its 125 shards:
+  // "参数总量 228,703,644,928") and the hub total listed for MiniMax-M2.5.
+  CHECK(p.fp8_scale_values == 62ULL * (256 * 864 + 2688));
+  CHECK(p.checkpoint_values() == 228'703'644'928ULL);
+  // Active: 248 idle experts of 256 in 62 layers, 62 × 248 × 14,155,776 = 217,659,211,776.
+  CHECK(p.active == expected - 62ULL * 248 * 3 * 3072 * 1536);
+  CHECK(p.active == 11'030'553'088ULL);
+}
+
+TEST_CASE("MiniMax-M2 KV cache: every layer global, and hybrid or shared-expert configs refused", "[kv][minimax_m2]") {
+  Request r = test::infer(nullptr, 1, 32768);
+  r.engine = &find_engine("sglang");
+  // 62 layers × 32768 tokens × 2 × 8 KV heads × 128 × 2 bytes = 8,321,499,136
+  CHECK(test::bytes_of(estimate(test::model("minimax-m2"), r), "kv_cache") == 62ULL * 32768 * 2 * 8 * 128 * 2);
+  const std::string base = R"("model_type": "minimax_m2", "hidden_size": 64, "intermediate_size": 32,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+      "num_local_experts": 4, "num_experts_per_tok": 2, "vocab_size": 256)";
+  const auto parse = [&](const std::string& extra) { return parse_model_config("{" + base + extra + "}", "m.json"); };
+  CHECK(parse(R"(, "use_qk_norm": true, "qk_norm_type": "per_layer")").qk_norm == QkNorm::per_head);
+  CHECK_THROWS_AS(parse(R"(, "attn_type_list": [0, 1])"), UnsupportedError);
+  CHECK_THROWS_AS(parse(R"(, "attn_type_list": [1, 2])"), InputError);
+  CHECK_THROWS_AS(parse(R"(, "attn_type_list": [1])"), InputError);
+  CHECK_THROWS_AS(parse(R"(, "shared_intermediate_size": 64)"), UnsupportedError);
+  CHECK_THROWS_AS(parse(R"(, "use_qk_norm": true, "qk_norm_type": "per_head")"), UnsupportedError);
+}
