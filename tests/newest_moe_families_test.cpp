@@ -6,6 +6,7 @@
 #include "llmmem/engine.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/parameters.hpp"
+#include "llmmem/startup.hpp"
 #include "test_support.hpp"
 
 using namespace llmmem;
@@ -266,4 +267,25 @@ TEST_CASE("MiniMax-M2 KV cache: every layer global, and hybrid or shared-expert 
   CHECK_THROWS_AS(parse(R"(, "attn_type_list": [1])"), InputError);
   CHECK_THROWS_AS(parse(R"(, "shared_intermediate_size": 64)"), UnsupportedError);
   CHECK_THROWS_AS(parse(R"(, "use_qk_norm": true, "qk_norm_type": "per_head")"), UnsupportedError);
+}
+
+TEST_CASE("vLLM start-up: Llama 4's chunked layers get block groups of one chunk plus a batch",
+          "[startup][vllm][llama4]") {
+  // The hybrid allocator (kv_cache_utils.py) groups 12 full-attention and 36 chunked layers in groups of
+  // min(12, 36) = 12 layers: one full group and three chunked ones. A block is 16 tokens × 12 layers × 2 ×
+  // (8 / 4) KV heads × 128 × 2 B = 196,608 B at tp=4. One 65536-token request needs cdiv(65536, 16) =
+  // 4096 full blocks and, per chunked group, ChunkedLocalAttentionSpec's cdiv(min(attention_chunk_size +
+  // max_num_batched_tokens, max_model_len), 16) = cdiv(min(8192 + 8192, 65536), 16) = 1024 blocks (no
+  // extra block, unlike SlidingWindowSpec's window − 1 + batch + 1): 4096 + 3 × 1024 = 7168.
+  VllmSettings s;
+  s.max_model_len = 65536;
+  Request r = test::infer();
+  r.layout.tp = 4;
+  const VllmStartup v = vllm_startup(test::model("llama4-scout"), r,
+                                     cuda_visible_memory("h100-80gb", find_gpu("h100-80gb").memory), "h100-80gb", s);
+  REQUIRE(v.max_num_batched_tokens == 8192);
+  CHECK(v.full_groups == 1);
+  CHECK(v.sliding_groups == 3);
+  CHECK(v.block_bytes == 16ULL * 12 * 2 * 2 * 128 * 2);
+  CHECK(v.needed_for_max_model_len.count() == (4096ULL + 3 * 1024) * v.block_bytes);
 }
