@@ -65,6 +65,9 @@ std::uint64_t tp_split(const Plan& p, const TensorGroup& g) {
   const auto tp = p.l.tp;
   switch (g.role) {
     case TensorRole::attention:
+      // DeepSeek-V3.2's indexer projections are replicated on every rank (vLLM deepseek_v2.py Indexer:
+      // ReplicatedLinear wq_b and wk), so that every rank picks the same top-k tokens.
+      if (g.name.starts_with("attn.indexer.")) return 1;
       // K/V projections cannot be split below one KV head per rank: replicated past n_kv_heads.
       if (g.lora_target.size() == 1 && (g.lora_target[0] == 'k' || g.lora_target[0] == 'v'))
         return std::min(tp, p.c.n_kv_heads);
@@ -325,16 +328,29 @@ Component kv_cache(const Plan& p) {
   const std::uint64_t values =
       checked_mul(checked_mul(token_layers, values_per_token_layer, "kv cache"), p.r.batch, "kv cache");
   Bytes bytes(mul_div_ceil(values, p.kv.block_bytes, p.kv.block_values, "kv cache"));
+  // DeepSeek-V3.2: each layer also caches one indexer key per token, in its own fp8 + scale format
+  // whatever the KV cache's (MlaConfig::indexer_key_bytes; vLLM DeepseekV32IndexerCache is a layer of
+  // its own with an MLAAttentionSpec of one head, replicated on every tensor-parallel rank).
+  const std::uint64_t indexer_key_bytes = c.mla ? c.mla->indexer_key_bytes() : 0;
+  if (indexer_key_bytes > 0) {
+    bytes += Bytes(checked_mul(checked_mul(token_layers, indexer_key_bytes, "kv cache"), p.r.batch, "kv cache"));
+    formula = "batch × Σ_layers tokens × ((kv_lora_rank + qk_rope_head_dim) × bytes + indexer key bytes)";
+    inputs.push_back({"indexer_key_bytes", d(indexer_key_bytes)});
+  }
   // An engine that holds the old cache while it builds the new one peaks at two copies (engine.hpp).
   if (p.r.mode == Mode::inference && p.engine.kv_copies_at_decode > 1) {
     bytes = Bytes(checked_mul(bytes.count(), p.engine.kv_copies_at_decode, "kv cache"));
-    formula = c.mla ? "copies × batch × Σ_layers tokens × (kv_lora_rank + qk_rope_head_dim) × bytes"
-                    : "copies × batch × Σ_layers tokens × 2 × kv_heads × head_dim × bytes";
+    formula = indexer_key_bytes > 0
+                  ? "copies × batch × Σ_layers tokens × ((kv_lora_rank + qk_rope_head_dim) × bytes + indexer key bytes)"
+              : c.mla ? "copies × batch × Σ_layers tokens × (kv_lora_rank + qk_rope_head_dim) × bytes"
+                      : "copies × batch × Σ_layers tokens × 2 × kv_heads × head_dim × bytes";
     inputs.push_back({"copies", d(p.engine.kv_copies_at_decode)});
   }
   if (n_sliding > 0) {
     inputs.push_back({"sliding_layers", d(n_sliding)});
     inputs.push_back({"sliding_window", d(c.sliding_window)});
+    // Llama 4: the window is an attention chunk (at most one chunk of tokens held per chunked layer).
+    if (c.chunked_attention) inputs.push_back({"chunked_attention", 1});
     if (prompt_in_window_layers) inputs.push_back({"sliding_layers_hold_prompt", 1});
   }
   inputs.push_back({"bytes_per_value", p.kv.bits_per_value() / 8.0});
@@ -1102,6 +1118,15 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   e.prefill_chunk = r.mode == Mode::inference ? prefill_chunk(p) : 0;
   e.request = r;
   if (r.params_override) e.notes.emplace_back("weights from --params: every parameter counted in the main format");
+  if (c.vision && model.params && !r.params_override) {
+    std::uint64_t vision = 0;
+    for (const auto& g : model.params->groups)
+      if (g.name.starts_with("vision.") || g.name == "multi_modal_projector") vision += g.elements();
+    e.notes.push_back(fmt::format(
+        "vision tower and projector: {} parameters counted in the weights; image tokens and the tower's activations "
+        "are not modelled (text input)",
+        vision));
+  }
   if (c.encoder)
     e.notes.push_back(r.mode == Mode::inference
                           ? fmt::format("encoder: batch {} × {} tokens in one forward pass; no KV cache, the outputs "

@@ -1034,6 +1034,27 @@ void read_deepseek(const Reader& r, ModelConfig& c) {
   c.mtp_layers = r.u64_or({"num_nextn_predict_layers"}, 0);
 }
 
+// DeepSeek-V3.2 (DeepseekV32ForCausalLM; the checkpoint's inference/model.py): DeepSeek-V3 plus a
+// lightning indexer in every layer (index_n_heads, index_head_dim, index_topk: the tokens each query's
+// sparse MLA reads), counted in src/parameters.cpp, with its key cache beside the MLA latent.
+void read_deepseek_v32(const Reader& r, ModelConfig& c) {
+  read_deepseek(r, c);
+  MlaConfig& mla = *c.mla;
+  mla.index_n_heads = r.positive({"index_n_heads"});
+  mla.index_head_dim = r.positive({"index_head_dim"});
+  mla.index_topk = r.positive({"index_topk"});
+  for (auto [key, v] : {std::pair<const char*, std::uint64_t>{"index_n_heads", mla.index_n_heads},
+                        {"index_head_dim", mla.index_head_dim},
+                        {"index_topk", mla.index_topk}})
+    if (v > k_max_dimension)
+      throw InputError(fmt::format("{}: key '{}' = {} is larger than any real model ({} at most)", r.origin(), key, v,
+                                   k_max_dimension));
+  // Indexer.forward splits each query and key into qk_rope_head_dim rotated values and the rest.
+  if (mla.index_head_dim < mla.qk_rope_head_dim)
+    throw InputError(fmt::format("{}: index_head_dim ({}) is smaller than qk_rope_head_dim ({})", r.origin(),
+                                 mla.index_head_dim, mla.qk_rope_head_dim));
+}
+
 void read_gpt_oss(const Reader& r, ModelConfig& c) {
   read_llama_like(r, c);
   c.qkv_bias = c.o_bias = r.boolean("attention_bias", true);
@@ -1327,6 +1348,224 @@ void read_gemma3n_text(const Reader& r, ModelConfig& c) {
       bounded("vocab_size_per_layer_input", r.u64_or({"vocab_size_per_layer_input"}, 262144), k_max_dimension);
 }
 
+// ---------------------------------------------------------------- newest MoE families
+
+// A list of layer indices (Llama 4 moe_layers), each below n_layers, as a per-layer mask.
+std::vector<bool> read_layer_indices(const Reader& r, const Json& list, std::string_view key, std::uint64_t n_layers) {
+  if (!list.is_array())
+    throw InputError(fmt::format("{}: key '{}' must be an array of layer indices", r.origin(), key));
+  std::vector<bool> mask(n_layers, false);
+  for (const Json& i : list) {
+    if (!i.is_number_unsigned() || i.get<std::uint64_t>() >= n_layers)
+      throw InputError(fmt::format("{}: key '{}' holds {}; expected a layer index below {}", r.origin(), key,
+                                   i.dump().substr(0, 40), n_layers));
+    mask[i.get<std::uint64_t>()] = true;
+  }
+  return mask;
+}
+
+// Llama 4 text model (transformers configuration_llama4.py Llama4TextConfig, modeling_llama4.py; the
+// class defaults are Llama 4 Scout's). Attention (Llama4TextAttention): q/k/v/o_proj biased when
+// attention_bias; head_dim from the config (None: hidden_size / num_attention_heads); the qk norm of
+// RoPE layers (use_qk_norm) is Llama4TextL2Norm, without weights; attn_temperature_tuning, floor_scale
+// and attn_scale scale NoPE layers' queries by position: no tensors. Layers in moe_layers (default
+// range(interleave_moe_layer_step − 1, num_hidden_layers, interleave_moe_layer_step): Scout every layer,
+// Maverick every other one) hold Llama4TextMoe: a router [num_local_experts, h] without bias,
+// num_local_experts experts of intermediate_size (Llama4TextExperts gate_up_proj [E, h, 2·I],
+// down_proj [E, I, h]) and ONE shared expert of intermediate_size, without a gate; the other layers a
+// dense Llama4TextMLP of intermediate_size_mlp. no_rope_layers (default: 0 at every
+// no_rope_layer_interval-th layer, else 1) marks RoPE layers 1, which attend within chunks of
+// attention_chunk_size tokens ("chunked_attention" in layer_types), and NoPE layers 0, which attend
+// globally ("full_attention"). An engine keeps at most one chunk of a chunked layer's keys and values
+// (transformers HybridChunkedCache; vLLM v1/kv_cache_interface.py ChunkedLocalAttentionSpec
+// max_memory_usage_bytes: min(attention_chunk_size + max_num_batched_tokens, max_model_len) tokens),
+// so they are counted as sliding layers of window attention_chunk_size (chunked_attention set).
+void read_llama4_text(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 5120);
+  c.intermediate_size = r.positive_or({"intermediate_size_mlp"}, 16384);  // the dense layers' MLP
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive_or({"num_attention_heads"}, 40);
+  // Llama4TextConfig.__post_init__: num_key_value_heads None is num_attention_heads; head_dim None is
+  // hidden_size // num_attention_heads.
+  c.n_kv_heads = r.has_key("num_key_value_heads") ? r.positive_or({"num_key_value_heads"}, c.n_heads) : 8;
+  c.head_dim = r.has_key("head_dim") && !r.find({"head_dim"}) ? split_heads(r, c) : r.positive_or({"head_dim"}, 128);
+  c.vocab_size = r.positive_or({"vocab_size"}, 202048);
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 4096ULL * 32);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  c.qkv_bias = c.o_bias = r.boolean("attention_bias", false);
+
+  std::vector<bool> sparse;
+  if (const Json* layers = r.find({"moe_layers"})) {
+    sparse = read_layer_indices(r, *layers, "moe_layers", c.n_layers);
+  } else {
+    const std::uint64_t step = r.positive_or({"interleave_moe_layer_step"}, 1);
+    sparse.assign(c.n_layers, false);
+    for (std::uint64_t i = step - 1; i < c.n_layers; i += step) sparse[i] = true;
+  }
+  if (std::find(sparse.begin(), sparse.end(), true) != sparse.end()) {
+    MoeConfig m;
+    m.n_experts = r.positive_or({"num_local_experts"}, 16);
+    m.n_experts_per_token = r.positive_or({"num_experts_per_tok"}, 1);
+    m.expert_intermediate = r.positive_or({"intermediate_size"}, 8192);
+    m.shared_intermediate = m.expert_intermediate;  // Llama4TextMoe.shared_expert: Llama4TextMLP(config)
+    m.sparse_layers = std::move(sparse);
+    c.moe = m;
+  }
+
+  // Chunked (RoPE) layers: layer_types when given, else no_rope_layers (an empty list or null is the
+  // default, as `if self.no_rope_layers` in __post_init__ treats it).
+  std::vector<bool> chunked(c.n_layers, false);
+  if (const Json* types = r.find({"layer_types"})) {
+    if (!types->is_array() || types->size() != c.n_layers)
+      throw InputError(fmt::format("{}: key 'layer_types' must be an array of {} strings", r.origin(), c.n_layers));
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+      const Json& t = (*types)[i];
+      const std::string type = t.is_string() ? t.get<std::string>() : std::string();
+      if (type != "chunked_attention" && type != "full_attention")
+        throw InputError(fmt::format(
+            "{}: key 'layer_types' holds {} at layer {}; expected \"chunked_attention\" or \"full_attention\"",
+            r.origin(), t.dump().substr(0, 40), i));
+      chunked[i] = type == "chunked_attention";
+    }
+  } else if (const Json* rope = r.find({"no_rope_layers"}); rope && !(rope->is_array() && rope->empty())) {
+    if (!rope->is_array() || rope->size() < c.n_layers)
+      throw InputError(fmt::format("{}: key 'no_rope_layers' must be an array of at least {} zeros and ones",
+                                   r.origin(), c.n_layers));
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+      const Json& v = (*rope)[i];
+      if (!v.is_number_unsigned() || v.get<std::uint64_t>() > 1)
+        throw InputError(fmt::format("{}: key 'no_rope_layers' holds {} at layer {}; expected 0 or 1", r.origin(),
+                                     v.dump().substr(0, 40), i));
+      chunked[i] = v.get<std::uint64_t>() == 1;
+    }
+  } else {
+    const std::uint64_t interval = r.positive_or({"no_rope_layer_interval"}, 4);
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) chunked[i] = (i + 1) % interval != 0;
+  }
+  // attention_chunk_size null: no chunking, every layer attends to the whole context.
+  const std::uint64_t chunk = r.has_key("attention_chunk_size") && !r.find({"attention_chunk_size"})
+                                  ? 0
+                                  : r.positive_or({"attention_chunk_size"}, 8192);
+  if (chunk > 0 && std::find(chunked.begin(), chunked.end(), true) != chunked.end()) {
+    c.sliding_window = chunk;
+    c.sliding_layers = std::move(chunked);
+    c.chunked_attention = true;
+  }
+}
+
+// image_size and patch_size: each an integer or a [height, width] pair (Llama4VisionConfig allows
+// both). Sets the patches per image, (height / patch) × (width / patch), and the values one patch
+// holds, num_channels × patch height × patch width (Llama4UnfoldConvolution's input).
+void read_vision_patches(const Reader& r, VisionConfig& v) {
+  const auto sides = [&](std::string_view key, std::uint64_t fallback) -> std::pair<std::uint64_t, std::uint64_t> {
+    const Json* j = r.find({key});
+    if (j && j->is_array()) {
+      if (j->size() != 2 || !(*j)[0].is_number_unsigned() || !(*j)[1].is_number_unsigned())
+        throw InputError(
+            fmt::format("{}: key 'vision_config.{}' must be a positive integer or two of them", r.origin(), key));
+      return {(*j)[0].get<std::uint64_t>(), (*j)[1].get<std::uint64_t>()};
+    }
+    const std::uint64_t side = r.positive_or({key}, fallback);
+    return {side, side};
+  };
+  const auto image = sides("image_size", 448), patch = sides("patch_size", 14);
+  // Bounded so that every product below stays within 2^48.
+  for (auto side : {image.first, image.second, patch.first, patch.second})
+    if (side == 0 || side > k_max_dimension)
+      throw InputError(fmt::format("{}: vision_config image_size and patch_size must be between 1 and {}", r.origin(),
+                                   k_max_dimension));
+  if (patch.first > image.first || patch.second > image.second)
+    throw InputError(fmt::format("{}: vision_config patch_size is larger than image_size", r.origin()));
+  v.patches = (image.first / patch.first) * (image.second / patch.second);
+  const std::uint64_t area = patch.first * patch.second;
+  v.patch_values = area > k_max_dimension ? area : v.n_channels * area;
+  if (v.patches > k_max_dimension || v.patch_values > k_max_dimension)
+    throw InputError(
+        fmt::format("{}: vision_config gives {} patches of {} values, more than any real model ({} at most)",
+                    r.origin(), v.patches, v.patch_values, k_max_dimension));
+}
+
+// Llama 4's vision tower (transformers configuration_llama4.py Llama4VisionConfig, whose defaults
+// apply; modeling_llama4.py Llama4VisionModel and Llama4MultiModalProjector): see count_parameters.
+VisionConfig read_llama4_vision(const Reader& r, const ModelConfig& text) {
+  VisionConfig v;
+  v.hidden_size = r.positive_or({"hidden_size"}, 768);
+  v.n_layers = r.positive_or({"num_hidden_layers"}, 34);
+  v.n_heads = r.positive_or({"num_attention_heads"}, 16);
+  v.n_channels = r.positive_or({"num_channels"}, 3);
+  v.intermediate_size = r.positive_or({"intermediate_size"}, 5632);
+  v.output_dim = r.positive_or({"vision_output_dim"}, 7680);
+  v.projector_input_dim = r.positive_or({"projector_input_dim"}, 4096);
+  v.projector_output_dim = r.positive_or({"projector_output_dim"}, 4096);
+  for (auto d : {v.hidden_size, v.n_heads, v.n_channels, v.intermediate_size, v.output_dim, v.projector_input_dim,
+                 v.projector_output_dim})
+    if (d > k_max_dimension)
+      throw InputError(fmt::format("{}: a vision_config dimension ({}) is larger than any real model ({} at most)",
+                                   r.origin(), d, k_max_dimension));
+  if (v.n_layers > k_max_layers)
+    throw InputError(fmt::format("{}: vision_config num_hidden_layers = {} is larger than any real model ({} at most)",
+                                 r.origin(), v.n_layers, k_max_layers));
+  if (v.hidden_size % v.n_heads != 0)  // Llama4VisionAttention: head_dim = hidden_size // num_attention_heads
+    throw InputError(fmt::format("{}: vision_config hidden_size ({}) is not divisible by num_attention_heads ({})",
+                                 r.origin(), v.hidden_size, v.n_heads));
+  read_vision_patches(r, v);
+  v.text_hidden_size = text.hidden_size;
+  return v;
+}
+
+// MiniMax-M2 (MiniMaxAI/MiniMax-M2 custom code configuration_minimax_m2.py / modeling_minimax_m2.py,
+// now transformers' minimax_m2): every layer is full attention (attn_type_list all 1) and a sparse MoE.
+// MiniMaxM2Attention: q/k/v/o_proj without biases (the checkpoint holds none), head_dim from the config;
+// with use_qk_norm and qk_norm_type "per_layer", q_norm and k_norm are RMSNorms over the whole
+// projections (num_attention_heads × head_dim and num_key_value_heads × head_dim: QkNorm::per_head);
+// rotary_dim only sets how much of each head RoPE turns. MiniMaxM2SparseMoeBlock: gate [E, h] without
+// bias, e_score_correction_bias [E] when use_routing_bias (sigmoid scoring), num_local_experts
+// experts w1, w3 [intermediate_size, h] and w2 [h, intermediate_size]. use_mtp / num_mtp_modules describe
+// multi-token-prediction modules the released checkpoints do not hold (MiniMax-M2.7's tensor list has
+// only model.layers.0-61, embed_tokens, norm and lm_head), so they are not counted.
+void read_minimax_m2(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size"});
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive({"num_attention_heads"});
+  c.n_kv_heads = r.positive_or({"num_key_value_heads"}, c.n_heads);
+  c.head_dim = head_dim_or_derived(r, c);
+  c.vocab_size = r.positive({"vocab_size"});
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  if (r.boolean("use_qk_norm", false)) {
+    const std::string type = r.string_or("qk_norm_type", "per_layer");
+    if (type != "per_layer")
+      throw UnsupportedError(
+          fmt::format("{}: qk_norm_type '{}' is not supported yet (per_layer only)", r.origin(), type));
+    c.qk_norm = QkNorm::per_head;
+  }
+  MoeConfig m;
+  m.n_experts = r.positive({"num_local_experts"});
+  m.n_experts_per_token = r.positive({"num_experts_per_tok"});
+  m.expert_intermediate = r.positive({"intermediate_size"});
+  m.score_correction_bias = r.boolean("use_routing_bias", false);
+  c.intermediate_size = m.expert_intermediate;
+  c.moe = m;
+  if (r.u64_or({"shared_intermediate_size"}, 0) > 0)
+    throw UnsupportedError(
+        fmt::format("{}: a MiniMax-M2 shared expert (shared_intermediate_size > 0) is not supported yet", r.origin()));
+  // attn_type_list: 1 softmax attention, 0 lightning (linear) attention (MiniMax-Text-01's hybrid).
+  if (const Json* types = r.find({"attn_type_list"})) {
+    if (!types->is_array() || types->size() != c.n_layers)
+      throw InputError(
+          fmt::format("{}: key 'attn_type_list' must be an array of {} zeros and ones", r.origin(), c.n_layers));
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+      const Json& t = (*types)[i];
+      if (!t.is_number_unsigned() || t.get<std::uint64_t>() > 1)
+        throw InputError(fmt::format("{}: key 'attn_type_list' holds {} at layer {}; expected 0 or 1", r.origin(),
+                                     t.dump().substr(0, 40), i));
+      if (t.get<std::uint64_t>() == 0)
+        throw UnsupportedError(fmt::format(
+            "{}: minimax_m2 lightning-attention layers (0 in attn_type_list) are not supported yet", r.origin()));
+    }
+  }
+}
+
 // Not modelled: read the common keys so --params can still drive an estimate.
 void read_generic(const Reader& r, ModelConfig& c) {
   c.supported = false;
@@ -1395,6 +1634,14 @@ constexpr Architecture k_architectures[] = {
     // gemma3n and dense families
     {"glm4", read_glm4, "transformers configuration_glm4.py"},
     {"gemma3n_text", read_gemma3n_text, "transformers configuration_gemma3n.py (Gemma3nTextConfig)"},
+    // newest MoE families
+    {"llama4_text", read_llama4_text, "transformers configuration_llama4.py (Llama4TextConfig)"},
+    {"llama4", read_llama4_text,
+     "transformers configuration_llama4.py (Llama4Config: text_config read as llama4_text, vision_config counted)"},
+    {"deepseek_v32", read_deepseek_v32, "deepseek-ai/DeepSeek-V3.2 config.json and inference/model.py (ModelArgs)"},
+    {"kimi_k2", read_deepseek,
+     "moonshotai/Kimi-K2-Instruct custom code (auto_map: configuration_deepseek.DeepseekV3Config)"},
+    {"minimax_m2", read_minimax_m2, "MiniMaxAI/MiniMax-M2 custom code configuration_minimax_m2.py (MiniMaxM2Config)"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {
@@ -1438,6 +1685,9 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
     layer = sat_add(layer, sat_mul({m.q_lora_rank, c.n_heads, c.head_dim}));
     layer = sat_add(layer, sat_mul({m.kv_lora_rank, c.n_heads, sat_add(m.qk_nope_head_dim, m.v_head_dim)}));
     layer = sat_add(layer, sat_mul({c.n_heads, m.v_head_dim, h}));
+    layer = sat_add(
+        layer, sat_mul(m.index_head_dim, sat_add(sat_mul(m.index_n_heads, sat_add(m.q_lora_rank, h)), sat_add(h, 2))));
+    layer = sat_add(layer, sat_mul(m.index_n_heads, h));
   }
   if (c.moe) {
     const auto& m = *c.moe;
@@ -1467,6 +1717,17 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
   layer = sat_add(layer, sat_mul({2, h, sat_add(c.laurel_rank, c.per_layer_width)}));
   layer = sat_add(layer, sat_mul(8, h));  // norms and biases
   std::uint64_t total = sat_mul(sat_add(c.n_layers, c.mtp_layers), layer);
+  if (c.vision) {  // every vision layer's attention, MLP and norms, the adapter, projector and embeddings
+    const auto& v = *c.vision;
+    const std::uint64_t vh = v.hidden_size;
+    const std::uint64_t vision_layer =
+        sat_add(sat_mul({4, vh, sat_add(vh, 1)}), sat_add(sat_mul({2, vh, v.intermediate_size}), sat_mul(8, vh)));
+    total = sat_add(total, sat_mul(v.n_layers, sat_add(vision_layer, v.intermediate_size)));
+    total = sat_add(total, sat_mul(v.projector_input_dim, v.intermediate_size));
+    total = sat_add(total, sat_mul(v.projector_output_dim, v.projector_output_dim));
+    total = sat_add(total, sat_mul(v.output_dim, v.text_hidden_size));
+    total = sat_add(total, sat_mul(sat_add(sat_add(v.patches, v.patch_values), 6), vh));
+  }
   total = sat_add(total, sat_mul({2, c.vocab_size, std::max(h, c.word_embed_proj_dim)}));
   total = sat_add(total, sat_mul(sat_add(c.type_vocab_size, sat_add(h, 1)), h));  // token types, BERT pooler
   // Gemma 3n: the per-layer embedding table and its model projection, AltUp's stream projections.
@@ -1627,10 +1888,12 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& or
   }
   if (!json.is_object()) throw InputError(fmt::format("{}: expected a JSON object at the top level", origin));
   // Multimodal wrappers keep the language model in text_config.
+  Json wrapper;  // the wrapper itself, when the language model came from its text_config
   if (auto it = json.find("text_config"); it != json.end() && it->is_object() && !json.contains("hidden_size")) {
     Json text = *it;
     for (const char* key : {"torch_dtype", "tie_word_embeddings", "quantization_config"})
       if (json.contains(key) && !text.contains(key)) text[key] = json[key];
+    wrapper = std::move(json);
     json = std::move(text);
   }
   ModelConfig c;
@@ -1640,6 +1903,15 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& or
   if (c.model_type.empty()) throw InputError(fmt::format("{}: required key 'model_type' is missing", origin));
   c.torch_dtype = r.string_or("torch_dtype", r.string_or("dtype", ""));
   read_architecture(r, c);
+  // Llama4ForConditionalGeneration: the vision tower and projector beside the language model
+  // (Llama4Config.vision_config; absent or null: Llama4VisionConfig's defaults).
+  if (wrapper.is_object() && wrapper.value("model_type", Json()) == "llama4") {
+    const Json* vision = wrapper.contains("vision_config") ? &wrapper["vision_config"] : nullptr;
+    const Json empty = Json::object();
+    if (vision && !vision->is_null() && !vision->is_object())
+      throw InputError(fmt::format("{}: key 'vision_config' must be an object", origin));
+    c.vision = read_llama4_vision(Reader(vision && vision->is_object() ? *vision : empty, c.origin), c);
+  }
   read_quantization(r, c);
   validate_dimensions(c, k_hf_keys, c.supported);
   return c;

@@ -74,6 +74,17 @@ class Builder {
     add("attn.kv_a_norm", TensorRole::norm, a.kv_lora_rank, 1, n, "", true);
     add("attn.kv_b", TensorRole::attention, heads * (a.qk_nope_head_dim + a.v_head_dim), a.kv_lora_rank, n, "kv", true);
     add("attn.o", TensorRole::attention, h, heads * a.v_head_dim, n, "o", true);
+    if (a.index_n_heads > 0) {
+      // DeepSeek-V3.2's lightning indexer (inference/model.py Indexer): wq_b [index_n_heads ×
+      // index_head_dim, q_lora_rank] over the MLA's compressed query, wk [index_head_dim, h], k_norm a
+      // LayerNorm of index_head_dim with bias, weights_proj [index_n_heads, h]; no biases. wq_b and wk are
+      // FP8 block-quantized in the checkpoint, weights_proj is not (role `other`).
+      const auto q_in = a.q_lora_rank > 0 ? a.q_lora_rank : h;
+      add("attn.indexer.wq_b", TensorRole::attention, a.index_n_heads * a.index_head_dim, q_in, n, "", true);
+      add("attn.indexer.wk", TensorRole::attention, a.index_head_dim, h, n, "", true);
+      add("attn.indexer.k_norm", TensorRole::norm, 2 * a.index_head_dim, 1, n, "", true);
+      add("attn.indexer.weights_proj", TensorRole::other, a.index_n_heads, h, n, "", true);
+    }
   }
 
   // An MLP of width `inter` x `count` (layers, or layers x experts).
@@ -248,6 +259,33 @@ class Builder {
   std::vector<TensorGroup> m_groups;
 };
 
+// Llama 4's vision tower and projector (transformers modeling_llama4.py), all kept in the model's
+// dtype (role `other`: not a decoder linear, not adapted by LoRA):
+//   Llama4UnfoldConvolution linear [h_v, num_channels × patch²] without bias; class_embedding [h_v];
+//   positional_embedding_vlm [patches + 1, h_v]; layernorm_pre and layernorm_post (LayerNorm with bias);
+//   per Llama4VisionEncoderLayer: q/k/v/o_proj [h_v, h_v] with bias (Llama4VisionAttention), mlp fc1
+//   [I, h_v] and fc2 [h_v, I] with bias (Llama4VisionMLP), input_layernorm and post_attention_layernorm
+//   with bias; vision_adapter.mlp (Llama4VisionMLP2) fc1 [projector_input_dim, I] and fc2
+//   [projector_output_dim, projector_output_dim] without bias; multi_modal_projector.linear_1
+//   [text hidden, vision_output_dim] without bias (bias=False whatever multi_modal_projector_bias says).
+std::uint64_t add_vision_tower(Builder& b, const VisionConfig& v) {
+  const std::uint64_t before = b.total();
+  const auto h = v.hidden_size, n = v.n_layers;
+  b.add("vision.patch_embedding", TensorRole::other, h, v.patch_values, 1);
+  b.add("vision.class_and_position_embedding", TensorRole::other, v.patches + 2, h, 1);
+  b.add("vision.layernorm_pre_post", TensorRole::other, 4 * h, 1, 1);
+  b.add("vision.attn.qkvo", TensorRole::other, 4 * h, h, n);
+  b.add("vision.attn.qkvo.bias", TensorRole::other, 4 * h, 1, n);
+  b.add("vision.mlp.fc1", TensorRole::other, v.intermediate_size, h, n);
+  b.add("vision.mlp.fc2", TensorRole::other, h, v.intermediate_size, n);
+  b.add("vision.mlp.bias", TensorRole::other, v.intermediate_size + h, 1, n);
+  b.add("vision.layer_norms", TensorRole::other, 4 * h, 1, n);
+  b.add("vision.adapter.fc1", TensorRole::other, v.projector_input_dim, v.intermediate_size, 1);
+  b.add("vision.adapter.fc2", TensorRole::other, v.projector_output_dim, v.projector_output_dim, 1);
+  b.add("multi_modal_projector", TensorRole::other, v.text_hidden_size, v.output_dim, 1);
+  return b.total() - before;
+}
+
 std::uint64_t count_sparse_layers(const ModelConfig& c) {
   std::uint64_t n = 0;
   for (std::uint64_t i = 0; i < c.n_layers; ++i) n += c.has_mlp(i) && c.is_sparse_layer(i) ? 1U : 0U;
@@ -299,20 +337,22 @@ ParameterCount count_parameters(const ModelConfig& c) {
   // Encoders (BertModel, RobertaModel) end at the pooler: no LM head.
   if (!c.tie_word_embeddings && !c.encoder) b.add("lm_head", TensorRole::lm_head, c.vocab_size, embed_width, 1);
   if (c.lm_head_bias) b.add("lm_head.bias", TensorRole::bias, c.vocab_size, 1, 1);
+  const std::uint64_t vision = c.vision ? add_vision_tower(b, *c.vision) : 0;
 
   ParameterCount out;
   out.total = b.total();
   out.groups = b.take();
   for (const auto& g : out.groups)
     if (g.role == TensorRole::embedding || g.role == TensorRole::position) out.embedding += g.elements();
-  out.active = out.total;
+  // Per text token: the vision tower runs once per image, not per token.
+  out.active = out.total - vision;
   if (c.moe && n_sparse > 0) {
     // Per token only top-k of the routed experts run (shared experts always do).
     std::uint64_t routed = 0;
     for (const auto& g : out.groups)
       if (g.role == TensorRole::expert || (g.role == TensorRole::bias && g.name == "experts.bias"))
         routed += g.elements();
-    out.active = out.total - routed / c.moe->n_experts * (c.moe->n_experts - c.moe->n_experts_per_token);
+    out.active = out.active - routed / c.moe->n_experts * (c.moe->n_experts - c.moe->n_experts_per_token);
   }
 
   // DeepSeek-V3 multi-token prediction (DeepSeek-V3 report sec. 2.2; checkpoint layer 61): a full

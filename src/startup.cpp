@@ -127,10 +127,13 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
   v.kv_tokens = v.num_gpu_blocks / (v.full_groups + v.sliding_groups) * v.block_size;
   // Blocks one request of `len` tokens needs (kv_cache_interface.py max_memory_usage_bytes): a full
   // group cdiv(len, block_size); a sliding group cdiv(min(window − 1 + max_num_batched_tokens, len),
-  // block_size) + 1.
+  // block_size) + 1; a chunked-attention group (Llama 4, ChunkedLocalAttentionSpec)
+  // cdiv(min(attention_chunk_size + max_num_batched_tokens, len), block_size).
   const auto blocks_for = [&](std::uint64_t len) {
     std::uint64_t blocks = v.full_groups * ceil_div(len, v.block_size);
-    if (v.sliding_groups)
+    if (v.sliding_groups && c.chunked_attention)
+      blocks += v.sliding_groups * ceil_div(std::min(c.sliding_window + v.max_num_batched_tokens, len), v.block_size);
+    else if (v.sliding_groups)
       blocks += v.sliding_groups *
                 (ceil_div(std::min(c.sliding_window - 1 + v.max_num_batched_tokens, len), v.block_size) + 1);
     return blocks;

@@ -213,6 +213,11 @@ TEST_CASE("the architecture registry drives the supported list and the message",
       "lfm2",
       "glm4",
       "gemma3n_text",
+      "llama4_text",
+      "llama4",
+      "deepseek_v32",
+      "kimi_k2",
+      "minimax_m2",
   };
   CHECK(supported_model_types() == expected);
   CHECK(unsupported_architecture_message("rwkv", "m.json") ==
@@ -220,7 +225,7 @@ TEST_CASE("the architecture registry drives the supported list and the message",
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
         "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba, mamba, granitemoehybrid, bert, roberta, xlm-roberta, "
-        "falcon_h1, lfm2, glm4, gemma3n_text");
+        "falcon_h1, lfm2, glm4, gemma3n_text, llama4_text, llama4, deepseek_v32, kimi_k2, minimax_m2");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -232,7 +237,7 @@ TEST_CASE("the architecture registry drives the supported list and the message",
             "num_experts_per_tok": 2, "moe_intermediate_size": 32, "kv_lora_rank": 16, "qk_nope_head_dim": 8,
             "qk_rope_head_dim": 8, "v_head_dim": 8, "ff_intermediate_size": 128, "hybrid_override_pattern": "M*",
             "mamba_num_heads": 4, "mamba_head_dim": 16, "num_heads": 4, "head_dim": 16, "ssm_state_size": 4,
-            "n_groups": 2, "conv_kernel": 4})",
+            "n_groups": 2, "conv_kernel": 4, "index_n_heads": 2, "index_head_dim": 16, "index_topk": 4})",
                            "r.json");
     CHECK(c.supported);
     CHECK(c.n_layers == 2);

@@ -20,6 +20,14 @@ struct MlaConfig {
   std::uint64_t qk_nope_head_dim = 0;
   std::uint64_t qk_rope_head_dim = 0;
   std::uint64_t v_head_dim = 0;
+  // DeepSeek-V3.2's lightning indexer (DeepSeek Sparse Attention) beside the MLA of every layer:
+  // index_n_heads query heads of index_head_dim over one cached key per token; 0: none.
+  std::uint64_t index_n_heads = 0, index_head_dim = 0, index_topk = 0;
+  // Bytes one token's indexer key takes in one layer's cache: an fp8 key of index_head_dim values and
+  // one fp32 scale per 128 of them (vLLM DeepseekV32IndexerCache head_dim =
+  // index_head_dim + index_head_dim // quant_block_size × 4, uint8; DeepSeek-V3.2 inference/model.py
+  // Indexer k_cache float8_e4m3fn [head_dim] and k_scale_cache float32 [head_dim // 128]).
+  [[nodiscard]] std::uint64_t indexer_key_bytes() const { return index_head_dim + index_head_dim / 128 * 4; }
 };
 
 // Mixture of experts. A layer is sparse when `is_sparse_layer(i)`.
@@ -80,6 +88,17 @@ struct RecurrentConfig {
   [[nodiscard]] std::uint64_t n_layers() const;
 };
 
+// A vision encoder and the projector into the language model that a multimodal checkpoint holds
+// beside its text model (Llama 4: transformers modeling_llama4.py Llama4VisionModel and
+// Llama4MultiModalProjector). Its weights are in the checkpoint and in GPU memory; it runs once per
+// image, not per text token. src/parameters.cpp counts its tensors.
+struct VisionConfig {
+  std::uint64_t hidden_size = 0, intermediate_size = 0, n_layers = 0, n_heads = 0;
+  std::uint64_t n_channels = 0, patches = 0, patch_values = 0;  // patches per image; values per patch
+  std::uint64_t projector_input_dim = 0, projector_output_dim = 0, output_dim = 0;
+  std::uint64_t text_hidden_size = 0;  // the projector's output: the language model's hidden size
+};
+
 struct QuantizationConfig {
   std::string method;  // "gptq", "awq", "fp8", "mxfp4", "bitsandbytes", ...
   std::uint64_t bits = 0;
@@ -132,8 +151,12 @@ struct ModelConfig {
   // Sliding-window attention: layer i holds min(seq, sliding_window) tokens when sliding[i].
   std::uint64_t sliding_window = 0;
   std::vector<bool> sliding_layers;  // empty: no sliding layers
+  // Chunked attention (Llama 4): the sliding layers attend within fixed chunks of sliding_window
+  // tokens rather than a moving window, so an engine keeps at most one chunk of their keys and values.
+  bool chunked_attention = false;
 
   std::optional<QuantizationConfig> quantization;
+  std::optional<VisionConfig> vision;  // multimodal wrappers that count their vision tower
 
   // Hybrid and state-space models: which layers hold attention (and so a KV cache) and which an MLP;
   // empty means every layer (all plain transformers). Recurrent mixers are in `recurrent`.
