@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "llmmem/vision.hpp"
+
 namespace llmmem {
 
 enum class NormKind { rms, layer_norm, layer_norm_no_bias };
@@ -150,6 +152,15 @@ struct ModelConfig {
   std::uint64_t type_vocab_size = 0;  // token_type_embeddings rows (segment A/B; RoBERTa: 1)
   bool pooler = false;                // BertPooler dense [h, h] + bias (add_pooling_layer, in the hub checkpoints)
   std::uint64_t num_labels = 2;       // the fine-tuning classification head's outputs (id2label / num_labels)
+
+  // Vision-language models (a *ForConditionalGeneration wrapper with text_config and vision_config):
+  // the vision tower and projector; the fields above describe the language model.
+  std::optional<VisionConfig> vision;
+  // Mllama (Llama 3.2 Vision): decoder layers whose attention reads the image features instead of the
+  // text (cross_attention_layers; attention_layers marks them false, so self-attention KV skips them),
+  // and the embedding's extra rows (MllamaTextModel: nn.Embedding(vocab_size + 8, hidden)).
+  std::uint64_t n_cross_attention_layers = 0;
+  std::uint64_t extra_embedding_rows = 0;
 
   [[nodiscard]] bool is_sparse_layer(std::uint64_t layer) const;
   [[nodiscard]] std::uint64_t n_sliding_layers() const;
