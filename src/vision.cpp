@@ -28,11 +28,11 @@ void check_size(ImageSize size) {
 
 }  // namespace
 
-// Pixtral under Mistral 3 (transformers image_processing_pixtral.py get_resize_output_image_size,
-// with Mistral3's processor patch of patch_size × spatial_merge_size = 28 px; mistral_common's
-// ImageEncoder the same): an image larger than image_size (1540) on a side is scaled down to fit,
-// keeping its aspect ratio (floor(side / ratio), ratio = longest side / image_size), then each side is
-// padded up to whole 28-px cells. Returns the cells (tokens) per column and per row.
+// Pixtral under Mistral 3 (transformers image_processing_pixtral.py get_resize_output_image_size
+// with a patch of patch_size × spatial_merge_size = 28 px, as vLLM model_executor/models/pixtral.py
+// PixtralHFEncoderInfo.get_patch_size / get_patch_grid_size applies it for Mistral 3): an image larger than image_size
+// (1540) on a side is scaled down to fit, keeping its aspect ratio (floor(side / ratio), ratio = longest side /
+// image_size), then each side is padded up to whole 28-px cells. Returns the cells (tokens) per column and per row.
 struct PixtralGrid {
   std::uint64_t rows = 0, cols = 0;
 };

@@ -426,3 +426,17 @@ TEST_CASE("Llama 3.2 Vision: images fill the cross-attention K/V, one <|image|> 
   CHECK(test::bytes_of(two, "kv_cache") == (32ULL * 2050 + 8ULL * 12'808) * 2 * 8 * 128 * 2);
   CHECK(test::sums_to_total(two));
 }
+
+TEST_CASE("the vision encoder's activations: one inference pass and the training step's saved tensors", "[vision]") {
+  const VisionConfig v = *test::model("gemma3-4b").config.vision;
+  // Inference, one 896-px image in bf16: 4096 positions × (2·1152 + max(4·1152, 2·4304)) × 2 B =
+  // 89,391,104, plus the pixel values 3 × 896² × 2 B = 4,816,896: 94,208,000. Eager attention adds
+  // 16 heads × 4096² scores at the bytes given per score (10 in bf16): 2,684,354,560.
+  CHECK(encoder_peak_bytes(v, {}, 1, 2, 0) == 94'208'000ULL);
+  CHECK(encoder_peak_bytes(v, {}, 1, 2, 10) == 94'208'000ULL + 16ULL * 4096 * 4096 * 10);
+  CHECK(encoder_peak_bytes(v, {}, 0, 2, 0) == 0);
+  // Training: Korthikanti's GPT-style block, 18·h + 4·I bytes per position and layer:
+  // 27 layers × 4096 × (18·1152 + 4·4304) = 27 × 4096 × 37,952 = 4,197,187,584.
+  CHECK(encoder_training_bytes(v, {}, 1) == 4'197'187'584ULL);
+  CHECK(encoder_training_bytes(v, {}, 2) == 2 * 4'197'187'584ULL);
+}
