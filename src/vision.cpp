@@ -56,8 +56,8 @@ struct QwenGrid {
 };
 QwenGrid qwen_grid(const VisionConfig& v, ImageSize size) {
   const std::uint64_t factor = v.patch_size * v.spatial_merge_size;
-  if (!size.given()) {
-    const auto side = static_cast<std::uint64_t>(std::sqrt(static_cast<double>(v.max_pixels)));
+  if (!size.given()) {  // (at least one cell, whatever a config's patch sizes)
+    const auto side = std::max(factor, static_cast<std::uint64_t>(std::sqrt(static_cast<double>(v.max_pixels))));
     size = {side, side};
   }
   const double h = static_cast<double>(size.height), w = static_cast<double>(size.width);

@@ -440,3 +440,20 @@ TEST_CASE("the vision encoder's activations: one inference pass and the training
   CHECK(encoder_training_bytes(v, {}, 1) == 4'197'187'584ULL);
   CHECK(encoder_training_bytes(v, {}, 2) == 2 * 4'197'187'584ULL);
 }
+
+TEST_CASE("a Qwen vision config with patches larger than any image still estimates text-only prompts",
+          "[vision][errors]") {
+  // patch_size 5000 × merge 2: one 10,000-px cell is the smallest image; without --image-size the
+  // default image is that one cell (1 token), never an error about a size the user did not give.
+  const std::string json = R"({"model_type": "qwen2_5_vl", "hidden_size": 64, "intermediate_size": 128,
+      "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 100,
+      "vision_config": {"depth": 1, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "patch_size": 5000,
+      "spatial_merge_size": 2, "out_hidden_size": 64}})";
+  const Model m = make_model("hostile", std::nullopt, parse_model_config(json, "hostile.json"));
+  CHECK(image_tokens(*m.config.vision, {}) == 1);
+  CHECK_NOTHROW(estimate(m, test::infer("bf16")));
+  CHECK_NOTHROW(estimate(m, with_images(test::infer("bf16"), 1)));
+  Request small = with_images(test::infer("bf16"), 1);
+  small.image_size = {1000, 1000};  // below one cell: smart_resize refuses it, a usage error
+  CHECK_THROWS_AS(estimate(m, small), UsageError);
+}
