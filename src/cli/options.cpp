@@ -50,7 +50,8 @@ void add_model_options(CLI::App& app, Options& o) {
   app.add_option("--images", o.images,
                  "vision-language models: images in each sequence, their tokens added to the context (default 0)");
   app.add_option("--image-size", o.image_size,
-                 "vision-language models: each image's size, WxH or PIXELS (square); default: the model's own");
+                 "vision-language models: each image's size, WxH or PIXELS (a square); default: the model's own, "
+                 "or the largest its processor keeps");
   app.add_option("--method", o.method, "detailed (default) or document (the article's formulas)");
   std::string engines;
   for (const auto& e : all_engines()) engines += (engines.empty() ? "" : ", ") + std::string(e.id);
