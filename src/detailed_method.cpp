@@ -13,6 +13,7 @@
 #include "llmmem/estimate.hpp"
 #include "llmmem/framework.hpp"
 #include "llmmem/recurrent_state.hpp"
+#include "llmmem/vision.hpp"
 #include "llmmem/weight_storage.hpp"
 
 namespace llmmem {
@@ -325,6 +326,18 @@ Component kv_cache(const Plan& p) {
   token_layers =
       checked_add(checked_mul(n_full, s, "kv cache"), checked_mul(n_sliding, window_tokens, "kv cache"), "kv cache");
   token_layers = mul_div_ceil(token_layers, p.layers_on_stage, c.n_layers, "kv cache");
+  // Mllama: each cross-attention layer keeps K/V of the image features, images × tiles × 1601 per
+  // sequence, whatever the text length (MllamaTextCrossAttention caches the projected
+  // cross_attention_states once; vision.hpp cross_attention_tokens). Text-only prompts skip them.
+  if (c.n_cross_attention_layers > 0 && c.vision && p.r.images > 0) {
+    const std::uint64_t cross = checked_mul(checked_mul(c.n_cross_attention_layers, p.r.images, "kv cache"),
+                                            cross_attention_tokens(*c.vision), "kv cache");
+    token_layers =
+        checked_add(token_layers, mul_div_ceil(cross, p.layers_on_stage, c.n_layers, "kv cache"), "kv cache");
+    inputs.push_back({"cross_attention_layers", d(c.n_cross_attention_layers)});
+    inputs.push_back(
+        {"cross_attention_tokens", d(checked_mul(p.r.images, cross_attention_tokens(*c.vision), "kv cache"))});
+  }
   const std::uint64_t values =
       checked_mul(checked_mul(token_layers, values_per_token_layer, "kv cache"), p.r.batch, "kv cache");
   Bytes bytes(mul_div_ceil(values, p.kv.block_bytes, p.kv.block_values, "kv cache"));
@@ -1063,6 +1076,77 @@ void at_training_peak(const Plan& p, Estimate& e) {
                           {{"copies", d(copies)}}});
 }
 
+// ---------------------------------------------------------------- vision-language models
+// The images of a step: batch × --images, each through the encoder at once (vision.hpp).
+std::uint64_t step_images(const Plan& p) { return checked_mul(p.r.batch, p.r.images, "images"); }
+
+// Inference: the encoder runs before the language model's prefill (Gemma3Model / LlavaModel forward:
+// get_image_features, then the language model over the merged embeddings), so the step's peak is
+// the larger of the two; the projected image features (batch × images × tokens × text hidden) stay
+// alive through both.
+void add_vision_inference_peak(const Plan& p, Component& acts) {
+  const VisionConfig& v = *p.c.vision;
+  const std::uint64_t images = step_images(p), e = compute_bytes(p);
+  const std::uint64_t features =
+      checked_mul(checked_mul(checked_mul(images, image_tokens(v, p.r.image_size), "vision activations"),
+                              p.c.hidden_size, "vision activations"),
+                  e, "vision activations");
+  const std::uint64_t encoder =
+      encoder_peak_bytes(v, p.r.image_size, images, e, p.r.attention == Attention::eager ? eager_score_bytes(p) : 0);
+  acts.inputs.push_back({"images", d(images)});
+  acts.inputs.push_back({"vision_encoder_bytes", d(encoder)});
+  acts.inputs.push_back({"image_features_bytes", d(features)});
+  if (encoder > acts.bytes.count()) {
+    acts.bytes = Bytes(encoder);
+    acts.label =
+        fmt::format("Activations (vision encoder peak, {} images, {} attention)", images, to_string(p.r.attention));
+    acts.formula =
+        "images × positions × (2·h_vision + max(4·h_vision, 2·I_vision)) × bytes [+ images × heads × positions² × "
+        "bytes_per_score when eager] + pixel values; image features added";
+  }
+  acts.bytes += Bytes(features);
+}
+
+// Training: the encoder's saved activations for the backward, beside the language model's
+// (vision.hpp encoder_training_bytes); under full recomputation only each encoder layer's input
+// (images × positions × h_vision × 2 B) is kept.
+void add_vision_training(const Plan& p, Component& acts) {
+  const VisionConfig& v = *p.c.vision;
+  const std::uint64_t images = step_images(p);
+  const std::uint64_t bytes =
+      p.r.checkpointing == Checkpointing::full
+          ? checked_mul(checked_mul(checked_mul(images, encoder_positions(v, p.r.image_size), "vision activations"),
+                                    checked_mul(v.n_layers, v.hidden_size, "vision activations"), "vision activations"),
+                        2, "vision activations")
+          : encoder_training_bytes(v, p.r.image_size, images);
+  acts.bytes += Bytes(bytes);
+  acts.inputs.push_back({"images", d(images)});
+  acts.inputs.push_back({"vision_encoder_bytes", d(bytes)});
+}
+
+// The vision tower and projector as their own line: the part of the weights line they make up on
+// this GPU (the whole weights less the text model's, so the two add up to what the GPU holds; the
+// tower is replicated and sits on the first pipeline stage).
+Component vision_weights(const Plan& p, const Precision& prec, Bytes all_weights) {
+  std::vector<TensorGroup> text;
+  std::uint64_t params = 0;
+  for (const auto& g : p.groups) {
+    if (g.role == TensorRole::vision)
+      params += g.elements();
+    else
+      text.push_back(g);
+  }
+  Plan tp = p;
+  tp.groups = text;
+  const Bytes bytes = saturating_sub(all_weights, weights_for(tp, prec).per_gpu);
+  return {"vision_weights",
+          fmt::format("Vision tower + projector weights ({})",
+                      p.c.vision ? to_string(p.c.vision->encoder) : std::string_view("Llama 4")),
+          bytes,
+          "Σ_vision tensors stored bytes (kept in 16 bits)",
+          {{"parameters", d(params)}}};
+}
+
 }  // namespace
 
 Estimate estimate_detailed(const Model& model, const Request& r) {
@@ -1074,8 +1158,27 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   validate_lora_targets(r);
   const Precision& prec = r.precision ? *r.precision : default_precision(c);
   const StorageFormat compute = compute_format(c, prec);
-  Plan p{model, c,  r,        prec, compute,   r.kv_format ? *r.kv_format : compute,
-         0,     {}, r.layout, 0,    r.seq_len, engine_for(model, r)};
+  // Images add their tokens to every sequence's context: the KV cache, the prefill and the training
+  // step all run over seq_len + images × tokens per image (the processor expands each image
+  // placeholder into that many tokens before the language model sees the prompt).
+  Request with_images = r;
+  std::uint64_t per_image = 0, image_context = 0;
+  if ((r.images > 0 || r.image_size.given()) && c.llama4_vision)
+    throw UnsupportedError(
+        fmt::format("--images: Llama 4's image tokens and vision activations are not modelled yet "
+                    "({} counts its vision tower's weights only)",
+                    model.name));
+  if ((r.images > 0 || r.image_size.given()) && !c.vision)
+    throw UsageError(fmt::format("--images and --image-size need a vision-language model; {} ({}) has no vision tower",
+                                 model.name, c.model_type));
+  if (c.vision) {
+    per_image = image_tokens(*c.vision, r.image_size);
+    image_context = checked_mul(r.images, per_image, "image tokens");
+    with_images.seq_len = checked_add(r.seq_len, image_context, "image tokens");
+  }
+  const Request& rq = with_images;
+  Plan p{model, c,  rq,        prec, compute,    rq.kv_format ? *rq.kv_format : compute,
+         0,     {}, rq.layout, 0,    rq.seq_len, engine_for(model, rq)};
   std::vector<TensorGroup> with_head;  // an encoder's groups and its classification head (training)
   if (r.params_override) {
     p.params = *r.params_override;
@@ -1098,7 +1201,7 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   }
   if (r.engine && r.kv_format && !engine_supports_kv(p.engine, r.kv_format->name))
     throw UsageError(fmt::format("{} has no {} KV cache ({})", p.engine.name, r.kv_format->name, p.engine.kv_option));
-  p.kv_tokens = checked_mul(ceil_div(r.seq_len, p.engine.context_padding), p.engine.context_padding, "kv cache");
+  p.kv_tokens = checked_mul(ceil_div(rq.seq_len, p.engine.context_padding), p.engine.context_padding, "kv cache");
   if (p.l.pp > c.n_layers)
     throw UsageError(fmt::format("--pp {} is larger than the model's {} layers", p.l.pp, c.n_layers));
   p.layers_on_stage = ceil_div(c.n_layers, p.l.pp);
@@ -1117,16 +1220,33 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   e.engine = &p.engine;
   e.prefill_chunk = r.mode == Mode::inference ? prefill_chunk(p) : 0;
   e.request = r;
+  e.image_tokens_per_image = per_image;
+  e.image_tokens = image_context;
+  if (r.images > 0)
+    e.notes.push_back(
+        fmt::format("{} image{} × {} tokens = {} image tokens in each sequence's context ({} + {} = {} "
+                    "tokens); the vision encoder runs on batch × images = {} at once",
+                    r.images, r.images == 1 ? "" : "s", per_image, image_context, r.seq_len, image_context, rq.seq_len,
+                    checked_mul(r.batch, r.images, "images")));
+  const bool sized = c.vision && (c.vision->projector == VisionProjector::mistral3 ||
+                                  c.vision->projector == VisionProjector::qwen_merger);
+  if (r.images > 0 && sized && !r.image_size.given())
+    e.notes.emplace_back(
+        "no --image-size: each image is taken at the largest size the model's processor keeps, the most tokens an "
+        "image can add; give --image-size WxH for your images");
+  if (r.images > 0 && c.n_cross_attention_layers > 0)
+    e.notes.push_back(
+        fmt::format("each image's {} feature tokens are K/V of the {} cross-attention layers, not context",
+                    cross_attention_tokens(*c.vision), c.n_cross_attention_layers));
+  if (c.vision && r.images == 0 && !r.params_override)
+    e.notes.emplace_back(
+        "a text-only prompt: the vision tower's weights are loaded, but no image tokens or encoder activations are "
+        "counted (add --images N)");
   if (r.params_override) e.notes.emplace_back("weights from --params: every parameter counted in the main format");
-  if (c.vision && model.params && !r.params_override) {
-    std::uint64_t vision = 0;
-    for (const auto& g : model.params->groups)
-      if (g.name.starts_with("vision.") || g.name == "multi_modal_projector") vision += g.elements();
-    e.notes.push_back(fmt::format(
-        "vision tower and projector: {} parameters counted in the weights; image tokens and the tower's activations "
-        "are not modelled (text input)",
-        vision));
-  }
+  if (c.llama4_vision && model.params && !r.params_override)
+    e.notes.push_back(
+        "Llama 4's vision tower and projector are counted (their own weights line); image tokens and the tower's "
+        "activations are not modelled for Llama 4 yet, so --images is refused");
   if (c.encoder)
     e.notes.push_back(r.mode == Mode::inference
                           ? fmt::format("encoder: batch {} × {} tokens in one forward pass; no KV cache, the outputs "
@@ -1189,6 +1309,7 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   if (r.mode == Mode::inference) {
     e.components.push_back(kv_cache(p));
     e.components.push_back(inference_activations(p));
+    if (c.vision && rq.images > 0) add_vision_inference_peak(p, e.components.back());
     e.components.push_back(inference_logits(p));
     transient = e.components[2].bytes + e.components[3].bytes;
     // Mamba-2 / Gated DeltaNet layers: a fixed state per sequence (src/recurrent_state.cpp).
@@ -1243,9 +1364,35 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
           "paged optimizer: its states are CUDA managed memory, paged to host memory when the GPU is full; counted "
           "under host memory, and not by torch's allocator");
     e.components.push_back(training_activations(p));
+    if (c.vision && rq.images > 0) add_vision_training(p, e.components.back());
     e.components.push_back(training_logits(p));
     at_training_peak(p, e);
     transient = e.find("activations")->bytes + e.find("logits")->bytes;
+  }
+  // The vision tower's own line. llama.cpp's projector file (--mmproj): its tensors as stored, on the
+  // GPU (mtmd_context_params use_gpu, on unless --no-mmproj-offload: tools/mtmd/mtmd.h,
+  // common/arg.cpp). A vision-language config: split off the weights line where that line is still
+  // the stored weights (not autocast casts, not ZeRO-3 shards, not the file headers' exact bytes).
+  if (model.vision_files && r.mode == Mode::inference) {
+    const TensorFile& f = *model.vision_files;
+    Component vc{"vision_weights",
+                 fmt::format("Vision tower + projector weights (--mmproj, {} tensors)", f.tensors.size()),
+                 f.total_bytes(),
+                 "Σ_tensors bytes in the projector file's header",
+                 {{"parameters", d(f.total_elements())}, {"bits_per_weight", stored_bits_per_weight(f)}}};
+    vc.detail = stored_mix(f);
+    e.components.insert(e.components.begin() + 1, std::move(vc));
+  } else if ((c.vision || c.llama4_vision) && model.params && model.params->vision > 0 && !from_files &&
+             !r.params_override) {
+    Component& wc = e.components.front();
+    const bool unaltered = r.mode == Mode::inference || (wc.bytes == weights_gpu && p.l.zero != 3);
+    if (unaltered) {
+      Component vc = vision_weights(p, prec, w.per_gpu);
+      vc.bytes = std::min(vc.bytes, wc.bytes);
+      wc.bytes = saturating_sub(wc.bytes, vc.bytes);
+      wc.inputs.push_back({"vision_parameters", d(model.params->vision)});
+      e.components.insert(e.components.begin() + 1, std::move(vc));
+    }
   }
   e.components.push_back(overhead(p, transient));
   for (const auto& comp : e.components) {

@@ -44,6 +44,8 @@ Estimate estimate_document(const Model& model, const Request& r) {
                     "activation formulas",
                     c.origin));
   if (r.lora_rank > 0) throw UsageError("--method document has no LoRA; use --method detailed");
+  if (r.images > 0 || r.image_size.given())
+    throw UsageError("--images and --image-size need --method detailed (the article's formulas are text-only)");
   const std::uint64_t params = r.params_override ? *r.params_override
                                : model.params    ? model.params->total
                                                  : model.files->total_elements();

@@ -7,7 +7,7 @@
 namespace llmmem {
 
 Model make_model(std::string name, std::optional<std::string> hf_id, ModelConfig config) {
-  Model m{std::move(name), std::move(hf_id), std::move(config), std::nullopt, std::nullopt, nullptr, {}};
+  Model m{std::move(name), std::move(hf_id), std::move(config), std::nullopt, std::nullopt, nullptr, {}, {}};
   if (m.config.supported) m.params = count_parameters(m.config);
   return m;
 }

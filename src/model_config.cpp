@@ -46,6 +46,10 @@ class Reader {
     const Json* v = find(keys, &key);
     if (!v) return std::nullopt;
     if (v->is_number_unsigned()) return v->get<std::uint64_t>();
+    // Parsed JSON holds non-negative integers as unsigned; a signed one that is not negative comes
+    // from the class defaults written in this file.
+    if (v->is_number_integer() && v->get<std::int64_t>() >= 0)
+      return static_cast<std::uint64_t>(v->get<std::int64_t>());
     if (v->is_number_integer()) {
       throw InputError(fmt::format("{}: key '{}' must be a non-negative integer, got {}", m_origin, key, v->dump()));
     }
@@ -1456,7 +1460,7 @@ void read_llama4_text(const Reader& r, ModelConfig& c) {
 // image_size and patch_size: each an integer or a [height, width] pair (Llama4VisionConfig allows
 // both). Sets the patches per image, (height / patch) × (width / patch), and the values one patch
 // holds, num_channels × patch height × patch width (Llama4UnfoldConvolution's input).
-void read_vision_patches(const Reader& r, VisionConfig& v) {
+void read_vision_patches(const Reader& r, Llama4VisionConfig& v) {
   const auto sides = [&](std::string_view key, std::uint64_t fallback) -> std::pair<std::uint64_t, std::uint64_t> {
     const Json* j = r.find({key});
     if (j && j->is_array()) {
@@ -1487,8 +1491,8 @@ void read_vision_patches(const Reader& r, VisionConfig& v) {
 
 // Llama 4's vision tower (transformers configuration_llama4.py Llama4VisionConfig, whose defaults
 // apply; modeling_llama4.py Llama4VisionModel and Llama4MultiModalProjector): see count_parameters.
-VisionConfig read_llama4_vision(const Reader& r, const ModelConfig& text) {
-  VisionConfig v;
+Llama4VisionConfig read_llama4_vision(const Reader& r, const ModelConfig& text) {
+  Llama4VisionConfig v;
   v.hidden_size = r.positive_or({"hidden_size"}, 768);
   v.n_layers = r.positive_or({"num_hidden_layers"}, 34);
   v.n_heads = r.positive_or({"num_attention_heads"}, 16);
@@ -1566,6 +1570,445 @@ void read_minimax_m2(const Reader& r, ModelConfig& c) {
   }
 }
 
+using ArchitectureReader = void (*)(const Reader&, ModelConfig&);
+
+struct Architecture {
+  std::string_view model_type;  // config.json "model_type"
+  ArchitectureReader read;
+  std::string_view source;  // where its keys and defaults come from
+};
+
+// ---------------------------------------------------------------- vision-language wrappers
+// A *ForConditionalGeneration config nests the language model in text_config and the vision encoder
+// in vision_config. transformers builds each from its configuration class (Gemma3Config.__init__:
+// Gemma3TextConfig(**text_config), SiglipVisionConfig(**vision_config); LlavaConfig.__init__ the
+// same through CONFIG_MAPPING[model_type]), so a hub config.json lists only the keys that differ
+// from the class defaults, and the defaults below (each from that class's __init__) fill the rest.
+
+// `defaults` overlaid with the object under `key` (absent or null: the defaults alone).
+Json sub_config(const Reader& r, std::string_view key, const Json& defaults) {
+  Json out = defaults;
+  const Json* v = r.find({key});
+  if (!v) return out;
+  if (!v->is_object())
+    throw InputError(fmt::format("{}: key '{}' must be an object, got {}", r.origin(), key, v->dump().substr(0, 40)));
+  for (auto it = v->begin(); it != v->end(); ++it) out[it.key()] = it.value();
+  return out;
+}
+
+// The language model's config: the text class's defaults, then the wrapper's own torch_dtype and
+// tie_word_embeddings (PretrainedConfig keys the wrapper holds; its text model ties by them where
+// text_config is silent), then text_config.
+Json text_config(const Reader& r, const Json& defaults) {
+  Json base = defaults;
+  for (const char* key : {"torch_dtype", "dtype", "tie_word_embeddings"})
+    if (const Json* v = r.find({key})) base[key] = *v;
+  return sub_config(r, "text_config", base);
+}
+
+std::string sub_origin(const Reader& r, std::string_view key) { return fmt::format("{} ({})", r.origin(), key); }
+
+// The ViT keys SigLIP and CLIP vision configs share (SiglipVisionConfig, CLIPVisionConfig), bounded
+// like the text model's dimensions.
+VisionConfig read_vit(const Reader& v, VisionEncoder encoder) {
+  VisionConfig vc;
+  vc.encoder = encoder;
+  vc.hidden_size = v.positive({"hidden_size"});
+  vc.intermediate_size = v.positive({"intermediate_size"});
+  vc.n_layers = v.layers({"num_hidden_layers"});
+  vc.n_heads = v.positive({"num_attention_heads"});
+  vc.n_channels = v.positive_or({"num_channels"}, 3);
+  vc.patch_size = v.positive({"patch_size"});
+  vc.image_size = v.positive({"image_size"});
+  for (auto [key, value] : {std::pair<const char*, std::uint64_t>{"hidden_size", vc.hidden_size},
+                            {"intermediate_size", vc.intermediate_size},
+                            {"num_attention_heads", vc.n_heads},
+                            {"num_channels", vc.n_channels},
+                            {"patch_size", vc.patch_size},
+                            {"image_size", vc.image_size}})
+    if (value > k_max_dimension)
+      throw InputError(fmt::format("{}: key '{}' = {} is larger than any real model ({} at most)", v.origin(), key,
+                                   value, k_max_dimension));
+  if (vc.image_size < vc.patch_size)
+    throw InputError(
+        fmt::format("{}: image_size ({}) is smaller than patch_size ({})", v.origin(), vc.image_size, vc.patch_size));
+  // SiglipAttention / CLIPAttention: head_dim = hidden_size / num_attention_heads, which must divide.
+  vc.head_dim =
+      derived_head_dim(v.origin(), vc.hidden_size, vc.n_heads, "hidden_size", "num_attention_heads", "head_dim");
+  if (vc.positions() > k_max_dimension)
+    throw InputError(fmt::format("{}: image_size {} in patches of {} gives {} positions, more than any real model",
+                                 v.origin(), vc.image_size, vc.patch_size, vc.positions()));
+  return vc;
+}
+
+// The vision_config's model_type, which decides the encoder (the wrapper's default when absent).
+std::string vision_model_type(const Json& vision, const std::string& origin, std::string_view fallback) {
+  auto it = vision.find("model_type");
+  if (it == vision.end() || it->is_null()) return std::string(fallback);
+  if (!it->is_string()) throw InputError(fmt::format("{}: key 'model_type' must be a string", origin));
+  return it->get<std::string>();
+}
+
+// Gemma 3 (transformers configuration_gemma3.py Gemma3Config, modeling_gemma3.py
+// Gemma3ForConditionalGeneration): a gemma3_text language model, a SigLIP vision tower
+// (SiglipVisionModel, vision_use_head false) and Gemma3MultiModalProjector: an average pool of the
+// patch grid to mm_tokens_per_image (default 256) tokens, mm_soft_emb_norm (Gemma3RMSNorm over the
+// vision width) and mm_input_projection_weight [vision hidden, text hidden], no bias.
+void read_gemma3(const Reader& r, ModelConfig& c) {
+  // Gemma3TextConfig.__init__ defaults.
+  static const Json k_text_defaults = {
+      {"model_type", "gemma3_text"}, {"vocab_size", 262208},    {"hidden_size", 2304},
+      {"intermediate_size", 9216},   {"num_hidden_layers", 26}, {"num_attention_heads", 8},
+      {"num_key_value_heads", 4},    {"head_dim", 256},         {"max_position_embeddings", 131072},
+      {"tie_word_embeddings", true}, {"sliding_window", 4096},  {"sliding_window_pattern", 6}};
+  // SiglipVisionConfig.__init__ defaults (vision_use_head defaults to true there; Gemma 3's configs
+  // set it false, the only form Gemma3Model loads into its projector).
+  static const Json k_vision_defaults = {{"model_type", "siglip_vision_model"},
+                                         {"hidden_size", 768},
+                                         {"intermediate_size", 3072},
+                                         {"num_hidden_layers", 12},
+                                         {"num_attention_heads", 12},
+                                         {"num_channels", 3},
+                                         {"image_size", 224},
+                                         {"patch_size", 16},
+                                         {"vision_use_head", true}};
+  const Json text = text_config(r, k_text_defaults);
+  const std::string text_origin = sub_origin(r, "text_config");
+  read_gemma3_text(Reader(text, text_origin), c);
+  const Json vision = sub_config(r, "vision_config", k_vision_defaults);
+  const std::string vision_origin = sub_origin(r, "vision_config");
+  const Reader v(vision, vision_origin);
+  if (const std::string type = vision_model_type(vision, vision_origin, "siglip_vision_model");
+      type != "siglip_vision_model")
+    throw UnsupportedError(
+        fmt::format("{}: vision model_type '{}' is not supported yet (siglip_vision_model)", vision_origin, type));
+  if (v.boolean("vision_use_head", true))
+    throw UnsupportedError(
+        fmt::format("{}: vision_use_head true (a SigLIP pooling head) is not supported yet; Gemma 3 "
+                    "configs set it false",
+                    vision_origin));
+  VisionConfig vc = read_vit(v, VisionEncoder::siglip);
+  vc.projector = VisionProjector::gemma3;
+  vc.projector_bias = false;
+  vc.tokens_per_image = r.positive_or({"mm_tokens_per_image"}, 256);
+  // Gemma3MultiModalProjector pools patches_per_side² patches with kernel patches_per_side /
+  // sqrt(mm_tokens_per_image): the tokens must be a square no larger than the patch grid.
+  const auto side = static_cast<std::uint64_t>(std::llround(std::sqrt(static_cast<double>(vc.tokens_per_image))));
+  if (side * side != vc.tokens_per_image || side > vc.patches_per_side())
+    throw InputError(fmt::format("{}: mm_tokens_per_image ({}) must be a square of at most {} × {} (the patch grid)",
+                                 r.origin(), vc.tokens_per_image, vc.patches_per_side(), vc.patches_per_side()));
+  c.vision = vc;
+}
+
+const Architecture* find_architecture(std::string_view model_type);
+
+// The defaults of a text model's configuration class, for the text models a wrapper nests:
+// LlamaConfig.__init__ (configuration_llama.py) and MistralConfig.__init__ (configuration_mistral.py);
+// others fill nothing (their configs must then give every key).
+Json text_class_defaults(std::string_view model_type) {
+  if (model_type == "llama")
+    return {{"model_type", "llama"},           {"vocab_size", 32000},         {"hidden_size", 4096},
+            {"intermediate_size", 11008},      {"num_hidden_layers", 32},     {"num_attention_heads", 32},
+            {"max_position_embeddings", 2048}, {"tie_word_embeddings", false}};
+  if (model_type == "mistral")
+    return {{"model_type", "mistral"},  {"vocab_size", 32000},
+            {"hidden_size", 4096},      {"intermediate_size", 14336},
+            {"num_hidden_layers", 32},  {"num_attention_heads", 32},
+            {"num_key_value_heads", 8}, {"max_position_embeddings", 131072},
+            {"sliding_window", 4096},   {"tie_word_embeddings", false}};
+  return Json::object();
+}
+
+// A wrapper's language model of any registered text architecture (text_config model_type, else
+// `default_type`), read by that architecture's own reader: over its class defaults when text_config
+// is given, over `absent` (the wrapper's own default text model) when it is not.
+void read_wrapped_text(const Reader& r, ModelConfig& c, std::string_view default_type, const Json& absent) {
+  const Json* given = r.find({"text_config"});
+  std::string text_type(default_type);
+  if (given && given->is_object())
+    if (auto it = given->find("model_type"); it != given->end() && it->is_string()) text_type = it->get<std::string>();
+  const std::string text_origin = sub_origin(r, "text_config");
+  const Architecture* text_arch = find_architecture(text_type);
+  if (!text_arch || text_type == "llava" || text_type == "gemma3" || text_type == "mistral3")
+    throw UnsupportedError(unsupported_architecture_message(text_type, text_origin));
+  const Json text = text_config(r, given ? text_class_defaults(text_type) : absent);
+  const Reader t(text, text_origin);
+  // The text reader sees its own model_type (Falcon and GPT-BigCode readers branch on it).
+  const std::string wrapper = std::exchange(c.model_type, text_type);
+  text_arch->read(t, c);
+  c.model_type = wrapper;
+}
+
+// LLaVA 1.5 (transformers configuration_llava.py LlavaConfig, modeling_llava.py): any text model
+// (text_config model_type, "llama" by default, read by that model's own reader), a CLIP vision tower
+// (CLIPVisionModel) and LlavaMultiModalProjector: linear_1 [text hidden, vision hidden × feature
+// layers], GELU, linear_2 [text hidden, text hidden], both biased by multimodal_projector_bias
+// (default true). The features of vision_feature_layer (an index, or a list whose outputs are
+// concatenated) give (image_size / patch_size)² tokens per image, plus the class token with
+// vision_feature_select_strategy "full".
+void read_llava(const Reader& r, ModelConfig& c) {
+  // LlavaConfig: text_config defaults to CONFIG_MAPPING["llama"]() (LlamaConfig.__init__ defaults).
+  static const Json k_llama_defaults = text_class_defaults("llama");
+  // LlavaConfig's default vision tower when vision_config is absent: CLIP ViT-L/14 at 336 px.
+  static const Json k_llava_vision = {{"model_type", "clip_vision_model"},
+                                      {"hidden_size", 1024},
+                                      {"intermediate_size", 4096},
+                                      {"num_hidden_layers", 24},
+                                      {"num_attention_heads", 16},
+                                      {"image_size", 336},
+                                      {"patch_size", 14}};
+  // CLIPVisionConfig.__init__ defaults, for a vision_config that is given.
+  static const Json k_clip_defaults = {
+      {"model_type", "clip_vision_model"}, {"hidden_size", 768}, {"intermediate_size", 3072}, {"num_hidden_layers", 12},
+      {"num_attention_heads", 12},         {"num_channels", 3},  {"image_size", 224},         {"patch_size", 32}};
+  read_wrapped_text(r, c, "llama", k_llama_defaults);
+  const Json vision = r.find({"vision_config"}) ? sub_config(r, "vision_config", k_clip_defaults) : k_llava_vision;
+  const std::string vision_origin = sub_origin(r, "vision_config");
+  if (const std::string type = vision_model_type(vision, vision_origin, "clip_vision_model");
+      type != "clip_vision_model")
+    throw UnsupportedError(
+        fmt::format("{}: vision model_type '{}' is not supported yet (clip_vision_model)", vision_origin, type));
+  VisionConfig vc = read_vit(Reader(vision, vision_origin), VisionEncoder::clip);
+  vc.projector = VisionProjector::llava_mlp;
+  vc.projector_bias = r.boolean("multimodal_projector_bias", true);
+  vc.feature_layers = 1;
+  if (const Json* layers = r.find({"vision_feature_layer"}); layers && layers->is_array()) {
+    if (layers->empty() || layers->size() > vc.n_layers + 1)
+      throw InputError(
+          fmt::format("{}: key 'vision_feature_layer' must list 1 to {} layers", r.origin(), vc.n_layers + 1));
+    vc.feature_layers = layers->size();
+  }
+  const std::string strategy = r.string_or("vision_feature_select_strategy", "default");
+  if (strategy != "default" && strategy != "full")
+    throw InputError(
+        fmt::format("{}: vision_feature_select_strategy '{}' is neither 'default' nor 'full'", r.origin(), strategy));
+  vc.tokens_per_image = vc.patches() + (strategy == "full" ? 1U : 0U);
+  c.vision = vc;
+}
+
+// Mistral 3 (transformers configuration_mistral3.py Mistral3Config, modeling_mistral3.py
+// Mistral3ForConditionalGeneration; Mistral Small 3.1 and 3.2): a text model (text_config
+// model_type, "mistral" by default), a Pixtral vision tower (PixtralVisionModel) and
+// Mistral3MultiModalProjector, which merges spatial_merge_size² patches (default 2) into one token.
+// The tokens per image depend on the image's size (vision.cpp).
+void read_mistral3(const Reader& r, ModelConfig& c) {
+  // Mistral3Config's default text model (Mistral Small 3.1 24B), used when text_config is absent.
+  static const Json k_text_absent = {
+      {"model_type", "mistral"},     {"vocab_size", 131072},    {"hidden_size", 5120},
+      {"intermediate_size", 32768},  {"num_hidden_layers", 40}, {"num_attention_heads", 32},
+      {"num_key_value_heads", 8},    {"head_dim", 128},         {"max_position_embeddings", 131072},
+      {"tie_word_embeddings", false}};
+  // Mistral3Config's default vision tower when vision_config is absent, and PixtralVisionConfig's
+  // class defaults for one that is given.
+  static const Json k_vision_absent = {
+      {"model_type", "pixtral"},   {"hidden_size", 1024}, {"intermediate_size", 4096}, {"num_hidden_layers", 24},
+      {"num_attention_heads", 16}, {"head_dim", 64},      {"image_size", 1540},        {"patch_size", 14}};
+  static const Json k_pixtral_defaults = {
+      {"model_type", "pixtral"},   {"hidden_size", 1024}, {"intermediate_size", 4096}, {"num_hidden_layers", 24},
+      {"num_attention_heads", 16}, {"num_channels", 3},   {"image_size", 1024},        {"patch_size", 16}};
+  read_wrapped_text(r, c, "mistral", k_text_absent);
+  const Json vision = r.find({"vision_config"}) ? sub_config(r, "vision_config", k_pixtral_defaults) : k_vision_absent;
+  const std::string vision_origin = sub_origin(r, "vision_config");
+  if (const std::string type = vision_model_type(vision, vision_origin, "pixtral"); type != "pixtral")
+    throw UnsupportedError(
+        fmt::format("{}: vision model_type '{}' is not supported yet (pixtral)", vision_origin, type));
+  const Reader v(vision, vision_origin);
+  VisionConfig vc = read_vit(v, VisionEncoder::pixtral);
+  // PixtralAttention: q/k/v project to num_attention_heads × head_dim (head_dim defaults to
+  // hidden_size / num_attention_heads).
+  vc.head_dim = v.positive_or({"head_dim"}, vc.head_dim);
+  if (vc.head_dim > k_max_dimension)
+    throw InputError(fmt::format("{}: key 'head_dim' = {} is larger than any real model ({} at most)", vision_origin,
+                                 vc.head_dim, k_max_dimension));
+  vc.projector = VisionProjector::mistral3;
+  vc.projector_bias = r.boolean("multimodal_projector_bias", false);
+  vc.spatial_merge_size = r.positive_or({"spatial_merge_size"}, 2);
+  if (vc.spatial_merge_size > vc.patches_per_side())
+    throw InputError(fmt::format("{}: spatial_merge_size ({}) is larger than the patch grid ({} per side)", r.origin(),
+                                 vc.spatial_merge_size, vc.patches_per_side()));
+  if (const Json* layers = r.find({"vision_feature_layer"}); layers && layers->is_array()) {
+    if (layers->empty() || layers->size() > vc.n_layers + 1)
+      throw InputError(
+          fmt::format("{}: key 'vision_feature_layer' must list 1 to {} layers", r.origin(), vc.n_layers + 1));
+    vc.feature_layers = layers->size();
+  }
+  c.vision = vc;
+}
+
+// The Qwen vision towers' keys (Qwen2_5_VLVisionConfig, Qwen3VLVisionConfig: depth, num_heads,
+// in_channels or the older in_chans, out_hidden_size the text model's width), with their class
+// defaults filling what a config leaves out.
+VisionConfig read_qwen_vision(const Reader& r, const ModelConfig& c, VisionEncoder encoder, const Json& defaults) {
+  const Json vision = sub_config(r, "vision_config", defaults);
+  const std::string origin = sub_origin(r, "vision_config");
+  const Reader v(vision, origin);
+  VisionConfig vc;
+  vc.encoder = encoder;
+  vc.projector = VisionProjector::qwen_merger;
+  vc.hidden_size = v.positive({"hidden_size"});
+  vc.intermediate_size = v.positive({"intermediate_size"});
+  vc.n_layers = v.layers({"depth"});
+  vc.n_heads = v.positive({"num_heads"});
+  vc.n_channels = v.positive_or({"in_channels", "in_chans"}, 3);
+  vc.patch_size = v.positive({"patch_size"});
+  vc.spatial_merge_size = v.positive_or({"spatial_merge_size"}, 2);
+  vc.temporal_patch_size = v.positive_or({"temporal_patch_size"}, 2);
+  for (auto [key, value] : {std::pair<const char*, std::uint64_t>{"hidden_size", vc.hidden_size},
+                            {"intermediate_size", vc.intermediate_size},
+                            {"num_heads", vc.n_heads},
+                            {"in_channels", vc.n_channels},
+                            {"patch_size", vc.patch_size},
+                            {"spatial_merge_size", vc.spatial_merge_size},
+                            {"temporal_patch_size", vc.temporal_patch_size}})
+    if (value > k_max_dimension)
+      throw InputError(fmt::format("{}: key '{}' = {} is larger than any real model ({} at most)", origin, key, value,
+                                   k_max_dimension));
+  vc.head_dim = derived_head_dim(origin, vc.hidden_size, vc.n_heads, "hidden_size", "num_heads", "head_dim");
+  // The merger's output feeds the text model's embeddings: out_hidden_size must be its hidden size.
+  if (const std::uint64_t out = v.u64_or({"out_hidden_size"}, c.hidden_size); out != c.hidden_size)
+    throw InputError(fmt::format("{}: out_hidden_size ({}) differs from the text model's hidden_size ({})", origin, out,
+                                 c.hidden_size));
+  return vc;
+}
+
+// Qwen2.5-VL (transformers configuration_qwen2_5_vl.py, modeling_qwen2_5_vl.py): a Qwen2 text model
+// whose keys sit at the top level in the hub configs (newer transformers write them into
+// text_config as well; both are read, text_config winning), a ViT with windowed attention, and the
+// patch merger. The processor's pixel budget is preprocessor_config.json's: min_pixels 3136 (56²),
+// max_pixels 12,845,056 (16,384 tokens of 28 × 28 px) in Qwen/Qwen2.5-VL-*-Instruct.
+void read_qwen2_5_vl(const Reader& r, ModelConfig& c) {
+  // Qwen2_5_VLVisionConfig.__init__ defaults.
+  static const Json k_vision_defaults = {
+      {"depth", 32},      {"hidden_size", 3584}, {"intermediate_size", 3420}, {"num_heads", 16},
+      {"in_channels", 3}, {"patch_size", 14},    {"spatial_merge_size", 2},   {"temporal_patch_size", 2}};
+  Json text = r.json();
+  text.erase("vision_config");
+  text.erase("text_config");
+  if (const Json* t = r.find({"text_config"})) {
+    if (!t->is_object()) throw InputError(fmt::format("{}: key 'text_config' must be an object", r.origin()));
+    for (auto it = t->begin(); it != t->end(); ++it) text[it.key()] = it.value();
+  }
+  const std::string text_origin = sub_origin(r, "text_config");
+  read_qwen2(Reader(text, text_origin), c);
+  VisionConfig vc = read_qwen_vision(r, c, VisionEncoder::qwen2_5_vl, k_vision_defaults);
+  vc.min_pixels = 56ULL * 56;
+  vc.max_pixels = 12'845'056;
+  c.vision = vc;
+}
+
+// Qwen3-VL (transformers configuration_qwen3_vl.py, modeling_qwen3_vl.py): a Qwen3 text model in
+// text_config (q/k RMSNorm, no biases), a ViT with learned positions (num_position_embeddings,
+// interpolated to the image) and LayerNorm/GELU blocks, the patch merger and one deepstack merger per
+// deepstack_visual_indexes entry (their outputs are added to the first text layers). The processor's
+// pixel budget is preprocessor_config.json's size: shortest_edge 65,536 and longest_edge 16,777,216
+// pixels (16,384 tokens of 32 × 32 px) in Qwen/Qwen3-VL-*-Instruct.
+void read_qwen3_vl(const Reader& r, ModelConfig& c) {
+  // Qwen3VLVisionConfig.__init__ defaults.
+  static const Json k_vision_defaults = {{"depth", 27},
+                                         {"hidden_size", 1152},
+                                         {"intermediate_size", 4304},
+                                         {"num_heads", 16},
+                                         {"in_channels", 3},
+                                         {"patch_size", 16},
+                                         {"spatial_merge_size", 2},
+                                         {"temporal_patch_size", 2},
+                                         {"num_position_embeddings", 2304},
+                                         {"deepstack_visual_indexes", {8, 16, 24}}};
+  const Json text = text_config(r, Json::object());
+  const std::string text_origin = sub_origin(r, "text_config");
+  read_qwen3(Reader(text, text_origin), c);
+  VisionConfig vc = read_qwen_vision(r, c, VisionEncoder::qwen3_vl, k_vision_defaults);
+  const Json vision = sub_config(r, "vision_config", k_vision_defaults);
+  const std::string origin = sub_origin(r, "vision_config");
+  const Reader v(vision, origin);
+  vc.position_table = v.positive({"num_position_embeddings"});
+  if (vc.position_table > k_max_dimension)
+    throw InputError(
+        fmt::format("{}: key 'num_position_embeddings' = {} is larger than any real model", origin, vc.position_table));
+  if (const Json* deep = v.find({"deepstack_visual_indexes"})) {
+    if (!deep->is_array() || deep->size() > vc.n_layers)
+      throw InputError(
+          fmt::format("{}: key 'deepstack_visual_indexes' must list at most {} layers", origin, vc.n_layers));
+    vc.deepstack_mergers = deep->size();
+  }
+  vc.min_pixels = 65'536;
+  vc.max_pixels = 16'777'216;
+  c.vision = vc;
+}
+
+// Mllama, Llama 3.2 Vision (transformers configuration_mllama.py MllamaConfig, modeling_mllama.py):
+// a Llama text model (MllamaTextConfig) whose cross_attention_layers attend to the image features
+// instead of the text, and a tiled ViT (MllamaVisionConfig: a local encoder, a gated global encoder,
+// tile and aspect-ratio position embeddings) projected by one linear layer.
+void read_mllama(const Reader& r, ModelConfig& c) {
+  // MllamaTextConfig.__init__ defaults.
+  static const Json k_text_defaults = {{"vocab_size", 128256},
+                                       {"hidden_size", 4096},
+                                       {"num_hidden_layers", 40},
+                                       {"num_attention_heads", 32},
+                                       {"num_key_value_heads", 8},
+                                       {"intermediate_size", 14336},
+                                       {"max_position_embeddings", 131072},
+                                       {"tie_word_embeddings", false},
+                                       {"cross_attention_layers", {3, 8, 13, 18, 23, 28, 33, 38}}};
+  // MllamaVisionConfig.__init__ defaults.
+  static const Json k_vision_defaults = {
+      {"hidden_size", 1280},
+      {"num_hidden_layers", 32},
+      {"num_global_layers", 8},
+      {"attention_heads", 16},
+      {"num_channels", 3},
+      {"intermediate_size", 5120},
+      {"vision_output_dim", 7680},
+      {"image_size", 448},
+      {"patch_size", 14},
+      {"max_num_tiles", 4},
+      {"supported_aspect_ratios", {{1, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 1}, {2, 2}, {3, 1}, {4, 1}}}};
+  const Json text = text_config(r, k_text_defaults);
+  const std::string text_origin = sub_origin(r, "text_config");
+  const Reader t(text, text_origin);
+  read_llama_like(t, c);
+  c.extra_embedding_rows = 8;  // MllamaTextModel.embed_tokens: vocab_size + 8 rows
+  const Json* cross = t.find({"cross_attention_layers"});
+  if (!cross || !cross->is_array())
+    throw InputError(fmt::format("{}: key 'cross_attention_layers' must be an array of layer indices", text_origin));
+  c.attention_layers.assign(c.n_layers, true);
+  for (const auto& layer : *cross) {
+    // (the class default above holds signed integers; parsed JSON unsigned ones)
+    const bool index = layer.is_number_integer() && layer.get<std::int64_t>() >= 0 &&
+                       static_cast<std::uint64_t>(layer.get<std::int64_t>()) < c.n_layers;
+    if (!index || !c.attention_layers[static_cast<std::uint64_t>(layer.get<std::int64_t>())])
+      throw InputError(fmt::format("{}: key 'cross_attention_layers' must hold distinct layer indices below {}, got {}",
+                                   text_origin, c.n_layers, layer.dump().substr(0, 40)));
+    c.attention_layers[static_cast<std::uint64_t>(layer.get<std::int64_t>())] = false;
+    ++c.n_cross_attention_layers;
+  }
+  const Json vision = sub_config(r, "vision_config", k_vision_defaults);
+  const std::string vision_origin = sub_origin(r, "vision_config");
+  Json vit = vision;  // the ViT keys under their SigLIP/CLIP names
+  vit["num_attention_heads"] = vision.contains("attention_heads") ? vision["attention_heads"] : Json(16);
+  const Reader v(vit, vision_origin);
+  VisionConfig vc = read_vit(v, VisionEncoder::mllama);
+  vc.projector = VisionProjector::mllama;
+  vc.global_layers = v.u64_or({"num_global_layers"}, 8);
+  vc.max_num_tiles = v.positive({"max_num_tiles"});
+  const std::uint64_t output_dim = v.positive({"vision_output_dim"});
+  if (vc.global_layers > k_max_layers || vc.max_num_tiles > 1024 || output_dim % vc.hidden_size != 0 ||
+      output_dim / vc.hidden_size > vc.n_layers + 1)
+    throw InputError(
+        fmt::format("{}: num_global_layers ({}), max_num_tiles ({}) or vision_output_dim ({}, a multiple "
+                    "of hidden_size {}) is out of range",
+                    vision_origin, vc.global_layers, vc.max_num_tiles, output_dim, vc.hidden_size));
+  vc.feature_layers = output_dim / vc.hidden_size;
+  const Json* ratios = v.find({"supported_aspect_ratios"});
+  if (!ratios || !ratios->is_array() || ratios->size() > 1024)
+    throw InputError(
+        fmt::format("{}: key 'supported_aspect_ratios' must be a list of at most 1024 ratios", vision_origin));
+  vc.aspect_ratio_rows = ratios->size() + 1;  // max_aspect_ratio_id + 1 embedding rows
+  vc.tokens_per_image = 1;
+  c.vision = vc;
+}
+
 // Not modelled: read the common keys so --params can still drive an estimate.
 void read_generic(const Reader& r, ModelConfig& c) {
   c.supported = false;
@@ -1579,14 +2022,6 @@ void read_generic(const Reader& r, ModelConfig& c) {
   c.vocab_size = r.u64_or({"vocab_size"}, 0);
   c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
 }
-
-using ArchitectureReader = void (*)(const Reader&, ModelConfig&);
-
-struct Architecture {
-  std::string_view model_type;  // config.json "model_type"
-  ArchitectureReader read;
-  std::string_view source;  // where its keys and defaults come from
-};
 
 // The architectures the detailed method models, one row each (ninja's kTools[] shape): dispatch,
 // supported_model_types() and the "not supported" message all come from this table. Adding an
@@ -1642,6 +2077,13 @@ constexpr Architecture k_architectures[] = {
     {"kimi_k2", read_deepseek,
      "moonshotai/Kimi-K2-Instruct custom code (auto_map: configuration_deepseek.DeepseekV3Config)"},
     {"minimax_m2", read_minimax_m2, "MiniMaxAI/MiniMax-M2 custom code configuration_minimax_m2.py (MiniMaxM2Config)"},
+    // vision-language models
+    {"gemma3", read_gemma3, "transformers configuration_gemma3.py (Gemma3Config: gemma3_text + SigLIP)"},
+    {"llava", read_llava, "transformers configuration_llava.py (LlavaConfig: a text model + CLIP)"},
+    {"mistral3", read_mistral3, "transformers configuration_mistral3.py (Mistral3Config: a text model + Pixtral)"},
+    {"qwen2_5_vl", read_qwen2_5_vl, "transformers configuration_qwen2_5_vl.py (Qwen2_5_VLConfig: Qwen2 + its ViT)"},
+    {"qwen3_vl", read_qwen3_vl, "transformers configuration_qwen3_vl.py (Qwen3VLConfig: Qwen3 + its ViT)"},
+    {"mllama", read_mllama, "transformers configuration_mllama.py (MllamaConfig: Llama + cross-attention + tiled ViT)"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {
@@ -1716,9 +2158,9 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
   layer = sat_add(layer, sat_add(sat_mul({n, n, sat_add(n, 1)}), sat_mul(n, h)));
   layer = sat_add(layer, sat_mul({2, h, sat_add(c.laurel_rank, c.per_layer_width)}));
   layer = sat_add(layer, sat_mul(8, h));  // norms and biases
-  std::uint64_t total = sat_mul(sat_add(c.n_layers, c.mtp_layers), layer);
-  if (c.vision) {  // every vision layer's attention, MLP and norms, the adapter, projector and embeddings
-    const auto& v = *c.vision;
+  std::uint64_t total = sat_mul(sat_add(sat_add(c.n_layers, c.mtp_layers), c.n_cross_attention_layers), layer);
+  if (c.llama4_vision) {  // every vision layer's attention, MLP and norms, the adapter, projector and embeddings
+    const auto& v = *c.llama4_vision;
     const std::uint64_t vh = v.hidden_size;
     const std::uint64_t vision_layer =
         sat_add(sat_mul({4, vh, sat_add(vh, 1)}), sat_add(sat_mul({2, vh, v.intermediate_size}), sat_mul(8, vh)));
@@ -1727,6 +2169,24 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
     total = sat_add(total, sat_mul(v.projector_output_dim, v.projector_output_dim));
     total = sat_add(total, sat_mul(v.output_dim, v.text_hidden_size));
     total = sat_add(total, sat_mul(sat_add(sat_add(v.patches, v.patch_values), 6), vh));
+  }
+  if (c.vision) {  // encoder layers, embeddings and the projector, generously
+    const auto& v = *c.vision;
+    const std::uint64_t vh = v.hidden_size;
+    const std::uint64_t vlayer =
+        sat_add(sat_add(sat_mul({4, vh, sat_add(vh, 4)}), sat_mul({4, vh, v.n_heads, v.head_dim})),
+                sat_mul({3, vh, sat_add(v.intermediate_size, 2)}));
+    total = sat_add(total, sat_mul(v.n_layers, vlayer));
+    total = sat_add(
+        total, sat_mul(vh, sat_add(sat_add(v.positions(), 4), sat_mul({v.n_channels, v.patch_size, v.patch_size}))));
+    total = sat_add(total, sat_mul(sat_add(h, 1), sat_add(sat_mul(vh, v.feature_layers), sat_add(h, 2))));
+    const std::uint64_t merged = sat_mul({vh, v.spatial_merge_size, v.spatial_merge_size});
+    total = sat_add(total, sat_mul({sat_add(merged, sat_add(h, 4)), merged, sat_add(v.deepstack_mergers, 1)}));
+    total = sat_add(total, sat_mul({vh, v.temporal_patch_size, v.n_channels, v.patch_size, v.patch_size}));
+    total = sat_add(total, sat_mul(vh, v.position_table));
+    total = sat_add(
+        total, sat_mul({sat_add(v.aspect_ratio_rows, 1), sat_add(v.max_num_tiles, 1), sat_add(v.positions(), 1), vh}));
+    total = sat_add(total, sat_mul(v.global_layers, vlayer));
   }
   total = sat_add(total, sat_mul({2, c.vocab_size, std::max(h, c.word_embed_proj_dim)}));
   total = sat_add(total, sat_mul(sat_add(c.type_vocab_size, sat_add(h, 1)), h));  // token types, BERT pooler
@@ -1887,9 +2347,15 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& or
     throw InputError(fmt::format("{}: malformed JSON: {}", origin, what));
   }
   if (!json.is_object()) throw InputError(fmt::format("{}: expected a JSON object at the top level", origin));
-  // Multimodal wrappers keep the language model in text_config.
+  // Multimodal wrappers keep the language model in text_config. A wrapper in the registry reads it
+  // with its vision tower; any other is estimated as its language model alone. Llama 4's wrapper is
+  // unwrapped like the others and its vision tower read below (Llama4VisionConfig).
   Json wrapper;  // the wrapper itself, when the language model came from its text_config
-  if (auto it = json.find("text_config"); it != json.end() && it->is_object() && !json.contains("hidden_size")) {
+  const auto type_it = json.find("model_type");
+  const bool registered_wrapper = type_it != json.end() && type_it->is_string() && *type_it != "llama4" &&
+                                  find_architecture(type_it->get<std::string>()) != nullptr;
+  if (auto it = json.find("text_config");
+      !registered_wrapper && it != json.end() && it->is_object() && !json.contains("hidden_size")) {
     Json text = *it;
     for (const char* key : {"torch_dtype", "tie_word_embeddings", "quantization_config"})
       if (json.contains(key) && !text.contains(key)) text[key] = json[key];
@@ -1910,7 +2376,7 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& or
     const Json empty = Json::object();
     if (vision && !vision->is_null() && !vision->is_object())
       throw InputError(fmt::format("{}: key 'vision_config' must be an object", origin));
-    c.vision = read_llama4_vision(Reader(vision && vision->is_object() ? *vision : empty, c.origin), c);
+    c.llama4_vision = read_llama4_vision(Reader(vision && vision->is_object() ? *vision : empty, c.origin), c);
   }
   read_quantization(r, c);
   validate_dimensions(c, k_hf_keys, c.supported);

@@ -133,6 +133,60 @@ Model from_safetensors(const std::filesystem::path& path, TensorFile files, Mode
 
 }  // namespace
 
+void attach_mmproj(Model& model, const std::filesystem::path& path) {
+  if (!model.files || model.engine == nullptr || model.engine->id != "llama.cpp")
+    throw UsageError(fmt::format("--mmproj adds llama.cpp's projector to a GGUF model; {} is not one", model.name));
+  check_file_type(path);
+  if (file_kind(path) != FileKind::gguf)
+    throw InputError(fmt::format("{}: --mmproj expects a GGUF file", path.string()));
+  GgufFile g = read_gguf_file(path);
+  // convert_hf_to_gguf.py writes projector files with general.architecture "clip" (MmprojModel).
+  if (g.architecture() != "clip")
+    throw InputError(fmt::format("{}: general.architecture is '{}', not 'clip': not a multimodal projector file",
+                                 path.string(), g.architecture()));
+  require_tensors(g.tensors, path.string());
+  if (!model.config.vision) {
+    // The encoder's shapes, as tools/mtmd/clip-impl.h names them (KEY_N_EMBD "clip.vision.embedding_length",
+    // KEY_N_FF, KEY_N_BLOCK, KEY_N_HEAD, KEY_IMAGE_SIZE, KEY_PATCH_SIZE, KEY_PROJ_TYPE).
+    const auto key = [&](const char* name) -> std::uint64_t {
+      const auto v = g.number(name);
+      if (!v || *v < 1 || *v > static_cast<double>(k_max_dimension) || std::floor(*v) != *v) return 0;
+      return static_cast<std::uint64_t>(*v);
+    };
+    VisionConfig v;
+    v.hidden_size = key("clip.vision.embedding_length");
+    v.intermediate_size = key("clip.vision.feed_forward_length");
+    v.n_layers = key("clip.vision.block_count");
+    v.n_heads = key("clip.vision.attention.head_count");
+    v.image_size = key("clip.vision.image_size");
+    v.patch_size = key("clip.vision.patch_size");
+    auto it = g.strings.find("clip.projector_type");
+    const std::string type = it == g.strings.end() ? "mlp" : it->second;  // llava files before the key: mlp
+    const bool shapes = v.hidden_size && v.intermediate_size && v.n_layers && v.n_layers <= k_max_layers && v.n_heads &&
+                        v.image_size && v.patch_size && v.image_size >= v.patch_size && v.hidden_size % v.n_heads == 0;
+    if (shapes && (type == "gemma3" || type == "mlp" || type == "mlp_norm")) {
+      v.head_dim = v.hidden_size / v.n_heads;
+      if (type == "gemma3") {
+        // clip.cpp PROJECTOR_TYPE_GEMMA3: the patch grid average-pooled by proj_scale_factor (4 when
+        // clip.vision.projector.scale_factor is absent): (64 / 4)² = 256 tokens at 896 px.
+        v.encoder = VisionEncoder::siglip;
+        v.projector = VisionProjector::gemma3;
+        const std::uint64_t scale =
+            g.number("clip.vision.projector.scale_factor") ? key("clip.vision.projector.scale_factor") : 4;
+        const std::uint64_t side = scale ? v.patches_per_side() / scale : 0;
+        v.tokens_per_image = side * side;
+      } else {
+        // LLaVA (PROJECTOR_TYPE_MLP / MLP_NORM): one token per patch, the class token dropped.
+        v.encoder = VisionEncoder::clip;
+        v.projector = VisionProjector::llava_mlp;
+        v.tokens_per_image = v.patches();
+      }
+      if (v.tokens_per_image > 0) model.config.vision = v;
+    }
+  }
+  model.vision_files = std::move(g.tensors);
+}
+
 Model load_model_path(const std::filesystem::path& path) {
   check_file_type(path);
   std::error_code ec;

@@ -260,7 +260,7 @@ class Builder {
 };
 
 // Llama 4's vision tower and projector (transformers modeling_llama4.py), all kept in the model's
-// dtype (role `other`: not a decoder linear, not adapted by LoRA):
+// dtype (TensorRole::vision, as every vision tower: not a decoder linear, not adapted by LoRA):
 //   Llama4UnfoldConvolution linear [h_v, num_channels × patch²] without bias; class_embedding [h_v];
 //   positional_embedding_vlm [patches + 1, h_v]; layernorm_pre and layernorm_post (LayerNorm with bias);
 //   per Llama4VisionEncoderLayer: q/k/v/o_proj [h_v, h_v] with bias (Llama4VisionAttention), mlp fc1
@@ -268,22 +268,173 @@ class Builder {
 //   with bias; vision_adapter.mlp (Llama4VisionMLP2) fc1 [projector_input_dim, I] and fc2
 //   [projector_output_dim, projector_output_dim] without bias; multi_modal_projector.linear_1
 //   [text hidden, vision_output_dim] without bias (bias=False whatever multi_modal_projector_bias says).
-std::uint64_t add_vision_tower(Builder& b, const VisionConfig& v) {
-  const std::uint64_t before = b.total();
+void add_llama4_vision(Builder& b, const Llama4VisionConfig& v) {
   const auto h = v.hidden_size, n = v.n_layers;
-  b.add("vision.patch_embedding", TensorRole::other, h, v.patch_values, 1);
-  b.add("vision.class_and_position_embedding", TensorRole::other, v.patches + 2, h, 1);
-  b.add("vision.layernorm_pre_post", TensorRole::other, 4 * h, 1, 1);
-  b.add("vision.attn.qkvo", TensorRole::other, 4 * h, h, n);
-  b.add("vision.attn.qkvo.bias", TensorRole::other, 4 * h, 1, n);
-  b.add("vision.mlp.fc1", TensorRole::other, v.intermediate_size, h, n);
-  b.add("vision.mlp.fc2", TensorRole::other, h, v.intermediate_size, n);
-  b.add("vision.mlp.bias", TensorRole::other, v.intermediate_size + h, 1, n);
-  b.add("vision.layer_norms", TensorRole::other, 4 * h, 1, n);
-  b.add("vision.adapter.fc1", TensorRole::other, v.projector_input_dim, v.intermediate_size, 1);
-  b.add("vision.adapter.fc2", TensorRole::other, v.projector_output_dim, v.projector_output_dim, 1);
-  b.add("multi_modal_projector", TensorRole::other, v.text_hidden_size, v.output_dim, 1);
-  return b.total() - before;
+  b.add("vision.patch_embedding", TensorRole::vision, h, v.patch_values, 1);
+  b.add("vision.class_and_position_embedding", TensorRole::vision, v.patches + 2, h, 1);
+  b.add("vision.layernorm_pre_post", TensorRole::vision, 4 * h, 1, 1);
+  b.add("vision.attn.qkvo", TensorRole::vision, 4 * h, h, n);
+  b.add("vision.attn.qkvo.bias", TensorRole::vision, 4 * h, 1, n);
+  b.add("vision.mlp.fc1", TensorRole::vision, v.intermediate_size, h, n);
+  b.add("vision.mlp.fc2", TensorRole::vision, h, v.intermediate_size, n);
+  b.add("vision.mlp.bias", TensorRole::vision, v.intermediate_size + h, 1, n);
+  b.add("vision.layer_norms", TensorRole::vision, 4 * h, 1, n);
+  b.add("vision.adapter.fc1", TensorRole::vision, v.projector_input_dim, v.intermediate_size, 1);
+  b.add("vision.adapter.fc2", TensorRole::vision, v.projector_output_dim, v.projector_output_dim, 1);
+  b.add("multi_modal_projector", TensorRole::vision, v.text_hidden_size, v.output_dim, 1);
+}
+
+// The vision tower and projector of a vision-language model, all TensorRole::vision (one replicated
+// group each, not part of the decoder layers).
+// SigLIP (transformers modeling_siglip.py SiglipVisionTransformer) and CLIP (modeling_clip.py
+// CLIPVisionTransformer): patch_embedding Conv2d [h, channels, patch, patch] (with bias in SigLIP,
+// without in CLIP), position_embedding [positions, h] (CLIP: patches + its class token), CLIP's
+// class_embedding [h] and pre_layrnorm; per encoder layer layer_norm1, q/k/v/out_proj [h, h] with
+// biases, layer_norm2, fc1 [I, h] and fc2 [h, I] with biases (LayerNorms with bias: weight + bias);
+// post_layernorm. Gemma 3's projector (modeling_gemma3.py Gemma3MultiModalProjector): mm_soft_emb_norm
+// [vision h] and mm_input_projection_weight [vision h, text h]. LLaVA's (modeling_llava.py
+// LlavaMultiModalProjector): linear_1 [text h, vision h × feature layers] and linear_2 [text h, text h],
+// with biases when multimodal_projector_bias.
+// Pixtral (modeling_pixtral.py PixtralVisionModel): patch_conv [h, channels, patch, patch] without
+// bias, ln_pre (RMSNorm [h]); per layer attention_norm and ffn_norm (RMSNorm [h] each), q/k/v
+// [heads × head_dim, h] and o [h, heads × head_dim] without bias, PixtralMLP gate/up [I, h] and down
+// [h, I] without bias; rotary positions (no table), no post norm. Mistral 3's projector
+// (modeling_mistral3.py Mistral3MultiModalProjector): norm (RMSNorm [vision h]), patch_merger's
+// merging_layer [vision h, vision h × merge²] without bias, then LLaVA's linear_1 / linear_2 with
+// biases when multimodal_projector_bias.
+void add_pixtral(Builder& b, const VisionConfig& v) {
+  const auto h = v.hidden_size, I = v.intermediate_size, L = v.n_layers, attn = v.n_heads * v.head_dim;
+  const auto R = TensorRole::vision;
+  b.add("vision.patch_conv", R, h, v.n_channels * v.patch_size * v.patch_size, 1);
+  b.add("vision.ln_pre", R, h, 1, 1);
+  b.add("vision.layers.attn.qkv", R, 3 * attn, h, L);
+  b.add("vision.layers.attn.o", R, h, attn, L);
+  b.add("vision.layers.mlp.gate_up", R, 2 * I, h, L);
+  b.add("vision.layers.mlp.down", R, h, I, L);
+  b.add("vision.layers.norms", R, 2 * h, 1, L);
+}
+
+// Qwen2.5-VL (modeling_qwen2_5_vl.py Qwen2_5_VisionTransformerPretrainedModel): patch_embed Conv3d
+// [h, channels, temporal, patch, patch] without bias; per block norm1 and norm2 (RMSNorm [h]), attn.qkv
+// [3h, h] and attn.proj [h, h] with biases, Qwen2_5_VLMLP gate/up [I, h] and down [h, I] with biases;
+// the merger: ln_q (RMSNorm [h]), mlp.0 [h·m², h·m²] and mlp.2 [out, h·m²] with biases.
+// Qwen3-VL (modeling_qwen3_vl.py Qwen3VLVisionModel): patch_embed with bias, pos_embed
+// [num_position_embeddings, h]; per block norm1 and norm2 (LayerNorm [h], weight and bias), attn.qkv
+// and attn.proj with biases, linear_fc1 [I, h] and linear_fc2 [h, I] with biases; the merger: norm
+// (LayerNorm [h]), linear_fc1 [h·m², h·m²], linear_fc2 [out, h·m²] with biases; one more merger per
+// deepstack_visual_indexes entry with its norm over h·m² (use_postshuffle_norm).
+void add_qwen_vision(Builder& b, const VisionConfig& v, std::uint64_t text_hidden) {
+  const auto h = v.hidden_size, I = v.intermediate_size, L = v.n_layers;
+  const auto R = TensorRole::vision;
+  const bool qwen3 = v.encoder == VisionEncoder::qwen3_vl;
+  const auto merged = h * v.spatial_merge_size * v.spatial_merge_size;
+  b.add("vision.patch_embed", R, h, v.n_channels * v.temporal_patch_size * v.patch_size * v.patch_size, 1);
+  if (qwen3) {
+    b.add("vision.patch_embed.bias", R, h, 1, 1);
+    b.add("vision.pos_embed", R, v.position_table, h, 1);
+  }
+  b.add("vision.blocks.attn.qkv", R, 3 * h, h, L);
+  b.add("vision.blocks.attn.proj", R, h, h, L);
+  b.add("vision.blocks.attn.bias", R, 4 * h, 1, L);
+  if (qwen3) {
+    b.add("vision.blocks.mlp.fc1", R, I, h, L);
+    b.add("vision.blocks.mlp.fc2", R, h, I, L);
+    b.add("vision.blocks.mlp.bias", R, I + h, 1, L);
+    b.add("vision.blocks.norms", R, 4 * h, 1, L);
+  } else {
+    b.add("vision.blocks.mlp.gate_up", R, 2 * I, h, L);
+    b.add("vision.blocks.mlp.down", R, h, I, L);
+    b.add("vision.blocks.mlp.bias", R, 2 * I + h, 1, L);
+    b.add("vision.blocks.norms", R, 2 * h, 1, L);
+  }
+  const auto merger = [&](const std::string& name, std::uint64_t norm_width, std::uint64_t count) {
+    b.add(name + ".norm", R, (qwen3 ? 2 : 1) * norm_width, 1, count);
+    b.add(name + ".fc1", R, merged, merged, count);
+    b.add(name + ".fc2", R, text_hidden, merged, count);
+    b.add(name + ".bias", R, merged + text_hidden, 1, count);
+  };
+  merger("projector.merger", h, 1);
+  if (v.deepstack_mergers > 0) merger("projector.deepstack_mergers", merged, v.deepstack_mergers);
+}
+
+// Mllama (modeling_mllama.py MllamaVisionModel): patch_embedding Conv2d without bias, class_embedding
+// [h], gated_positional_embedding (gate, embedding [patches + 1, h], tile_embedding
+// [aspect ratios + 1, tiles × (patches + 1) × h]), pre- and post-tile positional embeddings (each an
+// embedding [aspect ratios + 1, tiles × h] and a gate), layernorm_pre and layernorm_post (LayerNorm),
+// the local encoder's layers (q/k/v/o [h, h] without bias, fc1 [I, h] and fc2 [h, I] with biases, two
+// LayerNorms) and the global encoder's, which add gate_attn and gate_ffn; the projector
+// multi_modal_projector [text h, vision_output_dim] with bias (vision_output_dim = h × (intermediate
+// layers + 1), the concatenated features).
+void add_mllama_vision(Builder& b, const VisionConfig& v, std::uint64_t text_hidden) {
+  const auto h = v.hidden_size, I = v.intermediate_size, P = v.positions(), tiles = v.max_num_tiles;
+  const auto R = TensorRole::vision;
+  b.add("vision.patch_embedding", R, h, v.n_channels * v.patch_size * v.patch_size, 1);
+  b.add("vision.class_embedding", R, h, 1, 1);
+  b.add("vision.gated_positional_embedding", R, P, h, 1);
+  b.add("vision.gated_positional_embedding.tile", R, v.aspect_ratio_rows, tiles * P * h, 1);
+  b.add("vision.tile_positional_embeddings", R, v.aspect_ratio_rows, tiles * h, 2);  // pre and post
+  b.add("vision.embedding_gates", R, 3, 1, 1);
+  b.add("vision.layernorm_pre_post", R, 4 * h, 1, 1);
+  const auto L = v.n_layers + v.global_layers;
+  b.add("vision.layers.attn", R, 4 * h, h, L);
+  b.add("vision.layers.mlp.fc1", R, I, h, L);
+  b.add("vision.layers.mlp.fc2", R, h, I, L);
+  b.add("vision.layers.mlp.bias", R, I + h, 1, L);
+  b.add("vision.layers.norms", R, 4 * h, 1, L);
+  b.add("vision.global_layers.gates", R, 2, 1, v.global_layers);
+  b.add("projector.multi_modal_projector", R, text_hidden, h * v.feature_layers, 1);
+  b.add("projector.multi_modal_projector.bias", R, text_hidden, 1, 1);
+}
+
+void add_vision(Builder& b, const VisionConfig& v, std::uint64_t text_hidden) {
+  const auto h = v.hidden_size, I = v.intermediate_size, L = v.n_layers;
+  const auto R = TensorRole::vision;
+  if (v.encoder == VisionEncoder::mllama) {
+    add_mllama_vision(b, v, text_hidden);
+    return;
+  }
+  if (v.encoder == VisionEncoder::qwen2_5_vl || v.encoder == VisionEncoder::qwen3_vl) {
+    add_qwen_vision(b, v, text_hidden);
+    return;
+  }
+  if (v.encoder == VisionEncoder::pixtral) {
+    add_pixtral(b, v);
+    b.add("projector.norm", R, h, 1, 1);
+    b.add("projector.patch_merger", R, h, h * v.spatial_merge_size * v.spatial_merge_size, 1);
+    b.add("projector.linear_1", R, text_hidden, h * v.feature_layers, 1);
+    b.add("projector.linear_2", R, text_hidden, text_hidden, 1);
+    if (v.projector_bias) b.add("projector.bias", R, 2 * text_hidden, 1, 1);
+    return;
+  }
+  b.add("vision.patch_embedding", R, h, v.n_channels * v.patch_size * v.patch_size, 1);
+  if (v.encoder == VisionEncoder::siglip) b.add("vision.patch_embedding.bias", R, h, 1, 1);
+  b.add("vision.position_embedding", R, v.positions(), h, 1);
+  if (v.encoder == VisionEncoder::clip) {
+    b.add("vision.class_embedding", R, h, 1, 1);
+    b.add("vision.pre_layrnorm", R, 2 * h, 1, 1);
+  }
+  b.add("vision.layers.attn", R, 4 * h, h, L);
+  b.add("vision.layers.attn.bias", R, 4 * h, 1, L);
+  b.add("vision.layers.mlp.fc1", R, I, h, L);
+  b.add("vision.layers.mlp.fc2", R, h, I, L);
+  b.add("vision.layers.mlp.bias", R, I + h, 1, L);
+  b.add("vision.layers.norms", R, 4 * h, 1, L);  // layer_norm1 and layer_norm2, weight and bias
+  b.add("vision.post_layernorm", R, 2 * h, 1, 1);
+  switch (v.projector) {
+    case VisionProjector::gemma3:
+      b.add("projector.mm_soft_emb_norm", R, h, 1, 1);
+      b.add("projector.mm_input_projection", R, text_hidden, h, 1);
+      break;
+    case VisionProjector::llava_mlp:
+      b.add("projector.linear_1", R, text_hidden, h * v.feature_layers, 1);
+      b.add("projector.linear_2", R, text_hidden, text_hidden, 1);
+      if (v.projector_bias) b.add("projector.bias", R, 2 * text_hidden, 1, 1);
+      break;
+    case VisionProjector::mistral3:     // with the Pixtral tower, above
+    case VisionProjector::qwen_merger:  // with the Qwen towers, above
+    case VisionProjector::mllama:       // with the Mllama tower, above
+      break;
+  }
 }
 
 std::uint64_t count_sparse_layers(const ModelConfig& c) {
@@ -316,7 +467,7 @@ ParameterCount count_parameters(const ModelConfig& c) {
   const auto h = c.hidden_size;
   const auto embed_width = c.word_embed_proj_dim ? c.word_embed_proj_dim : h;
   Builder b(c);
-  b.add("embed_tokens", TensorRole::embedding, c.vocab_size, embed_width, 1);
+  b.add("embed_tokens", TensorRole::embedding, c.vocab_size + c.extra_embedding_rows, embed_width, 1);
   b.add("embed_positions", TensorRole::position, c.learned_positions, h, 1);
   // BERT/RoBERTa (modeling_bert.py BertEmbeddings): token_type_embeddings [type_vocab_size, h].
   b.add("embed_token_types", TensorRole::position, c.type_vocab_size, h, 1);
@@ -329,6 +480,19 @@ ParameterCount count_parameters(const ModelConfig& c) {
   b.layers(c.n_mlp_layers() - n_sparse, n_sparse, c.n_attention_layers(), c.n_layers);
   if (c.recurrent) b.recurrent(*c.recurrent, c.recurrent->n_layers());
   b.gemma3n(c.n_layers);
+  if (c.n_cross_attention_layers > 0) {
+    // Mllama's cross-attention layers (modeling_mllama.py MllamaTextCrossAttention): q/k/v/o shaped as
+    // self-attention's, q_norm and k_norm (RMSNorm [head_dim]), and the layer's two tanh gates
+    // (cross_attn_attn_gate, cross_attn_mlp_gate: one value each); norms and MLP are counted with
+    // every layer's above.
+    const auto n = c.n_cross_attention_layers, q = c.n_heads * c.head_dim, kv = c.n_kv_heads * c.head_dim;
+    b.add("cross_attn.q", TensorRole::attention, q, h, n, "q", true);
+    b.add("cross_attn.k", TensorRole::attention, kv, h, n, "k", true);
+    b.add("cross_attn.v", TensorRole::attention, kv, h, n, "v", true);
+    b.add("cross_attn.o", TensorRole::attention, h, q, n, "o", true);
+    b.add("cross_attn.qk_norm", TensorRole::norm, 2 * c.head_dim, 1, n, "", true);
+    b.add("cross_attn.gates", TensorRole::other, 2, 1, n, "", true);
+  }
   if (c.final_norm) b.norm("final_norm", h, 1, false);
   if (c.pooler) {  // BertPooler: dense [h, h] + bias over the first ([CLS]) token, then tanh
     b.add("pooler", TensorRole::other, h, h, 1);
@@ -337,15 +501,19 @@ ParameterCount count_parameters(const ModelConfig& c) {
   // Encoders (BertModel, RobertaModel) end at the pooler: no LM head.
   if (!c.tie_word_embeddings && !c.encoder) b.add("lm_head", TensorRole::lm_head, c.vocab_size, embed_width, 1);
   if (c.lm_head_bias) b.add("lm_head.bias", TensorRole::bias, c.vocab_size, 1, 1);
-  const std::uint64_t vision = c.vision ? add_vision_tower(b, *c.vision) : 0;
+  if (c.vision) add_vision(b, *c.vision, h);
+  if (c.llama4_vision) add_llama4_vision(b, *c.llama4_vision);
 
   ParameterCount out;
   out.total = b.total();
   out.groups = b.take();
   for (const auto& g : out.groups)
     if (g.role == TensorRole::embedding || g.role == TensorRole::position) out.embedding += g.elements();
-  // Per text token: the vision tower runs once per image, not per token.
-  out.active = out.total - vision;
+  for (const auto& g : out.groups)
+    if (g.role == TensorRole::vision) out.vision += g.elements();
+  // Per text token: the vision tower runs once per image, not per token (Meta's "17B active" for
+  // Llama 4 Scout is the text model's).
+  out.active = out.total - out.vision;
   if (c.moe && n_sparse > 0) {
     // Per token only top-k of the routed experts run (shared experts always do).
     std::uint64_t routed = 0;

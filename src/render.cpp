@@ -431,6 +431,13 @@ Json settings_json(const Estimate& e) {
   s["kv_precision"] = e.kv_precision;
   s["batch"] = r.batch;
   s["seq_len"] = r.seq_len;
+  if (e.image_tokens_per_image > 0) {  // vision-language models
+    s["images"] = r.images;
+    s["image_size"] =
+        r.image_size.given() ? Json{{"width", r.image_size.width}, {"height", r.image_size.height}} : Json(nullptr);
+    s["image_tokens_per_image"] = e.image_tokens_per_image;
+    s["image_tokens"] = e.image_tokens;
+  }
   if (e.method == Method::document) s["concurrency"] = r.concurrency;
   if (r.params_override) s["params_override"] = *r.params_override;
   if (e.method == Method::detailed) {
@@ -576,9 +583,12 @@ std::vector<std::string> verdict_lines(const GpuVerdict& v, const RenderOptions&
 }
 
 std::string estimate_heading(const Estimate& e) {
-  return fmt::format("{} · precision {} · batch {} · seq-len {} · method {}",
+  const std::string images = e.request.images > 0 ? fmt::format(" + {} image{} ({} tokens)", e.request.images,
+                                                                e.request.images == 1 ? "" : "s", e.image_tokens)
+                                                  : "";
+  return fmt::format("{} · precision {} · batch {} · seq-len {}{} · method {}",
                      e.mode == Mode::inference ? "inference" : "training", safe(e.precision), e.request.batch,
-                     e.request.seq_len, to_string(e.method));
+                     e.request.seq_len, images, to_string(e.method));
 }
 
 std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
@@ -634,7 +644,10 @@ std::string estimate_table(const EstimateReport& rep, const RenderOptions& o) {
     for (const auto& l : lines) out += l + "\n";
   }
   for (const auto& n : e.notes) out += fmt::format("note: {}\n", safe(n));
-  if (!rep.curve.empty()) out += "\n" + render_context_chart(rep.curve, rep.curve_capacity, o.units);
+  if (!rep.curve.empty()) {
+    out += '\n';
+    out += render_context_chart(rep.curve, rep.curve_capacity, o.units);
+  }
   return out;
 }
 
@@ -867,8 +880,10 @@ std::string render_fit_report(const FitReport& rep, const RenderOptions& o) {
     out += o.format == Format::markdown ? "- " + line.substr(line.find_first_not_of(' ')) + "\n" : line + "\n";
   for (const auto& n : rep.estimate.notes)
     out += o.format == Format::markdown ? "- note: " + md_field(n) + "\n" : "note: " + safe(n) + "\n";
-  if (!rep.curve.empty() && o.format == Format::table)
-    out += "\n" + render_context_chart(rep.curve, v.memory_per_gpu, o.units);
+  if (!rep.curve.empty() && o.format == Format::table) {
+    out += '\n';  // two appends, not "\n" + chart: GCC 12 -O3 -Werror=restrict false positive
+    out += render_context_chart(rep.curve, v.memory_per_gpu, o.units);
+  }
   return out;
 }
 

@@ -87,6 +87,12 @@ void validate(const Request& r) {
   if (!std::isfinite(r.trainable_percent) || r.trainable_percent < 0 || r.trainable_percent > 100)
     throw UsageError(fmt::format("--trainable-percent must be between 0 and 100, got {}", r.trainable_percent));
   if (r.params_override && *r.params_override == 0) throw UsageError("--params must be positive");
+  if (r.images > k_max_images)
+    throw UsageError(fmt::format("--images {} is more than any prompt holds ({} at most)", r.images, k_max_images));
+  if ((r.image_size.width == 0) != (r.image_size.height == 0) || r.image_size.width > k_max_image_side ||
+      r.image_size.height > k_max_image_side)
+    throw UsageError(fmt::format("--image-size {}x{} must have both sides between 1 and {} pixels", r.image_size.width,
+                                 r.image_size.height, k_max_image_side));
   const auto& l = r.layout;
   if (l.tp == 0 || l.pp == 0 || l.dp == 0 || l.ep == 0)
     throw UsageError("--tp, --pp, --dp and --ep must be at least 1");

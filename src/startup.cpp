@@ -89,7 +89,10 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
   r.seq_len = v.max_num_batched_tokens;
   r.prefill_chunk = v.max_num_batched_tokens;
   const Estimate profile = estimate(model, r);
-  v.weights = Bytes(component(profile, "weights") + component(profile, "per_layer_embeddings"));
+  // The vision tower (vision-language models) and Gemma 3n's per-layer embeddings load with the model:
+  // "Model loading took" counts them.
+  v.weights = Bytes(component(profile, "weights") + component(profile, "per_layer_embeddings") +
+                    component(profile, "vision_weights"));
   v.activation_peak = Bytes(component(profile, "activations"));
   // _dummy_sampler_run: logits for min(max_num_seqs, max_num_batched_tokens) requests, upcast to
   // fp32 by the sampler (v1/sample/sampler.py: logits.to(torch.float32)); vocabulary split by tp.
@@ -214,7 +217,7 @@ SglangStartup sglang_startup(const Model& model, const Request& request, Bytes g
   r.seq_len = 1;
   r.prefill_chunk = 1;
   const Estimate e = estimate(model, r);
-  g.weights = Bytes(component(e, "weights") + component(e, "per_layer_embeddings"));
+  g.weights = Bytes(component(e, "weights") + component(e, "per_layer_embeddings") + component(e, "vision_weights"));
   // mem_get_info after torch.distributed init: the device less its CUDA context (the estimator's
   // cuda_context_bytes, detailed_method.cpp).
   g.free_at_init = saturating_sub(gpu_total, cuda_context(e));

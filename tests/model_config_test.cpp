@@ -218,6 +218,12 @@ TEST_CASE("the architecture registry drives the supported list and the message",
       "deepseek_v32",
       "kimi_k2",
       "minimax_m2",
+      "gemma3",
+      "llava",
+      "mistral3",
+      "qwen2_5_vl",
+      "qwen3_vl",
+      "mllama",
   };
   CHECK(supported_model_types() == expected);
   CHECK(unsupported_architecture_message("rwkv", "m.json") ==
@@ -225,20 +231,27 @@ TEST_CASE("the architecture registry drives the supported list and the message",
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
         "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba, mamba, granitemoehybrid, bert, roberta, xlm-roberta, "
-        "falcon_h1, lfm2, glm4, gemma3n_text, llama4_text, llama4, deepseek_v32, kimi_k2, minimax_m2");
+        "falcon_h1, lfm2, glm4, gemma3n_text, llama4_text, llama4, deepseek_v32, kimi_k2, minimax_m2, gemma3, llava, "
+        "mistral3, qwen2_5_vl, qwen3_vl, mllama");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
-    const auto c =
-        parse_model_config(R"({"model_type": ")" + std::string(t) +
-                               R"(", "hidden_size": 64, "n_embd": 64, "intermediate_size": 128, "ffn_dim": 128,
+    const std::string keys = R"("hidden_size": 64, "n_embd": 64, "intermediate_size": 128, "ffn_dim": 128,
             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000,
             "max_position_embeddings": 64, "n_positions": 64, "num_local_experts": 4, "num_experts": 4,
             "num_experts_per_tok": 2, "moe_intermediate_size": 32, "kv_lora_rank": 16, "qk_nope_head_dim": 8,
             "qk_rope_head_dim": 8, "v_head_dim": 8, "ff_intermediate_size": 128, "hybrid_override_pattern": "M*",
             "mamba_num_heads": 4, "mamba_head_dim": 16, "num_heads": 4, "head_dim": 16, "ssm_state_size": 4,
-            "n_groups": 2, "conv_kernel": 4, "index_n_heads": 2, "index_head_dim": 16, "index_topk": 4})",
-                           "r.json");
+            "n_groups": 2, "conv_kernel": 4, "index_n_heads": 2, "index_head_dim": 16, "index_topk": 4, "cross_attention_layers": [1])";
+    // Vision-language wrappers read the same keys from text_config (their vision tower: vision_test.cpp).
+    const bool wrapper = t == "gemma3" || t == "llava" || t == "mistral3" || t == "qwen3_vl" || t == "mllama";
+    const auto c = parse_model_config(
+        R"({"model_type": ")" + std::string(t) + "\", " +
+            (wrapper ? R"("vision_config": {"vision_use_head": false, "image_size": 896, "patch_size": 14},
+                       "text_config": {)" +
+                           keys + "}}"
+                     : keys + "}"),
+        "r.json");
     CHECK(c.supported);
     CHECK(c.n_layers == 2);
   }

@@ -21,11 +21,12 @@ struct Model {
   std::string name;  // catalog alias, or the path it was read from
   std::optional<std::string> hf_id;
   ModelConfig config;
-  std::optional<ParameterCount> params;   // empty when the architecture is not supported
-  std::optional<TensorFile> files;        // tensors read from safetensors/GGUF headers: exact stored bytes
-  const EngineProfile* engine = nullptr;  // the engine its files are made for (GGUF: llama.cpp), if any
-  std::vector<std::string> notes{};       // what the loader noticed (a file that contradicts its config, ...);
-                                          // copied into every estimate of this model
+  std::optional<ParameterCount> params;      // empty when the architecture is not supported
+  std::optional<TensorFile> files;           // tensors read from safetensors/GGUF headers: exact stored bytes
+  const EngineProfile* engine = nullptr;     // the engine its files are made for (GGUF: llama.cpp), if any
+  std::vector<std::string> notes{};          // what the loader noticed (a file that contradicts its config, ...);
+                                             // copied into every estimate of this model
+  std::optional<TensorFile> vision_files{};  // --mmproj: llama.cpp's projector GGUF (the vision tower), exact bytes
 };
 
 // Builds a Model from a config, counting parameters where the architecture is supported.
@@ -90,8 +91,10 @@ struct Estimate {
   std::uint64_t trainable_parameters = 0;
   std::string precision;  // weight precision name
   std::string kv_precision;
-  const EngineProfile* engine = nullptr;  // the engine assumed (detailed method)
-  std::uint64_t prefill_chunk = 0;        // tokens per prefill step used (0: the whole prompt)
+  const EngineProfile* engine = nullptr;     // the engine assumed (detailed method)
+  std::uint64_t prefill_chunk = 0;           // tokens per prefill step used (0: the whole prompt)
+  std::uint64_t image_tokens_per_image = 0;  // vision-language models with --images: tokens one image adds
+  std::uint64_t image_tokens = 0;            // request.images × image_tokens_per_image, in each sequence
   Request request;
   std::vector<Component> components;  // for one GPU of the layout (the most loaded one)
   Bytes total;                        // sum of components' GPU bytes

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "llmmem/vision.hpp"
+
 namespace llmmem {
 
 enum class NormKind { rms, layer_norm, layer_norm_no_bias };
@@ -91,8 +93,9 @@ struct RecurrentConfig {
 // A vision encoder and the projector into the language model that a multimodal checkpoint holds
 // beside its text model (Llama 4: transformers modeling_llama4.py Llama4VisionModel and
 // Llama4MultiModalProjector). Its weights are in the checkpoint and in GPU memory; it runs once per
-// image, not per text token. src/parameters.cpp counts its tensors.
-struct VisionConfig {
+// image, not per text token. src/parameters.cpp counts its tensors (the vision_weights line); image
+// tokens are not modelled for it yet (the other vision-language models: VisionConfig, vision.hpp).
+struct Llama4VisionConfig {
   std::uint64_t hidden_size = 0, intermediate_size = 0, n_layers = 0, n_heads = 0;
   std::uint64_t n_channels = 0, patches = 0, patch_values = 0;  // patches per image; values per patch
   std::uint64_t projector_input_dim = 0, projector_output_dim = 0, output_dim = 0;
@@ -156,7 +159,7 @@ struct ModelConfig {
   bool chunked_attention = false;
 
   std::optional<QuantizationConfig> quantization;
-  std::optional<VisionConfig> vision;  // multimodal wrappers that count their vision tower
+  std::optional<Llama4VisionConfig> llama4_vision;  // Llama 4's wrapper: its vision tower, counted
 
   // Hybrid and state-space models: which layers hold attention (and so a KV cache) and which an MLP;
   // empty means every layer (all plain transformers). Recurrent mixers are in `recurrent`.
@@ -184,6 +187,14 @@ struct ModelConfig {
   // Per-layer embeddings (PLE): a [per_layer_vocab, n_layers × per_layer_width] table read a row per token,
   // which engines may keep in host memory (Google's "Per-Layer Embedding caching"); 0: none.
   std::uint64_t per_layer_width = 0, per_layer_vocab = 0;
+  // Vision-language models (a *ForConditionalGeneration wrapper with text_config and vision_config):
+  // the vision tower and projector; the fields above describe the language model.
+  std::optional<VisionConfig> vision;
+  // Mllama (Llama 3.2 Vision): decoder layers whose attention reads the image features instead of the
+  // text (cross_attention_layers; attention_layers marks them false, so self-attention KV skips them),
+  // and the embedding's extra rows (MllamaTextModel: nn.Embedding(vocab_size + 8, hidden)).
+  std::uint64_t n_cross_attention_layers = 0;
+  std::uint64_t extra_embedding_rows = 0;
 
   [[nodiscard]] bool is_sparse_layer(std::uint64_t layer) const;
   [[nodiscard]] std::uint64_t n_sliding_layers() const;

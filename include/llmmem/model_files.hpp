@@ -20,6 +20,14 @@ namespace llmmem {
 // is an InputError naming the file.
 [[nodiscard]] Model load_model_path(const std::filesystem::path& path);
 
+// llama.cpp's multimodal projector file (--mmproj; tools/mtmd): a GGUF whose general.architecture is
+// "clip", holding the vision tower and projector. Its tensors become model.vision_files (the
+// vision_weights component), and where its clip.vision.* keys describe an encoder llmmem models
+// (clip.projector_type gemma3, or mlp / mlp_norm: LLaVA) and the model has no vision config yet,
+// model.config.vision too, so --images counts image tokens. Throws InputError for a file that is not
+// a clip GGUF, UsageError when the model is not a GGUF model.
+void attach_mmproj(Model& model, const std::filesystem::path& path);
+
 // What `llmmem inspect` shows: the headers read from a path, without estimating anything.
 struct Inspection {
   std::string path;

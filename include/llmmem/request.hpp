@@ -9,6 +9,7 @@
 #include "llmmem/bytes.hpp"
 #include "llmmem/engine.hpp"
 #include "llmmem/precision.hpp"
+#include "llmmem/vision.hpp"
 
 namespace llmmem {
 
@@ -60,7 +61,12 @@ struct Request {
   const StorageFormat* kv_format = nullptr;  // nullptr: the 16-bit compute dtype
   std::uint64_t batch = 1;
   std::uint64_t seq_len = 2048;
-  std::uint64_t concurrency = 1;                 // document method: model instances
+  std::uint64_t concurrency = 1;  // document method: model instances
+  // Vision-language models: images in each sequence (--images), each adding the model's tokens per
+  // image to the context, and their size (--image-size; 0 × 0: the model's own resolution). The
+  // encoder runs on batch × images images at once.
+  std::uint64_t images = 0;
+  ImageSize image_size{};
   std::optional<std::uint64_t> params_override;  // --params
   Attention attention = Attention::flash;
   Logits logits = Logits::last;

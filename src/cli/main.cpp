@@ -187,7 +187,8 @@ Output run(const cli::Options& o) {
   ResolveOptions resolve;
   resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
   resolve.revision = o.revision;
-  const Model model = resolve_model(catalog, o.model, resolve);
+  Model model = resolve_model(catalog, o.model, resolve);
+  if (o.has("--mmproj")) attach_mmproj(model, o.mmproj);
   Request request = cli::build_request(o);
   const auto target = gpu_target(o);
   // What the engine picks when the user does not say: its context (llama.cpp --fit, Ollama num_ctx)

@@ -47,6 +47,11 @@ void add_model_options(CLI::App& app, Options& o) {
   app.add_option("-s,--seq-len", o.seq_len,
                  fmt::format("tokens per sequence; k = 1024, so 32k = 32768 (default {})", o.seq_len));
   app.add_option("--params", o.params, "override the parameter count: 70B, 7.24B, 350M, 70e9");
+  app.add_option("--images", o.images,
+                 "vision-language models: images in each sequence, their tokens added to the context (default 0)");
+  app.add_option("--image-size", o.image_size,
+                 "vision-language models: each image's size, WxH or PIXELS (a square); default: the model's own, "
+                 "or the largest its processor keeps");
   app.add_option("--method", o.method, "detailed (default) or document (the article's formulas)");
   std::string engines;
   for (const auto& e : all_engines()) engines += (engines.empty() ? "" : ", ") + std::string(e.id);
@@ -147,6 +152,8 @@ ParseResult parse_options(int argc, char** argv) {
                    "llama.cpp/Ollama -ts: share of layers per GPU, e.g. 3,1 (default: by memory)")
       ->delimiter(',');
   infer->add_flag("--cpu-moe", o.cpu_moe, "llama.cpp/Ollama: every layer's MoE experts in host memory");
+  infer->add_option("--mmproj", o.mmproj,
+                    "llama.cpp: the multimodal projector GGUF (vision tower) loaded beside a GGUF model");
   infer->add_option("--n-cpu-moe", o.n_cpu_moe, "llama.cpp/Ollama: MoE experts of the first N layers in host memory");
   infer->add_flag("--no-kv-offload", o.no_kv_offload, "llama.cpp/Ollama -nkvo: the KV cache in host memory");
   infer->add_flag("--no-mmap", o.no_mmap, "llama.cpp/Ollama: host weights allocated (pinned), not mapped file pages");

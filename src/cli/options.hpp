@@ -20,6 +20,8 @@ struct Options {
   // Defaults come from Request's, so help, completions and behaviour cannot disagree.
   std::string batch = fmt::format("{}", Request{}.batch), seq_len = fmt::format("{}", Request{}.seq_len),
               concurrency = fmt::format("{}", Request{}.concurrency), params, overhead;
+  std::string images = fmt::format("{}", Request{}.images), image_size;  // vision-language models
+  std::string mmproj;                                                    // llama.cpp projector GGUF
   std::string attention{to_string(Request{}.attention)}, logits{to_string(Request{}.logits)},
       prefill_chunk = fmt::format("{}", Request{}.prefill_chunk);
   std::string optimizer{to_string(Request{}.optimizer)},

@@ -36,6 +36,18 @@ double parse_double(const std::string& text, std::string_view flag) {
   return v;
 }
 
+// --image-size: WxH ("1024x768") or one side for a square ("896"), each a whole number of pixels.
+ImageSize parse_image_size(const std::string& text) {
+  const auto x = text.find_first_of("xX");
+  const std::string w = x == std::string::npos ? text : text.substr(0, x);
+  const std::string h = x == std::string::npos ? text : text.substr(x + 1);
+  if (w.empty() || h.empty())
+    throw UsageError(fmt::format("--image-size expects WxH or PIXELS (e.g. 1024x768 or 896), got '{}'", text));
+  const std::uint64_t width = parse_whole(w, "--image-size"), height = parse_whole(h, "--image-size");
+  if (width == 0 || height == 0) throw UsageError(fmt::format("--image-size must be at least 1x1, got '{}'", text));
+  return {width, height};
+}
+
 }  // namespace
 
 std::uint64_t parse_positive(const std::string& text, std::string_view flag) {
@@ -89,6 +101,8 @@ Request build_request(const Options& o) {
   r.seq_len = parse_tokens(o.seq_len, "--seq-len");
   if (r.seq_len == 0) throw UsageError("--seq-len must be at least 1");
   r.concurrency = parse_positive(o.concurrency, "--concurrency");
+  r.images = parse_whole(o.images, "--images");
+  if (o.has("--image-size")) r.image_size = parse_image_size(o.image_size);
   if (o.has("--params")) {
     r.params_override = parse_count(o.params);
     if (*r.params_override == 0) throw UsageError("--params must be positive");
