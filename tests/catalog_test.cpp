@@ -43,8 +43,9 @@ TEST_CASE("every catalog model estimates inference and training, or says it is u
     }
     for (Method method : {Method::document, Method::detailed}) {
       // Encoders hold no more tokens than their position table (BERT: 512).
-      const std::uint64_t seq =
-          m.config.encoder ? std::min<std::uint64_t>(m.config.max_position_embeddings, 2048) : 2048;
+      // BART's tables likewise (1024 tokens on each side).
+      const bool table = m.config.encoder || (m.config.is_encoder_decoder() && m.config.learned_positions > 0);
+      const std::uint64_t seq = table ? std::min<std::uint64_t>(m.config.max_position_embeddings, 2048) : 2048;
       Request i = test::infer(nullptr, 1, seq);
       i.method = method;
       Request t = test::train("bf16", 1, seq);

@@ -158,11 +158,14 @@ TEST_CASE("validation: no figure of an exactly requested case is off by more tha
 }
 
 // The known misses of 60% or more, all from features llmmem does not model. Listed so that a new one
-// fails here and a fixed one is taken off the list. None today: the two that were (torchtune's
+// fails here and a fixed one is taken off the list. One today (below); the two that were (torchtune's
 // optimizer_in_bwd + paged optimizer run, +157%, and the Unsloth sweep with offloaded checkpoints,
 // +122%) are modelled by --framework torchtune and --framework unsloth (issue 12).
 TEST_CASE("validation: the figures off by 60% or more are exactly the listed known misses", "[validation]") {
-  const std::set<std::pair<std::string, std::string>> known = {};
+  // DeepSpeed's ZeRO-3 estimator with parameters and optimizer offloaded: its 4 B × largest module against
+  // llmmem's two whole gather units (a t5-3b block), +84% of 0.12 GB (issue 13).
+  const std::set<std::pair<std::string, std::string>> known = {
+      {"ds-est-zero3-t5-3b-1node-8gpu", "offload_param=cpu, offload_optimizer=cpu"}};
   std::set<std::pair<std::string, std::string>> found;
   for (const auto& r : report().rows)
     if (std::fabs(r.error()) >= 0.6) {

@@ -19,7 +19,7 @@ struct Options {
   std::string precision, kv_precision, method = "detailed", format = "table", units = "binary";
   // Defaults come from Request's, so help, completions and behaviour cannot disagree.
   std::string batch = fmt::format("{}", Request{}.batch), seq_len = fmt::format("{}", Request{}.seq_len),
-              concurrency = fmt::format("{}", Request{}.concurrency), params, overhead;
+              concurrency = fmt::format("{}", Request{}.concurrency), params, overhead, target_len;
   std::string attention{to_string(Request{}.attention)}, logits{to_string(Request{}.logits)},
       prefill_chunk = fmt::format("{}", Request{}.prefill_chunk);
   std::string optimizer{to_string(Request{}.optimizer)},
