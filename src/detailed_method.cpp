@@ -393,9 +393,13 @@ Component inference_activations(const Plan& p) {
   std::uint64_t scores = 0;
   if (p.r.attention == Attention::eager) {
     // Eager attention materialises batch × heads × s × s scores (eager_score_bytes).
+    // T5 (modeling_t5.py T5Stack / T5Attention): the first block computes position_bias [1, heads, q, k] from
+    // relative_attention_bias and adds the attention mask, giving batch × heads × q × k in the compute dtype,
+    // which every later block reuses: it stays alive through the whole encoder forward, beside the scores.
+    const std::uint64_t per_score = eager_score_bytes(p) + (c.relative_attention_buckets > 0 ? compute_bytes(p) : 0);
     scores = checked_mul(checked_mul(checked_mul(checked_mul(p.r.batch, heads, "activations"), step, "activations"),
                                      p.r.seq_len, "activations"),
-                         eager_score_bytes(p), "activations");
+                         per_score, "activations");
     attn = checked_add(attn, scores, "activations");
   }
   std::uint64_t mlp_width = ceil_div(c.intermediate_size, tp);
@@ -452,6 +456,7 @@ Component inference_activations(const Plan& p) {
   if (scores) {
     inputs.push_back({"score_bytes", d(scores)});
     inputs.push_back({"bytes_per_score", d(eager_score_bytes(p))});
+    if (c.relative_attention_buckets > 0) inputs.push_back({"position_bias_bytes_per_score", d(compute_bytes(p))});
   }
   if (mask) inputs.push_back({"window_mask_bytes", d(mask)});
   if (chunk) inputs.push_back({"prefill_chunk", d(chunk)});

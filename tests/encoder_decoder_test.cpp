@@ -218,3 +218,22 @@ TEST_CASE("encoder-decoder configs: hostile values are refused with the key name
   CHECK(c.tie_word_embeddings);
   CHECK_FALSE(parse_model_config(R"({"model_type": "mt5"})", "m.json").tie_word_embeddings);
 }
+
+TEST_CASE("T5 under eager attention also holds its position bias for every encoder block",
+          "[detailed][encoder-decoder]") {
+  const Model m = test::model("t5-base");
+  Request eager = test::infer("bf16", 2, 1024);
+  eager.attention = Attention::eager;
+  Request flash = eager;
+  flash.attention = Attention::flash;
+  // Eager adds batch × heads × s × s × (10 B of bf16 scores and their fp32 softmax + 2 B of position_bias):
+  // 2 × 12 × 1024 × 1024 × 12 B = 301,989,888 B beyond the flash peak (the attention side is then the max).
+  const std::uint64_t e = test::bytes_of(estimate(m, eager), "activations");
+  const std::uint64_t f = test::bytes_of(estimate(m, flash), "activations");
+  CHECK(e > f);
+  const auto* c = estimate(m, eager).find("activations");
+  double score_bytes = 0;
+  for (const auto& in : c->inputs)
+    if (in.name == "score_bytes") score_bytes = in.value;
+  CHECK(score_bytes == 2.0 * 12 * 1024 * 1024 * 12);
+}
