@@ -114,6 +114,9 @@ class Reader {
   const std::string& m_origin;
 };
 
+// 4 × v, saturating past any real model (validate_dimensions then names it).
+std::uint64_t sat_mul_4(std::uint64_t v) { return v > k_max_dimension ? k_max_dimension + 1 : 4 * v; }
+
 // head_dim when the config does not give one: hidden_size / num_attention_heads, which must divide
 // exactly. transformers' attention modules raise ValueError otherwise ("`embed_dim` must be
 // divisible by num_heads (got `embed_dim`: ... and `num_heads`: ...)" in GPT2Attention, OPTAttention,
@@ -1278,6 +1281,55 @@ void read_modernbert(const Reader& r, ModelConfig& c) {
                                  k_max_dimension));
 }
 
+// Nomic BERT (custom code of nomic-ai/nomic-bert-2048: configuration_hf_nomic_bert.py NomicBertConfig, a
+// GPT2Config with n_embd, n_layer, n_head, n_inner; modeling_hf_nomic_bert.py NomicBertModel): word embeddings
+// [vocab, h], token_type_embeddings [type_vocab_size, h], a LayerNorm (emb_ln, with bias); no position table
+// while rotary_emb_fraction > 0 (RoPE in every layer); per layer a fused Wqkv [3h, h] and out_proj [h, h]
+// (bias when qkv_proj_bias), SwiGLU fc11 and fc12 [n_inner, h] (bias when mlp_fc1_bias) and fc2 [h, n_inner]
+// (mlp_fc2_bias), two LayerNorms with bias (post-norm when prenorm is false); no pooler
+// (add_pooling_layer=False). n_inner absent: 4 × n_embd (GPT2Config). n_positions is the longest sequence
+// its rotary tables are built for (8192 for nomic-embed-text-v1.5, trained at max_trained_positions 2048).
+// GPT2Config.attribute_map lets hidden_size, num_hidden_layers, num_attention_heads and
+// max_position_embeddings stand for n_embd, n_layer, n_head and n_positions.
+void read_nomic_bert(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"n_embd", "hidden_size"}, 768);
+  c.n_layers = r.opt_u64({"n_layer", "num_hidden_layers"}) ? r.layers({"n_layer", "num_hidden_layers"}) : 12;
+  c.n_heads = r.positive_or({"n_head", "num_attention_heads"}, 12);
+  c.n_kv_heads = c.n_heads;
+  c.head_dim = derived_head_dim(r.origin(), c.hidden_size, c.n_heads, "n_embd", "n_head", "head_dim");
+  c.intermediate_size = r.opt_u64({"n_inner"}) ? r.positive({"n_inner"}) : sat_mul_4(c.hidden_size);
+  c.vocab_size = r.positive_or({"vocab_size"}, 30528);
+  c.max_position_embeddings = r.positive_or({"n_positions", "max_position_embeddings"}, 1024);
+  c.type_vocab_size = r.u64_or({"type_vocab_size"}, 2);
+  if (c.type_vocab_size > k_max_dimension)
+    throw InputError(fmt::format("{}: key 'type_vocab_size' = {} is larger than any real model ({} at most)",
+                                 r.origin(), c.type_vocab_size, k_max_dimension));
+  const Json* fraction = r.find({"rotary_emb_fraction"});
+  if (fraction && (!fraction->is_number() || fraction->get<double>() <= 0))
+    throw UnsupportedError(
+        fmt::format("{}: nomic_bert with learned positions (rotary_emb_fraction {}) is not supported yet", r.origin(),
+                    fraction->dump().substr(0, 40)));
+  const std::string act = r.string_or("activation_function", "swiglu");
+  c.gated_mlp = act == "swiglu" || act == "geglu";
+  c.qkv_bias = c.o_bias = r.boolean("qkv_proj_bias", true);
+  c.mlp_bias = r.boolean("mlp_fc1_bias", true) || r.boolean("mlp_fc2_bias", true);
+  if (r.boolean("mlp_fc1_bias", true) != r.boolean("mlp_fc2_bias", true))
+    throw UnsupportedError(
+        fmt::format("{}: nomic_bert with a bias on only one of fc1 and fc2 is not supported yet", r.origin()));
+  c.norm = NormKind::layer_norm;
+  c.embedding_norm = true;
+  c.final_norm = false;
+  c.fused_qkv = true;
+  c.tie_word_embeddings = false;
+  c.gpt_style_activations = false;  // SwiGLU, no dropout in the released embedders
+  c.encoder = true;
+  c.pooler = false;
+  c.num_labels = r.positive_or({"num_labels"}, 2);
+  if (c.num_labels > k_max_dimension)
+    throw InputError(fmt::format("{}: {} labels is more than any real model ({} at most)", r.origin(), c.num_labels,
+                                 k_max_dimension));
+}
+
 // T5, mT5 and Flan-T5 (transformers configuration_t5.py / configuration_mt5.py, modeling_t5.py): a shared
 // embedding [vocab, d_model] for both stacks; num_layers encoder blocks (T5LayerSelfAttention, T5LayerFF)
 // and num_decoder_layers (default num_layers) decoder blocks (self-attention, T5LayerCrossAttention,
@@ -1437,6 +1489,7 @@ constexpr Architecture k_architectures[] = {
     {"lfm2", read_lfm2, "transformers configuration_lfm2.py"},
     // encoders and encoder-decoders
     {"modernbert", read_modernbert, "transformers configuration_modernbert.py"},
+    {"nomic_bert", read_nomic_bert, "nomic-ai/nomic-bert-2048 custom code configuration_hf_nomic_bert.py"},
     {"t5", read_t5_tied, "transformers configuration_t5.py"},
     {"mt5", read_mt5, "transformers configuration_mt5.py"},
     {"bart", read_bart, "transformers configuration_bart.py"},

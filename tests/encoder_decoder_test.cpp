@@ -237,3 +237,28 @@ TEST_CASE("T5 under eager attention also holds its position bias for every encod
     if (in.name == "score_bytes") score_bytes = in.value;
   CHECK(score_bytes == 2.0 * 12 * 1024 * 1024 * 12);
 }
+
+TEST_CASE("nomic-embed-text-v1.5 counts as published", "[parameters][encoder]") {
+  // NomicBertModel (nomic-ai custom code modeling_hf_nomic_bert.py): word 30528 × 768, token types 2 × 768,
+  // emb_ln (weight + bias); 12 layers of Wqkv [2304, 768] and out_proj [768, 768] without bias
+  // (qkv_proj_bias false), SwiGLU fc11, fc12 [3072, 768] and fc2 [768, 3072] without bias, two LayerNorms
+  // with bias; no position table (rotary), no pooler.
+  const std::uint64_t layer = 3ULL * 768 * 768 + 768ULL * 768 + 3ULL * 3072 * 768 + 4 * 768;
+  CHECK(layer == 9'440'256ULL);
+  const std::uint64_t total = 30'528ULL * 768 + 2 * 768 + 2 * 768 + 12 * layer;
+  // Published: the HF API's safetensors.parameters F32 = 136731648 for nomic-ai/nomic-embed-text-v1.5 (a public
+  // model survey quoting it: code index id 68824673649; the HF table of id 71142266638 lists
+  // ('Apache-2.0', 136731648)).
+  CHECK(total == 136'731'648ULL);
+  const Model m = test::model("nomic-embed-text-v1.5");
+  CHECK(m.params->total == total);
+  CHECK(m.config.encoder);
+  CHECK(m.config.learned_positions == 0);
+  CHECK(m.config.max_position_embeddings == 8192);
+  const Estimate e = estimate(m, test::infer(nullptr, 16, 8192));
+  CHECK(test::bytes_of(e, "kv_cache") == 0);
+  CHECK(test::sums_to_total(e));
+  CHECK(test::sums_to_total(estimate(m, test::train("bf16", 16, 512))));
+  CHECK_THROWS_AS(parse_model_config(R"({"model_type": "nomic_bert", "rotary_emb_fraction": 0.0})", "n.json"),
+                  UnsupportedError);
+}

@@ -212,6 +212,7 @@ TEST_CASE("the architecture registry drives the supported list and the message",
       "falcon_h1",
       "lfm2",
       "modernbert",
+      "nomic_bert",
       "t5",
       "mt5",
       "bart",
@@ -222,7 +223,7 @@ TEST_CASE("the architecture registry drives the supported list and the message",
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
         "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba, mamba, granitemoehybrid, bert, roberta, xlm-roberta, "
-        "falcon_h1, lfm2, modernbert, t5, mt5, bart");
+        "falcon_h1, lfm2, modernbert, nomic_bert, t5, mt5, bart");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
