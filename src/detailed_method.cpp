@@ -1121,14 +1121,12 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
       std::uint64_t head = checked_mul(c.num_labels, c.hidden_size + 1, "parameters");
       if (c.prediction_head) {
         // ModernBertForSequenceClassification: ModernBertPredictionHead (dense [h, h], bias when
-        // classifier_bias, then the model's norm) before the classifier.
-        with_head.push_back({"head.dense", TensorRole::other, c.hidden_size, c.hidden_size, 1, "", false});
-        std::uint64_t extra = c.hidden_size * c.hidden_size + c.hidden_size;  // dense and the norm's weight
-        if (c.prediction_head_bias) extra += c.hidden_size;
-        if (c.norm == NormKind::layer_norm) extra += c.hidden_size;
-        with_head.push_back(
-            {"head.bias_norm", TensorRole::norm, extra - c.hidden_size * c.hidden_size, 1, 1, "", false});
-        head = checked_add(head, extra, "parameters");
+        // classifier_bias, then a norm like the model's: weight, and bias when norm_bias) before the classifier.
+        const std::uint64_t h = c.hidden_size, norm = c.norm == NormKind::layer_norm ? 2 * h : h;
+        with_head.push_back({"head.dense", TensorRole::other, h, h, 1, "", false});
+        if (c.prediction_head_bias) with_head.push_back({"head.dense.bias", TensorRole::bias, h, 1, 1, "", false});
+        with_head.push_back({"head.norm", TensorRole::norm, norm, 1, 1, "", false});
+        head = checked_add(head, h * h + (c.prediction_head_bias ? h : 0) + norm, "parameters");
       }
       with_head.push_back({"classifier", TensorRole::lm_head, c.num_labels, c.hidden_size, 1, "", false});
       with_head.push_back({"classifier.bias", TensorRole::bias, c.num_labels, 1, 1, "", false});
