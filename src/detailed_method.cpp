@@ -56,7 +56,7 @@ std::uint64_t compute_bytes(const Plan& p) { return p.compute.block_bytes / p.co
 std::uint64_t prefill_chunk(const Plan& p) {
   // An encoder's bidirectional attention needs every token of a sequence at once: it runs whole
   // (vLLM turns chunked prefill off for encoder-only pooling models: vllm/config/vllm.py).
-  if (p.c.encoder) return 0;
+  if (p.c.encoder || p.c.is_encoder_decoder()) return 0;  // an encoder-decoder's encoder too
   return p.r.prefill_chunk ? p.r.prefill_chunk : p.engine.prefill_chunk[0].tokens;
 }
 
@@ -290,6 +290,42 @@ Component kv_cache(const Plan& p) {
             Bytes(0),
             "0 (no token is decoded, so no key or value is kept)",
             {{"batch", d(p.r.batch)}, {"seq_len", d(p.r.seq_len)}}};
+  if (c.is_encoder_decoder()) {
+    // transformers' generate for an encoder-decoder (T5ForConditionalGeneration, BartForConditionalGeneration)
+    // runs the encoder once and keeps its last hidden state (batch × input × d_model, model_kwargs
+    // "encoder_outputs") for every step; the EncoderDecoderCache holds, in each decoder layer, the
+    // self-attention K/V of the generated tokens and the cross-attention K/V projected once from the input
+    // (modeling_t5.py T5Attention: curr_past_key_values.cross_attention_cache). Per decoder layer and token:
+    // 2 × kv_heads × head_dim values (T5: num_heads × d_kv, not d_model).
+    const std::uint64_t heads = ceil_div(c.n_kv_heads, std::min(p.l.tp, c.n_kv_heads));
+    const std::uint64_t in = p.r.seq_len, out = p.r.decoder_tokens();
+    const std::uint64_t layers = mul_div_ceil(c.decoder_layers, p.layers_on_stage, c.n_layers, "kv cache");
+    const std::uint64_t per_token = checked_mul(2 * heads, c.head_dim, "kv cache");
+    // An engine that holds the old cache while it builds the new one (EngineProfile::kv_copies_at_decode)
+    // copies the growing self-attention cache; the cross-attention cache is computed once and not rebuilt.
+    const std::uint64_t copies = p.engine.kv_copies_at_decode > 1 ? p.engine.kv_copies_at_decode : 1;
+    const std::uint64_t tokens = checked_add(in, checked_mul(out, copies, "kv cache"), "kv cache");
+    const std::uint64_t values =
+        checked_mul(checked_mul(checked_mul(layers, tokens, "kv cache"), per_token, "kv cache"), p.r.batch, "kv cache");
+    const std::uint64_t kv = mul_div_ceil(values, p.kv.block_bytes, p.kv.block_values, "kv cache");
+    const std::uint64_t held = checked_mul(
+        checked_mul(checked_mul(p.r.batch, in, "kv cache"), c.hidden_size, "kv cache"), compute_bytes(p), "kv cache");
+    return {
+        "kv_cache",
+        "KV cache (" + std::string(p.kv.name) + "): decoder self-attention + cross-attention, and the encoder output",
+        Bytes(checked_add(kv, held, "kv cache")),
+        "batch × decoder_layers × (copies × output + input tokens) × 2 × kv_heads × head_dim × bytes + batch × "
+        "input × hidden × compute bytes",
+        {{"batch", d(p.r.batch)},
+         {"copies", d(copies)},
+         {"input_tokens", d(in)},
+         {"output_tokens", d(out)},
+         {"decoder_layers", d(layers)},
+         {"kv_heads", d(heads)},
+         {"head_dim", d(c.head_dim)},
+         {"bytes_per_value", p.kv.bits_per_value() / 8.0},
+         {"encoder_output_bytes", d(held)}}};
+  }
   const std::uint64_t s = p.kv_tokens;
   std::uint64_t values_per_token_layer = 0;
   const char* formula = "";
@@ -406,9 +442,13 @@ Component inference_activations(const Plan& p) {
   std::uint64_t scores = 0;
   if (p.r.attention == Attention::eager) {
     // Eager attention materialises batch × heads × s × s scores (eager_score_bytes).
+    // T5 (modeling_t5.py T5Stack / T5Attention): the first block computes position_bias [1, heads, q, k] from
+    // relative_attention_bias and adds the attention mask, giving batch × heads × q × k in the compute dtype,
+    // which every later block reuses: it stays alive through the whole encoder forward, beside the scores.
+    const std::uint64_t per_score = eager_score_bytes(p) + (c.relative_attention_buckets > 0 ? compute_bytes(p) : 0);
     scores = checked_mul(checked_mul(checked_mul(checked_mul(p.r.batch, heads, "activations"), step, "activations"),
                                      p.r.seq_len, "activations"),
-                         eager_score_bytes(p), "activations");
+                         per_score, "activations");
     attn = checked_add(attn, scores, "activations");
   }
   std::uint64_t mlp_width = ceil_div(c.intermediate_size, tp);
@@ -477,13 +517,15 @@ Component inference_activations(const Plan& p) {
   if (scores) {
     inputs.push_back({"score_bytes", d(scores)});
     inputs.push_back({"bytes_per_score", d(eager_score_bytes(p))});
+    if (c.relative_attention_buckets > 0) inputs.push_back({"position_bias_bytes_per_score", d(compute_bytes(p))});
   }
   if (mask) inputs.push_back({"window_mask_bytes", d(mask)});
   if (gemma3n) inputs.push_back({"altup_and_per_layer_input_bytes", d(gemma3n)});
   if (chunk) inputs.push_back({"prefill_chunk", d(chunk)});
   return {"activations",
           fmt::format("Activations ({}, {} attention)",
-                      c.encoder ? "encoder forward peak, bidirectional" : "prefill peak", to_string(p.r.attention)),
+                      c.encoder || c.is_encoder_decoder() ? "encoder forward peak, bidirectional" : "prefill peak",
+                      to_string(p.r.attention)),
           bytes,
           !scores ? "tokens × (copies·hidden + max(attention_width, 3·intermediate)) × bytes"
                   : "tokens × (copies·hidden + max(attention_width, 3·intermediate)) × bytes + batch × heads × "
@@ -624,18 +666,56 @@ std::uint64_t layer_activation_bytes(const Plan& p, Checkpointing mode) {
   return checked_add(checked_mul(sb, per_token, "activations"), quadratic, "activations");
 }
 
+// An encoder-decoder trained with teacher forcing (T5ForConditionalGeneration, BartForConditionalGeneration
+// with labels): encoder blocks over batch × input tokens, decoder blocks over batch × target tokens, each
+// decoder block also saving its cross-attention (the query and output over the targets, K and V projected
+// from the input: (2·heads·head_dim)·target + (2·kv_heads·head_dim)·input values, plus the extra norm's
+// input) under no recomputation; the encoder's output (batch × input × h) stays alive for every decoder
+// block. Returns the bytes of all blocks (the caller scales them to a pipeline stage).
+std::uint64_t encoder_decoder_activation_bytes(const Plan& p, Checkpointing mode) {
+  const auto& c = p.c;
+  Request enc_r = p.r, dec_r = p.r;
+  dec_r.seq_len = p.r.decoder_tokens();
+  const Plan pe{p.model,           c,           enc_r,   p.p, p.compute, p.kv, p.params, p.groups, p.l,
+                p.layers_on_stage, p.kv_tokens, p.engine};
+  const Plan pd{p.model,           c,           dec_r,   p.p, p.compute, p.kv, p.params, p.groups, p.l,
+                p.layers_on_stage, p.kv_tokens, p.engine};
+  const std::uint64_t e = compute_bytes(p), tp = p.l.tp;
+  const std::uint64_t heads = ceil_div(c.n_heads, tp), kv_heads = ceil_div(c.n_kv_heads, std::min(tp, c.n_kv_heads));
+  std::uint64_t cross = 0;
+  if (mode == Checkpointing::none) {
+    const std::uint64_t q_side = checked_mul(dec_r.seq_len, 2 * heads * c.head_dim + c.hidden_size, "activations");
+    const std::uint64_t kv_side = checked_mul(p.r.seq_len, 2 * kv_heads * c.head_dim, "activations");
+    cross = checked_mul(checked_mul(checked_add(q_side, kv_side, "activations"), p.r.batch, "activations"), e,
+                        "activations");
+  }
+  const std::uint64_t enc = checked_mul(layer_activation_bytes(pe, mode), c.encoder_layers, "activations");
+  const std::uint64_t dec =
+      checked_mul(checked_add(layer_activation_bytes(pd, mode), cross, "activations"), c.decoder_layers, "activations");
+  const std::uint64_t memory = checked_mul(
+      checked_mul(checked_mul(p.r.batch, p.r.seq_len, "activations"), c.hidden_size, "activations"), e, "activations");
+  return checked_add(checked_add(enc, dec, "activations"), memory, "activations");
+}
+
 Component training_activations(const Plan& p) {
-  const std::uint64_t per_layer = layer_activation_bytes(p, p.r.checkpointing);
+  const std::uint64_t per_layer = p.c.is_encoder_decoder()
+                                      ? ceil_div(encoder_decoder_activation_bytes(p, p.r.checkpointing), p.c.n_layers)
+                                      : layer_activation_bytes(p, p.r.checkpointing);
   // 1F1B pipeline schedules keep pp micro-batches in flight on the first stage (Narayanan et al. 2021).
   const std::uint64_t layers_held = std::min(p.c.n_layers, checked_mul(p.layers_on_stage, p.l.pp, "activations"));
   std::uint64_t bytes = checked_mul(per_layer, layers_held, "activations");
   if (p.r.checkpointing == Checkpointing::full)  // the layer being recomputed holds everything once
     bytes = checked_add(bytes, layer_activation_bytes(p, Checkpointing::none), "activations");
-  const InputList inputs = {{"layers", d(layers_held)},
-                            {"batch", d(p.r.batch)},
-                            {"seq_len", d(p.r.seq_len)},
-                            {"per_layer_bytes", d(per_layer)},
-                            {"bytes", d(compute_bytes(p))}};
+  InputList inputs = {{"layers", d(layers_held)},
+                      {"batch", d(p.r.batch)},
+                      {"seq_len", d(p.r.seq_len)},
+                      {"per_layer_bytes", d(per_layer)},
+                      {"bytes", d(compute_bytes(p))}};
+  if (p.c.is_encoder_decoder()) {
+    inputs.push_back({"encoder_layers", d(p.c.encoder_layers)});
+    inputs.push_back({"decoder_layers", d(p.c.decoder_layers)});
+    inputs.push_back({"target_tokens", d(p.r.decoder_tokens())});
+  }
   if (p.r.activation_offload) {
     // Saved activations (checkpoints) go to host memory as each layer finishes and come back for
     // its backward (torchtune training/_activation_offloading.py OffloadActivations; Unsloth's
@@ -648,6 +728,14 @@ Component training_activations(const Plan& p) {
     c.host = Bytes(checked_mul(checked_mul(per_layer, layers_held, "activations"), p.l.ranks_per_node(), "host"));
     return c;
   }
+  if (p.c.is_encoder_decoder())
+    return {"activations",
+            fmt::format("Activations (encoder over the input, decoder over the targets, {} block, checkpointing {})",
+                        p.c.gpt_style_activations ? "GPT" : "Llama", to_string(p.r.checkpointing)),
+            Bytes(bytes),
+            "encoder_layers × per-layer bytes (batch × input) + decoder_layers × (per-layer bytes (batch × target) + "
+            "cross-attention) + batch × input × h × bytes (encoder output)",
+            inputs};
   return {"activations",
           fmt::format("Activations ({} block, checkpointing {})", p.c.gpt_style_activations ? "GPT" : "Llama",
                       to_string(p.r.checkpointing)),
@@ -1191,10 +1279,20 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
       // (add_pooling_layer=False) for RobertaClassificationHead's dense [h, h] + bias and out_proj
       // [num_labels, h] + bias: the same count.
       with_head.assign(p.groups.begin(), p.groups.end());
+      std::uint64_t head = checked_mul(c.num_labels, c.hidden_size + 1, "parameters");
+      if (c.prediction_head) {
+        // ModernBertForSequenceClassification: ModernBertPredictionHead (dense [h, h], bias when
+        // classifier_bias, then a norm like the model's: weight, and bias when norm_bias) before the classifier.
+        const std::uint64_t h = c.hidden_size, norm = c.norm == NormKind::layer_norm ? 2 * h : h;
+        with_head.push_back({"head.dense", TensorRole::other, h, h, 1, "", false});
+        if (c.prediction_head_bias) with_head.push_back({"head.dense.bias", TensorRole::bias, h, 1, 1, "", false});
+        with_head.push_back({"head.norm", TensorRole::norm, norm, 1, 1, "", false});
+        head = checked_add(head, h * h + (c.prediction_head_bias ? h : 0) + norm, "parameters");
+      }
       with_head.push_back({"classifier", TensorRole::lm_head, c.num_labels, c.hidden_size, 1, "", false});
       with_head.push_back({"classifier.bias", TensorRole::bias, c.num_labels, 1, 1, "", false});
       p.groups = with_head;
-      p.params = checked_add(p.params, checked_mul(c.num_labels, c.hidden_size + 1, "parameters"), "parameters");
+      p.params = checked_add(p.params, head, "parameters");
     }
   } else {
     p.params = model.files->total_elements();  // GGUF shapes are logical values
@@ -1244,7 +1342,7 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
         "counted (add --images N)");
   if (r.params_override) e.notes.emplace_back("weights from --params: every parameter counted in the main format");
   if (c.llama4_vision && model.params && !r.params_override)
-    e.notes.push_back(
+    e.notes.emplace_back(
         "Llama 4's vision tower and projector are counted (their own weights line); image tokens and the tower's "
         "activations are not modelled for Llama 4 yet, so --images is refused");
   if (c.encoder)
@@ -1253,8 +1351,21 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
                                         "are hidden states (embeddings), not logits",
                                         r.batch, r.seq_len)
                           : fmt::format("encoder: fine-tuning with a classification head of {} labels ({} × hidden + "
-                                        "bias over the pooled output)",
-                                        c.num_labels, c.num_labels));
+                                        "bias over the pooled output{})",
+                                        c.num_labels, c.num_labels,
+                                        c.prediction_head ? ", after a dense [hidden, hidden] and a norm" : ""));
+
+  if (c.is_encoder_decoder())
+    e.notes.push_back(
+        r.mode == Mode::inference
+            ? fmt::format(
+                  "encoder-decoder: the encoder reads batch {} × {} input tokens once; the decoder generates {} "
+                  "tokens (--target-len), caching self-attention K/V of those and cross-attention K/V of the "
+                  "input in each of its {} layers",
+                  r.batch, r.seq_len, r.decoder_tokens(), c.decoder_layers)
+            : fmt::format("encoder-decoder: teacher forcing over {} input and {} target tokens (--target-len) per "
+                          "sequence",
+                          r.seq_len, r.decoder_tokens()));
 
   const bool lora = r.mode == Mode::training && r.lora_rank > 0;
   const bool quantized_base = !prec.is_float_16_or_32;
@@ -1365,7 +1476,16 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
           "under host memory, and not by torch's allocator");
     e.components.push_back(training_activations(p));
     if (c.vision && rq.images > 0) add_vision_training(p, e.components.back());
-    e.components.push_back(training_logits(p));
+    if (c.is_encoder_decoder()) {
+      // The LM head runs over the decoder's target tokens only (teacher forcing).
+      Request dec_r = r;
+      dec_r.seq_len = r.decoder_tokens();
+      const Plan pd{p.model,           c,           dec_r,   p.p, p.compute, p.kv, p.params, p.groups, p.l,
+                    p.layers_on_stage, p.kv_tokens, p.engine};
+      e.components.push_back(training_logits(pd));
+    } else {
+      e.components.push_back(training_logits(p));
+    }
     at_training_peak(p, e);
     transient = e.find("activations")->bytes + e.find("logits")->bytes;
   }

@@ -101,6 +101,21 @@ std::vector<std::string> apply_engine_defaults(const Model& model, Request& requ
     notes.push_back(
         fmt::format("encoder: {} tokens per sequence, the most its positions hold (--seq-len to change)", limit));
   }
+  if (unset.attention && model.config.eager_attention_only && request.attention != Attention::eager) {
+    request.attention = Attention::eager;
+    notes.push_back(
+        fmt::format("{}: transformers computes its attention scores with the relative position bias "
+                    "(eager attention; --attention to change)",
+                    model.config.model_type));
+  }
+  // BART's learned position tables likewise bound an encoder-decoder's input (and, by default, its target).
+  if (const std::uint64_t limit = model.config.max_position_embeddings;
+      unset.seq_len && model.config.is_encoder_decoder() && model.config.learned_positions > 0 && limit > 0 &&
+      request.seq_len > limit) {
+    request.seq_len = limit;
+    notes.push_back(
+        fmt::format("encoder-decoder: {} input tokens, the most its positions hold (--seq-len to change)", limit));
+  }
   if (request.mode != Mode::inference || request.method != Method::detailed) return notes;
   const EngineProfile& engine = engine_for(model, request);
   if (unset.attention && !engine.flash_attn_model_types.empty()) {

@@ -47,13 +47,27 @@ Estimate estimate(const Model& model, const Request& request) {
   validate(request);
   // An encoder's learned position table has no row past its last: BertEmbeddings indexes
   // position_embeddings by position id, and a longer input fails there (RoBERTa's ids start at
-  // pad_token_id + 1, see read_roberta). Decoders only get a note below; this is refused.
+  // pad_token_id + 1, see read_roberta). Decoders, and encoders with rotary positions (ModernBERT: no
+  // table), only get a note below; this is refused.
   if (const std::uint64_t limit = model.config.max_position_embeddings;
-      model.config.encoder && limit > 0 && request.seq_len > limit)
+      model.config.encoder && model.config.learned_positions > 0 && limit > 0 && request.seq_len > limit)
     throw UsageError(
         fmt::format("seq-len {} is beyond {}'s {} positions: an encoder's learned position embeddings "
                     "hold no more tokens per sequence (--seq-len {} at most)",
                     request.seq_len, model.name, limit, limit));
+  // Encoder-decoders: --target-len is the decoder's length; BART's learned position tables (one per stack,
+  // max_position_embeddings + 2 rows with the offset of 2) hold no more than max_position_embeddings tokens on
+  // either side. T5's relative buckets have no table.
+  if (request.target_len > 0 && !model.config.is_encoder_decoder())
+    throw UsageError(fmt::format("--target-len applies to encoder-decoder models (t5, mt5, bart); {} is {}", model.name,
+                                 model.config.model_type));
+  if (const std::uint64_t limit = model.config.max_position_embeddings;
+      model.config.is_encoder_decoder() && model.config.learned_positions > 0 && limit > 0 &&
+      std::max(request.seq_len, request.decoder_tokens()) > limit)
+    throw UsageError(
+        fmt::format("{} input and {} target tokens: {}'s learned position embeddings hold {} tokens "
+                    "per sequence on each side (--seq-len and --target-len {} at most)",
+                    request.seq_len, request.decoder_tokens(), model.name, limit, limit));
   if (request.method == Method::detailed) validate_layout(model, request.layout);
   Estimate e =
       request.method == Method::document ? estimate_document(model, request) : estimate_detailed(model, request);

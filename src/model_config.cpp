@@ -118,6 +118,9 @@ class Reader {
   const std::string& m_origin;
 };
 
+// 4 × v, saturating past any real model (validate_dimensions then names it).
+std::uint64_t sat_mul_4(std::uint64_t v) { return v > k_max_dimension ? k_max_dimension + 1 : 4 * v; }
+
 // head_dim when the config does not give one: hidden_size / num_attention_heads, which must divide
 // exactly. transformers' attention modules raise ValueError otherwise ("`embed_dim` must be
 // divisible by num_heads (got `embed_dim`: ... and `num_heads`: ...)" in GPT2Attention, OPTAttention,
@@ -2009,6 +2012,194 @@ void read_mllama(const Reader& r, ModelConfig& c) {
   c.vision = vc;
 }
 
+// ModernBERT (transformers configuration_modernbert.py, modeling_modernbert.py ModernBertModel): token
+// embeddings [vocab, h] then a norm (ModernBertEmbeddings: no position table, RoPE in every layer); per
+// layer a fused Wqkv [3h, h] and Wo [h, h] (bias when attention_bias, default False), a fused GeGLU Wi
+// [2·I, h] and Wo [h, I] (bias when mlp_bias, default False), and two norms, attn_norm and mlp_norm,
+// except layer 0 whose attn_norm is nn.Identity; a final_norm. Norms are nn.LayerNorm with bias only
+// when norm_bias (default False). Layer i attends globally when i % global_attn_every_n_layers == 0
+// (default 3), else within local_attention (default 128) tokens, local_attention // 2 on each side
+// (ModernBertAttention.local_attention). No pooler: ModernBertForSequenceClassification pools
+// (classifier_pooling "cls" or "mean") and applies ModernBertPredictionHead (dense [h, h], bias when
+// classifier_bias, default False, then a norm) before the classifier. max_position_embeddings
+// (default 8192) is the longest sequence trained; RoPE has no table that refuses more.
+void read_modernbert(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"hidden_size"}, 768);
+  c.intermediate_size = r.positive_or({"intermediate_size"}, 1152);
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive_or({"num_attention_heads"}, 12);
+  c.n_kv_heads = c.n_heads;
+  c.head_dim = split_heads(r, c);
+  c.vocab_size = r.positive_or({"vocab_size"}, 50368);
+  c.max_position_embeddings = r.positive_or({"max_position_embeddings"}, 8192);
+  c.qkv_bias = c.o_bias = r.boolean("attention_bias", false);
+  c.mlp_bias = r.boolean("mlp_bias", false);
+  c.norm = r.boolean("norm_bias", false) ? NormKind::layer_norm : NormKind::layer_norm_no_bias;
+  c.gated_mlp = true;
+  c.fused_qkv = true;
+  c.fused_gate_up = true;
+  c.embedding_norm = true;
+  c.final_norm = true;
+  c.first_layer_attn_norm = false;
+  c.tie_word_embeddings = false;
+  c.encoder = true;
+  c.pooler = false;
+  c.prediction_head = true;
+  c.prediction_head_bias = r.boolean("classifier_bias", false);
+  const std::uint64_t every = r.positive_or({"global_attn_every_n_layers"}, 3);
+  c.sliding_window = r.positive_or({"local_attention"}, 128);
+  c.sliding_layers.resize(c.n_layers);
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) c.sliding_layers[i] = i % every != 0;
+  if (const Json* labels = r.find({"id2label"}); labels && labels->is_object() && !labels->empty())
+    c.num_labels = labels->size();
+  else
+    c.num_labels = r.positive_or({"num_labels"}, 2);
+  if (c.num_labels > k_max_dimension)
+    throw InputError(fmt::format("{}: {} labels is more than any real model ({} at most)", r.origin(), c.num_labels,
+                                 k_max_dimension));
+}
+
+// Nomic BERT (custom code of nomic-ai/nomic-bert-2048: configuration_hf_nomic_bert.py NomicBertConfig, a
+// GPT2Config with n_embd, n_layer, n_head, n_inner; modeling_hf_nomic_bert.py NomicBertModel): word embeddings
+// [vocab, h], token_type_embeddings [type_vocab_size, h], a LayerNorm (emb_ln, with bias); no position table
+// while rotary_emb_fraction > 0 (RoPE in every layer); per layer a fused Wqkv [3h, h] and out_proj [h, h]
+// (bias when qkv_proj_bias), SwiGLU fc11 and fc12 [n_inner, h] (bias when mlp_fc1_bias) and fc2 [h, n_inner]
+// (mlp_fc2_bias), two LayerNorms with bias (post-norm when prenorm is false); no pooler
+// (add_pooling_layer=False). n_inner absent: 4 × n_embd (GPT2Config). n_positions is the longest sequence
+// its rotary tables are built for (8192 for nomic-embed-text-v1.5, trained at max_trained_positions 2048).
+// GPT2Config.attribute_map lets hidden_size, num_hidden_layers, num_attention_heads and
+// max_position_embeddings stand for n_embd, n_layer, n_head and n_positions.
+void read_nomic_bert(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive_or({"n_embd", "hidden_size"}, 768);
+  c.n_layers = r.opt_u64({"n_layer", "num_hidden_layers"}) ? r.layers({"n_layer", "num_hidden_layers"}) : 12;
+  c.n_heads = r.positive_or({"n_head", "num_attention_heads"}, 12);
+  c.n_kv_heads = c.n_heads;
+  c.head_dim = derived_head_dim(r.origin(), c.hidden_size, c.n_heads, "n_embd", "n_head", "head_dim");
+  c.intermediate_size = r.opt_u64({"n_inner"}) ? r.positive({"n_inner"}) : sat_mul_4(c.hidden_size);
+  c.vocab_size = r.positive_or({"vocab_size"}, 30528);
+  c.max_position_embeddings = r.positive_or({"n_positions", "max_position_embeddings"}, 1024);
+  c.type_vocab_size = r.u64_or({"type_vocab_size"}, 2);
+  if (c.type_vocab_size > k_max_dimension)
+    throw InputError(fmt::format("{}: key 'type_vocab_size' = {} is larger than any real model ({} at most)",
+                                 r.origin(), c.type_vocab_size, k_max_dimension));
+  const Json* fraction = r.find({"rotary_emb_fraction"});
+  if (fraction && (!fraction->is_number() || fraction->get<double>() <= 0))
+    throw UnsupportedError(
+        fmt::format("{}: nomic_bert with learned positions (rotary_emb_fraction {}) is not supported yet", r.origin(),
+                    fraction->dump().substr(0, 40)));
+  const std::string act = r.string_or("activation_function", "swiglu");
+  c.gated_mlp = act == "swiglu" || act == "geglu";
+  c.qkv_bias = c.o_bias = r.boolean("qkv_proj_bias", true);
+  c.mlp_bias = r.boolean("mlp_fc1_bias", true) || r.boolean("mlp_fc2_bias", true);
+  if (r.boolean("mlp_fc1_bias", true) != r.boolean("mlp_fc2_bias", true))
+    throw UnsupportedError(
+        fmt::format("{}: nomic_bert with a bias on only one of fc1 and fc2 is not supported yet", r.origin()));
+  c.norm = NormKind::layer_norm;
+  c.embedding_norm = true;
+  c.final_norm = false;
+  c.fused_qkv = true;
+  c.tie_word_embeddings = false;
+  c.gpt_style_activations = false;  // SwiGLU, no dropout in the released embedders
+  c.encoder = true;
+  c.pooler = false;
+  c.num_labels = r.positive_or({"num_labels"}, 2);
+  if (c.num_labels > k_max_dimension)
+    throw InputError(fmt::format("{}: {} labels is more than any real model ({} at most)", r.origin(), c.num_labels,
+                                 k_max_dimension));
+}
+
+// T5, mT5 and Flan-T5 (transformers configuration_t5.py / configuration_mt5.py, modeling_t5.py): a shared
+// embedding [vocab, d_model] for both stacks; num_layers encoder blocks (T5LayerSelfAttention, T5LayerFF)
+// and num_decoder_layers (default num_layers) decoder blocks (self-attention, T5LayerCrossAttention,
+// T5LayerFF); attention q, k, v [num_heads × d_kv, d_model] and o [d_model, num_heads × d_kv], no biases
+// (T5Attention); the first block of each stack holds relative_attention_bias [relative_attention_num_buckets
+// (default 32), num_heads] (has_relative_attention_bias=bool(i == 0)); the MLP is wi [d_ff, d_model] and wo
+// [d_model, d_ff] with ReLU (feed_forward_proj "relu"), or wi_0, wi_1 and wo when "gated-gelu"/"gated-silu"
+// (T5DenseGatedActDense), no biases; T5LayerNorm is an RMSNorm with a weight only, one before each
+// sub-layer and a final_layer_norm per stack. The LM head is the shared embedding (scaled by d_model^-0.5)
+// when tie_word_embeddings (T5Config default True, MT5Config default False), else its own lm_head
+// [vocab, d_model]. Positions are relative buckets, no table: n_positions (512 in the original configs) is
+// the length trained on, not a limit.
+// Defaults from T5Config (t5-small's shapes); T5Config.attribute_map lets hidden_size, num_hidden_layers,
+// num_attention_heads and head_dim stand for d_model, num_layers, num_heads and d_kv.
+void read_t5(const Reader& r, ModelConfig& c, bool tied_default) {
+  c.hidden_size = r.positive_or({"d_model", "hidden_size"}, 512);
+  c.intermediate_size = r.positive_or({"d_ff"}, 2048);
+  c.encoder_layers = r.opt_u64({"num_layers", "num_hidden_layers"}) ? r.layers({"num_layers", "num_hidden_layers"}) : 6;
+  c.decoder_layers = r.opt_u64({"num_decoder_layers"}) ? r.layers({"num_decoder_layers"}) : c.encoder_layers;
+  if (c.encoder_layers + c.decoder_layers > k_max_layers)
+    throw InputError(fmt::format("{}: num_layers + num_decoder_layers = {} is larger than any real model ({} at most)",
+                                 r.origin(), c.encoder_layers + c.decoder_layers, k_max_layers));
+  c.n_layers = c.encoder_layers + c.decoder_layers;
+  c.n_heads = r.positive_or({"num_heads", "num_attention_heads"}, 8);
+  c.n_kv_heads = c.n_heads;
+  c.head_dim = r.positive_or({"d_kv", "head_dim"}, 64);
+  c.vocab_size = r.positive_or({"vocab_size"}, 32128);
+  c.max_position_embeddings = r.u64_or({"n_positions"}, 0);
+  c.relative_attention_buckets = r.positive_or({"relative_attention_num_buckets"}, 32);
+  if (c.relative_attention_buckets > k_max_dimension)
+    throw InputError(
+        fmt::format("{}: key 'relative_attention_num_buckets' = {} is larger than any real model ({} at most)",
+                    r.origin(), c.relative_attention_buckets, k_max_dimension));
+  const std::string ff = r.string_or("feed_forward_proj", "relu");
+  // T5Config.__init__: "gated-" then the activation, or the activation alone.
+  const bool gated = ff.starts_with("gated-");
+  const std::string act = gated ? ff.substr(6) : ff;
+  if (act.empty() || act.find('-') != std::string::npos)
+    throw InputError(fmt::format("{}: key 'feed_forward_proj' must be `gated-{{ACT}}` or `{{ACT}}`, got '{}'",
+                                 r.origin(), ff.substr(0, 40)));
+  c.gated_mlp = gated;
+  c.norm = NormKind::rms;
+  c.final_norm = true;
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", tied_default);
+  c.gpt_style_activations = false;
+  c.eager_attention_only = true;  // T5Attention.forward: matmul, += position_bias, softmax in fp32
+}
+
+void read_t5_tied(const Reader& r, ModelConfig& c) { read_t5(r, c, true); }
+void read_mt5(const Reader& r, ModelConfig& c) { read_t5(r, c, false); }
+
+// BART (transformers configuration_bart.py, modeling_bart.py BartModel): a shared embedding [vocab, d_model];
+// each stack has BartLearnedPositionalEmbedding of max_position_embeddings + 2 rows (its offset of 2) and a
+// layernorm_embedding (LayerNorm with bias); encoder_layers blocks (self-attention q, k, v, out_proj with
+// bias, a LayerNorm, fc1 [encoder_ffn_dim, d_model] and fc2 with bias, GELU, a LayerNorm: post-norm) and
+// decoder_layers blocks (self-attention, encoder_attn, the MLP, three LayerNorms); no final norm. The LM
+// head is the shared embedding (tie_word_embeddings, default True); BartForConditionalGeneration adds
+// final_logits_bias [1, vocab], a registered buffer, not a parameter. Defaults from BartConfig (bart-large's
+// shapes). Encoder and decoder must agree on heads and MLP width here (every published BART does).
+void read_bart(const Reader& r, ModelConfig& c) {
+  // BartConfig.attribute_map: hidden_size and num_attention_heads stand for d_model and encoder_attention_heads.
+  c.hidden_size = r.positive_or({"d_model", "hidden_size"}, 1024);
+  c.encoder_layers = r.positive_or({"encoder_layers"}, 12);
+  c.decoder_layers = r.positive_or({"decoder_layers"}, 12);
+  if (c.encoder_layers > k_max_layers || c.decoder_layers > k_max_layers)
+    throw InputError(
+        fmt::format("{}: encoder_layers ({}) or decoder_layers ({}) is larger than any real model ({} at most)",
+                    r.origin(), c.encoder_layers, c.decoder_layers, k_max_layers));
+  c.n_layers = c.encoder_layers + c.decoder_layers;
+  c.n_heads = r.positive_or({"encoder_attention_heads", "num_attention_heads"}, 16);
+  c.intermediate_size = r.positive_or({"encoder_ffn_dim"}, 4096);
+  if (r.positive_or({"decoder_attention_heads"}, 16) != c.n_heads ||
+      r.positive_or({"decoder_ffn_dim"}, 4096) != c.intermediate_size)
+    throw UnsupportedError(fmt::format(
+        "{}: a BART whose decoder differs from its encoder in heads or MLP width is not supported yet", r.origin()));
+  c.n_kv_heads = c.n_heads;
+  c.head_dim = derived_head_dim(r.origin(), c.hidden_size, c.n_heads, "d_model", "encoder_attention_heads", "head_dim");
+  c.vocab_size = r.positive_or({"vocab_size"}, 50265);
+  c.max_position_embeddings = r.positive_or({"max_position_embeddings"}, 1024);
+  if (c.max_position_embeddings > k_max_dimension)  // before the offset is added
+    throw InputError(fmt::format("{}: key 'max_position_embeddings' = {} is larger than any real model ({} at most)",
+                                 r.origin(), c.max_position_embeddings, k_max_dimension));
+  c.learned_positions = c.max_position_embeddings + 2;  // BartLearnedPositionalEmbedding offset
+  c.qkv_bias = c.o_bias = c.mlp_bias = true;
+  c.gated_mlp = false;
+  c.norm = NormKind::layer_norm;
+  c.embedding_norm = true;
+  c.final_norm = false;
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", true);
+  c.gpt_style_activations = true;  // LayerNorm, GELU MLP, dropout: Korthikanti et al.'s block
+}
+
 // Not modelled: read the common keys so --params can still drive an estimate.
 void read_generic(const Reader& r, ModelConfig& c) {
   c.supported = false;
@@ -2084,6 +2275,12 @@ constexpr Architecture k_architectures[] = {
     {"qwen2_5_vl", read_qwen2_5_vl, "transformers configuration_qwen2_5_vl.py (Qwen2_5_VLConfig: Qwen2 + its ViT)"},
     {"qwen3_vl", read_qwen3_vl, "transformers configuration_qwen3_vl.py (Qwen3VLConfig: Qwen3 + its ViT)"},
     {"mllama", read_mllama, "transformers configuration_mllama.py (MllamaConfig: Llama + cross-attention + tiled ViT)"},
+    // encoders and encoder-decoders
+    {"modernbert", read_modernbert, "transformers configuration_modernbert.py"},
+    {"nomic_bert", read_nomic_bert, "nomic-ai/nomic-bert-2048 custom code configuration_hf_nomic_bert.py"},
+    {"t5", read_t5_tied, "transformers configuration_t5.py"},
+    {"mt5", read_mt5, "transformers configuration_mt5.py"},
+    {"bart", read_bart, "transformers configuration_bart.py"},
 };
 
 const Architecture* find_architecture(std::string_view model_type) {
@@ -2189,11 +2386,13 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
     total = sat_add(total, sat_mul(v.global_layers, vlayer));
   }
   total = sat_add(total, sat_mul({2, c.vocab_size, std::max(h, c.word_embed_proj_dim)}));
-  total = sat_add(total, sat_mul(sat_add(c.type_vocab_size, sat_add(h, 1)), h));  // token types, BERT pooler
+  total = sat_add(total, sat_mul(sat_add(c.type_vocab_size, sat_add(h, 1)), h));         // token types, BERT pooler
+  total = sat_add(total, sat_mul(c.relative_attention_buckets, sat_mul(2, c.n_heads)));  // T5
+  total = sat_add(total, sat_mul(sat_mul(2, c.n_layers), layer));  // encoder-decoders: cross-attention, generously
   // Gemma 3n: the per-layer embedding table and its model projection, AltUp's stream projections.
   total = sat_add(total, sat_mul({c.n_layers, c.per_layer_width, sat_add(c.per_layer_vocab, h)}));
   total = sat_add(total, sat_mul({2, c.altup_inputs, h, h}));
-  return sat_add(total, sat_mul(c.learned_positions, h));
+  return sat_add(total, sat_mul(sat_mul(2, c.learned_positions), h));
 }
 
 }  // namespace
@@ -2248,7 +2447,15 @@ std::uint64_t RecurrentConfig::n_layers() const {
 }
 
 std::string architecture_family(const ModelConfig& c) {
+  if (c.is_encoder_decoder()) return "encoder-decoder";
   if (c.encoder) return "encoder";
+  if (c.vision || c.llama4_vision) {  // the language model's family, named inside
+    ModelConfig text = c;
+    text.vision.reset();
+    text.llama4_vision.reset();
+    return "vision-language (" + architecture_family(text) +
+           (c.n_cross_attention_layers > 0 ? ", cross-attention" : "") + ")";
+  }
   std::string mixer;
   if (c.recurrent) {
     switch (c.recurrent->kind) {

@@ -114,7 +114,10 @@ class Builder {
       mla(n_attention.value_or(n));
     else
       attention(n_attention.value_or(n));
-    norm("layer.norm", m_c.hidden_size, checked_mul(n_blocks.value_or(n), m_c.norms_per_layer, "parameters"), true);
+    // ModernBERT's layer 0 has no attention norm (first_layer_attn_norm).
+    norm("layer.norm", m_c.hidden_size,
+         checked_mul(n_blocks.value_or(n), m_c.norms_per_layer, "parameters") - (m_c.first_layer_attn_norm ? 0 : 1),
+         true);
     if (m_c.layer_intermediate.empty() || n_sparse > 0) {
       mlp("mlp", TensorRole::mlp, m_c.intermediate_size, n_dense, m_c.mlp_bias);
     } else {
@@ -467,6 +470,31 @@ ParameterCount count_parameters(const ModelConfig& c) {
   const auto h = c.hidden_size;
   const auto embed_width = c.word_embed_proj_dim ? c.word_embed_proj_dim : h;
   Builder b(c);
+  if (c.is_encoder_decoder()) {
+    // T5 (modeling_t5.py T5Model) and BART (modeling_bart.py BartModel); see read_t5 / read_bart. One shared
+    // embedding for both stacks; an encoder block holds one attention, a decoder block two (self and
+    // cross, the same shapes: T5LayerCrossAttention, BartDecoderLayer.encoder_attn); an MLP each; 2 norms
+    // per encoder block and 3 per decoder block.
+    const auto enc = c.encoder_layers, dec = c.decoder_layers;
+    b.add("embed_tokens", TensorRole::embedding, c.vocab_size, h, 1);
+    b.add("embed_positions", TensorRole::position, c.learned_positions, h, 2);  // BART: one table per stack
+    if (c.embedding_norm) b.norm("embed_norm", h, 2, false);                    // BART layernorm_embedding
+    b.attention(checked_add(enc, checked_mul(2, dec, "parameters"), "parameters"));
+    b.norm("layer.norm", h,
+           checked_add(checked_mul(2, enc, "parameters"), checked_mul(3, dec, "parameters"), "parameters"), true);
+    b.mlp("mlp", TensorRole::mlp, c.intermediate_size, checked_add(enc, dec, "parameters"), c.mlp_bias);
+    // T5: relative_attention_bias in the first block of each stack (the decoder's in its self-attention).
+    b.add("relative_attention_bias", TensorRole::other, c.relative_attention_buckets, c.n_heads, 2);
+    if (c.final_norm) b.norm("final_norm", h, 2, false);  // T5 final_layer_norm of each stack
+    if (!c.tie_word_embeddings) b.add("lm_head", TensorRole::lm_head, c.vocab_size, h, 1);
+    ParameterCount out;
+    out.total = b.total();
+    out.groups = b.take();
+    for (const auto& g : out.groups)
+      if (g.role == TensorRole::embedding || g.role == TensorRole::position) out.embedding += g.elements();
+    out.active = out.total;
+    return out;
+  }
   b.add("embed_tokens", TensorRole::embedding, c.vocab_size + c.extra_embedding_rows, embed_width, 1);
   b.add("embed_positions", TensorRole::position, c.learned_positions, h, 1);
   // BERT/RoBERTa (modeling_bert.py BertEmbeddings): token_type_embeddings [type_vocab_size, h].

@@ -58,6 +58,9 @@ VllmStartup vllm_startup(const Model& model, const Request& request, Bytes gpu_t
     throw UsageError("--gpu-memory-utilization must be in (0, 1]");
   // Encoder-only pooling models run without a KV cache (vLLM's EncoderOnlyAttention has no KV spec)
   // and their profile run packs sequences of at most max_model_len tokens: not modelled here.
+  if (model.config.is_encoder_decoder())
+    throw UnsupportedError(fmt::format(
+        "vLLM's start-up for an encoder-decoder ({}) is not modelled; leave out --engine vllm or --gpu", model.name));
   if (model.config.encoder)
     throw UnsupportedError(
         fmt::format("vLLM's start-up for an encoder ({}, a pooling model without KV cache) is not "

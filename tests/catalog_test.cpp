@@ -46,8 +46,9 @@ TEST_CASE("every catalog model estimates inference and training, or says it is u
     }
     for (Method method : {Method::document, Method::detailed}) {
       // Encoders hold no more tokens than their position table (BERT: 512).
-      const std::uint64_t seq =
-          m.config.encoder ? std::min<std::uint64_t>(m.config.max_position_embeddings, 2048) : 2048;
+      // BART's tables likewise (1024 tokens on each side).
+      const bool table = m.config.encoder || (m.config.is_encoder_decoder() && m.config.learned_positions > 0);
+      const std::uint64_t seq = table ? std::min<std::uint64_t>(m.config.max_position_embeddings, 2048) : 2048;
       Request i = test::infer(nullptr, 1, seq);
       i.method = method;
       Request t = test::train("bf16", 1, seq);
@@ -82,6 +83,10 @@ TEST_CASE("models shows each catalog model's family, from its structure", "[cata
       {"jamba-mini-1.5", "hybrid (Mamba-1 + attention, MoE)"},      // 28 Mamba-1, 4 attention, 16 experts
       {"qwen3-next-80b-a3b", "hybrid (Gated DeltaNet + attention, MoE)"},
       {"lfm2-1.2b", "hybrid (short convolution + attention)"},  // 10 conv, 6 attention layers
+      {"t5-base", "encoder-decoder"},
+      {"gemma3-4b", "vision-language (dense transformer)"},                             // SigLIP tower + Gemma 3 text
+      {"llama4-scout", "vision-language (MoE transformer)"},                            // its tower + 16-expert MoE
+      {"llama3.2-11b-vision", "vision-language (dense transformer, cross-attention)"},  // mllama
   };
   const ModelsReport rep = models_report(test::catalog());
   for (const auto& [name, family] : expected) {

@@ -197,3 +197,19 @@ TEST_CASE("cli: an encoder infers and trains at its own 512 tokens, and refuses 
   // vLLM's start-up (profile run, KV pool) is not modelled for pooling models: said, not guessed.
   llmmem::test::check_error(run("infer --model bert-base-uncased --engine vllm --gpu H100"), 4, "encoder");
 }
+
+TEST_CASE("cli: encoder-decoders take --target-len beside --seq-len, and refuse bad lengths",
+          "[cli][encoder-decoder]") {
+  const auto inf = run("infer --model t5-base --seq-len 512 --target-len 64");
+  CHECK(inf.code == 0);
+  CHECK(inf.out.find("cross-attention") != std::string::npos);
+  CHECK(inf.out.find("generates 64 tokens") != std::string::npos);
+  CHECK(run("train --model t5-base --seq-len 512 --target-len 128 --format json").code == 0);
+  check_error(run("infer --model t5-base --target-len 0"), 2, "--target-len must be at least 1");
+  check_error(run("infer --model t5-base --target-len lots"), 2, "--target-len");
+  check_error(run("infer --model llama3-8b --target-len 64"), 2, "encoder-decoder");
+  // BART's tables hold 1024 positions on each side; without --seq-len the input is 1024.
+  CHECK(run("infer --model bart-large-mnli").code == 0);
+  check_error(run("infer --model bart-large-mnli --seq-len 512 --target-len 2048"), 2, "1024");
+  check_error(run("infer --model t5-base --engine vllm --gpu H100"), 4, "encoder-decoder");
+}

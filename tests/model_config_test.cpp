@@ -224,6 +224,11 @@ TEST_CASE("the architecture registry drives the supported list and the message",
       "qwen2_5_vl",
       "qwen3_vl",
       "mllama",
+      "modernbert",
+      "nomic_bert",
+      "t5",
+      "mt5",
+      "bart",
   };
   CHECK(supported_model_types() == expected);
   CHECK(unsupported_architecture_message("rwkv", "m.json") ==
@@ -232,7 +237,7 @@ TEST_CASE("the architecture registry drives the supported list and the message",
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
         "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba, mamba, granitemoehybrid, bert, roberta, xlm-roberta, "
         "falcon_h1, lfm2, glm4, gemma3n_text, llama4_text, llama4, deepseek_v32, kimi_k2, minimax_m2, gemma3, llava, "
-        "mistral3, qwen2_5_vl, qwen3_vl, mllama");
+        "mistral3, qwen2_5_vl, qwen3_vl, mllama, modernbert, nomic_bert, t5, mt5, bart");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -242,7 +247,8 @@ TEST_CASE("the architecture registry drives the supported list and the message",
             "num_experts_per_tok": 2, "moe_intermediate_size": 32, "kv_lora_rank": 16, "qk_nope_head_dim": 8,
             "qk_rope_head_dim": 8, "v_head_dim": 8, "ff_intermediate_size": 128, "hybrid_override_pattern": "M*",
             "mamba_num_heads": 4, "mamba_head_dim": 16, "num_heads": 4, "head_dim": 16, "ssm_state_size": 4,
-            "n_groups": 2, "conv_kernel": 4, "index_n_heads": 2, "index_head_dim": 16, "index_topk": 4, "cross_attention_layers": [1])";
+            "n_groups": 2, "conv_kernel": 4, "index_n_heads": 2, "index_head_dim": 16, "index_topk": 4, "cross_attention_layers": [1],
+            "decoder_attention_heads": 4)";
     // Vision-language wrappers read the same keys from text_config (their vision tower: vision_test.cpp).
     const bool wrapper = t == "gemma3" || t == "llava" || t == "mistral3" || t == "qwen3_vl" || t == "mllama";
     const auto c = parse_model_config(
@@ -253,7 +259,12 @@ TEST_CASE("the architecture registry drives the supported list and the message",
                      : keys + "}"),
         "r.json");
     CHECK(c.supported);
-    CHECK(c.n_layers == 2);
+    // Encoder-decoders: num_hidden_layers is the encoder's (T5Config.attribute_map); the decoder's defaults to
+    // it (T5) or is BartConfig's decoder_layers (default 12, like encoder_layers: BART reads its own keys).
+    if (c.model_type == "t5" || c.model_type == "mt5")
+      CHECK(c.n_layers == 4);
+    else if (c.model_type != "bart")
+      CHECK(c.n_layers == 2);
   }
   CHECK_FALSE(parse_model_config(R"({"model_type": "Llama"})", "case.json").supported);
 }

@@ -193,11 +193,15 @@ TEST_CASE("validation: no figure of an exactly requested case is off by more tha
 // fails here and a fixed one is taken off the list. The two that were (torchtune's optimizer_in_bwd +
 // paged optimizer run, +157%, and the Unsloth sweep with offloaded checkpoints, +122%) are modelled by
 // --framework torchtune and --framework unsloth (issue 12). Today: LitGPT's FSDP LoRA runs (-61% to
-// -76%), whose peak is above the one-GPU run's (FSDP1's gradients for frozen weights, and more).
+// -76%), whose peak is above the one-GPU run's (FSDP1's gradients for frozen weights, and more), and
+// DeepSpeed's ZeRO-3 estimator with parameters and optimizer offloaded: its 4 B × largest module against
+// llmmem's two whole gather units (a t5-3b block), +84% of 0.12 GB (issue 13).
 TEST_CASE("validation: the figures off by 60% or more are exactly the listed known misses", "[validation]") {
-  const std::set<std::pair<std::string, std::string>> known = {{"litgpt-l2-lora-fsdp-a100-40g", "7B 2 GPUs mb1"},
-                                                               {"litgpt-l2-lora-fsdp-a100-40g", "7B 2 GPUs mb2"},
-                                                               {"litgpt-l2-lora-fsdp-a100-40g", "13B 4 GPUs mb1"}};
+  const std::set<std::pair<std::string, std::string>> known = {
+      {"litgpt-l2-lora-fsdp-a100-40g", "7B 2 GPUs mb1"},
+      {"litgpt-l2-lora-fsdp-a100-40g", "7B 2 GPUs mb2"},
+      {"litgpt-l2-lora-fsdp-a100-40g", "13B 4 GPUs mb1"},
+      {"ds-est-zero3-t5-3b-1node-8gpu", "offload_param=cpu, offload_optimizer=cpu"}};
   std::set<std::pair<std::string, std::string>> found;
   for (const auto& r : report().rows)
     if (std::fabs(r.error()) >= 0.6) {

@@ -176,6 +176,26 @@ struct ModelConfig {
   std::uint64_t type_vocab_size = 0;  // token_type_embeddings rows (segment A/B; RoBERTa: 1)
   bool pooler = false;                // BertPooler dense [h, h] + bias (add_pooling_layer, in the hub checkpoints)
   std::uint64_t num_labels = 2;       // the fine-tuning classification head's outputs (id2label / num_labels)
+  // ModernBERT (transformers modeling_modernbert.py): layer 0 has no attention norm (attn_norm is
+  // nn.Identity there), and fine-tuning heads put ModernBertPredictionHead (dense [h, h], bias when
+  // classifier_bias, then a norm) between the pooled output and the classifier.
+  bool first_layer_attn_norm = true;
+
+  // Encoder-decoders (T5, BART): `encoder_layers` blocks run once over the input (self-attention and an
+  // MLP, 2 norms each), `decoder_layers` blocks generate (self-attention, cross-attention over the
+  // encoder's output, an MLP, 3 norms each); n_layers counts both (the blocks pipeline stages split).
+  // The decoder caches K/V of the generated tokens (self-attention) and of the input tokens
+  // (cross-attention) in every decoder layer. learned_positions is then each stack's own table (BART).
+  std::uint64_t encoder_layers = 0;
+  std::uint64_t decoder_layers = 0;  // > 0: an encoder-decoder
+  std::uint64_t relative_attention_buckets =
+      0;  // T5 relative_attention_bias [buckets, heads], first layer of each stack
+  [[nodiscard]] bool is_encoder_decoder() const { return decoder_layers > 0; }
+  // transformers' T5Attention adds the relative position bias to scores it computes itself (no SDPA or
+  // flash kernel): attention is eager unless the user says otherwise.
+  bool eager_attention_only = false;
+  bool prediction_head = false;
+  bool prediction_head_bias = false;
 
   // Gemma 3n (transformers modeling_gemma3n.py), zero/empty for every other architecture:
   std::vector<std::uint64_t> layer_intermediate;  // per-layer MLP widths (intermediate_size as a list); empty: all
@@ -209,7 +229,8 @@ struct ModelConfig {
 };
 
 // The model's family as `llmmem models` shows it, from its structure: "dense transformer",
-// "MoE transformer", "encoder", "state-space (Mamba-2)", "hybrid (Mamba-2 + attention, MoE)", ...
+// "MoE transformer", "encoder", "encoder-decoder", "state-space (Mamba-2)", "hybrid (Mamba-2 +
+// attention, MoE)", "vision-language (dense transformer)", ...
 [[nodiscard]] std::string architecture_family(const ModelConfig& config);
 
 // Bounds on what a config.json or GGUF file may claim, shared by both readers. The largest published

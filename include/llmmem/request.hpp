@@ -61,6 +61,10 @@ struct Request {
   const StorageFormat* kv_format = nullptr;  // nullptr: the 16-bit compute dtype
   std::uint64_t batch = 1;
   std::uint64_t seq_len = 2048;
+  // Encoder-decoders (T5, BART): tokens the decoder generates (inference) or is trained on (teacher
+  // forcing), beside seq_len tokens of input to the encoder; 0: as many as the input (--target-len).
+  std::uint64_t target_len = 0;
+  [[nodiscard]] std::uint64_t decoder_tokens() const { return target_len ? target_len : seq_len; }
   std::uint64_t concurrency = 1;  // document method: model instances
   // Vision-language models: images in each sequence (--images), each adding the model's tokens per
   // image to the context, and their size (--image-size; 0 × 0: the model's own resolution). The

@@ -46,6 +46,9 @@ void add_model_options(CLI::App& app, Options& o) {
   app.add_option("-b,--batch", o.batch, fmt::format("sequences per step, a whole number (default {})", o.batch));
   app.add_option("-s,--seq-len", o.seq_len,
                  fmt::format("tokens per sequence; k = 1024, so 32k = 32768 (default {})", o.seq_len));
+  app.add_option("--target-len", o.target_len,
+                 "encoder-decoders (t5, bart): tokens the decoder generates or trains on, beside --seq-len input "
+                 "tokens (default: as many as --seq-len)");
   app.add_option("--params", o.params, "override the parameter count: 70B, 7.24B, 350M, 70e9");
   app.add_option("--images", o.images,
                  "vision-language models: images in each sequence, their tokens added to the context (default 0)");

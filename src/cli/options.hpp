@@ -19,7 +19,7 @@ struct Options {
   std::string precision, kv_precision, method = "detailed", format = "table", units = "binary";
   // Defaults come from Request's, so help, completions and behaviour cannot disagree.
   std::string batch = fmt::format("{}", Request{}.batch), seq_len = fmt::format("{}", Request{}.seq_len),
-              concurrency = fmt::format("{}", Request{}.concurrency), params, overhead;
+              concurrency = fmt::format("{}", Request{}.concurrency), params, overhead, target_len;
   std::string images = fmt::format("{}", Request{}.images), image_size;  // vision-language models
   std::string mmproj;                                                    // llama.cpp projector GGUF
   std::string attention{to_string(Request{}.attention)}, logits{to_string(Request{}.logits)},

@@ -100,6 +100,10 @@ Request build_request(const Options& o) {
   r.batch = parse_positive(o.batch, "--batch");
   r.seq_len = parse_tokens(o.seq_len, "--seq-len");
   if (r.seq_len == 0) throw UsageError("--seq-len must be at least 1");
+  if (o.has("--target-len")) {
+    r.target_len = parse_tokens(o.target_len, "--target-len");
+    if (r.target_len == 0) throw UsageError("--target-len must be at least 1");
+  }
   r.concurrency = parse_positive(o.concurrency, "--concurrency");
   r.images = parse_whole(o.images, "--images");
   if (o.has("--image-size")) r.image_size = parse_image_size(o.image_size);
