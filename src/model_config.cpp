@@ -1581,6 +1581,72 @@ struct Architecture {
   std::string_view source;  // where its keys and defaults come from
 };
 
+// MiniMax-M1 / MiniMax-Text-01 (MiniMaxAI/MiniMax-M1 custom code configuration_minimax_m1.py and
+// modeling_minimax_m1.py; transformers configuration_minimax.py MiniMaxConfig for model_type minimax):
+// Mixtral-style layers whose mixer is softmax attention (GQA, q/k/v/o without bias) or lightning
+// attention (a linear attention with a heads × head_dim × head_dim state), chosen per layer by
+// attn_type_list (1 softmax, 0 lightning) or layer_types ("full_attention", "linear_attention"); a
+// block-sparse MoE of num_local_experts (w1/w2/w3 of intermediate_size, a gate without bias) in every
+// layer; untied embeddings. A shared expert (shared_intermediate_size > 0) is refused: no released
+// checkpoint has one.
+void read_minimax_m1(const Reader& r, ModelConfig& c) {
+  c.hidden_size = r.positive({"hidden_size"});
+  c.n_layers = r.layers({"num_hidden_layers"});
+  c.n_heads = r.positive({"num_attention_heads"});
+  c.n_kv_heads = r.positive_or({"num_key_value_heads"}, c.n_heads);
+  c.head_dim = head_dim_or_derived(r, c);
+  c.vocab_size = r.positive({"vocab_size"});
+  c.max_position_embeddings = r.u64_or({"max_position_embeddings"}, 0);
+  c.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  MoeConfig m;
+  m.n_experts = r.positive({"num_local_experts"});
+  m.n_experts_per_token = r.positive({"num_experts_per_tok"});
+  m.expert_intermediate = r.positive({"intermediate_size"});
+  c.intermediate_size = m.expert_intermediate;
+  c.moe = m;
+  if (r.u64_or({"shared_intermediate_size"}, 0) > 0)
+    throw UnsupportedError(
+        fmt::format("{}: a MiniMax shared expert (shared_intermediate_size > 0) is not supported yet", r.origin()));
+  c.attention_layers.assign(c.n_layers, false);
+  if (const Json* types = r.find({"attn_type_list"})) {
+    if (!types->is_array() || types->size() != c.n_layers)
+      throw InputError(
+          fmt::format("{}: key 'attn_type_list' must be an array of {} zeros and ones", r.origin(), c.n_layers));
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+      const Json& t = (*types)[i];
+      if (!t.is_number_unsigned() || t.get<std::uint64_t>() > 1)
+        throw InputError(fmt::format("{}: key 'attn_type_list' holds {} at layer {}; expected 0 or 1", r.origin(),
+                                     t.dump().substr(0, 40), i));
+      c.attention_layers[i] = t.get<std::uint64_t>() == 1;
+    }
+  } else if (const Json* layer_types = r.find({"layer_types"})) {
+    if (!layer_types->is_array() || layer_types->size() != c.n_layers)
+      throw InputError(fmt::format("{}: key 'layer_types' must be an array of {} strings", r.origin(), c.n_layers));
+    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+      const Json& t = (*layer_types)[i];
+      const std::string type = t.is_string() ? t.get<std::string>() : std::string();
+      if (type != "full_attention" && type != "linear_attention")
+        throw InputError(fmt::format(
+            "{}: key 'layer_types' holds {} at layer {}; expected \"full_attention\" or \"linear_attention\"",
+            r.origin(), t.dump().substr(0, 40), i));
+      c.attention_layers[i] = type == "full_attention";
+    }
+  } else {
+    throw InputError(
+        fmt::format("{}: required key 'attn_type_list' (or 'layer_types') is missing: which layers are softmax "
+                    "attention",
+                    r.origin()));
+  }
+  RecurrentConfig lightning;
+  lightning.kind = RecurrentKind::lightning;
+  lightning.n_heads = c.n_heads;  // MiniMaxM1LightningAttention: num_attention_heads × head_dim
+  lightning.head_dim = c.head_dim;
+  lightning.conv_bias = false;
+  lightning.layers.resize(c.n_layers);
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) lightning.layers[i] = !c.attention_layers[i];
+  c.recurrent = lightning;
+}
+
 // ---------------------------------------------------------------- vision-language wrappers
 // A *ForConditionalGeneration config nests the language model in text_config and the vision encoder
 // in vision_config. transformers builds each from its configuration class (Gemma3Config.__init__:
@@ -2268,6 +2334,8 @@ constexpr Architecture k_architectures[] = {
     {"kimi_k2", read_deepseek,
      "moonshotai/Kimi-K2-Instruct custom code (auto_map: configuration_deepseek.DeepseekV3Config)"},
     {"minimax_m2", read_minimax_m2, "MiniMaxAI/MiniMax-M2 custom code configuration_minimax_m2.py (MiniMaxM2Config)"},
+    {"minimax_m1", read_minimax_m1, "MiniMaxAI/MiniMax-M1 custom code configuration_minimax_m1.py (MiniMaxM1Config)"},
+    {"minimax", read_minimax_m1, "transformers configuration_minimax.py (MiniMaxConfig: layer_types)"},
     // vision-language models
     {"gemma3", read_gemma3, "transformers configuration_gemma3.py (Gemma3Config: gemma3_text + SigLIP)"},
     {"llava", read_llava, "transformers configuration_llava.py (LlavaConfig: a text model + CLIP)"},
@@ -2470,6 +2538,9 @@ std::string architecture_family(const ModelConfig& c) {
         break;
       case RecurrentKind::short_conv:
         mixer = "short convolution";
+        break;
+      case RecurrentKind::lightning:
+        mixer = "lightning attention";
         break;
     }
   }

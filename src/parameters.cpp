@@ -188,6 +188,18 @@ class Builder {
       if (m.out_proj_bias) add("ssm.out_proj.bias", TensorRole::bias, h, 1, n, "", true);
       return;
     }
+    if (m.kind == RecurrentKind::lightning) {
+      // MiniMax lightning attention (MiniMax-M1 modeling_minimax_m1.py MiniMaxM1LightningAttention,
+      // transformers modeling_minimax.py MiniMaxLightningAttention): qkv_proj [3·heads·head_dim, h],
+      // output_gate [heads·head_dim, h], out_proj [h, heads·head_dim], all without bias, and an RMSNorm
+      // [heads·head_dim] over the attention output.
+      const auto inner = m.inner();
+      add("lightning.qkv_proj", TensorRole::attention, 3 * inner, h, n, "", true);
+      add("lightning.output_gate", TensorRole::attention, inner, h, n, "", true);
+      add("lightning.out_proj", TensorRole::attention, h, inner, n, "", true);
+      add("lightning.norm", TensorRole::norm, inner, 1, n, "", true);
+      return;
+    }
     if (m.kind == RecurrentKind::short_conv) {
       // LFM2 (transformers modeling_lfm2.py Lfm2ShortConv): in_proj [3·d, h] (the gates B and C and the
       // value x), a depthwise conv1d [d, 1, conv_L_cache] over B·x, out_proj [h, d], with d = the conv's

@@ -30,6 +30,12 @@ RecurrentStateShape recurrent_state_shape(const RecurrentConfig& m, std::uint64_
     s.conv_values = checked_mul(window, ceil_div(m.inner(), tp), "state");
     return s;
   }
+  if (m.kind == RecurrentKind::lightning) {
+    // linear_attention_state_shape (vLLM model_executor/layers/mamba/mamba_utils.py, used by
+    // minimax_text_01.py MiniMaxText01LinearAttention): (num_heads / tp, head_dim, head_dim); no conv.
+    s.ssm_values = checked_mul(checked_mul(ceil_div(m.n_heads, tp), m.head_dim, "state"), m.head_dim, "state");
+    return s;
+  }
   if (m.kind == RecurrentKind::mamba2) {
     // mamba2_state_shape: n_groups grows to a multiple of tp when it does not divide
     // (extra_groups_for_head_shards adds tp - n_groups, leaving tp groups), conv_dim = inner + 2 × n_groups ×
@@ -85,6 +91,9 @@ Component recurrent_state(const ModelConfig& c, const EngineProfile& engine, std
   if (m.kind == RecurrentKind::mamba1)
     formula = "batch × recurrent layers × ((d_conv − 1) × d_inner × conv bytes + d_inner × d_state × ssm bytes)";
   if (m.kind == RecurrentKind::short_conv) formula = "batch × conv layers × (L_cache − 1) × hidden × conv bytes";
+  // vLLM linear_attention_state_dtype: the model dtype (mamba_cache_dtype "auto"; float32 is refused);
+  // transformers' MiniMaxLightningAttention keeps its attn_weights_inter in the value dtype.
+  if (m.kind == RecurrentKind::lightning) formula = "batch × lightning layers × heads × head_dim² × state bytes";
   const auto d = [](std::uint64_t v) { return static_cast<double>(v); };
   return {"state",
           "Recurrent state (SSM / linear attention)",

@@ -218,6 +218,8 @@ TEST_CASE("the architecture registry drives the supported list and the message",
       "deepseek_v32",
       "kimi_k2",
       "minimax_m2",
+      "minimax_m1",
+      "minimax",
       "gemma3",
       "llava",
       "mistral3",
@@ -236,8 +238,8 @@ TEST_CASE("the architecture registry drives the supported list and the message",
         "qwen3, qwen3_moe, gemma, gemma2, gemma3_text, phi, phi-msft, phi3, phi3small, falcon, RefinedWeb, "
         "RefinedWebModel, gpt2, gpt_neox, gpt_bigcode, bloom, opt, cohere, deepseek_v2, deepseek_v3, gpt_oss, mamba2, "
         "nemotron_h, qwen3_next, olmo2, glm4_moe, jamba, mamba, granitemoehybrid, bert, roberta, xlm-roberta, "
-        "falcon_h1, lfm2, glm4, gemma3n_text, llama4_text, llama4, deepseek_v32, kimi_k2, minimax_m2, gemma3, llava, "
-        "mistral3, qwen2_5_vl, qwen3_vl, mllama, modernbert, nomic_bert, t5, mt5, bart");
+        "falcon_h1, lfm2, glm4, gemma3n_text, llama4_text, llama4, deepseek_v32, kimi_k2, minimax_m2, minimax_m1, "
+        "minimax, gemma3, llava, mistral3, qwen2_5_vl, qwen3_vl, mllama, modernbert, nomic_bert, t5, mt5, bart");
   // every registered model_type dispatches to its reader (marked supported), anything else is generic
   for (auto t : expected) {
     INFO(t);
@@ -248,7 +250,7 @@ TEST_CASE("the architecture registry drives the supported list and the message",
             "qk_rope_head_dim": 8, "v_head_dim": 8, "ff_intermediate_size": 128, "hybrid_override_pattern": "M*",
             "mamba_num_heads": 4, "mamba_head_dim": 16, "num_heads": 4, "head_dim": 16, "ssm_state_size": 4,
             "n_groups": 2, "conv_kernel": 4, "index_n_heads": 2, "index_head_dim": 16, "index_topk": 4, "cross_attention_layers": [1],
-            "decoder_attention_heads": 4)";
+            "decoder_attention_heads": 4, "attn_type_list": [1, 1])";
     // Vision-language wrappers read the same keys from text_config (their vision tower: vision_test.cpp).
     const bool wrapper = t == "gemma3" || t == "llava" || t == "mistral3" || t == "qwen3_vl" || t == "mllama";
     const auto c = parse_model_config(

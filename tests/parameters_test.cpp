@@ -580,3 +580,44 @@ TEST_CASE("OLMo-2-0325-32B: GQA with q/k norms over all heads", "[parameters]") 
   CHECK(expected == 32'234'279'936ULL);
   CHECK(test::model("olmo2-32b").params->total == expected);
 }
+
+TEST_CASE("MiniMax-M1: 70 lightning-attention and 10 softmax layers, MoE 2 of 32 in all 80", "[parameters]") {
+  // MiniMaxAI/MiniMax-M1-80k config.json (models/minimax-m1-80k.json): hidden 6144, 64 heads of 128,
+  // 8 KV heads, 32 experts of 9216, vocabulary 200064, untied.
+  //   lightning layer: qkv_proj 3 × 8192 × 6144 + output_gate 8192 × 6144 + out_proj 6144 × 8192 + norm 8192
+  //                    = 150,994,944 + 50,331,648 + 50,331,648 + 8,192 = 251,666,432
+  //   softmax layer:   q 8192 × 6144 + k, v 2 × 1024 × 6144 + o 6144 × 8192 = 113,246,208
+  //   every layer:     32 experts × 3 × 9216 × 6144 = 5,435,817,984 + gate 32 × 6144 + 2 norms × 6144
+  //   embeddings:      2 × 200064 × 6144 = 2,458,386,432, final norm 6144
+  const std::uint64_t lightning = 3ULL * 8192 * 6144 + 2ULL * 8192 * 6144 + 8192;
+  const std::uint64_t softmax = 2ULL * 8192 * 6144 + 2ULL * 1024 * 6144;
+  const std::uint64_t expert = 3ULL * 9216 * 6144;
+  const std::uint64_t layer_rest = 32 * expert + 32ULL * 6144 + 2ULL * 6144;
+  const std::uint64_t total = 70 * lightning + 10 * softmax + 80 * layer_rest + 2ULL * 200064 * 6144 + 6144;
+  // Published: 456,089,655,296, the hub's safetensors total for MiniMaxAI/MiniMax-M1-80k and -40k (as a
+  // public table of hub model sizes quotes it); the model card's "456B total".
+  CHECK(total == 456'089'655'296ULL);
+  const Model m = test::model("minimax-m1-80k");
+  CHECK(m.params->total == total);
+  // Active per token: 2 of 32 experts in each of the 80 layers: 456,089,655,296 − 80 × 30 × 169,869,312
+  // = 456,089,655,296 − 407,686,348,800 = 48,403,306,496 (the card's 45.9B leaves out the 2,458,386,432
+  // of embeddings).
+  CHECK(m.params->active == total - 80ULL * 30 * expert);
+  CHECK(m.params->active == 48'403'306'496ULL);
+  // transformers' own model_type minimax names the same layers by layer_types.
+  std::string types;
+  for (int i = 0; i < 80; ++i)
+    types += std::string(i ? ", " : "") + (i % 8 == 7 ? "\"full_attention\"" : "\"linear_attention\"");
+  const ModelConfig c = parse_model_config(
+      R"({"model_type": "minimax", "hidden_size": 6144, "num_hidden_layers": 80, "num_attention_heads": 64,
+          "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 200064, "intermediate_size": 9216,
+          "num_local_experts": 32, "num_experts_per_tok": 2, "layer_types": [)" +
+          types + "]}",
+      "minimax.json");
+  CHECK(count_parameters(c).total == total);
+  CHECK_THROWS_AS(parse_model_config(R"({"model_type": "minimax_m1", "hidden_size": 64, "num_hidden_layers": 2,
+      "num_attention_heads": 4, "vocab_size": 10, "intermediate_size": 8, "num_local_experts": 2,
+      "num_experts_per_tok": 1, "attn_type_list": [0, 2]})",
+                                     "bad.json"),
+                  InputError);
+}

@@ -256,3 +256,23 @@ TEST_CASE("LFM2 1.2B under vLLM: KV for its 6 attention layers, a conv window fo
   // llama.cpp (F32 r): n_embd_r = (n_shortconv_l_cache - 1) × n_embd = 4,096: 10 × 4,096 × 4 B = 163,840.
   CHECK(test::bytes_of(estimate(m, infer_on("llama.cpp", 1, 4096)), "state") == 163'840ULL);
 }
+
+TEST_CASE("MiniMax-M1 under vLLM: KV for its 10 softmax layers, a lightning-attention state for the other 70",
+          "[state]") {
+  const Model m = test::model("minimax-m1-80k");
+  REQUIRE(m.config.n_attention_layers() == 10);  // attn_type_list: 7 lightning then 1 softmax, 10 times
+  REQUIRE(m.config.recurrent->n_layers() == 70);
+  const Estimate e = estimate(m, infer_on("vllm", 2, 32768));
+  // KV: 2 sequences × 10 softmax layers × 32768 tokens × 2 (K, V) × 8 kv heads × 128 × 2 B = 2,684,354,560
+  // (all 80 layers as attention would be 8 times that).
+  CHECK(test::bytes_of(e, "kv_cache") == 2ULL * 10 * 32768 * 2 * 8 * 128 * 2);
+  // vLLM linear_attention_state_shape: (64 heads / tp, 128, 128) per layer in the model dtype (bf16):
+  // 2,097,152 B per layer, × 70 lightning layers × 2 sequences = 293,601,280, whatever the context.
+  CHECK(test::bytes_of(e, "state") == 2ULL * 70 * 64 * 128 * 128 * 2);
+  CHECK(test::bytes_of(estimate(m, infer_on("vllm", 2, 1024)), "state") == test::bytes_of(e, "state"));
+  CHECK(test::sums_to_total(e));
+  // tp 8 splits the heads: (8, 128, 128).
+  Request r = infer_on("vllm", 2, 32768);
+  r.layout.tp = 8;
+  CHECK(test::bytes_of(estimate(m, r), "state") == 2ULL * 70 * 8 * 128 * 128 * 2);
+}

@@ -60,12 +60,14 @@ enum class RecurrentKind {
   gated_deltanet,  // Gated DeltaNet (transformers Qwen3NextGatedDeltaNet)
   mamba1,          // Mamba-1 selective scan (transformers MambaMixer; Jamba's JambaMambaMixer)
   short_conv,      // LFM2's gated short convolution (transformers Lfm2ShortConv): a conv window, no SSM state
+  lightning,       // MiniMax's lightning (linear) attention: a heads × head_dim × head_dim state, no conv
 };
 
 struct RecurrentConfig {
   RecurrentKind kind = RecurrentKind::mamba2;
   std::uint64_t conv_kernel = 0;  // conv_kernel / linear_conv_kernel_dim (window = conv_kernel - 1)
-  // Mamba-2: inner = n_heads × head_dim; B and C of n_groups × state_size each.
+  // Mamba-2: inner = n_heads × head_dim; B and C of n_groups × state_size each. Lightning attention:
+  // n_heads × head_dim wide, a head_dim × head_dim state per head.
   std::uint64_t n_heads = 0, head_dim = 0, state_size = 0, n_groups = 0;
   // Mamba-1: inner = d_inner (mamba_expand × hidden) channels, each with its own state_size-wide SSM
   // state; dt_rank the rank of the time-step projection; dt/B/C RMSNorms (Jamba) when bcdt_norms.
