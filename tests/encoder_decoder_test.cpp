@@ -231,7 +231,8 @@ TEST_CASE("T5 under eager attention also holds its position bias for every encod
   const std::uint64_t e = test::bytes_of(estimate(m, eager), "activations");
   const std::uint64_t f = test::bytes_of(estimate(m, flash), "activations");
   CHECK(e > f);
-  const auto* c = estimate(m, eager).find("activations");
+  const Estimate eager_estimate = estimate(m, eager);  // find() points into it: keep it alive
+  const auto* c = eager_estimate.find("activations");
   double score_bytes = 0;
   for (const auto& in : c->inputs)
     if (in.name == "score_bytes") score_bytes = in.value;
