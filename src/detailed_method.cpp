@@ -1228,8 +1228,7 @@ Component vision_weights(const Plan& p, const Precision& prec, Bytes all_weights
   tp.groups = text;
   const Bytes bytes = saturating_sub(all_weights, weights_for(tp, prec).per_gpu);
   return {"vision_weights",
-          fmt::format("Vision tower + projector weights ({})",
-                      p.c.vision ? to_string(p.c.vision->encoder) : std::string_view("Llama 4")),
+          fmt::format("Vision tower + projector weights ({})", to_string(p.c.vision->encoder)),
           bytes,
           "Σ_vision tensors stored bytes (kept in 16 bits)",
           {{"parameters", d(params)}}};
@@ -1251,11 +1250,6 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   // placeholder into that many tokens before the language model sees the prompt).
   Request with_images = r;
   std::uint64_t per_image = 0, image_context = 0;
-  if ((r.images > 0 || r.image_size.given()) && c.llama4_vision)
-    throw UnsupportedError(
-        fmt::format("--images: Llama 4's image tokens and vision activations are not modelled yet "
-                    "({} counts its vision tower's weights only)",
-                    model.name));
   if ((r.images > 0 || r.image_size.given()) && !c.vision)
     throw UsageError(fmt::format("--images and --image-size need a vision-language model; {} ({}) has no vision tower",
                                  model.name, c.model_type));
@@ -1327,8 +1321,15 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
                     r.images, r.images == 1 ? "" : "s", per_image, image_context, r.seq_len, image_context, rq.seq_len,
                     checked_mul(r.batch, r.images, "images")));
   const bool sized = c.vision && (c.vision->projector == VisionProjector::mistral3 ||
-                                  c.vision->projector == VisionProjector::qwen_merger);
-  if (r.images > 0 && sized && !r.image_size.given())
+                                  c.vision->projector == VisionProjector::qwen_merger ||
+                                  c.vision->projector == VisionProjector::llama4);
+  if (r.images > 0 && sized && !r.image_size.given() && c.vision->projector == VisionProjector::llama4)
+    e.notes.push_back(fmt::format(
+        "no --image-size: each image is cut into the most tiles the processor makes, max_patches = {} tiles of {} px "
+        "and the global tile ({} tokens per image), the most tokens an image can add; give --image-size WxH for your "
+        "images",
+        c.vision->max_num_tiles, c.vision->image_size, per_image));
+  else if (r.images > 0 && sized && !r.image_size.given())
     e.notes.emplace_back(
         "no --image-size: each image is taken at the largest size the model's processor keeps, the most tokens an "
         "image can add; give --image-size WxH for your images");
@@ -1341,10 +1342,6 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
         "a text-only prompt: the vision tower's weights are loaded, but no image tokens or encoder activations are "
         "counted (add --images N)");
   if (r.params_override) e.notes.emplace_back("weights from --params: every parameter counted in the main format");
-  if (c.llama4_vision && model.params && !r.params_override)
-    e.notes.emplace_back(
-        "Llama 4's vision tower and projector are counted (their own weights line); image tokens and the tower's "
-        "activations are not modelled for Llama 4 yet, so --images is refused");
   if (c.encoder)
     e.notes.push_back(r.mode == Mode::inference
                           ? fmt::format("encoder: batch {} × {} tokens in one forward pass; no KV cache, the outputs "
@@ -1502,8 +1499,7 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
                  {{"parameters", d(f.total_elements())}, {"bits_per_weight", stored_bits_per_weight(f)}}};
     vc.detail = stored_mix(f);
     e.components.insert(e.components.begin() + 1, std::move(vc));
-  } else if ((c.vision || c.llama4_vision) && model.params && model.params->vision > 0 && !from_files &&
-             !r.params_override) {
+  } else if (c.vision && model.params && model.params->vision > 0 && !from_files && !r.params_override) {
     Component& wc = e.components.front();
     const bool unaltered = r.mode == Mode::inference || (wc.bytes == weights_gpu && p.l.zero != 3);
     if (unaltered) {

@@ -1461,9 +1461,10 @@ void read_llama4_text(const Reader& r, ModelConfig& c) {
 }
 
 // image_size and patch_size: each an integer or a [height, width] pair (Llama4VisionConfig allows
-// both). Sets the patches per image, (height / patch) × (width / patch), and the values one patch
-// holds, num_channels × patch height × patch width (Llama4UnfoldConvolution's input).
-void read_vision_patches(const Reader& r, Llama4VisionConfig& v) {
+// both). Sets the heights in image_size and patch_size and the widths in image_width and patch_width,
+// so that the patches per tile are (height / patch) × (width / patch) and one patch holds
+// num_channels × patch height × patch width values (Llama4UnfoldConvolution's input).
+void read_vision_patches(const Reader& r, VisionConfig& v) {
   const auto sides = [&](std::string_view key, std::uint64_t fallback) -> std::pair<std::uint64_t, std::uint64_t> {
     const Json* j = r.find({key});
     if (j && j->is_array()) {
@@ -1483,19 +1484,26 @@ void read_vision_patches(const Reader& r, Llama4VisionConfig& v) {
                                    k_max_dimension));
   if (patch.first > image.first || patch.second > image.second)
     throw InputError(fmt::format("{}: vision_config patch_size is larger than image_size", r.origin()));
-  v.patches = (image.first / patch.first) * (image.second / patch.second);
+  const std::uint64_t patches = (image.first / patch.first) * (image.second / patch.second);
   const std::uint64_t area = patch.first * patch.second;
-  v.patch_values = area > k_max_dimension ? area : v.n_channels * area;
-  if (v.patches > k_max_dimension || v.patch_values > k_max_dimension)
+  const std::uint64_t patch_values = area > k_max_dimension ? area : v.n_channels * area;
+  if (patches > k_max_dimension || patch_values > k_max_dimension)
     throw InputError(
         fmt::format("{}: vision_config gives {} patches of {} values, more than any real model ({} at most)",
-                    r.origin(), v.patches, v.patch_values, k_max_dimension));
+                    r.origin(), patches, patch_values, k_max_dimension));
+  v.image_size = image.first;
+  v.patch_size = patch.first;
+  v.image_width = image.second;
+  v.patch_width = patch.second;
 }
 
 // Llama 4's vision tower (transformers configuration_llama4.py Llama4VisionConfig, whose defaults
-// apply; modeling_llama4.py Llama4VisionModel and Llama4MultiModalProjector): see count_parameters.
-Llama4VisionConfig read_llama4_vision(const Reader& r, const ModelConfig& text) {
-  Llama4VisionConfig v;
+// apply; modeling_llama4.py Llama4VisionModel, Llama4VisionPixelShuffleMLP and
+// Llama4MultiModalProjector): see add_vision in parameters.cpp and image_tokens in vision.cpp.
+VisionConfig read_llama4_vision(const Reader& r) {
+  VisionConfig v;
+  v.encoder = VisionEncoder::llama4;
+  v.projector = VisionProjector::llama4;
   v.hidden_size = r.positive_or({"hidden_size"}, 768);
   v.n_layers = r.positive_or({"num_hidden_layers"}, 34);
   v.n_heads = r.positive_or({"num_attention_heads"}, 16);
@@ -1515,8 +1523,21 @@ Llama4VisionConfig read_llama4_vision(const Reader& r, const ModelConfig& text) 
   if (v.hidden_size % v.n_heads != 0)  // Llama4VisionAttention: head_dim = hidden_size // num_attention_heads
     throw InputError(fmt::format("{}: vision_config hidden_size ({}) is not divisible by num_attention_heads ({})",
                                  r.origin(), v.hidden_size, v.n_heads));
+  v.head_dim = v.hidden_size / v.n_heads;
   read_vision_patches(r, v);
-  v.text_hidden_size = text.hidden_size;
+  // pixel_shuffle_ratio (Llama4VisionConfig default 0.5): the processor's downsample_ratio =
+  // int(round(1 / ratio²)) patches per image token (processing_llama4.py Llama4Processor.__init__).
+  // A ratio above 1 or one merging more patches than a tile holds is no real model's.
+  const double ratio = read_optional_float(r, "pixel_shuffle_ratio", 0.5).value_or(0.5);
+  if (ratio > 1 || 1 / (ratio * ratio) > static_cast<double>(v.patches()))
+    throw InputError(fmt::format(
+        "{}: key 'pixel_shuffle_ratio' must be at most 1 and leave at least one token of the {} patches per tile",
+        r.origin(), v.patches()));
+  v.shuffle_factor = static_cast<std::uint64_t>(std::llround(1 / (ratio * ratio)));
+  // The image processor's max_patches (Llama4ImageProcessorFast.max_patches = 16, as the Llama 4
+  // checkpoints' preprocessor_config.json sets it): the most local tiles per image; it is not a
+  // config.json key.
+  v.max_num_tiles = 16;
   return v;
 }
 
@@ -2329,7 +2350,8 @@ constexpr Architecture k_architectures[] = {
     // newest MoE families
     {"llama4_text", read_llama4_text, "transformers configuration_llama4.py (Llama4TextConfig)"},
     {"llama4", read_llama4_text,
-     "transformers configuration_llama4.py (Llama4Config: text_config read as llama4_text, vision_config counted)"},
+     "transformers configuration_llama4.py (Llama4Config: text_config read as llama4_text, vision_config as its "
+     "vision tower)"},
     {"deepseek_v32", read_deepseek_v32, "deepseek-ai/DeepSeek-V3.2 config.json and inference/model.py (ModelArgs)"},
     {"kimi_k2", read_deepseek,
      "moonshotai/Kimi-K2-Instruct custom code (auto_map: configuration_deepseek.DeepseekV3Config)"},
@@ -2424,17 +2446,6 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
   layer = sat_add(layer, sat_mul({2, h, sat_add(c.laurel_rank, c.per_layer_width)}));
   layer = sat_add(layer, sat_mul(8, h));  // norms and biases
   std::uint64_t total = sat_mul(sat_add(sat_add(c.n_layers, c.mtp_layers), c.n_cross_attention_layers), layer);
-  if (c.llama4_vision) {  // every vision layer's attention, MLP and norms, the adapter, projector and embeddings
-    const auto& v = *c.llama4_vision;
-    const std::uint64_t vh = v.hidden_size;
-    const std::uint64_t vision_layer =
-        sat_add(sat_mul({4, vh, sat_add(vh, 1)}), sat_add(sat_mul({2, vh, v.intermediate_size}), sat_mul(8, vh)));
-    total = sat_add(total, sat_mul(v.n_layers, sat_add(vision_layer, v.intermediate_size)));
-    total = sat_add(total, sat_mul(v.projector_input_dim, v.intermediate_size));
-    total = sat_add(total, sat_mul(v.projector_output_dim, v.projector_output_dim));
-    total = sat_add(total, sat_mul(v.output_dim, v.text_hidden_size));
-    total = sat_add(total, sat_mul(sat_add(sat_add(v.patches, v.patch_values), 6), vh));
-  }
   if (c.vision) {  // encoder layers, embeddings and the projector, generously
     const auto& v = *c.vision;
     const std::uint64_t vh = v.hidden_size;
@@ -2452,6 +2463,11 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
     total = sat_add(
         total, sat_mul({sat_add(v.aspect_ratio_rows, 1), sat_add(v.max_num_tiles, 1), sat_add(v.positions(), 1), vh}));
     total = sat_add(total, sat_mul(v.global_layers, vlayer));
+    // Llama 4: the pair-sided patch embedding, the vision adapter's fc1 and fc2 and the projector.
+    total = sat_add(total, sat_mul({vh, v.n_channels, v.patch_size, v.patch_width}));
+    total = sat_add(total, sat_mul(v.projector_input_dim, v.intermediate_size));
+    total = sat_add(total, sat_mul(v.projector_output_dim, v.projector_output_dim));
+    total = sat_add(total, sat_mul(v.output_dim, h));
   }
   total = sat_add(total, sat_mul({2, c.vocab_size, std::max(h, c.word_embed_proj_dim)}));
   total = sat_add(total, sat_mul(sat_add(c.type_vocab_size, sat_add(h, 1)), h));         // token types, BERT pooler
@@ -2517,10 +2533,9 @@ std::uint64_t RecurrentConfig::n_layers() const {
 std::string architecture_family(const ModelConfig& c) {
   if (c.is_encoder_decoder()) return "encoder-decoder";
   if (c.encoder) return "encoder";
-  if (c.vision || c.llama4_vision) {  // the language model's family, named inside
+  if (c.vision) {  // the language model's family, named inside
     ModelConfig text = c;
     text.vision.reset();
-    text.llama4_vision.reset();
     return "vision-language (" + architecture_family(text) +
            (c.n_cross_attention_layers > 0 ? ", cross-attention" : "") + ")";
   }
@@ -2627,7 +2642,7 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& or
   if (!json.is_object()) throw InputError(fmt::format("{}: expected a JSON object at the top level", origin));
   // Multimodal wrappers keep the language model in text_config. A wrapper in the registry reads it
   // with its vision tower; any other is estimated as its language model alone. Llama 4's wrapper is
-  // unwrapped like the others and its vision tower read below (Llama4VisionConfig).
+  // unwrapped like the others and its vision tower read below (read_llama4_vision).
   Json wrapper;  // the wrapper itself, when the language model came from its text_config
   const auto type_it = json.find("model_type");
   const bool registered_wrapper = type_it != json.end() && type_it->is_string() && *type_it != "llama4" &&
@@ -2648,13 +2663,14 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& or
   c.torch_dtype = r.string_or("torch_dtype", r.string_or("dtype", ""));
   read_architecture(r, c);
   // Llama4ForConditionalGeneration: the vision tower and projector beside the language model
-  // (Llama4Config.vision_config; absent or null: Llama4VisionConfig's defaults).
+  // (Llama4Config.vision_config; absent or null: Llama4VisionConfig's defaults), a VisionConfig like
+  // every vision-language model's.
   if (wrapper.is_object() && wrapper.value("model_type", Json()) == "llama4") {
     const Json* vision = wrapper.contains("vision_config") ? &wrapper["vision_config"] : nullptr;
     const Json empty = Json::object();
     if (vision && !vision->is_null() && !vision->is_object())
       throw InputError(fmt::format("{}: key 'vision_config' must be an object", origin));
-    c.llama4_vision = read_llama4_vision(Reader(vision && vision->is_object() ? *vision : empty, c.origin), c);
+    c.vision = read_llama4_vision(Reader(vision && vision->is_object() ? *vision : empty, c.origin));
   }
   read_quantization(r, c);
   validate_dimensions(c, k_hf_keys, c.supported);

@@ -274,31 +274,6 @@ class Builder {
   std::vector<TensorGroup> m_groups;
 };
 
-// Llama 4's vision tower and projector (transformers modeling_llama4.py), all kept in the model's
-// dtype (TensorRole::vision, as every vision tower: not a decoder linear, not adapted by LoRA):
-//   Llama4UnfoldConvolution linear [h_v, num_channels × patch²] without bias; class_embedding [h_v];
-//   positional_embedding_vlm [patches + 1, h_v]; layernorm_pre and layernorm_post (LayerNorm with bias);
-//   per Llama4VisionEncoderLayer: q/k/v/o_proj [h_v, h_v] with bias (Llama4VisionAttention), mlp fc1
-//   [I, h_v] and fc2 [h_v, I] with bias (Llama4VisionMLP), input_layernorm and post_attention_layernorm
-//   with bias; vision_adapter.mlp (Llama4VisionMLP2) fc1 [projector_input_dim, I] and fc2
-//   [projector_output_dim, projector_output_dim] without bias; multi_modal_projector.linear_1
-//   [text hidden, vision_output_dim] without bias (bias=False whatever multi_modal_projector_bias says).
-void add_llama4_vision(Builder& b, const Llama4VisionConfig& v) {
-  const auto h = v.hidden_size, n = v.n_layers;
-  b.add("vision.patch_embedding", TensorRole::vision, h, v.patch_values, 1);
-  b.add("vision.class_and_position_embedding", TensorRole::vision, v.patches + 2, h, 1);
-  b.add("vision.layernorm_pre_post", TensorRole::vision, 4 * h, 1, 1);
-  b.add("vision.attn.qkvo", TensorRole::vision, 4 * h, h, n);
-  b.add("vision.attn.qkvo.bias", TensorRole::vision, 4 * h, 1, n);
-  b.add("vision.mlp.fc1", TensorRole::vision, v.intermediate_size, h, n);
-  b.add("vision.mlp.fc2", TensorRole::vision, h, v.intermediate_size, n);
-  b.add("vision.mlp.bias", TensorRole::vision, v.intermediate_size + h, 1, n);
-  b.add("vision.layer_norms", TensorRole::vision, 4 * h, 1, n);
-  b.add("vision.adapter.fc1", TensorRole::vision, v.projector_input_dim, v.intermediate_size, 1);
-  b.add("vision.adapter.fc2", TensorRole::vision, v.projector_output_dim, v.projector_output_dim, 1);
-  b.add("multi_modal_projector", TensorRole::vision, v.text_hidden_size, v.output_dim, 1);
-}
-
 // The vision tower and projector of a vision-language model, all TensorRole::vision (one replicated
 // group each, not part of the decoder layers).
 // SigLIP (transformers modeling_siglip.py SiglipVisionTransformer) and CLIP (modeling_clip.py
@@ -401,9 +376,39 @@ void add_mllama_vision(Builder& b, const VisionConfig& v, std::uint64_t text_hid
   b.add("projector.multi_modal_projector.bias", R, text_hidden, 1, 1);
 }
 
+// Llama 4 (transformers modeling_llama4.py): Llama4VisionModel's patch_embedding
+// (Llama4UnfoldConvolution: linear [h, channels × patch height × patch width] without bias),
+// class_embedding [h] and positional_embedding_vlm [patches + 1, h]; layernorm_pre and layernorm_post
+// (LayerNorm with bias); per Llama4VisionEncoderLayer q/k/v/o_proj [h, h] with bias
+// (Llama4VisionAttention), mlp fc1 [I, h] and fc2 [h, I] with bias (Llama4VisionMLP),
+// input_layernorm and post_attention_layernorm with bias; vision_adapter (Llama4VisionPixelShuffleMLP)
+// .mlp (Llama4VisionMLP2) fc1 [projector_input_dim, I] and fc2 [projector_output_dim,
+// projector_output_dim] without bias; Llama4MultiModalProjector.linear_1 [text h, vision_output_dim]
+// without bias (bias=False whatever multi_modal_projector_bias says).
+void add_llama4_tower(Builder& b, const VisionConfig& v, std::uint64_t text_hidden) {
+  const auto h = v.hidden_size, n = v.n_layers;
+  const auto R = TensorRole::vision;
+  b.add("vision.patch_embedding", R, h, v.n_channels * v.patch_size * v.patch_width, 1);
+  b.add("vision.class_and_position_embedding", R, v.positions() + 1, h, 1);
+  b.add("vision.layernorm_pre_post", R, 4 * h, 1, 1);
+  b.add("vision.attn.qkvo", R, 4 * h, h, n);
+  b.add("vision.attn.qkvo.bias", R, 4 * h, 1, n);
+  b.add("vision.mlp.fc1", R, v.intermediate_size, h, n);
+  b.add("vision.mlp.fc2", R, h, v.intermediate_size, n);
+  b.add("vision.mlp.bias", R, v.intermediate_size + h, 1, n);
+  b.add("vision.layer_norms", R, 4 * h, 1, n);
+  b.add("vision.adapter.fc1", R, v.projector_input_dim, v.intermediate_size, 1);
+  b.add("vision.adapter.fc2", R, v.projector_output_dim, v.projector_output_dim, 1);
+  b.add("multi_modal_projector", R, text_hidden, v.output_dim, 1);
+}
+
 void add_vision(Builder& b, const VisionConfig& v, std::uint64_t text_hidden) {
   const auto h = v.hidden_size, I = v.intermediate_size, L = v.n_layers;
   const auto R = TensorRole::vision;
+  if (v.encoder == VisionEncoder::llama4) {
+    add_llama4_tower(b, v, text_hidden);
+    return;
+  }
   if (v.encoder == VisionEncoder::mllama) {
     add_mllama_vision(b, v, text_hidden);
     return;
@@ -448,6 +453,7 @@ void add_vision(Builder& b, const VisionConfig& v, std::uint64_t text_hidden) {
     case VisionProjector::mistral3:     // with the Pixtral tower, above
     case VisionProjector::qwen_merger:  // with the Qwen towers, above
     case VisionProjector::mllama:       // with the Mllama tower, above
+    case VisionProjector::llama4:       // with the Llama 4 tower, above
       break;
   }
 }
@@ -542,7 +548,6 @@ ParameterCount count_parameters(const ModelConfig& c) {
   if (!c.tie_word_embeddings && !c.encoder) b.add("lm_head", TensorRole::lm_head, c.vocab_size, embed_width, 1);
   if (c.lm_head_bias) b.add("lm_head.bias", TensorRole::bias, c.vocab_size, 1, 1);
   if (c.vision) add_vision(b, *c.vision, h);
-  if (c.llama4_vision) add_llama4_vision(b, *c.llama4_vision);
 
   ParameterCount out;
   out.total = b.total();

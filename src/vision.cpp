@@ -84,6 +84,48 @@ QwenGrid qwen_grid(const VisionConfig& v, ImageSize size) {
   return {static_cast<std::uint64_t>(hb), static_cast<std::uint64_t>(wb)};
 }
 
+// Llama 4 (transformers image_processing_llama4_fast.py Llama4ImageProcessorFast._preprocess): the
+// canvases are every rows × cols grid of square tiles of `size` px (336, the checkpoints'
+// vision_config.image_size, which the encoder's position table is built for) with rows · cols ≤
+// max_patches (find_supported_resolutions). get_best_fit scores each canvas by the scale that fits the
+// H × W image into it without distortion, min(rows·336 / H, cols·336 / W); it takes the smallest scale
+// ≥ 1 (the least upscaling; resize_to_max_canvas is False), or when no canvas holds the image
+// unscaled the largest scale below 1 (the least downscaling), and among the canvases of that scale the
+// smallest area. The image is resized into the canvas, padded, and cut into rows × cols tiles
+// (split_to_tiles). Returns rows · cols. The scales are compared here as exact fractions (torch
+// compares float32 quotients; equal fractions written two ways could round apart there).
+std::uint64_t llama4_tiles(const VisionConfig& v, ImageSize size) {
+  // No size given: the most tiles an image can take, max_patches (a 4 × 4 canvas for a square of
+  // 1344 px or more).
+  if (!size.given()) return v.max_num_tiles;
+  const std::uint64_t tile = v.image_size, H = size.height, W = size.width;
+  struct Scale {  // num / den
+    std::uint64_t num = 0, den = 1;
+  };
+  const auto less = [](Scale a, Scale b) { return a.num * b.den < b.num * a.den; };
+  const auto equal = [](Scale a, Scale b) { return a.num * b.den == b.num * a.den; };
+  // (sides ≤ 65536, tiles ≤ max_patches, tile ≤ k_max_dimension: every product fits in 64 bits)
+  const auto scale_of = [&](std::uint64_t rows, std::uint64_t cols) {
+    const Scale h{rows * tile, H}, w{cols * tile, W};
+    return less(w, h) ? w : h;
+  };
+  bool any_up = false;
+  Scale best{0, 1};
+  for (std::uint64_t rows = 1; rows <= v.max_num_tiles; ++rows)
+    for (std::uint64_t cols = 1; rows * cols <= v.max_num_tiles; ++cols) {
+      const Scale s = scale_of(rows, cols);
+      const bool up = s.num >= s.den;
+      if (up && (!any_up || less(s, best))) best = s;
+      if (!up && !any_up && less(best, s)) best = s;
+      any_up = any_up || up;
+    }
+  std::uint64_t area = v.max_num_tiles;
+  for (std::uint64_t rows = 1; rows <= v.max_num_tiles; ++rows)
+    for (std::uint64_t cols = 1; rows * cols <= v.max_num_tiles; ++cols)
+      if (equal(scale_of(rows, cols), best)) area = std::min(area, rows * cols);
+  return area;
+}
+
 bool is_qwen(const VisionConfig& v) {
   return v.encoder == VisionEncoder::qwen2_5_vl || v.encoder == VisionEncoder::qwen3_vl;
 }
@@ -96,8 +138,21 @@ std::uint64_t cross_attention_tokens(const VisionConfig& v) {
   return v.encoder == VisionEncoder::mllama ? v.max_num_tiles * v.positions() : 0;
 }
 
+std::uint64_t encoder_sequences(const VisionConfig& v, ImageSize size) {
+  check_size(size);
+  if (v.encoder != VisionEncoder::llama4) return 1;
+  // Llama 4: the local tiles, plus the global tile (the whole image resized to one tile) when there
+  // are several (image_processing_llama4_fast.py: "add a global tile ... if there are more than one
+  // tile"); Llama4VisionModel.forward takes them as batch_size_times_num_tiles separate sequences.
+  const std::uint64_t tiles = llama4_tiles(v, size);
+  return tiles > 1 ? tiles + 1 : 1;
+}
+
 std::uint64_t encoder_positions(const VisionConfig& v, ImageSize size) {
   check_size(size);
+  // Llama 4: each tile is (image_size / patch_size)² patches and the class embedding appended
+  // (Llama4VisionModel.forward: torch.cat([hidden_state, class_embedding]); 577 positions at 336 px).
+  if (v.encoder == VisionEncoder::llama4) return encoder_sequences(v, size) * v.positions();
   // Mllama encodes every tile (tiles × (patches + class token)), each image padded to max_num_tiles.
   if (v.encoder == VisionEncoder::mllama) return cross_attention_tokens(v);
   if (is_qwen(v)) {
@@ -149,6 +204,21 @@ std::uint64_t image_tokens(const VisionConfig& v, ImageSize size) {
       const PixtralGrid g = pixtral_grid(v, size);
       return g.rows * (g.cols + 1);
     }
+    case VisionProjector::llama4: {
+      // Each tile's 576 patch features (the class token dropped: hidden_state[:, :-1, :]) are
+      // pixel-shuffled by pixel_shuffle_ratio 0.5 into 576 · 0.5² = 144 tokens (modeling_llama4.py
+      // pixel_shuffle; processing_llama4.py num_patches_per_chunk = (tile H // patch) · (tile W //
+      // patch) // downsample_ratio, downsample_ratio = round(1 / ratio²) = 4). The processor writes
+      // (processing_llama4.py _prompt_split_image) <|image_start|>; when there are several tiles, per
+      // row of the rows × cols grid each tile's 144 <|patch|> tokens with a <|tile_x_separator|>
+      // between tiles and a <|tile_y_separator|> after the row (tiles · 145 tokens); then <|image|>,
+      // the global tile's (or the single tile's) 144 <|patch|> and <|image_end|>:
+      // tiles > 1: tiles · (N + 1) + N + 3; one tile: N + 3 (147). At the 16 tiles of max_patches:
+      // 16 · 145 + 147 = 2467.
+      const std::uint64_t per_tile = v.patches() / v.shuffle_factor;
+      const std::uint64_t tiles = llama4_tiles(v, size);
+      return (tiles > 1 ? tiles * (per_tile + 1) : 0) + per_tile + 3;
+    }
   }
   return v.tokens_per_image;
 }
@@ -165,7 +235,10 @@ std::uint64_t encoder_peak_bytes(const VisionConfig& v, ImageSize size, std::uin
   // the MLP's fc1 output and its GELU (2·T·I); T = images × positions. Eager attention adds the
   // heads × positions² scores of every image. The pixel values themselves are
   // images × channels × image_size² in the compute dtype.
-  const std::uint64_t pos = encoder_positions(v, size);
+  // Llama 4's tiles are separate sequences: the scores are tiles × heads × (positions per tile)². Its
+  // vision adapter then works on 144 shuffled tokens per tile (fc1 to projector_input_dim, fc2 to
+  // projector_output_dim), far below an encoder layer's peak, so the encoder layers bound it.
+  const std::uint64_t pos = encoder_positions(v, size), seqs = encoder_sequences(v, size), len = pos / seqs;
   const std::uint64_t T = checked_mul(images, pos, "vision activations");
   const std::uint64_t h = v.hidden_size, I = v.intermediate_size;
   // Pixtral's and Qwen2.5-VL's MLPs are gated (PixtralMLP, Qwen2_5_VLMLP: gate, up and their product: 3·I).
@@ -175,17 +248,20 @@ std::uint64_t encoder_peak_bytes(const VisionConfig& v, ImageSize size, std::uin
   std::uint64_t bytes =
       checked_mul(checked_mul(T, per_token, "vision activations"), bytes_per_value, "vision activations");
   if (eager_score_bytes > 0) {
-    const std::uint64_t scores = checked_mul(checked_mul(images, v.n_heads, "vision activations"),
-                                             checked_mul(pos, pos, "vision activations"), "vision activations");
+    const std::uint64_t scores =
+        checked_mul(checked_mul(checked_mul(images, seqs, "vision activations"), v.n_heads, "vision activations"),
+                    checked_mul(len, len, "vision activations"), "vision activations");
     bytes = checked_add(bytes, checked_mul(scores, eager_score_bytes, "vision activations"), "vision activations");
   }
-  // The pixels the encoder reads: its patches × patch_size².
+  // The pixels the encoder reads: its patches × patch_size² (Llama 4: every tile's, patch height × width).
+  const std::uint64_t patch_area = v.patch_size * (v.patch_width ? v.patch_width : v.patch_size);
   const std::uint64_t pixels =
       checked_mul(checked_mul(images, v.n_channels, "vision activations"),
                   checked_mul(v.encoder == VisionEncoder::pixtral || is_qwen(v) ? pos
                               : v.encoder == VisionEncoder::mllama              ? v.max_num_tiles * v.patches()
+                              : v.encoder == VisionEncoder::llama4              ? seqs * v.patches()
                                                                                 : v.patches(),
-                              v.temporal_patch_size * v.patch_size * v.patch_size, "vision activations"),
+                              v.temporal_patch_size * patch_area, "vision activations"),
                   "vision activations");
   return checked_add(bytes, checked_mul(pixels, bytes_per_value, "vision activations"), "vision activations");
 }
@@ -216,6 +292,8 @@ std::string_view to_string(VisionEncoder e) {
       return "Qwen3-VL ViT";
     case VisionEncoder::mllama:
       return "Mllama ViT";
+    case VisionEncoder::llama4:
+      return "Llama 4 ViT";
   }
   return "";
 }

@@ -7,6 +7,7 @@
 #include "llmmem/error.hpp"
 #include "llmmem/parameters.hpp"
 #include "llmmem/startup.hpp"
+#include "llmmem/vision.hpp"
 #include "test_support.hpp"
 
 using namespace llmmem;
@@ -49,7 +50,8 @@ TEST_CASE("Llama 4 Scout: 48 MoE layers of 16 experts and a shared one, a vision
   CHECK(vision == 871'932'416ULL);
   const Model m = test::model("llama4-scout");
   const ParameterCount& p = *m.params;
-  REQUIRE(m.config.llama4_vision);
+  REQUIRE(m.config.vision);  // one more VisionConfig family, counted by add_vision
+  CHECK(m.config.vision->encoder == VisionEncoder::llama4);
   CHECK(elements_named(p, "vision.") + elements_named(p, "multi_modal_projector") == vision);
   // Published: 108,641,793,536 is the hub's safetensors parameter total for
   // meta-llama/Llama-4-Scout-17B-16E-Instruct (safetensors.parameters.BF16, revision 92f3b159, as public
@@ -101,14 +103,10 @@ TEST_CASE("Llama 4 chunked layers hold at most one chunk of KV", "[detailed][kv]
   // Below one chunk every layer holds the whole context: 48 × 4096 × 4096 B = 805,306,368.
   r.seq_len = 4096;
   CHECK(test::bytes_of(estimate(m, r), "kv_cache") == 48ULL * 4096 * 2 * 8 * 128 * 2);
-  // The vision tower is its own weights line (871,932,416 parameters in bf16: 1,743,864,832 B), the
-  // estimate says image inputs are not modelled for Llama 4, and --images is refused (exit 4).
+  // The vision tower is its own weights line (871,932,416 parameters in bf16: 1,743,864,832 B); a
+  // text-only prompt counts no image tokens (tests/llama4_vision_test.cpp has --images).
   CHECK(test::bytes_of(e, "vision_weights") == 2ULL * 871'932'416ULL);
-  bool noted = false;
-  for (const auto& n : e.notes) noted = noted || n.find("not modelled for Llama 4 yet") != std::string::npos;
-  CHECK(noted);
-  r.images = 1;
-  CHECK_THROWS_AS(estimate(m, r), UnsupportedError);
+  CHECK(e.image_tokens == 0);
 }
 
 TEST_CASE("llama4_text configs: moe_layers, no_rope_layers, chunking off, bad lists", "[model_config][llama4]") {
@@ -124,7 +122,7 @@ TEST_CASE("llama4_text configs: moe_layers, no_rope_layers, chunking off, bad li
     CHECK(c.is_sparse_layer(3));
     CHECK(c.n_sliding_layers() == 2);
     CHECK(c.sliding_window == 8192);  // Llama4TextConfig's attention_chunk_size default
-    CHECK(!c.llama4_vision);          // a text-only config has no vision tower
+    CHECK(!c.vision);                 // a text-only config has no vision tower
     // 4 × (attention 2·64·64 + 2·32·64 = 12,288 + norms 128) + 2 dense MLPs 3·64·128 = 49,152 + 2 MoE
     // layers (router 4·64 = 256 + experts 4·3·64·32 = 24,576 + shared 3·64·32 = 6,144: 30,976) + embed and
     // head 2·256·64 + final norm 64
@@ -145,7 +143,7 @@ TEST_CASE("llama4_text configs: moe_layers, no_rope_layers, chunking off, bad li
     const auto wrap = [&](const std::string& vision) {
       return parse_model_config(R"({"model_type": "llama4", "text_config": {)" + base + "}, " + vision + "}", "w.json");
     };
-    CHECK(wrap(R"("vision_config": {})").llama4_vision);  // Llama4VisionConfig defaults
+    CHECK(wrap(R"("vision_config": {})").vision);  // Llama4VisionConfig defaults
     CHECK_THROWS_AS(wrap(R"("vision_config": 3)"), InputError);
     CHECK_THROWS_AS(wrap(R"("vision_config": {"patch_size": 0})"), InputError);
     CHECK_THROWS_AS(wrap(R"("vision_config": {"hidden_size": 1000, "num_attention_heads": 16})"), InputError);

@@ -92,18 +92,6 @@ struct RecurrentConfig {
   [[nodiscard]] std::uint64_t n_layers() const;
 };
 
-// A vision encoder and the projector into the language model that a multimodal checkpoint holds
-// beside its text model (Llama 4: transformers modeling_llama4.py Llama4VisionModel and
-// Llama4MultiModalProjector). Its weights are in the checkpoint and in GPU memory; it runs once per
-// image, not per text token. src/parameters.cpp counts its tensors (the vision_weights line); image
-// tokens are not modelled for it yet (the other vision-language models: VisionConfig, vision.hpp).
-struct Llama4VisionConfig {
-  std::uint64_t hidden_size = 0, intermediate_size = 0, n_layers = 0, n_heads = 0;
-  std::uint64_t n_channels = 0, patches = 0, patch_values = 0;  // patches per image; values per patch
-  std::uint64_t projector_input_dim = 0, projector_output_dim = 0, output_dim = 0;
-  std::uint64_t text_hidden_size = 0;  // the projector's output: the language model's hidden size
-};
-
 struct QuantizationConfig {
   std::string method;  // "gptq", "awq", "fp8", "mxfp4", "bitsandbytes", ...
   std::uint64_t bits = 0;
@@ -161,7 +149,6 @@ struct ModelConfig {
   bool chunked_attention = false;
 
   std::optional<QuantizationConfig> quantization;
-  std::optional<Llama4VisionConfig> llama4_vision;  // Llama 4's wrapper: its vision tower, counted
 
   // Hybrid and state-space models: which layers hold attention (and so a KV cache) and which an MLP;
   // empty means every layer (all plain transformers). Recurrent mixers are in `recurrent`.

@@ -17,6 +17,7 @@ enum class VisionEncoder {
   qwen2_5_vl,  // modeling_qwen2_5_vl.py Qwen2_5_VisionTransformerPretrainedModel: RMSNorm, SwiGLU, windowed attention
   qwen3_vl,    // modeling_qwen3_vl.py Qwen3VLVisionModel: LayerNorm, GELU MLP, learned positions, deepstack mergers
   mllama,      // modeling_mllama.py MllamaVisionModel (Llama 3.2 Vision): tiles, a local and a gated global encoder
+  llama4,      // modeling_llama4.py Llama4VisionModel: tiles of 336 px, class token, LayerNorm, GELU MLP, 2-D RoPE
 };
 
 // The projector from the encoder's width to the text model's hidden size.
@@ -27,6 +28,8 @@ enum class VisionProjector {
   qwen_merger,  // Qwen2.5-VL / Qwen3-VL PatchMerger: a norm, then an MLP over spatial_merge_size² patches
   mllama,       // MllamaForConditionalGeneration multi_modal_projector: one linear with bias; its output is read
                 // by the text model's cross-attention layers, not placed in the context
+  llama4,       // Llama4VisionPixelShuffleMLP (vision_adapter: pixel_shuffle by pixel_shuffle_ratio, then
+                // Llama4VisionMLP2 fc1/fc2) and Llama4MultiModalProjector (linear_1, no bias)
 };
 
 struct VisionConfig {
@@ -52,18 +55,31 @@ struct VisionConfig {
   std::uint64_t deepstack_mergers = 0;
   std::uint64_t min_pixels = 0, max_pixels = 0;
   // Mllama: tiles per image (max_num_tiles), aspect-ratio table rows (supported_aspect_ratios + 1),
-  // the gated global encoder's layers (num_global_layers).
+  // the gated global encoder's layers (num_global_layers). Llama 4: the processor's most tiles per
+  // image (max_patches), without its global tile.
   std::uint64_t max_num_tiles = 0, aspect_ratio_rows = 0, global_layers = 0;
+  // Llama 4: image_size and patch_size may each be a [height, width] pair (Llama4VisionConfig); they
+  // then hold the heights and these the widths (0: square). The vision adapter's widths
+  // (projector_input_dim, projector_output_dim), the projector's input (vision_output_dim), and the
+  // patches that become one token, round(1 / pixel_shuffle_ratio²) (processing_llama4.py downsample_ratio).
+  std::uint64_t image_width = 0, patch_width = 0;
+  std::uint64_t projector_input_dim = 0, projector_output_dim = 0, output_dim = 0;
+  std::uint64_t shuffle_factor = 1;
 
-  // Patches per side and per image at the encoder's own resolution: (image_size / patch_size)².
+  // Patches per side and per image at the encoder's own resolution: (image_size / patch_size)², or
+  // (height / patch height) × (width / patch width) for Llama 4's pairs.
   [[nodiscard]] std::uint64_t patches_per_side() const { return patch_size ? image_size / patch_size : 0; }
-  [[nodiscard]] std::uint64_t patches() const { return patches_per_side() * patches_per_side(); }
+  [[nodiscard]] std::uint64_t patches() const {
+    return patches_per_side() * (patch_width ? image_width / patch_width : patches_per_side());
+  }
   // Positions the encoder's learned table holds: the patches, plus CLIP's class token; none for
   // Pixtral, whose positions are rotary.
   [[nodiscard]] std::uint64_t positions() const {
     if (encoder == VisionEncoder::pixtral || encoder == VisionEncoder::qwen2_5_vl) return 0;
     if (encoder == VisionEncoder::qwen3_vl) return position_table;
-    return patches() + (encoder == VisionEncoder::clip || encoder == VisionEncoder::mllama ? 1U : 0U);
+    const bool class_token =
+        encoder == VisionEncoder::clip || encoder == VisionEncoder::mllama || encoder == VisionEncoder::llama4;
+    return patches() + (class_token ? 1U : 0U);
   }
 };
 
@@ -87,8 +103,12 @@ struct ImageSize {
 // (patches + its class token)); 0 for the other families, whose features join the context.
 [[nodiscard]] std::uint64_t cross_attention_tokens(const VisionConfig& v);
 
-// Sequence positions the encoder runs per image (its attention length).
+// Sequence positions the encoder runs per image (all its tiles' for Llama 4).
 [[nodiscard]] std::uint64_t encoder_positions(const VisionConfig& v, ImageSize size);
+
+// The separate sequences (attention lengths) one image's positions are split into: Llama 4 encodes
+// each tile on its own (tiles, plus the global tile when there are several); 1 for the others.
+[[nodiscard]] std::uint64_t encoder_sequences(const VisionConfig& v, ImageSize size);
 
 // The encoder's peak transient bytes for `images` images in one forward pass (inference), in the
 // compute dtype of `bytes_per_value` bytes; with `eager_score_bytes` > 0 (eager attention) the
