@@ -494,6 +494,26 @@ void read_nemotron_h(const Reader& r, ModelConfig& c) {
   c.recurrent = m;
 }
 
+// layer_types of a hybrid whose layers are softmax ("full_attention") or linear ("linear_attention")
+// attention (Qwen3-Next, transformers' MiniMax): c.attention_layers from it. False when the key is absent.
+bool read_linear_attention_layer_types(const Reader& r, ModelConfig& c) {
+  const Json* types = r.find({"layer_types"});
+  if (!types) return false;
+  if (!types->is_array() || types->size() != c.n_layers)
+    throw InputError(fmt::format("{}: key 'layer_types' must be an array of {} strings", r.origin(), c.n_layers));
+  c.attention_layers.assign(c.n_layers, false);
+  for (std::uint64_t i = 0; i < c.n_layers; ++i) {
+    const Json& t = (*types)[i];
+    const std::string type = t.is_string() ? t.get<std::string>() : std::string();
+    if (type != "full_attention" && type != "linear_attention")
+      throw InputError(
+          fmt::format("{}: key 'layer_types' holds {} at layer {}; expected \"full_attention\" or \"linear_attention\"",
+                      r.origin(), t.dump().substr(0, 40), i));
+    c.attention_layers[i] = type == "full_attention";
+  }
+  return true;
+}
+
 // Qwen3-Next (transformers configuration_qwen3_next.py / modeling_qwen3_next.py; the class defaults
 // are Qwen3-Next-80B-A3B's): layer i is Gated DeltaNet ("linear_attention") or gated attention
 // ("full_attention") as layer_types says, else full attention when (i + 1) % full_attention_interval
@@ -547,19 +567,7 @@ void read_qwen3_next(const Reader& r, ModelConfig& c) {
   m.ssm_state_bits = read_ssm_state_bits(r, 0);
 
   c.attention_layers.assign(c.n_layers, false);
-  if (const Json* types = r.find({"layer_types"})) {
-    if (!types->is_array() || types->size() != c.n_layers)
-      throw InputError(fmt::format("{}: key 'layer_types' must be an array of {} strings", r.origin(), c.n_layers));
-    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
-      const Json& t = (*types)[i];
-      const std::string type = t.is_string() ? t.get<std::string>() : std::string();
-      if (type != "full_attention" && type != "linear_attention")
-        throw InputError(fmt::format(
-            "{}: key 'layer_types' holds {} at layer {}; expected \"full_attention\" or \"linear_attention\"",
-            r.origin(), t.dump().substr(0, 40), i));
-      c.attention_layers[i] = type == "full_attention";
-    }
-  } else {
+  if (!read_linear_attention_layer_types(r, c)) {
     const std::uint64_t interval = r.u64_or({"full_attention_interval"}, 4);
     if (interval == 0)
       throw InputError(fmt::format("{}: key 'full_attention_interval' must be positive, got 0", r.origin()));
@@ -1640,19 +1648,7 @@ void read_minimax_m1(const Reader& r, ModelConfig& c) {
                                      t.dump().substr(0, 40), i));
       c.attention_layers[i] = t.get<std::uint64_t>() == 1;
     }
-  } else if (const Json* layer_types = r.find({"layer_types"})) {
-    if (!layer_types->is_array() || layer_types->size() != c.n_layers)
-      throw InputError(fmt::format("{}: key 'layer_types' must be an array of {} strings", r.origin(), c.n_layers));
-    for (std::uint64_t i = 0; i < c.n_layers; ++i) {
-      const Json& t = (*layer_types)[i];
-      const std::string type = t.is_string() ? t.get<std::string>() : std::string();
-      if (type != "full_attention" && type != "linear_attention")
-        throw InputError(fmt::format(
-            "{}: key 'layer_types' holds {} at layer {}; expected \"full_attention\" or \"linear_attention\"",
-            r.origin(), t.dump().substr(0, 40), i));
-      c.attention_layers[i] = type == "full_attention";
-    }
-  } else {
+  } else if (!read_linear_attention_layer_types(r, c)) {
     throw InputError(
         fmt::format("{}: required key 'attn_type_list' (or 'layer_types') is missing: which layers are softmax "
                     "attention",
