@@ -621,3 +621,21 @@ TEST_CASE("MiniMax-M1: 70 lightning-attention and 10 softmax layers, MoE 2 of 32
                                      "bad.json"),
                   InputError);
 }
+
+TEST_CASE("multilingual-e5-large: XLM-RoBERTa large, as published", "[parameters][encoder]") {
+  // models/multilingual-e5-large.json (intfloat/multilingual-e5-large's config.json as OpenSearch's model
+  // registration quotes it): hidden 1024, 24 layers, intermediate 4096, 514 positions, vocabulary 250002.
+  //   embeddings 250002 × 1024 = 256,002,048 + positions 514 × 1024 = 526,336 + token type 1024 + LayerNorm 2048
+  //   each layer: q, k, v, o 4 × (1024 × 1024 + 1024) = 4,198,400 + MLP 1024 × 4096 + 4096 + 4096 × 1024 + 1024
+  //               = 8,393,728 + two LayerNorms 4096 = 12,596,224; × 24 = 302,309,376
+  //   pooler 1024 × 1024 + 1024 = 1,049,600
+  const std::uint64_t total = 250002ULL * 1024 + 514ULL * 1024 + 1024 + 2048 +
+                              24 * (4 * (1024ULL * 1024 + 1024) + 2 * 1024ULL * 4096 + 4096 + 1024 + 4096) +
+                              1024ULL * 1024 + 1024;
+  // Published: 559,890,432 (a public table of hub safetensors totals gives intfloat/multilingual-e5-large-instruct,
+  // the same shapes, 559,890,432, and intfloat/multilingual-e5-large 559,890,946: that checkpoint also stores
+  // the [1, 514] position_ids buffer, 514 integers that are not parameters; code index id 71142266638);
+  // xlm-roberta-large 559,890,432 in a public model-size list (code index id 16158615188).
+  CHECK(total == 559'890'432ULL);
+  CHECK(test::model("multilingual-e5-large").params->total == total);
+}
