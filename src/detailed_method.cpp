@@ -1227,9 +1227,12 @@ Component vision_weights(const Plan& p, const Precision& prec, Bytes all_weights
   Plan tp = p;
   tp.groups = text;
   const Bytes bytes = saturating_sub(all_weights, weights_for(tp, prec).per_gpu);
+  // Gemma 3n's line also holds its audio tower (TensorRole::vision covers every multimodal tower).
   return {"vision_weights",
-          fmt::format("Vision tower + projector weights ({})",
-                      p.c.vision ? to_string(p.c.vision->encoder) : std::string_view("Llama 4")),
+          p.c.gemma3n_towers ? std::string("Vision + audio tower weights and their embedders (Gemma 3n: MobileNetV5, "
+                                           "USM conformer)")
+                             : fmt::format("Vision tower + projector weights ({})",
+                                           p.c.vision ? to_string(p.c.vision->encoder) : std::string_view("Llama 4")),
           bytes,
           "Σ_vision tensors stored bytes (kept in 16 bits)",
           {{"parameters", d(params)}}};
@@ -1255,6 +1258,11 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
     throw UnsupportedError(
         fmt::format("--images: Llama 4's image tokens and vision activations are not modelled yet "
                     "({} counts its vision tower's weights only)",
+                    model.name));
+  if ((r.images > 0 || r.image_size.given()) && c.gemma3n_towers)
+    throw UnsupportedError(
+        fmt::format("--images: Gemma 3n's image tokens and vision activations are not modelled yet "
+                    "({} counts its vision and audio towers' weights only)",
                     model.name));
   if ((r.images > 0 || r.image_size.given()) && !c.vision)
     throw UsageError(fmt::format("--images and --image-size need a vision-language model; {} ({}) has no vision tower",
@@ -1341,6 +1349,11 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
         "a text-only prompt: the vision tower's weights are loaded, but no image tokens or encoder activations are "
         "counted (add --images N)");
   if (r.params_override) e.notes.emplace_back("weights from --params: every parameter counted in the main format");
+  if (c.gemma3n_towers && model.params && !r.params_override)
+    e.notes.emplace_back(
+        "Gemma 3n's vision (MobileNetV5) and audio (USM conformer) towers and their embedders are counted (their "
+        "own weights line); image and audio tokens and the towers' activations are not modelled yet, so --images is "
+        "refused");
   if (c.llama4_vision && model.params && !r.params_override)
     e.notes.emplace_back(
         "Llama 4's vision tower and projector are counted (their own weights line); image tokens and the tower's "
@@ -1502,8 +1515,8 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
                  {{"parameters", d(f.total_elements())}, {"bits_per_weight", stored_bits_per_weight(f)}}};
     vc.detail = stored_mix(f);
     e.components.insert(e.components.begin() + 1, std::move(vc));
-  } else if ((c.vision || c.llama4_vision) && model.params && model.params->vision > 0 && !from_files &&
-             !r.params_override) {
+  } else if ((c.vision || c.llama4_vision || c.gemma3n_towers) && model.params && model.params->vision > 0 &&
+             !from_files && !r.params_override) {
     Component& wc = e.components.front();
     const bool unaltered = r.mode == Mode::inference || (wc.bytes == weights_gpu && p.l.zero != 3);
     if (unaltered) {
