@@ -1227,8 +1227,11 @@ Component vision_weights(const Plan& p, const Precision& prec, Bytes all_weights
   Plan tp = p;
   tp.groups = text;
   const Bytes bytes = saturating_sub(all_weights, weights_for(tp, prec).per_gpu);
+  // Gemma 3n's line also holds its audio tower (TensorRole::vision covers every multimodal tower).
   return {"vision_weights",
-          fmt::format("Vision tower + projector weights ({})", to_string(p.c.vision->encoder)),
+          p.c.gemma3n_towers ? std::string("Vision + audio tower weights and their embedders (Gemma 3n: MobileNetV5, "
+                                           "USM conformer)")
+                             : fmt::format("Vision tower + projector weights ({})", to_string(p.c.vision->encoder)),
           bytes,
           "Σ_vision tensors stored bytes (kept in 16 bits)",
           {{"parameters", d(params)}}};
@@ -1250,6 +1253,11 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
   // placeholder into that many tokens before the language model sees the prompt).
   Request with_images = r;
   std::uint64_t per_image = 0, image_context = 0;
+  if ((r.images > 0 || r.image_size.given()) && c.gemma3n_towers)
+    throw UnsupportedError(
+        fmt::format("--images: Gemma 3n's image tokens and vision activations are not modelled yet "
+                    "({} counts its vision and audio towers' weights only)",
+                    model.name));
   if ((r.images > 0 || r.image_size.given()) && !c.vision)
     throw UsageError(fmt::format("--images and --image-size need a vision-language model; {} ({}) has no vision tower",
                                  model.name, c.model_type));
@@ -1342,6 +1350,11 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
         "a text-only prompt: the vision tower's weights are loaded, but no image tokens or encoder activations are "
         "counted (add --images N)");
   if (r.params_override) e.notes.emplace_back("weights from --params: every parameter counted in the main format");
+  if (c.gemma3n_towers && model.params && !r.params_override)
+    e.notes.emplace_back(
+        "Gemma 3n's vision (MobileNetV5) and audio (USM conformer) towers and their embedders are counted (their "
+        "own weights line); image and audio tokens and the towers' activations are not modelled yet, so --images is "
+        "refused");
   if (c.encoder)
     e.notes.push_back(r.mode == Mode::inference
                           ? fmt::format("encoder: batch {} × {} tokens in one forward pass; no KV cache, the outputs "
@@ -1499,7 +1512,8 @@ Estimate estimate_detailed(const Model& model, const Request& r) {
                  {{"parameters", d(f.total_elements())}, {"bits_per_weight", stored_bits_per_weight(f)}}};
     vc.detail = stored_mix(f);
     e.components.insert(e.components.begin() + 1, std::move(vc));
-  } else if (c.vision && model.params && model.params->vision > 0 && !from_files && !r.params_override) {
+  } else if ((c.vision || c.gemma3n_towers) && model.params && model.params->vision > 0 && !from_files &&
+             !r.params_override) {
     Component& wc = e.components.front();
     const bool unaltered = r.mode == Mode::inference || (wc.bytes == weights_gpu && p.l.zero != 3);
     if (unaltered) {

@@ -1296,9 +1296,9 @@ void read_glm4(const Reader& r, ModelConfig& c) {
 // Gemma 3n's language model (transformers configuration_gemma3n.py Gemma3nTextConfig, modeling_gemma3n.py; the
 // defaults are Gemma3nTextConfig's, E4B's). The multimodal wrapper (model_type gemma3n) keeps it in text_config,
 // which parse_model_config() unwraps; the audio (USM conformer) and vision (MobileNetV5) towers and their
-// embedders are not counted. Gemma3nTextAttention: q/k/v/o without biases unless attention_bias, q_norm and
-// k_norm of head_dim (v_norm has no weight); every layer holds its k_proj and v_proj, but the last
-// num_kv_shared_layers reuse the K/V of the last earlier layer of their type and cache nothing of their own
+// embedders are read from the wrapper by read_gemma3n_towers. Gemma3nTextAttention: q/k/v/o without biases unless
+// attention_bias, q_norm and k_norm of head_dim (v_norm has no weight); every layer holds its k_proj and v_proj, but
+// the last num_kv_shared_layers reuse the K/V of the last earlier layer of their type and cache nothing of their own
 // (is_kv_shared_layer). Gemma3nTextMLP: gate/up/down of intermediate_size[i] (an int or one width per layer);
 // activation_sparsity_pattern only thresholds the gate's activations (no parameters). Gemma3nTextDecoderLayer:
 // four RMSNorms of hidden_size as Gemma 3, AltUp (altup_num_inputs streams), LAuReL (laurel_rank), and the
@@ -1547,6 +1547,115 @@ VisionConfig read_llama4_vision(const Reader& r) {
   // config.json key.
   v.max_num_tiles = 16;
   return v;
+}
+
+std::uint64_t gemma3n_towers_upper_bound(const Gemma3nTowersConfig& t);  // below, beside parameter_upper_bound
+
+// Gemma 3n's audio and vision towers (transformers configuration_gemma3n.py Gemma3nAudioConfig and
+// Gemma3nVisionConfig, whose defaults apply to a missing or null audio_config / vision_config; the values
+// are E4B's and E2B's). sscp_conv_channel_size is two channel counts; sscp_conv_kernel_size and
+// sscp_conv_stride_size are two (time, frequency) pairs, one per subsampling convolution
+// (Gemma3nAudioSubSampleConvProjection builds exactly two). The vision tower is named by `architecture`:
+// timm's "mobilenetv5_300m_enc" (the default) is the only one Gemma3nVisionConfig ships and the only one
+// counted; its blocks are fixed by timm mobilenetv5.py _gen_mobilenet_v5, not by the config.
+Gemma3nTowersConfig read_gemma3n_towers(const Json& wrapper, const std::string& origin, const ModelConfig& text) {
+  const Json empty = Json::object();
+  const auto sub = [&](const char* key) -> const Json& {
+    const auto it = wrapper.find(key);
+    if (it == wrapper.end() || it->is_null()) return empty;
+    if (!it->is_object()) throw InputError(fmt::format("{}: key '{}' must be an object", origin, key));
+    return *it;
+  };
+  Gemma3nTowersConfig t;
+  const Reader a(sub("audio_config"), origin);
+  t.audio_hidden = a.positive_or({"hidden_size"}, 1536);
+  t.audio_layers = a.positive_or({"conf_num_hidden_layers"}, 12);
+  t.audio_heads = a.positive_or({"conf_num_attention_heads"}, 8);
+  t.audio_conv_kernel = a.positive_or({"conf_conv_kernel_size"}, 5);
+  t.audio_input_features = a.positive_or({"input_feat_size"}, 128);
+  t.audio_vocab = a.positive_or({"vocab_size"}, 128);
+  const auto pairs = [&](const char* key, std::array<std::uint64_t, 2> fallback_time,
+                         std::array<std::uint64_t, 2> fallback_freq) {
+    std::array<std::array<std::uint64_t, 2>, 2> out{
+        {{fallback_time[0], fallback_freq[0]}, {fallback_time[1], fallback_freq[1]}}};
+    const Json* j = a.find({key});
+    if (!j || j->is_null()) return out;
+    const auto bad = [&] {
+      return InputError(fmt::format(
+          "{}: key 'audio_config.{}' must be two [time, frequency] pairs of positive integers", origin, key));
+    };
+    if (!j->is_array() || j->size() != 2) throw bad();
+    for (std::size_t i = 0; i < 2; ++i) {
+      const Json& pair = (*j)[i];
+      if (!pair.is_array() || pair.size() != 2) throw bad();
+      for (std::size_t k = 0; k < 2; ++k) {
+        if (!pair[k].is_number_unsigned() || pair[k].get<std::uint64_t>() == 0 ||
+            pair[k].get<std::uint64_t>() > k_max_dimension)
+          throw bad();
+        out[i][k] = pair[k].get<std::uint64_t>();
+      }
+    }
+    return out;
+  };
+  const auto kernel = pairs("sscp_conv_kernel_size", {3, 3}, {3, 3});
+  const auto stride = pairs("sscp_conv_stride_size", {2, 2}, {2, 2});
+  t.sscp_channels = {128, 32};
+  if (const Json* j = a.find({"sscp_conv_channel_size"}); j && !j->is_null()) {
+    if (!j->is_array() || j->size() != 2 || !(*j)[0].is_number_unsigned() || !(*j)[1].is_number_unsigned() ||
+        (*j)[0].get<std::uint64_t>() == 0 || (*j)[1].get<std::uint64_t>() == 0 ||
+        (*j)[0].get<std::uint64_t>() > k_max_dimension || (*j)[1].get<std::uint64_t>() > k_max_dimension)
+      throw InputError(
+          fmt::format("{}: key 'audio_config.sscp_conv_channel_size' must be two positive integers", origin));
+    t.sscp_channels = {(*j)[0].get<std::uint64_t>(), (*j)[1].get<std::uint64_t>()};
+  }
+  for (std::size_t i = 0; i < 2; ++i) {
+    t.sscp_kernel_freq[i] = kernel[i][1];
+    t.sscp_kernel_area[i] = kernel[i][0] * kernel[i][1];
+    t.sscp_stride_freq[i] = stride[i][1];
+  }
+  for (auto d : {t.audio_hidden, t.audio_heads, t.audio_conv_kernel, t.audio_input_features, t.audio_vocab})
+    if (d > k_max_dimension)
+      throw InputError(fmt::format("{}: an audio_config dimension ({}) is larger than any real model ({} at most)",
+                                   origin, d, k_max_dimension));
+  if (t.audio_layers > k_max_layers)
+    throw InputError(
+        fmt::format("{}: audio_config conf_num_hidden_layers = {} is larger than any real model ({} at "
+                    "most)",
+                    origin, t.audio_layers, k_max_layers));
+  // Gemma3nAudioAttention: head_dim = hidden_size // conf_num_attention_heads, q/k/v of heads × head_dim.
+  if (t.audio_hidden % t.audio_heads != 0)
+    throw InputError(fmt::format("{}: audio_config hidden_size ({}) is not divisible by conf_num_attention_heads ({})",
+                                 origin, t.audio_hidden, t.audio_heads));
+  // Gemma3nAudioSubSampleConvProjection: each convolution pads the frequency axis by 1 on each side.
+  std::uint64_t freq = t.audio_input_features;
+  for (std::size_t i = 0; i < 2; ++i) {
+    if (t.sscp_kernel_freq[i] > freq + 2)
+      throw InputError(
+          fmt::format("{}: audio_config sscp_conv_kernel_size is wider than the {} frequency bins it "
+                      "convolves",
+                      origin, freq));
+    freq = (freq + 2 - t.sscp_kernel_freq[i]) / t.sscp_stride_freq[i] + 1;
+  }
+  const Reader v(sub("vision_config"), origin);
+  const std::string arch = v.string_or("architecture", "mobilenetv5_300m_enc");
+  if (arch != "mobilenetv5_300m_enc")
+    throw UnsupportedError(
+        fmt::format("{}: vision_config architecture '{}' is not modelled (Gemma 3n's "
+                    "mobilenetv5_300m_enc is)",
+                    origin, arch));
+  t.vision_hidden = v.positive_or({"hidden_size"}, 2048);
+  t.vision_vocab = v.positive_or({"vocab_size"}, 128);
+  for (auto d : {t.vision_hidden, t.vision_vocab})
+    if (d > k_max_dimension)
+      throw InputError(fmt::format("{}: a vision_config dimension ({}) is larger than any real model ({} at most)",
+                                   origin, d, k_max_dimension));
+  t.text_hidden_size = text.hidden_size;
+  if (const std::uint64_t bound = gemma3n_towers_upper_bound(t); bound > k_max_parameters)
+    throw InputError(
+        fmt::format("{}: audio_config and vision_config describe up to {} parameters, more than any real "
+                    "model (2^50 at most)",
+                    origin, bound == UINT64_MAX ? std::string("2^64") : std::to_string(bound)));
+  return t;
 }
 
 // MiniMax-M2 (MiniMaxAI/MiniMax-M2 custom code configuration_minimax_m2.py / modeling_minimax_m2.py,
@@ -2400,6 +2509,21 @@ std::uint64_t sat_mul(std::initializer_list<std::uint64_t> factors) {
 
 // More than count_parameters() can find for these dimensions (every layer gets both the dense MLP
 // and all experts, q/k/v/o at full width, MLA projections on top), saturating at 2^64 - 1.
+// Gemma 3n's towers, generously: the conformer, its subsampling, both embedders; the MobileNetV5 tower is fixed.
+std::uint64_t gemma3n_towers_upper_bound(const Gemma3nTowersConfig& t) {
+  std::uint64_t total = 0;
+  const std::uint64_t ah = t.audio_hidden;
+  total = sat_add(
+      total, sat_mul(t.audio_layers, sat_add(sat_mul({24, ah, ah}), sat_mul(sat_add(t.audio_conv_kernel, 16), ah))));
+  total = sat_add(total, sat_mul({t.sscp_channels[1], sat_add(t.audio_input_features, 4), ah}));
+  total = sat_add(total, sat_mul({t.sscp_channels[0], sat_add(t.sscp_channels[1], 1),
+                                  sat_add(t.sscp_kernel_area[0], t.sscp_kernel_area[1])}));
+  total = sat_add(total, sat_mul(sat_add(ah, t.vision_hidden),
+                                 sat_add(sat_add(t.audio_vocab, t.vision_vocab), sat_add(t.text_hidden_size, 2))));
+  total = sat_add(total, 300'000'000);  // mobilenetv5_300m_enc: 294,126,912 (src/parameters.cpp)
+  return total;
+}
+
 std::uint64_t parameter_upper_bound(const ModelConfig& c) {
   const std::uint64_t h = c.hidden_size;
   std::uint64_t layer = sat_mul({h, c.head_dim, sat_mul(2, sat_add(c.n_heads, c.n_kv_heads))});
@@ -2465,6 +2589,7 @@ std::uint64_t parameter_upper_bound(const ModelConfig& c) {
     total = sat_add(total, sat_mul(v.projector_output_dim, v.projector_output_dim));
     total = sat_add(total, sat_mul(v.output_dim, h));
   }
+  if (c.gemma3n_towers) total = sat_add(total, gemma3n_towers_upper_bound(*c.gemma3n_towers));
   total = sat_add(total, sat_mul({2, c.vocab_size, std::max(h, c.word_embed_proj_dim)}));
   total = sat_add(total, sat_mul(sat_add(c.type_vocab_size, sat_add(h, 1)), h));         // token types, BERT pooler
   total = sat_add(total, sat_mul(c.relative_attention_buckets, sat_mul(2, c.n_heads)));  // T5
@@ -2529,10 +2654,11 @@ std::uint64_t RecurrentConfig::n_layers() const {
 std::string architecture_family(const ModelConfig& c) {
   if (c.is_encoder_decoder()) return "encoder-decoder";
   if (c.encoder) return "encoder";
-  if (c.vision) {  // the language model's family, named inside
+  if (c.vision || c.gemma3n_towers) {  // the language model's family, named inside
     ModelConfig text = c;
     text.vision.reset();
-    return "vision-language (" + architecture_family(text) +
+    text.gemma3n_towers.reset();
+    return std::string(c.gemma3n_towers ? "vision-audio-language (" : "vision-language (") + architecture_family(text) +
            (c.n_cross_attention_layers > 0 ? ", cross-attention" : "") + ")";
   }
   std::string mixer;
@@ -2668,6 +2794,10 @@ ModelConfig parse_model_config(std::string_view json_text, const std::string& or
       throw InputError(fmt::format("{}: key 'vision_config' must be an object", origin));
     c.vision = read_llama4_vision(Reader(vision && vision->is_object() ? *vision : empty, c.origin));
   }
+  // Gemma3nForConditionalGeneration: the audio and vision towers and their embedders (Gemma3nConfig
+  // audio_config, vision_config).
+  if (wrapper.is_object() && wrapper.value("model_type", Json()) == "gemma3n")
+    c.gemma3n_towers = read_gemma3n_towers(wrapper, c.origin, c);
   read_quantization(r, c);
   validate_dimensions(c, k_hf_keys, c.supported);
   return c;

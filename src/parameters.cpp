@@ -402,6 +402,108 @@ void add_llama4_tower(Builder& b, const VisionConfig& v, std::uint64_t text_hidd
   b.add("multi_modal_projector", R, text_hidden, v.output_dim, 1);
 }
 
+// Gemma 3n's towers and embedders, all TensorRole::vision: kept in 16 bits, replicated, not adapted by
+// LoRA, run once per image or audio clip rather than per text token. The audio tower shares the vision
+// role and line (its groups are named audio_tower.* and embed_audio.*); see vision_weights' label.
+//
+// Audio (transformers modeling_gemma3n.py Gemma3nAudioEncoder), width a, L conformer blocks, kernel k:
+//   subsample_conv_projection: conv_0 [c0, 1, kt, kf] and conv_1 [c1, c0, kt, kf] without bias, each with a
+//   Gemma3nAudioCumulativeGroupNorm weight [c]; input_proj_linear [a, c1 × f2] without bias, f2 the
+//   frequency bins left after both convolutions (each pads 1 bin on each side: f' = (f + 2 − kf) / sf + 1).
+//   Gemma3nAudioConformerBlock: two Gemma3nAudioConformerFeedForward (pre and post RMSNorm [a], ffw_layer_1
+//   [4a, a], ffw_layer_2 [a, 4a]); Gemma3nAudioConformerAttention (pre_attn_norm and post_norm [a], q/k/v
+//   [a, a] without bias, per_dim_scale [a / heads], relative_position_embedding.pos_proj [a, a], post
+//   [a, a]); Gemma3nAudioConformerLightConv1d (pre_layer_norm and conv_norm [a], linear_start [2a, a],
+//   depthwise_conv1d [a, 1, k] without bias, linear_end [a, a]); the block's norm [a]. 24a² + (k + 9)a +
+//   a / heads per block. Gemma3nRMSNorm has a weight unless with_scale=False.
+// Gemma3nMultimodalEmbedder (embed_audio with a, embed_vision with the vision hidden size m): embedding
+//   [vocab_size, m], hard_embedding_norm and soft_embedding_norm [m], embedding_projection [text h, m]
+//   without bias; embedding_post_projection_norm has with_scale=False (no weight).
+// Vision: timm mobilenetv5.py MobileNetV5Encoder "mobilenetv5_300m_enc" (_gen_mobilenet_v5 arch_def,
+//   norm RmsNorm2d (a weight, no bias), layer_scale_init_value 1e-5, no squeeze-excite), below.
+void add_gemma3n_towers(Builder& b, const Gemma3nTowersConfig& t) {
+  const auto R = TensorRole::vision;
+  const auto a = t.audio_hidden, L = t.audio_layers;
+  std::uint64_t freq = t.audio_input_features;
+  for (std::size_t i = 0; i < 2; ++i) freq = (freq + 2 - t.sscp_kernel_freq[i]) / t.sscp_stride_freq[i] + 1;
+  b.add("audio_tower.subsample.conv_0", R, t.sscp_channels[0], t.sscp_kernel_area[0], 1);
+  b.add("audio_tower.subsample.conv_1", R, t.sscp_channels[1], t.sscp_channels[0] * t.sscp_kernel_area[1], 1);
+  b.add("audio_tower.subsample.norms", R, t.sscp_channels[0] + t.sscp_channels[1], 1, 1);
+  b.add("audio_tower.subsample.input_proj_linear", R, a, t.sscp_channels[1] * freq, 1);
+  b.add("audio_tower.conformer.ffw", R, 4 * a, a, 4 * L);  // ffw_layer_start and _end: layer_1 and layer_2
+  b.add("audio_tower.conformer.attn.qkv_pos_post", R, 5 * a, a, L);
+  b.add("audio_tower.conformer.attn.per_dim_scale", R, a / t.audio_heads, 1, L);
+  b.add("audio_tower.conformer.lconv1d.linear_start_end", R, 3 * a, a, L);
+  b.add("audio_tower.conformer.lconv1d.depthwise_conv1d", R, a, t.audio_conv_kernel, L);
+  b.add("audio_tower.conformer.norms", R, 9 * a, 1, L);  // 4 feed-forward, 2 attention, 2 lconv1d, 1 block
+  const auto embedder = [&](const std::string& name, std::uint64_t vocab, std::uint64_t m) {
+    b.add(name + ".embedding", R, vocab, m, 1);
+    b.add(name + ".hard_soft_embedding_norms", R, 2 * m, 1, 1);
+    b.add(name + ".embedding_projection", R, t.text_hidden_size, m, 1);
+  };
+  embedder("embed_audio", t.audio_vocab, a);
+
+  // MobileNetV5Encoder: conv_stem ConvNormAct(3, 64, 3×3, bias=True) with RmsNorm2d; then the blocks, each
+  // a 1×1 or k×k convolution without bias (timm create_conv2d) followed by an RmsNorm2d [out]:
+  //   er (EdgeResidual, group_size 0: a full conv): conv_exp [in·e, in, k, k], conv_pwl [out, in·e].
+  //   uir (UniversalInvertedResidual, depthwise convs): dw_start [in, 1, a, a] if a, pw_exp [in·e, in],
+  //     dw_mid [in·e, 1, k, k] if k, pw_proj [out, in·e], layer_scale gamma [out].
+  //   mqa (MobileAttention, MultiQueryAttention2d without bias): norm [in], query.proj [heads·d, in],
+  //     key and value: down_conv [in, 1, 3, 3] and norm [in] when kv_stride 2, proj [d, in];
+  //     output.proj [out, heads·d], layer_scale gamma [out].
+  // msfa (MobileNetV5MultiScaleFusionAdapter) over the last two stages' 640 + 1280 channels: a
+  // UniversalInvertedResidual without dw convs or layer scale (pw_exp [3840, 1920], pw_proj [2048, 3840],
+  // their norms) and norm [2048].
+  // The arch_def's blocks in order; kind 'p' is an mqa block followed by a uir block of expansion 2 and no
+  // dw convs (the pairs that fill stages 2 and 3). Every in × expansion here is a multiple of 8, so
+  // timm's make_divisible leaves it.
+  struct Block {
+    char kind;  // 'e' er, 'u' uir, 'p' mqa + uir
+    std::uint64_t start, mid, expand, out, heads, dim, kv_stride, repeat;
+  };
+  static constexpr Block k_mobilenetv5_300m[] = {
+      {'e', 0, 3, 4, 128, 0, 0, 0, 3},  // stage 0
+      {'u', 3, 5, 6, 256, 0, 0, 0, 1},    {'u', 5, 0, 4, 256, 0, 0, 0, 1},     {'u', 3, 0, 4, 256, 0, 0, 0, 1},
+      {'u', 5, 0, 4, 256, 0, 0, 0, 1},    {'u', 3, 0, 4, 256, 0, 0, 0, 1},  // stage 1
+      {'u', 5, 5, 6, 640, 0, 0, 0, 1},    {'u', 5, 0, 4, 640, 0, 0, 0, 7},     {'u', 0, 0, 1, 640, 0, 0, 0, 1},
+      {'p', 0, 0, 2, 640, 12, 64, 2, 14},                                       // stage 2
+      {'u', 5, 5, 6, 1280, 0, 0, 0, 1},   {'p', 0, 0, 2, 1280, 16, 96, 1, 19},  // stage 3
+  };
+  std::uint64_t in = 64, er = 0, uir = 0, mqa = 0;
+  const auto uir_block = [&](std::uint64_t start, std::uint64_t mid, std::uint64_t expand, std::uint64_t out) {
+    const std::uint64_t e = in * expand;
+    uir += (start ? in * start * start + in : 0) + in * e + e + (mid ? e * mid * mid + e : 0) + e * out + out + out;
+    in = out;
+  };
+  const auto mqa_block = [&](std::uint64_t out, std::uint64_t heads, std::uint64_t d, std::uint64_t kv_stride) {
+    mqa += in + in * heads * d + (kv_stride > 1 ? 2 * (in * 9 + in) : 0) + 2 * in * d + heads * d * out + out;
+    in = out;
+  };
+  for (const Block& k : k_mobilenetv5_300m) {
+    if (k.kind == 'e') {
+      for (std::uint64_t i = 0; i < k.repeat; ++i) {
+        const std::uint64_t e = in * k.expand;
+        er += e * in * k.mid * k.mid + e + k.out * e + k.out;
+        in = k.out;
+      }
+    } else if (k.kind == 'u') {
+      for (std::uint64_t i = 0; i < k.repeat; ++i) uir_block(k.start, k.mid, k.expand, k.out);
+    } else {
+      for (std::uint64_t i = 0; i < k.repeat; ++i) {
+        mqa_block(k.out, k.heads, k.dim, k.kv_stride);
+        uir_block(0, 0, k.expand, k.out);
+      }
+    }
+  }
+  b.add("vision_tower.conv_stem", R, 64, 3 * 3 * 3 + 2, 1);  // weight, bias and norm of 64 channels
+  b.add("vision_tower.edge_residual_blocks", R, er, 1, 1);
+  b.add("vision_tower.universal_inverted_residual_blocks", R, uir, 1, 1);
+  b.add("vision_tower.mobile_attention_blocks", R, mqa, 1, 1);
+  b.add("vision_tower.msfa.ffn", R, 3840 * 1920 + 3840 + 2048 * 3840 + 2048, 1, 1);
+  b.add("vision_tower.msfa.norm", R, 2048, 1, 1);
+  embedder("embed_vision", t.vision_vocab, t.vision_hidden);
+}
+
 void add_vision(Builder& b, const VisionConfig& v, std::uint64_t text_hidden) {
   const auto h = v.hidden_size, I = v.intermediate_size, L = v.n_layers;
   const auto R = TensorRole::vision;
@@ -548,6 +650,7 @@ ParameterCount count_parameters(const ModelConfig& c) {
   if (!c.tie_word_embeddings && !c.encoder) b.add("lm_head", TensorRole::lm_head, c.vocab_size, embed_width, 1);
   if (c.lm_head_bias) b.add("lm_head.bias", TensorRole::bias, c.vocab_size, 1, 1);
   if (c.vision) add_vision(b, *c.vision, h);
+  if (c.gemma3n_towers) add_gemma3n_towers(b, *c.gemma3n_towers);
 
   ParameterCount out;
   out.total = b.total();

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <fstream>
 
 #include <sys/stat.h>
@@ -588,4 +589,58 @@ TEST_CASE("gemma3n: the text_config of the multimodal wrapper, per-layer widths,
         5);
   CHECK_THROWS_WITH(parse_model_config(text + R"("intermediate_size": 96, "altup_num_inputs": 100000})", "g.json"),
                     "g.json: key 'altup_num_inputs' = 100000 is larger than any real model (1024 at most)");
+}
+
+TEST_CASE("gemma3n: the wrapper's audio_config and vision_config (Gemma 3n's towers)", "[config]") {
+  const std::string text = R"({"model_type": "gemma3n_text", "hidden_size": 64, "num_hidden_layers": 5,
+      "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 100,
+      "intermediate_size": 96})";
+  const auto wrap = [&](const std::string& towers) {
+    return parse_model_config(R"({"model_type": "gemma3n", "text_config": )" + text + towers + "}", "g.json");
+  };
+  // Absent: Gemma3nAudioConfig's and Gemma3nVisionConfig's defaults (E4B's and E2B's values).
+  const auto d = wrap("");
+  REQUIRE(d.gemma3n_towers);
+  CHECK(d.gemma3n_towers->audio_hidden == 1536);
+  CHECK(d.gemma3n_towers->audio_layers == 12);
+  CHECK(d.gemma3n_towers->audio_heads == 8);
+  CHECK(d.gemma3n_towers->audio_conv_kernel == 5);
+  CHECK(d.gemma3n_towers->audio_input_features == 128);
+  CHECK(d.gemma3n_towers->sscp_channels == std::array<std::uint64_t, 2>{128, 32});
+  CHECK(d.gemma3n_towers->sscp_kernel_area == std::array<std::uint64_t, 2>{9, 9});
+  CHECK(d.gemma3n_towers->sscp_stride_freq == std::array<std::uint64_t, 2>{2, 2});
+  CHECK(d.gemma3n_towers->vision_hidden == 2048);
+  CHECK(d.gemma3n_towers->text_hidden_size == 64);
+  // Read from the wrapper: (time, frequency) pairs.
+  const auto c = wrap(R"(, "audio_config": {"hidden_size": 32, "conf_num_hidden_layers": 2,
+      "conf_num_attention_heads": 4, "sscp_conv_channel_size": [8, 4], "sscp_conv_kernel_size": [[3, 5], [1, 3]],
+      "sscp_conv_stride_size": [[2, 1], [2, 2]]}, "vision_config": {"hidden_size": 16, "vocab_size": 10})");
+  REQUIRE(c.gemma3n_towers);
+  CHECK(c.gemma3n_towers->sscp_channels == std::array<std::uint64_t, 2>{8, 4});
+  CHECK(c.gemma3n_towers->sscp_kernel_freq == std::array<std::uint64_t, 2>{5, 3});
+  CHECK(c.gemma3n_towers->sscp_kernel_area == std::array<std::uint64_t, 2>{15, 3});
+  CHECK(c.gemma3n_towers->sscp_stride_freq == std::array<std::uint64_t, 2>{1, 2});
+  CHECK(c.gemma3n_towers->vision_hidden == 16);
+  CHECK(c.gemma3n_towers->vision_vocab == 10);
+  // The language model alone (model_type gemma3n_text) has no towers.
+  CHECK(!parse_model_config(text, "g.json").gemma3n_towers);
+  CHECK_THROWS_WITH(wrap(R"(, "audio_config": 3)"), "g.json: key 'audio_config' must be an object");
+  CHECK_THROWS_WITH(wrap(R"(, "audio_config": {"sscp_conv_kernel_size": [3, 3]})"),
+                    "g.json: key 'audio_config.sscp_conv_kernel_size' must be two [time, frequency] pairs of positive "
+                    "integers");
+  CHECK_THROWS_WITH(wrap(R"(, "audio_config": {"sscp_conv_channel_size": [128, 0]})"),
+                    "g.json: key 'audio_config.sscp_conv_channel_size' must be two positive integers");
+  CHECK_THROWS_WITH(wrap(R"(, "audio_config": {"hidden_size": 100, "conf_num_attention_heads": 8})"),
+                    "g.json: audio_config hidden_size (100) is not divisible by conf_num_attention_heads (8)");
+  CHECK_THROWS_WITH(wrap(R"(, "audio_config": {"input_feat_size": 1, "sscp_conv_kernel_size": [[3, 9], [3, 3]]})"),
+                    "g.json: audio_config sscp_conv_kernel_size is wider than the 1 frequency bins it convolves");
+  CHECK_THROWS_WITH(wrap(R"(, "audio_config": {"conf_num_hidden_layers": 100000})"),
+                    "g.json: audio_config conf_num_hidden_layers = 100000 is larger than any real model (65536 at "
+                    "most)");
+  CHECK_THROWS_AS(wrap(R"(, "vision_config": {"architecture": "mobilenetv5_base"})"), UnsupportedError);
+  // Hostile sizes are bounded before anything is multiplied.
+  CHECK_THROWS_WITH(wrap(R"(, "audio_config": {"sscp_conv_channel_size": [16777216, 16777216],
+      "sscp_conv_kernel_size": [[16777216, 3], [16777216, 3]]})"),
+                    "g.json: audio_config and vision_config describe up to 2^64 parameters, more than any real model "
+                    "(2^50 at most)");
 }

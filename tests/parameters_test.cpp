@@ -528,16 +528,15 @@ TEST_CASE("Gemma 3n E4B and E2B: the text model, exactly (AltUp, LAuReL, per-lay
   const ParameterCount e2b = *test::model("gemma3n-e2b").params;
   CHECK(text(35, 16384) == 6'866'696'688ULL);
   CHECK(text(30, 8192) == 4'456'156'768ULL);
-  CHECK(e4b.total == text(35, 16384));
-  CHECK(e2b.total == text(30, 8192));
-  // No exact published count of the text model was found. Google's gemma3n-slicing-configs table gives the
+  // The text model is the total less the towers and embedders (the vision role; next test case).
+  CHECK(e4b.total - e4b.vision == text(35, 16384));
+  CHECK(e2b.total - e2b.vision == text(30, 8192));
+  // No exact published count of the text model alone was found. Google's gemma3n-slicing-configs table gives the
   // "effective" parameters, the text model less its two embedding tables, rounded: 3.98 B (E4B) and 1.91 B (E2B).
-  const std::uint64_t e4b_effective = e4b.total - 262'144ULL * 35 * 256 - 537'395'200ULL;
-  const std::uint64_t e2b_effective = e2b.total - 262'144ULL * 30 * 256 - 537'395'200ULL;
+  const std::uint64_t e4b_effective = text(35, 16384) - 262'144ULL * 35 * 256 - 537'395'200ULL;
+  const std::uint64_t e2b_effective = text(30, 8192) - 262'144ULL * 30 * 256 - 537'395'200ULL;
   CHECK(e4b_effective == 3'980'491'248ULL);  // 3.98 B
   CHECK(e2b_effective == 1'905'495'648ULL);  // 1.91 B
-  // The published raw totals (8 B and 5 B, huggingface.co/blog/gemma3n) also hold the audio (USM conformer)
-  // and vision (MobileNetV5) towers and their embedders, which llmmem does not count.
   CHECK(e4b.embedding == 537'395'200ULL + 262'144ULL * 35 * 256);
 }
 
@@ -638,4 +637,79 @@ TEST_CASE("multilingual-e5-large: XLM-RoBERTa large, as published", "[parameters
   // xlm-roberta-large 559,890,432 in a public model-size list (code index id 16158615188).
   CHECK(total == 559'890'432ULL);
   CHECK(test::model("multilingual-e5-large").params->total == total);
+}
+
+TEST_CASE("Gemma 3n E4B and E2B: audio and vision towers and embedders, the published totals exactly", "[parameters]") {
+  // Audio tower (transformers modeling_gemma3n.py Gemma3nAudioEncoder; audio_config: a = 1536, 12 conformer
+  // blocks, 8 heads, conf_conv_kernel_size 5, input_feat_size 128, sscp channels (128, 32), 3 × 3 kernels,
+  // stride 2):
+  //   subsampling: conv_0 128 × 1 × 3 × 3 = 1,152 and conv_1 32 × 128 × 3 × 3 = 36,864 (no bias), their
+  //     group-norm weights 128 + 32; frequency bins 128 -> (128 + 2 − 3) / 2 + 1 = 64 -> (64 + 2 − 3) / 2 + 1 = 32,
+  //     so input_proj_linear 1536 × (32 × 32) = 1,572,864 -> 1,611,040
+  //   per block: two feed-forwards 2 × (2 × 4a² + 2a), attention 5a² (q, k, v, pos_proj, post) + 2a + per_dim_scale
+  //     a / 8 = 192, light conv 3a² (linear_start 2a², linear_end a²) + 5a (depthwise) + 2a, block norm a
+  //     -> 24a² + 14a + 192 = 56,623,104 + 21,504 + 192 = 56,644,800; 12 blocks 679,737,600
+  //   -> 681,348,640.
+  const std::uint64_t a = 1536;
+  const std::uint64_t subsample = 128ULL * 9 + 32ULL * 128 * 9 + 128 + 32 + a * 32 * 32;
+  const std::uint64_t block = 24 * a * a + 14 * a + a / 8;
+  CHECK(subsample == 1'611'040ULL);
+  CHECK(block == 56'644'800ULL);
+  const std::uint64_t audio = subsample + 12 * block;
+  CHECK(audio == 681'348'640ULL);
+  // Gemma3nMultimodalEmbedder: embedding [128, m] + hard and soft norms 2m + embedding_projection [2048, m]
+  // (the post-projection norm has no weight): embed_audio m = 1536 -> 3,345,408; embed_vision m = 2048 -> 4,460,544.
+  const auto embedder = [](std::uint64_t m) { return 128 * m + 2 * m + 2048 * m; };
+  CHECK(embedder(1536) == 3'345'408ULL);
+  CHECK(embedder(2048) == 4'460'544ULL);
+  // Vision tower (timm mobilenetv5.py MobileNetV5Encoder "mobilenetv5_300m_enc"; convs without bias but the
+  // stem's, each followed by an RmsNorm2d weight; UIR and MQA blocks end with a layer-scale gamma [out]):
+  //   conv_stem 64 × 3 × 3 × 3 + bias 64 + norm 64 = 1,856
+  //   stage 0, EdgeResidual k3 e4 to 128: 64 -> 256·64·9 + 256 + 128·256 + 128 = 180,608; twice from 128:
+  //     512·128·9 + 512 + 128·512 + 128 = 656,000
+  //   UIR (dw_start a×a, pw_exp in -> e·in, dw_mid k×k, pw_proj -> out, norms, gamma) =
+  //     [a² in + in] + (in·e·in + in·e) + [k² in·e + in·e] + (in·e·out + out) + out
+  //   stage 1: a3 k5 e6 128 -> 256: dw_start 9·128 + 128, pw_exp 128·768 + 768, dw_mid 25·768 + 768, pw_proj
+  //     768·256 + 256, gamma 256 = 317,440; then a5 e4, a3 e4, a5 e4, a3 e4 at 256: 532,480, 528,384 (twice each)
+  //   stage 2: a5 k5 e6 256 -> 640: 1,425,664; 7 × a5 e4 at 640: 3,297,280; e1 at 640: 821,120; then 14 pairs of
+  //     MQA (12 heads, d 64, kv stride 2: norm 640, query 768·640, key and value down_conv 640·9 + norm 640 each,
+  //     proj 64·640 each, output 640·768, gamma 640) = 1,079,040 and UIR e2 at 640 = 1,640,960
+  //   stage 3: a5 k5 e6 640 -> 1280: 7,495,680; 19 pairs of MQA (16 heads, d 96, no kv stride) = 4,180,480 and
+  //     UIR e2 at 1280 = 6,558,720
+  //   msfa: pw_exp 1920 -> 3840 and its norm, pw_proj 3840 -> 2048 and its norm, final norm 2048 = 15,245,056
+  //   -> 294,126,912 (timm results/benchmark-infer-*-pt291-*.csv: mobilenetv5_300m_enc param_count 294.13 M).
+  const auto uir = [](std::uint64_t start, std::uint64_t mid, std::uint64_t e, std::uint64_t in, std::uint64_t out) {
+    const std::uint64_t x = in * e;
+    return (start ? start * start * in + in : 0) + in * x + x + (mid ? mid * mid * x + x : 0) + x * out + 2 * out;
+  };
+  CHECK(uir(3, 5, 6, 128, 256) == 317'440ULL);
+  const std::uint64_t mqa640 = 640 + 640ULL * 768 + 2 * (640 * 9 + 640) + 2 * 640 * 64 + 768ULL * 640 + 640;
+  const std::uint64_t mqa1280 = 1280 + 1280ULL * 1536 + 2 * 1280 * 96 + 1536ULL * 1280 + 1280;
+  CHECK(mqa640 == 1'079'040ULL);
+  CHECK(mqa1280 == 4'180'480ULL);
+  const std::uint64_t vision = 1856 + 180'608 + 2 * 656'000 + uir(3, 5, 6, 128, 256) + 2 * uir(5, 0, 4, 256, 256) +
+                               2 * uir(3, 0, 4, 256, 256) + uir(5, 5, 6, 256, 640) + 7 * uir(5, 0, 4, 640, 640) +
+                               uir(0, 0, 1, 640, 640) + 14 * (mqa640 + uir(0, 0, 2, 640, 640)) +
+                               uir(5, 5, 6, 640, 1280) + 19 * (mqa1280 + uir(0, 0, 2, 1280, 1280)) +
+                               (1920ULL * 3840 + 3840 + 3840ULL * 2048 + 2048 + 2048);
+  CHECK(vision == 294'126'912ULL);
+  const std::uint64_t towers = audio + embedder(1536) + vision + embedder(2048);
+  CHECK(towers == 983'281'504ULL);
+  const ParameterCount e4b = *test::model("gemma3n-e4b").params;
+  const ParameterCount e2b = *test::model("gemma3n-e2b").params;
+  CHECK(e4b.vision == towers);  // the same towers in both (their audio_config and vision_config are equal)
+  CHECK(e2b.vision == towers);
+  // The text models (previous test case) plus the towers are the Hugging Face Hub's safetensors totals of
+  // google/gemma-3n-E4B-it and google/gemma-3n-E2B-it, 7,849,978,192 and 5,439,438,272 (the Hub API's
+  // ?expand[]=safetensors "raw parameters (BF16 checkpoint)", and an E2B model card's "5,439,438,272 parameters
+  // (safetensors metadata)", public documents found by searching the digits). keras-hub's
+  // keras_hub/src/models/gemma3n/gemma3n_presets.py gives 7,850,135,376 and 5,439,595,456: 157,184 more, the conv
+  // biases its MobileNetV5 adds beside RMS norms (mobilenetv5_blocks.py use_bias = norm_layer == "rms_norm";
+  // mobilenetv5_presets.py counts the tower as 294,284,096); its text, audio and embedder counts agree with ours.
+  CHECK(e4b.total == 6'866'696'688ULL + towers);
+  CHECK(e2b.total == 4'456'156'768ULL + towers);
+  CHECK(e4b.total == 7'849'978'192ULL);
+  CHECK(e2b.total == 5'439'438'272ULL);
+  // The towers run once per image or audio clip, not per text token.
+  CHECK(e4b.active == e4b.total - towers);
 }

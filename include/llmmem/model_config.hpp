@@ -1,6 +1,7 @@
 #pragma once
 // A model's architecture as the estimator needs it, parsed from a HuggingFace config.json.
 // HuggingFace key names appear only in src/model_config.cpp; everything else uses these fields.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -92,6 +93,25 @@ struct RecurrentConfig {
   [[nodiscard]] std::uint64_t n_layers() const;
 };
 
+// Gemma 3n's audio and vision towers and their two embedders, beside the text model in the multimodal
+// wrapper (transformers configuration_gemma3n.py Gemma3nAudioConfig and Gemma3nVisionConfig,
+// modeling_gemma3n.py Gemma3nAudioEncoder and Gemma3nMultimodalEmbedder; the vision tower is timm's
+// mobilenetv5.py MobileNetV5Encoder "mobilenetv5_300m_enc", whose block list is fixed by the architecture
+// name). src/parameters.cpp counts their tensors (the vision_weights line); image and audio tokens are
+// not modelled for it yet.
+struct Gemma3nTowersConfig {
+  // Gemma3nAudioConfig: the USM conformer.
+  std::uint64_t audio_hidden = 0, audio_layers = 0, audio_heads = 0, audio_conv_kernel = 0;
+  std::uint64_t audio_input_features = 0, audio_vocab = 0;
+  std::array<std::uint64_t, 2> sscp_channels{};     // sscp_conv_channel_size
+  std::array<std::uint64_t, 2> sscp_kernel_freq{};  // sscp_conv_kernel_size[i][1]
+  std::array<std::uint64_t, 2> sscp_kernel_area{};  // sscp_conv_kernel_size[i][0] × [i][1]
+  std::array<std::uint64_t, 2> sscp_stride_freq{};  // sscp_conv_stride_size[i][1]
+  // Gemma3nVisionConfig.
+  std::uint64_t vision_hidden = 0, vision_vocab = 0;
+  std::uint64_t text_hidden_size = 0;  // the embedders' output: the language model's hidden size
+};
+
 struct QuantizationConfig {
   std::string method;  // "gptq", "awq", "fp8", "mxfp4", "bitsandbytes", ...
   std::uint64_t bits = 0;
@@ -149,6 +169,7 @@ struct ModelConfig {
   bool chunked_attention = false;
 
   std::optional<QuantizationConfig> quantization;
+  std::optional<Gemma3nTowersConfig> gemma3n_towers;  // Gemma 3n's wrapper: audio and vision towers, counted
 
   // Hybrid and state-space models: which layers hold attention (and so a KV cache) and which an MLP;
   // empty means every layer (all plain transformers). Recurrent mixers are in `recurrent`.

@@ -21,7 +21,7 @@ enum class TensorRole {
   bias,           // linear biases
   lm_head,        // output projection
   other,          // sinks, correction biases
-  vision,         // the vision tower and its projector (vision-language models): kept in 16 bits
+  vision,         // vision towers and projectors (and Gemma 3n's audio tower): kept in 16 bits
 };
 
 // `count` identical tensors of shape [rows, cols] (rows = output features, cols = input features;
@@ -44,7 +44,7 @@ struct ParameterCount {
   std::uint64_t total = 0;             // sum of groups
   std::uint64_t active = 0;            // per token: total minus unrouted experts (== total when dense)
   std::uint64_t embedding = 0;         // token + position embeddings
-  std::uint64_t vision = 0;            // vision tower + projector (in total; 0 for text-only models)
+  std::uint64_t vision = 0;            // TensorRole::vision tensors (in total; 0 for text-only models)
   std::uint64_t mtp_extra = 0;         // DeepSeek MTP layers stored in the checkpoint, not loaded
   std::uint64_t fp8_scale_values = 0;  // block-scale values an FP8 checkpoint stores (0 if none)
 
