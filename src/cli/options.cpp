@@ -1,7 +1,7 @@
 #include "options.hpp"
 
 #include <algorithm>
-#include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -122,8 +122,9 @@ void add_training_options(CLI::App& app, Options& o) {
   app.add_option("--offload", o.offload, "optimizer and/or params to host memory")->delimiter(',');
 }
 
-ParseResult parse_options(int argc, char** argv) {
+ParseResult parse_arguments(const std::vector<std::string>& args) {
   Options o;
+  std::ostringstream out, err;  // what the CLI would print: returned, never printed here
   CLI::App app{"llmmem: how much GPU memory a large language model needs to run or train", "llmmem"};
   app.footer(k_examples);
   app.set_version_flag("--version", std::string("llmmem ") + LLMMEM_VERSION);
@@ -198,26 +199,21 @@ ParseResult parse_options(int argc, char** argv) {
   gpus->add_option("--units", o.units, "binary (GiB) or decimal (GB)");
 
   // Words CLI11 would only call "extra" or "a subcommand is required": name them and suggest.
-  std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "help" || args[0] == "-V")) {
-    if (args[0] == "-V") {
-      std::cout << "llmmem " << LLMMEM_VERSION << "\n";
-      return {std::nullopt, 0};
-    }
+    if (args[0] == "-V") return {std::nullopt, 0, std::string("llmmem ") + LLMMEM_VERSION + "\n", ""};
     // `llmmem help` and `llmmem help COMMAND`.
     CLI::App* target = &app;
     if (args.size() > 1)
       for (auto* sub : app.get_subcommands({}))
         if (sub->get_name() == args[1]) target = sub;
-    std::cout << target->help();
-    return {std::nullopt, 0};
+    return {std::nullopt, 0, target->help(), ""};
   }
   const std::vector<std::string> commands(std::begin(k_commands), std::end(k_commands));
   const bool known = !args.empty() && std::find(commands.begin(), commands.end(), args[0]) != commands.end();
   const std::string see = known ? fmt::format("llmmem {} --help", args[0]) : "llmmem --help";
   auto usage_error = [&see](const std::string& message) {
-    std::cerr << "llmmem: error: " << escape_control(message) << " (see " << see << ")\n";
-    return ParseResult{std::nullopt, static_cast<int>(ExitCode::usage)};
+    return ParseResult{std::nullopt, static_cast<int>(ExitCode::usage), "",
+                       "llmmem: error: " + escape_control(message) + " (see " + see + ")\n"};
   };
   if (args.empty()) return usage_error("a command is required: infer, train, fit, inspect, models, precisions or gpus");
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
@@ -251,14 +247,20 @@ ParseResult parse_options(int argc, char** argv) {
                                    hint ? fmt::format(" (did you mean {}?)", *hint) : ""));
   }
 
+  // CLI11 takes the arguments last first.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  const auto exit_with = [&](const CLI::Error& e) {
+    const int code = app.exit(e, out, err);
+    return ParseResult{std::nullopt, code, out.str(), err.str()};
+  };
   try {
-    app.parse(argc, argv);
+    app.parse(reversed);
   } catch (const CLI::CallForHelp& e) {
-    return {std::nullopt, app.exit(e)};
+    return exit_with(e);
   } catch (const CLI::CallForAllHelp& e) {
-    return {std::nullopt, app.exit(e)};
+    return exit_with(e);
   } catch (const CLI::CallForVersion& e) {
-    return {std::nullopt, app.exit(e)};
+    return exit_with(e);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     for (auto& c : what)
@@ -271,7 +273,7 @@ ParseResult parse_options(int argc, char** argv) {
       if (opt->count() > 0)
         for (const auto& name : opt->get_lnames()) o.given.insert("--" + name);
   }
-  return {o, 0};
+  return {o, 0, "", ""};
 }
 
 }  // namespace llmmem::cli

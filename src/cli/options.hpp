@@ -53,12 +53,15 @@ struct Options {
   [[nodiscard]] bool has(const std::string& flag) const { return given.count(flag) > 0; }
 };
 
-// Parses argv. Returns the options, or an exit code when parsing ended the program (help, version,
-// usage error); messages are already printed then.
+// Parses the arguments after the program name (what argv holds from argv[1]). Returns the options,
+// or, when parsing ends the run (help, version, usage error), the exit code with what the CLI
+// prints on stdout and stderr. Prints nothing: every front end (CLI, Python, HTTP, MCP, the page)
+// parses the same flags with the same messages.
 struct ParseResult {
   std::optional<Options> options;
   int exit_code = 0;
+  std::string out, err;
 };
-ParseResult parse_options(int argc, char** argv);
+ParseResult parse_arguments(const std::vector<std::string>& args);
 
 }  // namespace llmmem::cli
