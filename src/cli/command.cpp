@@ -2,7 +2,9 @@
 // rendering, errors -> exit codes and their one-line message.
 #include "command.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -272,6 +274,53 @@ Output fail(ExitCode code, std::string_view message) {
 }
 
 }  // namespace
+
+std::vector<std::string> arguments_from_json(const std::string& command, const nlohmann::json& args) {
+  if (!args.is_object()) throw UsageError("the arguments must be a JSON object of flag names and values");
+  std::vector<std::string> line{command};
+  std::vector<std::string> positionals;
+  std::vector<std::string> positional_names;
+  try {
+    for (const auto& f : command_flags(command))
+      if (f.positional) positional_names.push_back(f.name);
+  } catch (const UsageError&) {
+    // an unknown command: the parser names it below
+  }
+  const auto text = [](const std::string& name, const nlohmann::json& v) -> std::string {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number_unsigned()) return fmt::format("{}", v.get<std::uint64_t>());
+    if (v.is_number_integer()) return fmt::format("{}", v.get<std::int64_t>());
+    if (v.is_number_float()) {
+      const double d = v.get<double>();
+      if (!std::isfinite(d)) throw UsageError(fmt::format("argument '{}' is not a finite number", name));
+      return fmt::format("{}", d);
+    }
+    throw UsageError(fmt::format("argument '{}' takes a string, a number, true/false or a list of them", name));
+  };
+  for (const auto& [key, value] : args.items()) {
+    std::string name = key;
+    for (auto& c : name)
+      if (c == '_') c = '-';
+    if (name.empty() || name[0] == '-')
+      throw UsageError(fmt::format("argument '{}': give the flag's name without dashes", escape_control(key)));
+    if (value.is_null()) continue;
+    if (std::find(positional_names.begin(), positional_names.end(), name) != positional_names.end()) {
+      positionals.push_back(text(key, value));
+      continue;
+    }
+    if (value.is_boolean()) {
+      line.push_back(value.get<bool>() ? "--" + name : "--" + name + "=false");
+    } else if (value.is_array()) {
+      for (const auto& item : value) line.push_back("--" + name + "=" + text(key, item));
+    } else {
+      line.push_back("--" + name + "=" + text(key, value));
+    }
+  }
+  // After "--": a path that starts with '-' is still the positional.
+  if (!positionals.empty()) line.emplace_back("--");
+  line.insert(line.end(), positionals.begin(), positionals.end());
+  return line;
+}
 
 Output run_command_line(const std::vector<std::string>& args, const Host& host) {
   try {

@@ -122,10 +122,11 @@ void add_training_options(CLI::App& app, Options& o) {
   app.add_option("--offload", o.offload, "optimizer and/or params to host memory")->delimiter(',');
 }
 
-ParseResult parse_arguments(const std::vector<std::string>& args) {
-  Options o;
-  std::ostringstream out, err;  // what the CLI would print: returned, never printed here
-  CLI::App app{"llmmem: how much GPU memory a large language model needs to run or train", "llmmem"};
+namespace {
+
+// Every command and its flags, bound to `o`: the one definition the parser, the help and
+// command_flags() read.
+void define_commands(CLI::App& app, Options& o) {
   app.footer(k_examples);
   app.set_version_flag("--version", std::string("llmmem ") + LLMMEM_VERSION);
   app.require_subcommand(1);
@@ -197,6 +198,39 @@ ParseResult parse_arguments(const std::vector<std::string>& args) {
   gpus->add_flag("--local", o.local, "query nvidia-smi / rocm-smi for this machine's GPUs");
   gpus->add_option("-f,--format", o.format, "table, json, csv or markdown");
   gpus->add_option("--units", o.units, "binary (GiB) or decimal (GB)");
+}
+
+}  // namespace
+
+std::vector<FlagInfo> command_flags(const std::string& command) {
+  Options o;
+  CLI::App app{"llmmem", "llmmem"};
+  define_commands(app, o);
+  for (auto* sub : app.get_subcommands({})) {
+    if (sub->get_name() != command) continue;
+    std::vector<FlagInfo> flags;
+    for (const auto* opt : sub->get_options()) {
+      if (opt->get_lnames().empty() && !opt->get_positional()) continue;  // --help's short form only
+      FlagInfo f;
+      f.name = opt->get_positional() ? opt->get_name(true, false) : opt->get_lnames().front();
+      if (f.name == "help") continue;
+      f.help = opt->get_description();
+      f.is_switch = opt->get_expected_min() == 0;  // a flag: its value is optional
+      f.is_list = opt->get_items_expected_max() > 1 || opt->get_expected_max() > 1;
+      f.required = opt->get_required();
+      f.positional = opt->get_positional();
+      flags.push_back(std::move(f));
+    }
+    return flags;
+  }
+  throw UsageError(fmt::format("unknown command '{}'", command));
+}
+
+ParseResult parse_arguments(const std::vector<std::string>& args) {
+  Options o;
+  std::ostringstream out, err;  // what the CLI would print: returned, never printed here
+  CLI::App app{"llmmem: how much GPU memory a large language model needs to run or train", "llmmem"};
+  define_commands(app, o);
 
   // Words CLI11 would only call "extra" or "a subcommand is required": name them and suggest.
   if (!args.empty() && (args[0] == "help" || args[0] == "-V")) {

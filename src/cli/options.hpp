@@ -64,4 +64,17 @@ struct ParseResult {
 };
 ParseResult parse_arguments(const std::vector<std::string>& args);
 
+// A command's flags as defined for the parser: what the Python module's docstrings, the MCP tools'
+// argument schemas and the web page list, so that no front end keeps its own copy.
+struct FlagInfo {
+  std::string name;  // long name without "--" ("seq-len"), or the positional's name ("path")
+  std::string help;
+  bool is_switch = false;   // takes no value (--check); "=false" turns it off
+  bool is_list = false;     // takes several values (--lora-targets q,k)
+  bool required = false;    // --model
+  bool positional = false;  // inspect's path
+};
+// Throws UsageError for an unknown command.
+[[nodiscard]] std::vector<FlagInfo> command_flags(const std::string& command);
+
 }  // namespace llmmem::cli
