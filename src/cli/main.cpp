@@ -187,6 +187,9 @@ Output run(const cli::Options& o) {
   ResolveOptions resolve;
   resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
   resolve.revision = o.revision;
+  resolve.stores = local_store_paths({std::getenv("HOME"), std::getenv("OLLAMA_MODELS"), std::getenv("LLAMA_CACHE"),
+                                      std::getenv("HF_HUB_CACHE"), std::getenv("HUGGINGFACE_HUB_CACHE"),
+                                      std::getenv("HF_HOME"), std::getenv("XDG_CACHE_HOME")});
   Model model = resolve_model(catalog, o.model, resolve);
   if (o.has("--mmproj")) attach_mmproj(model, o.mmproj);
   Request request = cli::build_request(o);

@@ -36,7 +36,10 @@ Token counts take k = 1024 (32k = 32768); sizes need a unit (24GiB, 80GB).)";
 const char* const k_commands[] = {"infer", "train", "fit", "inspect", "models", "precisions", "gpus"};
 
 void add_model_options(CLI::App& app, Options& o) {
-  app.add_option("-m,--model", o.model, "catalog name, HF id, config.json or model folder")->required();
+  app.add_option(
+         "-m,--model", o.model,
+         "catalog name, HF id, config.json, model folder, GGUF, or ollama:NAME, lmstudio:PUB/REPO, llamacpp:ORG/REPO")
+      ->required();
   app.add_option("--revision", o.revision, "HuggingFace cache revision (branch, tag or commit; default main)");
   app.add_option("-p,--precision", o.precision, "weight precision (see `llmmem precisions`); default: the config's");
   std::string kv_names;
