@@ -107,21 +107,27 @@ fs::path blob_path(const fs::path& models, const std::string& digest) {
   return models / "blobs" / ("sha256-" + digest.substr(7));
 }
 
-// The model folders of the store, as `ollama list` names them, for "did you mean".
-std::vector<std::string> ollama_names(const fs::path& models) {
-  // manifest.Manifests: the files at manifests/*/*/*/* (host/namespace/model/tag).
-  std::vector<std::string> out;
+// The names the store holds, as `ollama list` finds them (manifest.Manifests: the files at
+// manifests/*/*/*/*, host/namespace/model/tag, each a valid name part).
+std::vector<OllamaName> ollama_manifest_names(const fs::path& models) {
+  std::vector<OllamaName> out;
   const fs::path root = models / "manifests";
   for (const auto& host : list_dir(root))
     for (const auto& ns : list_dir(root / host))
       for (const auto& model : list_dir(root / host / ns))
         for (const auto& tag : list_dir(root / host / ns / model)) {
-          OllamaName n{host, ns, model, tag};
           if (valid_part(NamePart::host, host) && valid_part(NamePart::ns, ns) && valid_part(NamePart::model, model) &&
               valid_part(NamePart::tag, tag))
-            out.push_back(n.shortest());
+            out.push_back({host, ns, model, tag});
           if (out.size() >= k_max_entries) return out;
         }
+  return out;
+}
+
+// The model folders of the store, as `ollama list` names them, for "did you mean".
+std::vector<std::string> ollama_names(const fs::path& models) {
+  std::vector<std::string> out;
+  for (const auto& n : ollama_manifest_names(models)) out.push_back(n.shortest());
   return out;
 }
 
@@ -298,6 +304,114 @@ std::vector<std::string> snapshot_files(const fs::path& repo, const fs::path& sn
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// The bytes of a GGUF file on disk, every part of a split set (PREFIX-0000K-of-0000N.gguf, the
+// parts common/download.cpp common_download_get_all_parts lists); empty when a part is unreadable.
+std::optional<std::uint64_t> gguf_bytes(const fs::path& file) {
+  std::error_code ec;
+  const std::string name = file.filename().string();
+  const SplitInfo s = split_info(name);
+  std::uint64_t total = 0;
+  for (int i = 1; i <= std::max(s.count, 1); ++i) {
+    std::string part = name;
+    if (s.count > 1) part.replace(part.size() - 19, 5, fmt::format("{:05d}", i));
+    const std::uint64_t n = fs::file_size(file.parent_path() / part, ec);
+    if (ec) return std::nullopt;
+    total += n;
+  }
+  return total;
+}
+
+// One row per model file of `files` (paths under `where`): side files and later split parts skipped.
+void add_gguf_rows(std::vector<LocalModel>& out, std::string_view store, const std::string& name_prefix,
+                   const fs::path& where, const std::vector<std::string>& files) {
+  for (const auto& f : files) {
+    const SplitInfo s = split_info(f);
+    if (!is_model_file(f) || (s.count > 1 && s.index != 1)) continue;
+    out.push_back({std::string(store), name_prefix + f, (where / f).string(), gguf_bytes(where / f)});
+  }
+}
+
+void list_ollama(const fs::path& models, std::vector<LocalModel>& out) {
+  std::error_code ec;
+  for (const auto& n : ollama_manifest_names(models)) {
+    LocalModel row{"ollama", "ollama:" + n.shortest(), "", std::nullopt};
+    try {
+      if (const auto files = find_in_ollama(models, n)) {
+        row.file = files->model.string();
+        const std::uint64_t bytes = fs::file_size(files->model, ec);
+        if (!ec) row.bytes = bytes;
+      }
+    } catch (const Error& e) {
+      row.file = e.what();
+    }
+    out.push_back(std::move(row));
+  }
+}
+
+void list_lmstudio(const fs::path& models, std::vector<LocalModel>& out) {
+  std::error_code ec;
+  for (const auto& publisher : list_dir(models))
+    for (const auto& repo : list_dir(models / publisher)) {
+      const fs::path folder = models / publisher / repo;
+      if (!safe_component(publisher) || !safe_component(repo) || !fs::is_directory(folder, ec)) continue;
+      std::vector<std::string> files;
+      for (const auto& f : list_dir(folder))
+        if (fs::is_regular_file(folder / f, ec)) files.push_back(f);
+      add_gguf_rows(out, "lmstudio", fmt::format("lmstudio:{}/{}:", publisher, repo), folder, files);
+    }
+}
+
+void list_llamacpp(const LocalStorePaths& stores, std::vector<LocalModel>& out) {
+  std::error_code ec;
+  // hf-cache.cpp folder_name_to_repo: models--ORG--REPO is ORG/REPO.
+  if (!stores.llamacpp_cache.empty())
+    for (const auto& entry : list_dir(stores.llamacpp_cache)) {
+      if (!entry.starts_with("models--")) continue;
+      std::string repo = entry.substr(8);
+      const auto sep = repo.find("--");
+      if (sep == std::string::npos) continue;
+      repo.replace(sep, 2, "/");
+      if (!split_repo(repo)) continue;
+      const fs::path folder = stores.llamacpp_cache / entry;
+      try {
+        const auto commit = cached_commit(folder);
+        if (!commit || !fs::is_directory(folder / "snapshots" / *commit, ec)) continue;
+        const fs::path snapshot = folder / "snapshots" / *commit;
+        add_gguf_rows(out, "llamacpp", "llamacpp:" + repo + ":", snapshot, snapshot_files(folder, snapshot));
+      } catch (const Error& e) {
+        out.push_back({"llamacpp", "llamacpp:" + repo, e.what(), std::nullopt});
+      }
+    }
+  // Older releases: the repositories its manifest=ORG=REPO=TAG.json files name (download.cpp
+  // get_manifest_path), then their ORG_REPO_FILE files.
+  if (stores.llamacpp_legacy_cache.empty()) return;
+  std::vector<std::string> repos;
+  const auto names = list_dir(stores.llamacpp_legacy_cache);
+  for (const auto& f : names) {
+    if (!f.starts_with("manifest=") || !f.ends_with(".json") || f.size() < 15) continue;
+    const std::string_view parts = std::string_view(f).substr(9, f.size() - 14);
+    const auto a = parts.find('=');
+    const auto b = a == std::string_view::npos ? a : parts.find('=', a + 1);
+    if (b == std::string_view::npos) continue;
+    const std::string repo = std::string(parts.substr(0, a)) + "/" + std::string(parts.substr(a + 1, b - a - 1));
+    if (split_repo(repo) && std::find(repos.begin(), repos.end(), repo) == repos.end()) repos.push_back(repo);
+  }
+  for (const auto& repo : repos) {
+    std::string prefix = repo + "_";
+    std::replace(prefix.begin(), prefix.end(), '/', '_');
+    for (const auto& f : names) {
+      if (f.size() <= prefix.size() || !f.starts_with(prefix) ||
+          !fs::is_regular_file(stores.llamacpp_legacy_cache / f, ec))
+        continue;
+      const std::string file = f.substr(prefix.size());
+      const SplitInfo s = split_info(file);
+      if (!is_model_file(file) || (s.count > 1 && s.index != 1)) continue;
+      out.push_back({"llamacpp", fmt::format("llamacpp:{}:{}", repo, file), (stores.llamacpp_legacy_cache / f).string(),
+                     gguf_bytes(stores.llamacpp_legacy_cache / f)});
+    }
+  }
 }
 
 Model load_gguf_store(const fs::path& file, std::string_view name) {
@@ -530,6 +644,29 @@ std::optional<fs::path> find_in_llamacpp_cache(const LocalStorePaths& stores, st
   if (files.empty()) return std::nullopt;
   const fs::path picked = pick(stores.llamacpp_legacy_cache, files, selector, false);
   return stores.llamacpp_legacy_cache / (prefix + picked.filename().string());
+}
+
+std::vector<LocalModel> list_local_models(const LocalStorePaths& stores) {
+  std::vector<LocalModel> out;
+  std::size_t first = 0;
+  const auto sort_store = [&] {
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+              [](const LocalModel& a, const LocalModel& b) { return a.name < b.name; });
+    first = out.size();
+  };
+  if (!stores.ollama_models.empty()) list_ollama(stores.ollama_models, out);
+  sort_store();
+  if (!stores.user_home.empty()) {
+    try {
+      list_lmstudio(lmstudio_models_folder(lmstudio_home(stores.user_home)), out);
+    } catch (const Error& e) {
+      out.push_back({"lmstudio", "lmstudio:", e.what(), std::nullopt});
+    }
+  }
+  sort_store();
+  list_llamacpp(stores, out);
+  sort_store();
+  return out;
 }
 
 std::optional<Model> load_from_local_store(std::string_view name, const LocalStorePaths& stores) {

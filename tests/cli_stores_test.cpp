@@ -96,3 +96,34 @@ TEST_CASE("cli: lmstudio: and llamacpp: names read LM Studio's folder and llama.
   check_error(run("infer --model llamacpp:nobody/nothing", env), 3, "is not in llama.cpp's cache");
   check_error(run("infer --model lmstudio:../../etc", env), 2, "is not PUBLISHER/REPO");
 }
+
+TEST_CASE("cli: models --local lists the stores' models in every format", "[cli][stores]") {
+  llmmem::test::TempDir dir("cli_stores_list");
+  const std::string gguf = tiny_gguf();
+  dir.write("models/blobs/sha256-" + k_blob_hex, gguf);
+  dir.write("models/manifests/registry.ollama.ai/library/llama3.1/8b", manifest("sha256:" + k_blob_hex));
+  dir.write("home/.lmstudio/models/pub/Repo-GGUF/Repo-Q4_K_M.gguf", gguf);
+  const std::string env = "OLLAMA_MODELS='" + (dir.path() / "models").string() + "' HOME='" +
+                          (dir.path() / "home").string() + "' LLAMA_CACHE='" + (dir.path() / "none").string() + "'";
+  const Result r = run("models --local --format json", env);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["command"] == "models");
+  const nlohmann::json expected = {
+      {{"store", "ollama"},
+       {"name", "ollama:llama3.1:8b"},
+       {"bytes", gguf.size()},
+       {"file", (dir.path() / "models/blobs" / ("sha256-" + k_blob_hex)).string()}},
+      {{"store", "lmstudio"},
+       {"name", "lmstudio:pub/Repo-GGUF:Repo-Q4_K_M.gguf"},
+       {"bytes", gguf.size()},
+       {"file", (dir.path() / "home/.lmstudio/models/pub/Repo-GGUF/Repo-Q4_K_M.gguf").string()}}};
+  CHECK(j["local_models"] == expected);
+  const Result csv = run("models --local --format csv", env);
+  CHECK(csv.out.rfind("store,name,bytes,file\n", 0) == 0);
+  const Result table = run("models --local", env);
+  CHECK(table.out.find("ollama:llama3.1:8b") != std::string::npos);
+  // Each listed name is what --model takes.
+  CHECK(run("infer --model lmstudio:pub/Repo-GGUF:Repo-Q4_K_M.gguf", env).code == 0);
+}

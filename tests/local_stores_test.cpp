@@ -365,3 +365,70 @@ TEST_CASE("llamacpp: the Hugging Face layout of newer releases and the flat file
             (p.llamacpp_cache / "models--nobody--nothing").string() + " and " +
             (p.llamacpp_legacy_cache / "nobody_nothing").string() + "_*.gguf)");
 }
+
+TEST_CASE("list_local_models lists every store's models, side files skipped, split sets summed", "[stores]") {
+  test::TempDir dir("stores_list");
+  const fs::path models = ollama_store(dir);  // llama3.1:8b and llama3.1:latest, one blob
+  dir.write("models/manifests/registry.ollama.ai/library/broken/latest", "{");
+  const std::string gguf = tiny_gguf();
+  const auto size = static_cast<std::uint64_t>(gguf.size());
+  dir.write("home/.lmstudio/models/pub/Repo-GGUF/Repo-Q4_K_M.gguf", gguf);
+  dir.write("home/.lmstudio/models/pub/Repo-GGUF/mmproj-Repo-f16.gguf", gguf);  // a side file
+  dir.write("home/.lmstudio/models/pub/Repo-GGUF/README.md", "not a model");
+  // llama.cpp, newer layout: a split set of two parts, each a link into blobs/.
+  const std::string commit(40, 'c');
+  const fs::path snap = dir.path() / "hub/models--org--Big-GGUF/snapshots" / commit;
+  dir.write("hub/models--org--Big-GGUF/refs/main", commit + "\n");
+  fs::create_directories(snap / "Q8_0");
+  // The second part holds the rest of the tensors (gguf-split): here the output norm alone.
+  test::Gguf rest;
+  test::llama_metadata(rest);
+  rest.tensor("output_norm.weight", {256}, 0, 1024);
+  const std::string second = rest.bytes();
+  for (const char* part : {"00001", "00002"}) {
+    const std::string f = std::string("Big-Q8_0-") + part + "-of-00002.gguf";
+    dir.write("hub/models--org--Big-GGUF/blobs/" + std::string(part), part == std::string("00001") ? gguf : second);
+    fs::create_symlink(fs::path("../../../blobs") / part, snap / "Q8_0" / f);
+  }
+  // llama.cpp, older flat layout: the repositories its manifest files name.
+  dir.write("flat/manifest=old=Small-GGUF=latest.json", "{}");
+  dir.write("flat/old_Small-GGUF_Small-Q4_0.gguf", gguf);
+  dir.write("flat/old_Small-GGUF_Small-Q4_0.gguf.etag", "\"x\"");
+  dir.write("flat/stray_file.gguf", gguf);  // no manifest names it
+  LocalStorePaths p;
+  p.ollama_models = models;
+  p.user_home = dir.path() / "home";
+  p.llamacpp_cache = dir.path() / "hub";
+  p.llamacpp_legacy_cache = dir.path() / "flat";
+  const auto rows = list_local_models(p);
+  REQUIRE(rows.size() == 6);
+  const std::string blob = (models / "blobs" / ("sha256-" + std::string(63, 'a') + "1")).string();
+  CHECK(rows[0].name == "ollama:broken:latest");
+  CHECK(rows[0].file == (models / "manifests/registry.ollama.ai/library/broken/latest").string() +
+                            ": not an Ollama manifest (not a JSON object)");
+  CHECK_FALSE(rows[0].bytes);
+  CHECK((rows[1].name == "ollama:llama3.1:8b" && rows[1].file == blob && rows[1].bytes == size));
+  CHECK((rows[2].name == "ollama:llama3.1:latest" && rows[2].file == blob && rows[2].bytes == size));
+  CHECK(rows[3].store == "lmstudio");
+  CHECK(rows[3].name == "lmstudio:pub/Repo-GGUF:Repo-Q4_K_M.gguf");
+  CHECK(rows[3].bytes == size);
+  CHECK(rows[4].store == "llamacpp");
+  CHECK(rows[4].name == "llamacpp:old/Small-GGUF:Small-Q4_0.gguf");
+  CHECK(rows[4].file == (dir.path() / "flat/old_Small-GGUF_Small-Q4_0.gguf").string());
+  CHECK(rows[4].bytes == size);
+  CHECK(rows[5].name == "llamacpp:org/Big-GGUF:Q8_0/Big-Q8_0-00001-of-00002.gguf");
+  CHECK(rows[5].file == (snap / "Q8_0/Big-Q8_0-00001-of-00002.gguf").string());
+  CHECK(rows[5].bytes == size + second.size());  // both parts
+  // Every listed name resolves (the broken one to its error).
+  ResolveOptions o;
+  o.stores = p;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    INFO(rows[i].name);
+    CHECK_NOTHROW((void)resolve_model(test::catalog(), rows[i].name, o));
+  }
+  CHECK_THROWS_AS((void)resolve_model(test::catalog(), rows[0].name, o), InputError);
+  // Absent stores list nothing.
+  CHECK(list_local_models(
+            LocalStorePaths{dir.path() / "none", dir.path() / "none", dir.path() / "none", dir.path() / "none"})
+            .empty());
+}

@@ -88,6 +88,20 @@ struct OllamaModelFiles {
                                                                           std::string_view repo,
                                                                           std::string_view selector);
 
+// One model a store holds, for `llmmem models --local`.
+struct LocalModel {
+  std::string store;                   // "ollama", "lmstudio", "llamacpp"
+  std::string name;                    // what --model takes: "ollama:llama3.1:8b", "lmstudio:PUB/REPO:FILE.gguf", ...
+  std::string file;                    // the GGUF file (the first part of a split set), or what is wrong with the entry
+  std::optional<std::uint64_t> bytes;  // on disk, every part of a split set; empty when unreadable
+};
+// Every model the stores hold, store by store, each sorted by name: Ollama's manifests (as
+// `ollama list`), LM Studio's <publisher>/<repo>/*.gguf, llama.cpp's cache (the Hugging Face layout's
+// models--ORG--REPO snapshots with GGUF files, and the older flat files its manifest=ORG=REPO=TAG.json
+// files name). A damaged entry is listed with what is wrong in `file`; a store that is absent lists
+// nothing. Side files (mmproj, imatrix, ...) are not models.
+[[nodiscard]] std::vector<LocalModel> list_local_models(const LocalStorePaths& stores);
+
 // Resolves a local-store name: "ollama:NAME", "lmstudio:PUBLISHER/REPO[:QUANT|:FILE]",
 // "llamacpp:ORG/REPO[:QUANT|:FILE]" always (InputError when the store lacks it, saying where it
 // looked), and a plain Ollama name ("llama3.1:8b", "user/model:tag", "hf.co/org/repo:Q4_K_M") when

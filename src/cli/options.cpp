@@ -191,6 +191,7 @@ ParseResult parse_options(int argc, char** argv) {
   auto* models = app.add_subcommand("models", "list the built-in model catalog");
   models->add_option("-f,--format", o.format, "table, json, csv or markdown");
   models->add_option("--models-dir", o.models_dirs, "extra folder of config.json files");
+  models->add_flag("--local", o.local, "list what Ollama, LM Studio and llama.cpp's cache hold on this machine");
 
   auto* precisions = app.add_subcommand("precisions", "list weight precisions with their bits per weight");
   precisions->add_option("-f,--format", o.format, "table, json, csv or markdown");
