@@ -151,6 +151,15 @@ TEST_CASE("ollama: a name resolves to its GGUF blob and estimates as that file u
   CHECK(resolve_model(test::catalog(), "llama3.1", o).name == "llama3.1:latest");
   // A catalog name still means the catalog.
   CHECK(resolve_model(test::catalog(), "llama3-8b", o).engine == nullptr);
+  // A name Ollama lacks falls through to the usual unknown-model error.
+  CHECK(message_of([&] { (void)resolve_model(test::catalog(), "qwen9:1b", o); }).rfind("unknown model 'qwen9:1b'", 0) ==
+        0);
+  // Ollama's own spelling of a Hugging Face GGUF (host hf.co) and a namespaced name, as plain names.
+  dir.write("models/manifests/hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF/Q4_K_M", manifest(digest('1')));
+  dir.write("models/manifests/registry.ollama.ai/someone/tiny/q8", manifest(digest('1')));
+  CHECK(resolve_model(test::catalog(), "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", o).name ==
+        "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M");
+  CHECK(resolve_model(test::catalog(), "someone/tiny:q8", o).name == "someone/tiny:q8");
 }
 
 TEST_CASE("ollama: a missing tag names the tags the store has", "[stores][ollama]") {
