@@ -2,7 +2,7 @@
 # Sets up a fresh machine (scripts/setup.sh) and runs every test: the Catch2 suite through CTest
 # (warnings as errors), the founding article's figures through the built binary, a benchmark smoke
 # run, clang-format/clang-tidy, install + find_package consumer, the .deb, the suite again under
-# ASan/UBSan, and each fuzz target for LLMMEM_FUZZ_SECONDS (20) seconds.
+# ASan/UBSan, and each fuzz target for LLMMEM_FUZZ_SECONDS (15) seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Test-only packages: Google Benchmark (the bench target must keep compiling), clang and its
@@ -58,15 +58,15 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEB
   -DLLMMEM_WARNINGS_AS_ERRORS=ON >/dev/null
 cmake --build build-asan -j "$(nproc)"
 ctest --test-dir build-asan --output-on-failure -j "$(nproc)"
-# Fuzz the untrusted-input parsers (config.json, safetensors, GGUF) with libFuzzer for a bounded
-# time each, starting from the corpus in fuzz/corpus (copied, so the repository stays unchanged).
-fuzz_seconds=${LLMMEM_FUZZ_SECONDS:-20}
+# Fuzz the untrusted-input parsers (config.json, safetensors, GGUF, Ollama manifests) with libFuzzer for a
+# bounded time each, starting from the corpus in fuzz/corpus (copied, so the repository stays unchanged).
+fuzz_seconds=${LLMMEM_FUZZ_SECONDS:-15}
 # -O1 with line tables only: what libFuzzer's own docs build with, faster to compile than -O2 -g.
 CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1 -gline-tables-only" \
   -DLLMMEM_FUZZ=ON -DLLMMEM_BUILD_TESTS=OFF >/dev/null
-cmake --build build-fuzz --target fuzz_config fuzz_safetensors fuzz_gguf
+cmake --build build-fuzz --target fuzz_config fuzz_safetensors fuzz_gguf fuzz_ollama_manifest
 work=$(mktemp -d)
-for target in config safetensors gguf; do
+for target in config safetensors gguf ollama_manifest; do
   mkdir -p "$work/$target" && cp fuzz/corpus/$target/* "$work/$target/"
   (cd "$work" && "$OLDPWD/build-fuzz/fuzz_$target" "$work/$target" -max_total_time="$fuzz_seconds" -timeout=10 \
      -rss_limit_mb=2048 -print_final_stats=1 2>&1 | grep -E "^(stat::number_of_executed_units|==.*ERROR|SUMMARY)" |

@@ -19,6 +19,7 @@
 #include "llmmem/fit.hpp"
 #include "llmmem/framework.hpp"
 #include "llmmem/host_memory.hpp"
+#include "llmmem/local_stores.hpp"
 #include "llmmem/model_files.hpp"
 #include "llmmem/render.hpp"
 #include "llmmem/report.hpp"
@@ -182,12 +183,18 @@ Output run_command(const Options& o, const Host& host) {
     return {render(GpusReport{gpu_catalog()}, ro), "", 0};
   }
   if (o.command == "inspect") return {render(InspectReport{inspect_path(o.path)}, ro), "", 0};
+  // Other tools' stores, where their own environment variables put them (local_stores.hpp).
+  const LocalStorePaths stores = local_store_paths(
+      {std::getenv("HOME"), std::getenv("OLLAMA_MODELS"), std::getenv("LLAMA_CACHE"), std::getenv("HF_HUB_CACHE"),
+       std::getenv("HUGGINGFACE_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("XDG_CACHE_HOME")});
+  if (o.command == "models" && o.local) return {render(LocalModelsReport{list_local_models(stores)}, ro), "", 0};
   const Catalog catalog(cli::models_dirs(o));
   if (o.command == "models") return {render(models_report(catalog), ro), "", 0};
 
   ResolveOptions resolve;
   resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
   resolve.revision = o.revision;
+  resolve.stores = stores;
   Model model = resolve_model(catalog, o.model, resolve);
   if (o.has("--mmproj")) attach_mmproj(model, o.mmproj);
   Request request = cli::build_request(o);

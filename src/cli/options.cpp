@@ -36,7 +36,10 @@ Token counts take k = 1024 (32k = 32768); sizes need a unit (24GiB, 80GB).)";
 const char* const k_commands[] = {"infer", "train", "fit", "inspect", "models", "precisions", "gpus"};
 
 void add_model_options(CLI::App& app, Options& o) {
-  app.add_option("-m,--model", o.model, "catalog name, HF id, config.json or model folder")->required();
+  app.add_option(
+         "-m,--model", o.model,
+         "catalog name, HF id, config.json, model folder, GGUF, or ollama:NAME, lmstudio:PUB/REPO, llamacpp:ORG/REPO")
+      ->required();
   app.add_option("--revision", o.revision, "HuggingFace cache revision (branch, tag or commit; default main)");
   app.add_option("-p,--precision", o.precision, "weight precision (see `llmmem precisions`); default: the config's");
   std::string kv_names;
@@ -190,6 +193,7 @@ void define_commands(CLI::App& app, Options& o) {
   auto* models = app.add_subcommand("models", "list the built-in model catalog");
   models->add_option("-f,--format", o.format, "table, json, csv or markdown");
   models->add_option("--models-dir", o.models_dirs, "extra folder of config.json files");
+  models->add_flag("--local", o.local, "list what Ollama, LM Studio and llama.cpp's cache hold on this machine");
 
   auto* precisions = app.add_subcommand("precisions", "list weight precisions with their bits per weight");
   precisions->add_option("-f,--format", o.format, "table, json, csv or markdown");
