@@ -2,8 +2,8 @@
 # Sets up a fresh machine (scripts/setup.sh) and runs every test: the Catch2 suite through CTest
 # (warnings as errors), the founding article's figures through the built binary, a benchmark smoke
 # run, the web page (WebAssembly) in headless Chromium, clang-format/clang-tidy, install + find_package
-# consumer, the .deb, the suite again under
-# ASan/UBSan, and each fuzz target for LLMMEM_FUZZ_SECONDS (20) seconds.
+# consumer, the .deb, the suite again under ASan/UBSan, and each fuzz target for LLMMEM_FUZZ_SECONDS
+# (20) seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Test-only packages: Google Benchmark (the bench target must keep compiling), clang and its

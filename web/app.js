@@ -437,6 +437,12 @@
   async function takeFiles(list) {
     const files = [...list];
     if (!files.length || !core) return;
+    // The previous drop's files go: a GGUF header can be tens of MiB of the module's memory.
+    if (drops > 0) {
+      const old = `/drop/${drops}`;
+      for (const name of core.FS.readdir(old)) if (name !== '.' && name !== '..') core.FS.unlink(`${old}/${name}`);
+      core.FS.rmdir(old);
+    }
     drops += 1;
     bytesRead = 0;
     const dir = `/drop/${drops}`;

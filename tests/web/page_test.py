@@ -404,6 +404,41 @@ def main():
         check(p["error"] is None and "--model=/drop/" in p["cli"], f"a dropped GGUF is estimated: {p['cli']}")
         compare_with_cli(llmmem, p, "dropped GGUF", model_path=small)
 
+        # 5b. A config.json with a model.safetensors beside it, dropped together: the folder is estimated,
+        # the safetensors file read up to the end of its header.
+        folder = os.path.join(work, "st-model")
+        os.makedirs(folder)
+        shutil.copy(os.path.join(os.path.dirname(__file__), "..", "..", "models", "qwen2.5-0.5b.json"),
+                    os.path.join(folder, "config.json"))
+        st_header = json.dumps({"model.embed_tokens.weight": {"dtype": "BF16", "shape": [4096, 896],
+                                                               "data_offsets": [0, 4096 * 896 * 2]}}).encode()
+        with open(os.path.join(folder, "model.safetensors"), "wb") as f:
+            f.write(struct.pack("<Q", len(st_header)) + st_header)
+            f.truncate(8 + len(st_header) + 4096 * 896 * 2)
+        files = []
+        for name in ("config.json", "model.safetensors"):
+            with open(os.path.join(folder, name), "rb") as f:
+                head = f.read(8 + len(st_header)) if name.endswith(".safetensors") else f.read()
+            size = os.path.getsize(os.path.join(folder, name))
+            files.append((name, base64.b64encode(head).decode(), size))
+        before = b.js("Number(document.getElementById('status').dataset.runs)")
+        # The safetensors file is handed over as its header followed by a zero-filled Blob of the
+        # tensor data's size (what a File of that size holds), so the test need not pass the data in.
+        b.js(f"""(() => {{
+          const dt = new DataTransfer();
+          for (const [name, data, size] of {json.dumps(files)}) {{
+            const head = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            dt.items.add(new File([head, new Blob([new ArrayBuffer(size - head.length)])], name));
+          }}
+          document.body.dispatchEvent(new DragEvent('drop', {{dataTransfer: dt, bubbles: true, cancelable: true}}));
+        }})()""")
+        p = page_state(b, before)
+        check(p["error"] is None and "--model=/drop/" in p["cli"] and ".safetensors" not in p["cli"],
+              f"a dropped config.json + model.safetensors is estimated as a folder: {p['cli']}")
+        compare_with_cli(llmmem, p, "dropped config.json + safetensors", model_path=folder)
+        read = b.js("Number(document.getElementById('drop').dataset.bytesRead)")
+        check(read < 1 << 20, f"the page read {read} bytes of the two files (config.json and a header)")
+
         # 6. A large GGUF chosen with the file picker: its 16 MiB+ header is read in widening slices,
         # its 1 GiB of tensor data never.
         big = os.path.join(work, "big-vocab.gguf")
