@@ -125,6 +125,12 @@ class Browser:
         self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Network", "DOM"):
             self.call(f"{domain}.enable", {}, self.session)
+        # A request the page's Content-Security-Policy blocks never reaches the network log: record
+        # the policy's violation reports too (securitypolicyviolation events), in every document.
+        self.call("Page.addScriptToEvaluateOnNewDocument", {"source": (
+            "window.__violations = []; document.addEventListener('securitypolicyviolation', "
+            "(e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));")}, self.session)
+        self.violations = []
         self.call("Emulation.setDeviceMetricsOverride",
                   {"width": 1200, "height": 900, "deviceScaleFactor": 1, "mobile": False}, self.session)
 
@@ -229,6 +235,7 @@ def page_state(b, after_runs=0):
 
 
 def open_page(b, url):
+    b.violations += b.js("window.__violations || []") or []
     b.js("window.__replaced = true")
     b.call("Page.navigate", {"url": url}, b.session)
     return page_state(b)
@@ -454,7 +461,9 @@ def main():
         read = b.js("Number(document.getElementById('drop').dataset.bytesRead)")
         check(header < read < size, f"the page read {read} bytes of the {size}-byte file (header {header})")
 
-        # 7. Nothing but the page's own files was requested.
+        # 7. Nothing but the page's own files was requested, and nothing was attempted and blocked.
+        b.violations += b.js("window.__violations || []") or []
+        check(not b.violations, f"no request blocked by the page's Content-Security-Policy: {b.violations}")
         urls = list(b.requests())
         local = [u for u in urls if u.startswith("file:")]
         other = [u for u in urls if not u.startswith(("file:", "data:", "about:", "blob:"))]
