@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine (scripts/setup.sh) and runs every test: the Catch2 suite through CTest
 # (warnings as errors), the founding article's figures through the built binary, a benchmark smoke
-# run, clang-format/clang-tidy, install + find_package consumer, the .deb, the suite again under
-# ASan/UBSan, and each fuzz target for LLMMEM_FUZZ_SECONDS (15) seconds.
+# run, the web page (WebAssembly) in headless Chromium, clang-format/clang-tidy, install + find_package
+# consumer, the .deb, the suite again under ASan/UBSan, and each fuzz target for LLMMEM_FUZZ_SECONDS
+# (15) seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Test-only packages: Google Benchmark (the bench target must keep compiling), clang and its
 # libFuzzer runtime, clang-format and clang-tidy for the lint step, Debian's CPU PyTorch and pytest
-# for the GPU measurement harness's CPU tests (tools/measure).
-extra=(libbenchmark-dev clang libclang-rt-14-dev clang-format clang-tidy python3-torch python3-pytest)
+# for the GPU measurement harness's CPU tests (tools/measure), emscripten and chromium for the web
+# page (built to WebAssembly, then tested in headless Chromium).
+extra=(libbenchmark-dev clang libclang-rt-14-dev clang-format clang-tidy python3-torch python3-pytest emscripten
+       chromium)
 missing=()
 for p in "${extra[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,8 +22,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-scripts/setup.sh build-ci -DLLMMEM_WARNINGS_AS_ERRORS=ON -DLLMMEM_BUILD_BENCHMARKS=ON
+scripts/setup.sh build-ci -DLLMMEM_WARNINGS_AS_ERRORS=ON -DLLMMEM_BUILD_BENCHMARKS=ON -DLLMMEM_WEB=ON
 ctest --test-dir build-ci --output-on-failure -j "$(nproc)"
+# The web page (build-ci/web, WebAssembly) in headless Chromium, against the CLI (docs/web.md).
+/usr/bin/python3 tests/web/page_test.py build-ci
 # Every Catch2 case is one CTest entry that runs it (a name with ';' was once split into entries
 # that ran nothing and passed; --warn NoTests now fails such an entry, and this catches the rest).
 # (Catch2 v2 exits with the number of cases listed, hence the `|| true`.)
