@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -182,7 +183,13 @@ Output run_command(const Options& o, const Host& host) {
     return {render(GpusReport{gpu_catalog()}, ro), "", 0};
   }
   if (o.command == "inspect") return {render(InspectReport{inspect_path(o.path)}, ro), "", 0};
-  const Catalog catalog(cli::models_dirs(o));
+  // The built-in catalog is indexed once (its entries are compiled in and never change); folders
+  // given by --models-dir or LLMMEM_MODELS_DIR are read afresh on every run.
+  static const Catalog builtin;
+  const auto dirs = cli::models_dirs(o);
+  std::optional<Catalog> with_user_dirs;
+  if (!dirs.empty()) with_user_dirs.emplace(dirs);
+  const Catalog& catalog = with_user_dirs ? *with_user_dirs : builtin;
   if (o.command == "models") return {render(models_report(catalog), ro), "", 0};
 
   ResolveOptions resolve;
