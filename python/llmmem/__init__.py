@@ -95,7 +95,7 @@ def fit(**kwargs: Any) -> Dict[str, Any]:
 
 
 def inspect(path: str, **kwargs: Any) -> Dict[str, Any]:
-    return _call("inspect", dict(kwargs, path=str(path)))
+    return _call("inspect", dict(kwargs, path=path))
 
 
 def models(**kwargs: Any) -> Dict[str, Any]:

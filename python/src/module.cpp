@@ -35,6 +35,7 @@ Json to_json(const std::string& name, const py::handle& v) {
   }
   if (py::isinstance<py::float_>(v)) return v.cast<double>();
   if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+  if (py::hasattr(v, "__fspath__")) return to_json(name, v.attr("__fspath__")());  // pathlib.Path, os.PathLike
   if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
     Json items = Json::array();
     for (const auto& item : v) {

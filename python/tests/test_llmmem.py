@@ -114,6 +114,8 @@ def test_inspect_gpus_precisions_as_the_cli(cli, monkeypatch):
     for path in [FIXTURES / "model_dir", FIXTURES / "model_dir" / "config.json"]:
         assert llmmem.inspect(path) == cli_json(cli, ["inspect", str(path)])
         assert llmmem.inspect(str(path), units="decimal") == cli_json(cli, ["inspect", str(path), "--units", "decimal"])
+    # A path-like value is its path (model=pathlib.Path(...) as well as inspect's path).
+    assert llmmem.infer(model=FIXTURES / "model_dir") == cli_json(cli, ["infer", "--model", str(FIXTURES / "model_dir")])
     assert llmmem.gpus() == cli_json(cli, ["gpus"])
     assert llmmem.precisions() == cli_json(cli, ["precisions"])
     # This machine's GPUs: the recorded 2 x H100 nvidia-smi output (tests/fixtures/bin/nvidia-smi).
