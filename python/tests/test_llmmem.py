@@ -251,3 +251,40 @@ def test_readme_example_largest_batch(cli):
     # The same answer from train(check=True): it fits at that batch and not at one more.
     assert llmmem.train(batch=batch, check=True, **settings)["gpu"]["fits"] is True
     assert llmmem.train(batch=batch + 1, check=True, **settings)["gpu"]["fits"] is False
+
+
+def test_the_gil_is_released_while_a_command_runs(tmp_path, monkeypatch):
+    # gpus(local=True) runs nvidia-smi: this stand-in waits (5 s at most) for a file that only this
+    # Python thread can create. Held, the GIL would stop this thread until the stand-in gave up and
+    # failed; released, the file appears and the stand-in prints the recorded 2 x H100 answer.
+    started, go = tmp_path / "started", tmp_path / "go"
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text(f"""#!/bin/sh
+touch '{started}'
+i=0
+while [ ! -f '{go}' ]; do
+  i=$((i + 1)); [ "$i" -gt 100 ] && exit 9
+  sleep 0.05
+done
+cat '{FIXTURES / "nvidia-smi-h100x2.csv"}'
+""")
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    result, errors = [], []
+
+    def work():
+        try:
+            result.append(llmmem.gpus(local=True))
+        except Exception as e:  # noqa: BLE001 (reported below)
+            errors.append(e)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    for _ in range(200):  # while the worker is inside the native call
+        if started.exists():
+            break
+        threading.Event().wait(0.025)
+    go.touch()
+    worker.join()
+    assert not errors, errors
+    assert [g["total_bytes"] for g in result[0]["gpus"]] == [81559 * 2**20] * 2  # 81559 MiB each
