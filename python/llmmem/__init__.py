@@ -102,7 +102,7 @@ def models(**kwargs: Any) -> Dict[str, Any]:
     return _call("models", kwargs)
 
 
-def gpus(local: bool = False, **kwargs: Any) -> Dict[str, Any]:
+def gpus(*, local: bool = False, **kwargs: Any) -> Dict[str, Any]:
     return _call("gpus", dict(kwargs, local=local))
 
 
