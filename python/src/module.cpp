@@ -34,8 +34,19 @@ Json to_json(const std::string& name, const py::handle& v) {
     }
   }
   if (py::isinstance<py::float_>(v)) return v.cast<double>();
-  if (py::isinstance<py::str>(v)) return v.cast<std::string>();
-  if (py::hasattr(v, "__fspath__")) return to_json(name, v.attr("__fspath__")());  // pathlib.Path, os.PathLike
+  if (py::isinstance<py::str>(v)) {
+    PyObject* utf8 = PyUnicode_AsUTF8String(v.ptr());
+    if (!utf8) {  // a lone surrogate, as os.fsdecode makes of a file name that is not UTF-8
+      PyErr_Clear();
+      throw llmmem::UsageError(
+          fmt::format("argument '{}' cannot be written as UTF-8 (give a file name as a pathlib.Path)", name));
+    }
+    return std::string(py::reinterpret_steal<py::bytes>(utf8));
+  }
+  if (py::hasattr(v, "__fspath__")) {  // pathlib.Path, os.PathLike: the file system's bytes, as os.fsencode gives
+    const auto path = py::module_::import("os").attr("fsencode")(v);
+    return std::string(path.cast<py::bytes>());
+  }
   if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
     Json items = Json::array();
     for (const auto& item : v) {
@@ -65,7 +76,11 @@ py::tuple run(const std::string& command, const py::dict& kwargs) {
       if (name == "format") throw llmmem::UsageError("format: the Python module always answers in JSON (as a dict)");
       if (name == "help" || name == "version")
         throw llmmem::UsageError(fmt::format("{}: see help(llmmem.{}) and llmmem.__version__", name, command));
-      args[name] = to_json(name, value);
+      try {
+        args[name] = to_json(name, value);
+      } catch (const py::error_already_set& e) {  // a str Python cannot encode as UTF-8, say
+        throw llmmem::UsageError(fmt::format("argument '{}': {}", name, e.what()));
+      }
     }
     std::vector<std::string> line = llmmem::cli::arguments_from_json(command, args);
     line.insert(line.begin() + 1, "--format=json");  // before a positional after "--"
@@ -74,7 +89,11 @@ py::tuple run(const std::string& command, const py::dict& kwargs) {
   } catch (const llmmem::UsageError& e) {
     r = usage_error(e.what());
   }
-  return py::make_tuple(py::bytes(r.out), py::str(r.err), r.code);
+  // A message may quote a file's bytes, which need not be UTF-8: replaced, never a decoding error.
+  const auto err = py::reinterpret_steal<py::str>(
+      PyUnicode_DecodeUTF8(r.err.data(), static_cast<Py_ssize_t>(r.err.size()), "replace"));
+  if (!err) throw py::error_already_set();
+  return py::make_tuple(py::bytes(r.out), err, r.code);
 }
 
 // The flags of a command as the parser defines them, for docstrings and the .pyi stubs.

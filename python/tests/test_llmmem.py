@@ -160,6 +160,20 @@ def test_errors_raise_the_exit_codes_class_with_the_cli_message(cli, monkeypatch
     assert "no local GPU" in m
 
 
+def test_paths_are_the_file_systems_bytes(cli):
+    # A file name that is not UTF-8 reaches the core as its bytes (os.fsencode), and the message
+    # quoting it arrives with the bytes replaced, as the CLI's stderr decoded with errors="replace".
+    raw = b"/nonexistent/model-\xff.json"
+    p = subprocess.run([cli, "inspect", raw], capture_output=True)
+    assert p.returncode == 3 and p.stdout == b""
+    with pytest.raises(llmmem.InputError) as info:
+        llmmem.inspect(Path(os.fsdecode(raw)))
+    assert f"llmmem: error: {info.value}\n" == p.stderr.decode("utf-8", "replace")
+    # A str that cannot be encoded at all is a usage error naming the argument.
+    with pytest.raises(llmmem.UsageError, match="argument 'model'"):
+        llmmem.infer(model="llama\udcff")
+
+
 def test_exception_classes():
     for cls in (llmmem.UsageError, llmmem.InputError, llmmem.UnsupportedError, llmmem.NoGpuError):
         assert issubclass(cls, llmmem.Error)
