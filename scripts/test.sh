@@ -8,10 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Test-only packages: Google Benchmark (the bench target must keep compiling), clang and its
 # libFuzzer runtime, clang-format and clang-tidy for the lint step, Debian's CPU PyTorch and pytest
-# for the GPU measurement harness's CPU tests (tools/measure), emscripten and chromium for the web
-# page (built to WebAssembly, then tested in headless Chromium).
+# for the GPU measurement harness's CPU tests (tools/measure); emscripten and chromium for the web
+# page (built to WebAssembly, then tested in headless Chromium); pybind11, Python's headers, venv,
+# pip, setuptools and wheel to build and install the Python module offline (python/).
 extra=(libbenchmark-dev clang libclang-rt-14-dev clang-format clang-tidy python3-torch python3-pytest emscripten
-       chromium)
+       chromium pybind11-dev python3-dev python3-venv python3-pip python3-setuptools python3-wheel)
 missing=()
 for p in "${extra[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,7 +23,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-scripts/setup.sh build-ci -DLLMMEM_WARNINGS_AS_ERRORS=ON -DLLMMEM_BUILD_BENCHMARKS=ON -DLLMMEM_WEB=ON
+scripts/setup.sh build-ci -DLLMMEM_WARNINGS_AS_ERRORS=ON -DLLMMEM_BUILD_BENCHMARKS=ON -DLLMMEM_WEB=ON \
+  -DLLMMEM_BUILD_PYTHON=ON -DPython_EXECUTABLE=/usr/bin/python3
 ctest --test-dir build-ci --output-on-failure -j "$(nproc)"
 # The web page (build-ci/web, WebAssembly) in headless Chromium, against the CLI (docs/web.md).
 /usr/bin/python3 tests/web/page_test.py build-ci
@@ -38,6 +40,18 @@ if [[ -x ../shared/checks/seed-figures ]] && command -v python3 >/dev/null; then
 fi
 # The measurement harness (issue 17) on a CPU with a tiny model: Debian's python3, whatever else is first on PATH.
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tools/measure
+# The Python module (issue 15), as the README installs it: offline into a virtual environment, from
+# the build above (LLMMEM_BUILD_DIR: the core is not compiled twice); then the issue's one-liner must
+# print the CLI's total_bytes, and its pytest suite compares it with the CLI.
+venv=$(mktemp -d)
+/usr/bin/python3 -m venv --system-site-packages "$venv"
+LLMMEM_BUILD_DIR="$PWD/build-ci" "$venv/bin/pip" install -q --no-index --no-build-isolation ./python
+ours=$(cd "$venv" && bin/python -c "import llmmem; print(llmmem.infer(model='llama3-70b', precision='fp16')['total_bytes'])")
+theirs=$(build-ci/llmmem infer --model llama3-70b --precision fp16 --format json |
+  /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)['total_bytes'])")
+if [[ "$ours" != "$theirs" ]]; then echo "python: total_bytes $ours, the CLI's $theirs"; exit 1; fi
+LLMMEM_CLI="$PWD/build-ci/llmmem" "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
+rm -rf "$venv"
 build-ci/bench/llmmem_bench --benchmark_filter='Estimate|CatalogLookup' --benchmark_min_time=0.01 >/dev/null
 scripts/lint.sh build-ci
 

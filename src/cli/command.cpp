@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -188,7 +190,13 @@ Output run_command(const Options& o, const Host& host) {
       {std::getenv("HOME"), std::getenv("OLLAMA_MODELS"), std::getenv("LLAMA_CACHE"), std::getenv("HF_HUB_CACHE"),
        std::getenv("HUGGINGFACE_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("XDG_CACHE_HOME")});
   if (o.command == "models" && o.local) return {render(LocalModelsReport{list_local_models(stores)}, ro), "", 0};
-  const Catalog catalog(cli::models_dirs(o));
+  // The built-in catalog is indexed once (its entries are compiled in and never change); folders
+  // given by --models-dir or LLMMEM_MODELS_DIR are read afresh on every run.
+  static const Catalog builtin;
+  const auto dirs = cli::models_dirs(o);
+  std::optional<Catalog> with_user_dirs;
+  if (!dirs.empty()) with_user_dirs.emplace(dirs);
+  const Catalog& catalog = with_user_dirs ? *with_user_dirs : builtin;
   if (o.command == "models") return {render(models_report(catalog), ro), "", 0};
 
   ResolveOptions resolve;
@@ -286,13 +294,22 @@ std::vector<std::string> arguments_from_json(const std::string& command, const n
   if (!args.is_object()) throw UsageError("the arguments must be a JSON object of flag names and values");
   std::vector<std::string> line{command};
   std::vector<std::string> positionals;
-  std::vector<std::string> positional_names;
-  try {
-    for (const auto& f : command_flags(command))
-      if (f.positional) positional_names.push_back(f.name);
-  } catch (const UsageError&) {
-    // an unknown command: the parser names it below
+  // The command's positionals (inspect's path), looked up once per thread and known command: the
+  // lookup lists every flag with its help, a cost the Python module would pay on every call.
+  thread_local std::map<std::string, std::vector<std::string>> positionals_of;
+  auto known = positionals_of.find(command);
+  if (known == positionals_of.end()) {
+    try {
+      std::vector<std::string> names;
+      for (const auto& f : command_flags(command))
+        if (f.positional) names.push_back(f.name);
+      known = positionals_of.emplace(command, std::move(names)).first;
+    } catch (const UsageError&) {
+      // an unknown command (never kept): the parser names it below
+    }
   }
+  static const std::vector<std::string> none;
+  const std::vector<std::string>& positional_names = known != positionals_of.end() ? known->second : none;
   const auto text = [](const std::string& name, const nlohmann::json& v) -> std::string {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_number_unsigned()) return fmt::format("{}", v.get<std::uint64_t>());

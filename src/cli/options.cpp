@@ -204,13 +204,28 @@ void define_commands(CLI::App& app, Options& o) {
   gpus->add_option("--units", o.units, "binary (GiB) or decimal (GB)");
 }
 
+// The parser, defined once per thread and reused: building CLI11's App with every command's flags
+// costs several times the estimate itself, which an in-process front end (the Python module) pays on
+// every call (docs/benchmarks.md). Each parse starts from default options and a cleared App.
+struct Parser {
+  Options o;
+  CLI::App app{"llmmem: how much GPU memory a large language model needs to run or train", "llmmem"};
+  Parser() { define_commands(app, o); }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+  ~Parser() = default;
+};
+
+Parser& thread_parser() {
+  thread_local Parser parser;
+  return parser;
+}
+
 }  // namespace
 
 std::vector<FlagInfo> command_flags(const std::string& command) {
-  Options o;
-  CLI::App app{"llmmem", "llmmem"};
-  define_commands(app, o);
-  for (auto* sub : app.get_subcommands({})) {
+  const CLI::App& app = thread_parser().app;
+  for (const auto* sub : app.get_subcommands({})) {
     if (sub->get_name() != command) continue;
     std::vector<FlagInfo> flags;
     for (const auto* opt : sub->get_options()) {
@@ -231,10 +246,12 @@ std::vector<FlagInfo> command_flags(const std::string& command) {
 }
 
 ParseResult parse_arguments(const std::vector<std::string>& args) {
-  Options o;
+  Parser& parser = thread_parser();
+  parser.o = Options{};
+  parser.app.clear();
+  Options& o = parser.o;
+  CLI::App& app = parser.app;
   std::ostringstream out, err;  // what the CLI would print: returned, never printed here
-  CLI::App app{"llmmem: how much GPU memory a large language model needs to run or train", "llmmem"};
-  define_commands(app, o);
 
   // Words CLI11 would only call "extra" or "a subcommand is required": name them and suggest.
   if (!args.empty() && (args[0] == "help" || args[0] == "-V")) {
