@@ -72,7 +72,7 @@ def infer(
     Memory to run a model: ``llmmem infer --format json``.
 
     Arguments (keyword; the CLI's flags with '-' written '_'):
-        model (str or number, required): catalog name, HF id, config.json or model folder
+        model (str or number, required): catalog name, HF id, config.json, model folder, GGUF, or ollama:NAME, lmstudio:PUB/REPO, llamacpp:ORG/REPO
         revision (str or number): HuggingFace cache revision (branch, tag or commit; default main)
         precision (str or number): weight precision (see `llmmem precisions`); default: the config's
         kv_precision (str or number): KV-cache precision: fp32 fp16 bf16 fp8 int8 q8_0 q4_0; default: the 16-bit compute dtype
@@ -174,7 +174,7 @@ def train(
     Memory to fine-tune or train a model: ``llmmem train --format json``.
 
     Arguments (keyword; the CLI's flags with '-' written '_'):
-        model (str or number, required): catalog name, HF id, config.json or model folder
+        model (str or number, required): catalog name, HF id, config.json, model folder, GGUF, or ollama:NAME, lmstudio:PUB/REPO, llamacpp:ORG/REPO
         revision (str or number): HuggingFace cache revision (branch, tag or commit; default main)
         precision (str or number): weight precision (see `llmmem precisions`); default: the config's
         kv_precision (str or number): KV-cache precision: fp32 fp16 bf16 fp8 int8 q8_0 q4_0; default: the 16-bit compute dtype
@@ -275,7 +275,7 @@ def fit(
     What fits on the GPUs given (longest context, largest batch, fewest GPUs, best precision; with ``train=True`` for training): ``llmmem fit --format json``.
 
     Arguments (keyword; the CLI's flags with '-' written '_'):
-        model (str or number, required): catalog name, HF id, config.json or model folder
+        model (str or number, required): catalog name, HF id, config.json, model folder, GGUF, or ollama:NAME, lmstudio:PUB/REPO, llamacpp:ORG/REPO
         revision (str or number): HuggingFace cache revision (branch, tag or commit; default main)
         precision (str or number): weight precision (see `llmmem precisions`); default: the config's
         kv_precision (str or number): KV-cache precision: fp32 fp16 bf16 fp8 int8 q8_0 q4_0; default: the 16-bit compute dtype
@@ -349,12 +349,14 @@ def inspect(
 def models(
     *,
     models_dir: Optional[Union[Value, Sequence[Value]]] = ...,
+    local: Optional[bool] = ...,
 ) -> Dict[str, Any]:
     """
     The built-in model catalog: ``llmmem models --format json``.
 
     Arguments (keyword; the CLI's flags with '-' written '_'):
         models_dir (list of str): extra folder of config.json files
+        local (bool): list what Ollama, LM Studio and llama.cpp's cache hold on this machine
 
     Returns the dict the CLI prints with --format json for the same arguments (also when
     check=True finds that it does not fit: exit code 5 is an answer, not an error).
