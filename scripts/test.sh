@@ -34,6 +34,8 @@ fi
 # The measurement harness (issue 17) on a CPU with a tiny model: Debian's python3, whatever else is first on PATH.
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tools/measure
 build-ci/bench/llmmem_bench --benchmark_filter='Estimate|CatalogLookup' --benchmark_min_time=0.01 >/dev/null
+# `llmmem serve` answers 1,000 sequential API requests without error (issue 16; about a second).
+build-ci/bench/serve_requests 1000
 scripts/lint.sh build-ci
 
 # Install into a prefix, then build and run a tiny consumer project against it with find_package.
@@ -43,6 +45,7 @@ cmake -S tests/consumer -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH
 cmake --build "$prefix/consumer-build" >/dev/null
 "$prefix/consumer-build/consumer"
 test -f "$prefix/share/man/man1/llmmem.1" && test -f "$prefix/share/bash-completion/completions/llmmem"
+test -x "$prefix/libexec/llmmem/llmmem-serve"  # what `llmmem serve` runs
 rm -rf "$prefix"
 
 # The Debian package: build it, install it, run it, remove it (root only: it touches /usr).
