@@ -48,6 +48,17 @@ int main(int argc, char** argv) {
     c.args.emplace_back("--format=json");
     c.expected = llmmem::cli::run_command_line(c.args, llmmem::cli::Host{}).out;
   }
+  // The same requests run in-process, without HTTP: what the server adds is the difference.
+  {
+    const auto start = std::chrono::steady_clock::now();
+    for (long i = 0; i < n; ++i) {
+      const Case& c = cases[static_cast<std::size_t>(i) % cases.size()];
+      if (llmmem::cli::run_command_line(c.args, llmmem::cli::Host{}).out != c.expected) return 1;
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("%ld sequential runs in-process (no HTTP): %.3f s, %.3f ms per request\n", n, s,
+                1000.0 * s / static_cast<double>(n));
+  }
   llmmem::server::ServeConfig config;
   config.port = 0;
   llmmem::server::HttpServer server(config);
@@ -58,6 +69,7 @@ int main(int argc, char** argv) {
   for (const bool keep_alive : {true, false}) {
     httplib::Client client("127.0.0.1", port);
     client.set_keep_alive(keep_alive);
+    client.set_tcp_nodelay(true);  // as curl does: no Nagle delay between the request's head and body
     client.set_read_timeout(10, 0);
     long errors = 0;
     const auto start = std::chrono::steady_clock::now();

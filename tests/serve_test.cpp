@@ -39,6 +39,7 @@ class TestServer {
     c.set_connection_timeout(5, 0);
     c.set_read_timeout(5, 0);
     c.set_write_timeout(5, 0);
+    c.set_tcp_nodelay(true);
     return c;
   }
   int port = 0;
