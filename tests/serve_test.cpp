@@ -1,5 +1,9 @@
 // `llmmem serve`'s HTTP API as a client sees it: a real server on an ephemeral loopback port, asked
 // by cpp-httplib's client, every read bounded by a timeout.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -23,7 +27,8 @@ namespace {
 // A server on 127.0.0.1, any free port, in a thread of this process, stopped by the destructor.
 class TestServer {
  public:
-  explicit TestServer(std::filesystem::path web_root = {}) : m_server(config(std::move(web_root))) {
+  explicit TestServer(std::filesystem::path web_root = {}, int timeout_seconds = 5)
+      : m_server(config(std::move(web_root), timeout_seconds)) {
     port = m_server.bind();
     REQUIRE(port > 0);
     m_thread = std::thread([this] { m_server.run(); });
@@ -45,9 +50,10 @@ class TestServer {
   int port = 0;
 
  private:
-  static server::ServeConfig config(std::filesystem::path web_root) {
+  static server::ServeConfig config(std::filesystem::path web_root, int timeout_seconds) {
     server::ServeConfig c;
     c.port = 0;
+    c.timeout_seconds = timeout_seconds;
     c.web_root = std::move(web_root);
     return c;
   }
@@ -205,6 +211,54 @@ TEST_CASE("serve: bad requests get 4xx with the CLI's message, and nothing is re
   const auto localhost = c2.Get("/v1/health", {{"Host", "localhost:8090"}});
   REQUIRE(localhost);
   CHECK(localhost->status == 200);
+}
+
+TEST_CASE("serve: concurrent clients get the same answers, and a stalled request times out", "[serve]") {
+  TestServer server({}, 1);
+  // Four clients at once, 25 requests each: every answer is the CLI's (the runner shares no state).
+  const std::string expected = cli_run({"infer", "--model", "llama3.1-8b", "--seq-len", "8k", "--gpu", "rtx4090"}).out;
+  std::atomic<int> good{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t)
+    clients.emplace_back([&] {
+      auto c = server.client();
+      for (int i = 0; i < 25; ++i) {
+        const auto r = post(c, "/v1/infer", R"({"model": "llama3.1-8b", "seq_len": "8k", "gpu": "rtx4090"})");
+        if (r && r->status == 200 && r->body == expected) ++good;
+      }
+    });
+  for (auto& t : clients) t.join();
+  CHECK(good == 100);
+  // A client that announces a body and never sends it is cut off after the read timeout (1 s here),
+  // and the server goes on answering others.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(server.port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  const std::string head =
+      "POST /v1/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+  REQUIRE(::send(fd, head.data(), head.size(), 0) == static_cast<ssize_t>(head.size()));
+  const auto start = std::chrono::steady_clock::now();
+  pollfd p{fd, POLLIN, 0};
+  std::string answer;
+  while (::poll(&p, 1, 4000) > 0) {  // read until the server closes the connection
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::close(fd);
+  CHECK(waited >= 0.9);
+  CHECK(waited < 3.5);
+  CHECK(answer.find(" 200 ") == std::string::npos);  // nothing ran
+  auto c = server.client();
+  const auto after = c.Get("/v1/health");
+  REQUIRE(after);
+  CHECK(after->status == 200);
 }
 
 TEST_CASE("serve: / serves the web page from --web-root, or says that it is not installed", "[serve]") {

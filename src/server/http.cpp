@@ -106,7 +106,9 @@ HttpServer::HttpServer(ServeConfig config) : m_impl(std::make_unique<Impl>()) {
   // Errors the library answers itself (413, a malformed request) get the API's JSON error body.
   svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string message = res.status == 413   ? fmt::format("the body is larger than {} bytes", k_max_body)
+    const std::string message = res.status == 413 ? fmt::format("the body is larger than {} bytes", k_max_body)
+                                : res.status == 400
+                                    ? std::string("malformed HTTP request, or a method it does not take")
                                 : res.status == 404 ? std::string("not found")
                                                     : fmt::format("HTTP error {}", res.status);
     send(res, error_reply(res.status, message));
