@@ -322,6 +322,16 @@ TEST_CASE("serve: loopback by default, the URL on stderr, a clean stop on SIGTER
   test::Child bad({LLMMEM_BINARY, "serve", "--port", "70000"});
   CHECK(bad.read_line(true) == "llmmem: error: --port 70000: give a TCP port, 0 to 65535");
   CHECK(bad.wait() == 2);
+  test::Child no_page({LLMMEM_BINARY, "serve", "--port", "0", "--web-root", "/nonexistent-llmmem-web"});
+  CHECK(no_page.read_line(true) == "llmmem: error: --web-root /nonexistent-llmmem-web: no index.html there");
+  CHECK(no_page.wait() == 3);
+  {
+    TestServer taken;  // a port in use is an input error, named
+    test::Child busy({LLMMEM_BINARY, "serve", "--port", std::to_string(taken.port)});
+    CHECK(busy.read_line(true) == "llmmem: error: cannot listen on 127.0.0.1 port " + std::to_string(taken.port) +
+                                      " (in use, or not an address of this machine)");
+    CHECK(busy.wait() == 3);
+  }
   test::Child typo({LLMMEM_BINARY, "serve", "--prot", "1"});
   CHECK(typo.read_line(true) ==
         "llmmem: error: unknown option '--prot' for serve (did you mean --port?) (see llmmem serve --help)");

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -74,6 +75,13 @@ HttpServer::HttpServer(ServeConfig config) : m_impl(std::make_unique<Impl>()) {
   // A reply's head and body are written separately: without TCP_NODELAY, Nagle's algorithm holds the
   // second write until the client's delayed ACK (40 ms on Linux), and a kept-alive request takes ~90 ms.
   svr.set_tcp_nodelay(true);
+  // cpp-httplib's default_socket_options (httplib.h) set SO_REUSEPORT, which lets a second server
+  // bind a port already listened on and silently share its connections. SO_REUSEADDR alone still
+  // allows a restart while old connections linger in TIME_WAIT, and a port in use is an error.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   svr.set_payload_max_length(k_max_body);  // a longer body: 413 before it is read
   svr.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Cache-Control", "no-store"}});
   svr.set_file_extension_and_mimetype_mapping("wasm", "application/wasm");
