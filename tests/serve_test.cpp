@@ -215,20 +215,20 @@ TEST_CASE("serve: bad requests get 4xx with the CLI's message, and nothing is re
 
 TEST_CASE("serve: concurrent clients get the same answers, and a stalled request times out", "[serve]") {
   TestServer server({}, 1);
-  // Four clients at once, 25 requests each: every answer is the CLI's (the runner shares no state).
+  // Four clients at once, 10 requests each: every answer is the CLI's (the runner shares no state).
   const std::string expected = cli_run({"infer", "--model", "llama3.1-8b", "--seq-len", "8k", "--gpu", "rtx4090"}).out;
   std::atomic<int> good{0};
   std::vector<std::thread> clients;
   for (int t = 0; t < 4; ++t)
     clients.emplace_back([&] {
       auto c = server.client();
-      for (int i = 0; i < 25; ++i) {
+      for (int i = 0; i < 10; ++i) {
         const auto r = post(c, "/v1/infer", R"({"model": "llama3.1-8b", "seq_len": "8k", "gpu": "rtx4090"})");
         if (r && r->status == 200 && r->body == expected) ++good;
       }
     });
   for (auto& t : clients) t.join();
-  CHECK(good == 100);
+  CHECK(good == 40);
   // A client that announces a body and never sends it is cut off after the read timeout (1 s here),
   // and the server goes on answering others.
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
