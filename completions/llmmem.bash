@@ -11,7 +11,7 @@ _llmmem() {
   fi
   case "$prev" in
     --model|-m)
-      COMPREPLY=($(compgen -W "$(llmmem models --format csv 2>/dev/null | tail -n +2 | cut -d, -f1)" -- "$cur") $(compgen -f -- "$cur"))
+      COMPREPLY=($(compgen -W "$(llmmem models --format csv 2>/dev/null | tail -n +2 | cut -d, -f1) ollama: lmstudio: llamacpp:" -- "$cur") $(compgen -f -- "$cur"))
       return ;;
     --precision|-p)
       COMPREPLY=($(compgen -W "$(llmmem precisions --format csv 2>/dev/null | awk -F, '$2 == "weights" {print $1}')" -- "$cur"))

@@ -8,6 +8,7 @@
 #include "llmmem/error.hpp"
 #include "llmmem/estimate.hpp"
 #include "llmmem/gguf.hpp"
+#include "llmmem/local_stores.hpp"
 #include "llmmem/model_config.hpp"
 #include "llmmem/safetensors.hpp"
 
@@ -50,6 +51,16 @@ inline void gguf(std::string_view bytes) {
     (void)estimate(m, r);
   } catch (const Error&) {
   }
+}
+
+// An Ollama manifest (local_stores.hpp), then each layer's digest and the name as a name: what a
+// hostile store can hand the resolver before any path is built.
+inline void ollama_manifest(std::string_view bytes) {
+  try {
+    for (const auto& layer : parse_ollama_manifest(bytes, "fuzz-manifest")) (void)parse_ollama_name(layer.digest);
+  } catch (const Error&) {
+  }
+  (void)parse_ollama_name(bytes);
 }
 
 }  // namespace llmmem::fuzz

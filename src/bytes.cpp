@@ -46,8 +46,7 @@ std::uint64_t scaled(std::string_view number, std::uint64_t scale, std::string_v
   if (ec == std::errc() && end == number.data() + number.size()) return checked_mul(integer, scale, what);
   if (ec == std::errc::result_out_of_range) throw UsageError(fmt::format("invalid {} '{}': too large", what, original));
   double value = 0;
-  auto [dend, dec] = std::from_chars(number.data(), number.data() + number.size(), value);
-  if (dec != std::errc() || dend != number.data() + number.size() || !std::isfinite(value) || value < 0)
+  if (!text::parse_double(number, value) || !std::isfinite(value) || value < 0)
     throw UsageError(fmt::format("invalid {} '{}': expected a non-negative number", what, original));
   const long double result = static_cast<long double>(value) * static_cast<long double>(scale);
   if (result >= 18446744073709551615.0L) throw UsageError(fmt::format("invalid {} '{}': too large", what, original));

@@ -87,6 +87,9 @@ Model resolve_model(const Catalog& catalog, std::string_view name_or_path, const
   if (name_or_path.empty()) throw UsageError("--model needs a name, a config.json or a model folder");
   const std::filesystem::path path{std::string(name_or_path)};
   std::error_code ec;
+  const bool store_prefix = name_or_path.starts_with("ollama:") || name_or_path.starts_with("lmstudio:") ||
+                            name_or_path.starts_with("llamacpp:");
+  if (store_prefix) return *load_from_local_store(name_or_path, options.stores);
   if (std::filesystem::exists(path, ec)) return load_model_path(path);
   if (const auto* item = catalog.find(name_or_path)) return catalog.load(*item);
   if (!options.hf_hub_cache.empty()) {
@@ -97,6 +100,7 @@ Model resolve_model(const Catalog& catalog, std::string_view name_or_path, const
       return m;
     }
   }
+  if (auto m = load_from_local_store(name_or_path, options.stores)) return std::move(*m);
   const bool looks_like_path = name_or_path.ends_with(".json") || name_or_path.starts_with(".") ||
                                name_or_path.starts_with("/") || name_or_path.starts_with("~");
   if (looks_like_path) throw InputError(fmt::format("{}: no such file or directory", name_or_path));

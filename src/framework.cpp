@@ -33,7 +33,7 @@ const std::vector<FrameworkProfile> k_frameworks = {
     // id, name, version, recipe, checkpointing (full FT, LoRA, QLoRA), loss, activation offload,
     // full FT optimizer, LoRA optimizer, optimizer in backward, PEFT k-bit preparation, source,
     // autocast weights, extra state copies at the optimizer step, RMSNorm bytes saved per hidden unit,
-    // expandable allocator segments
+    // expandable allocator segments, optimizer offload to host memory a fit may choose
     {"trainer", "HF Trainer + PEFT", "transformers 5.17 / PEFT 0.21", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
      Optimizer::adamw, Optimizer::adamw, false, true,
@@ -44,11 +44,12 @@ const std::vector<FrameworkProfile> k_frameworks = {
      "recipes/configs/llama3_1/8B_full_single_device.yaml, 8B_lora_single_device.yaml; modules/loss"},
     {"deepspeed", "HF Trainer + DeepSpeed", "transformers 4.57 / DeepSpeed 0.16", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
-     Optimizer::adamw, Optimizer::adamw, false, true, "transformers integrations/deepspeed.py", false, 0, 6},
+     Optimizer::adamw, Optimizer::adamw, false, true, "transformers integrations/deepspeed.py", false, 0, 6, false,
+     true},
     {"fsdp", "HF Trainer + FSDP", "transformers 4.57 / accelerate 1.x", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::full, Loss::full, false,
      Optimizer::adamw, Optimizer::adamw, false, true, "accelerate utils/dataclasses.py FullyShardedDataParallelPlugin",
-     false, 0, 6},
+     false, 0, 6, false, true},
     {"unsloth", "Unsloth", "2025.10", Recipe::mixed,
      Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::fused, true,
      Optimizer::adamw_8bit, Optimizer::adamw_8bit, false, false,

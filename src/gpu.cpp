@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llmmem/error.hpp"
+#include "llmmem/framework.hpp"
 #include "llmmem/spell.hpp"
 #include "text.hpp"
 
@@ -430,6 +431,12 @@ std::optional<Layout> fewest_gpus_layout(const Model& model, const Request& requ
                                          const LayoutLimits& limits, std::uint64_t* searched) {
   // Inside one node first; training then tries ZeRO-Offload inside the node before going multi-node.
   const bool training = request.mode == Mode::training && request.method == Method::detailed;
+  // On several GPUs the layouts are those a practitioner runs through DeepSpeed or FSDP (ZeRO-3 data
+  // parallelism, then its offload), whatever the framework. On one GPU ZeRO-Offload is a layout of
+  // its own only for a framework that runs DeepSpeed or FSDP there (FrameworkProfile::
+  // host_optimizer_offload): Unsloth, a plain loop and a Trainer with neither configured (no framework
+  // set is the Trainer, apply_framework_defaults) keep their optimizer states on the GPU.
+  const bool one_gpu_offload = request.framework && request.framework->host_optimizer_offload;
   struct Pass {
     std::uint64_t from, to;
     bool offload;
@@ -447,6 +454,7 @@ std::optional<Layout> fewest_gpus_layout(const Model& model, const Request& requ
       // 2, 4 or 8 GPUs inside one. Inference takes the fewest GPUs (pipeline stages need not fill a node).
       if (training && n > limits.gpus_per_node && n % limits.gpus_per_node != 0) continue;
       if (training && n <= limits.gpus_per_node && (n & (n - 1)) != 0 && n != limits.gpus_per_node) continue;
+      if (pass.offload && n == 1 && !one_gpu_offload) continue;
       for (const auto& l : layouts_over(request, n, limits, pass.offload)) {
         if (layout_problem(model, l)) continue;
         if (searched) ++*searched;

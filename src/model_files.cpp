@@ -134,7 +134,8 @@ Model from_safetensors(const std::filesystem::path& path, TensorFile files, Mode
 }  // namespace
 
 void attach_mmproj(Model& model, const std::filesystem::path& path) {
-  if (!model.files || model.engine == nullptr || model.engine->id != "llama.cpp")
+  // Ollama runs llama.cpp's runner and hands it the projector the same way (llm/llama_server.go).
+  if (!model.files || model.engine == nullptr || (model.engine->id != "llama.cpp" && model.engine->id != "ollama"))
     throw UsageError(fmt::format("--mmproj adds llama.cpp's projector to a GGUF model; {} is not one", model.name));
   check_file_type(path);
   if (file_kind(path) != FileKind::gguf)

@@ -987,6 +987,18 @@ Listing models_listing(const ModelsReport& rep) {
   return l;
 }
 
+Listing local_models_listing(const LocalModelsReport& rep) {
+  Listing l{"local_models",
+            {{"store", "STORE", Kind::text},
+             {"name", "NAME", Kind::text},
+             {"bytes", "SIZE", Kind::bytes},
+             {"file", "FILE", Kind::text}},
+            {}};
+  for (const auto& m : rep.models)
+    l.rows.push_back({Cell(m.store), Cell(m.name), m.bytes ? Cell(*m.bytes) : Cell(), Cell(m.file)});
+  return l;
+}
+
 Listing precisions_listing() {
   Listing l{"precisions",
             {{"name", "NAME", Kind::text},
@@ -1093,6 +1105,9 @@ std::string render(const Report& report, const RenderOptions& o) {
     }
     std::string operator()(const GpusReport& r) const { return render_listing("gpus", gpus_listing(r), o); }
     std::string operator()(const LocalGpusReport& r) const { return render_listing("gpus", local_gpus_listing(r), o); }
+    std::string operator()(const LocalModelsReport& r) const {
+      return render_listing("models", local_models_listing(r), o);
+    }
   };
   return std::visit(Visitor{o}, report);
 }

@@ -29,3 +29,6 @@ TEST_CASE("fuzz corpus replays cleanly: safetensors", "[fuzz]") {
   CHECK(replay("safetensors", llmmem::fuzz::safetensors) >= 2);
 }
 TEST_CASE("fuzz corpus replays cleanly: gguf", "[fuzz]") { CHECK(replay("gguf", llmmem::fuzz::gguf) >= 1); }
+TEST_CASE("fuzz corpus replays cleanly: ollama_manifest", "[fuzz][stores]") {
+  CHECK(replay("ollama_manifest", llmmem::fuzz::ollama_manifest) >= 4);
+}

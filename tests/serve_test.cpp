@@ -173,6 +173,15 @@ TEST_CASE("serve: bad requests get 4xx with the CLI's message, and nothing is re
   REQUIRE(path);
   CHECK(path->status == 422);
   CHECK(Json::parse(path->body)["error"].get<std::string>().rfind("unknown model '/etc/passwd'", 0) == 0);
+  const auto store = post(c, "/v1/infer", R"({"model": "ollama:llama3.1:8b"})");  // another tool's store
+  REQUIRE(store);
+  CHECK(store->status == 422);
+  cli::Host no_files;  // what the server's host refuses, wherever it is asked
+  no_files.may_read_files = false;
+  CHECK(cli::run_command_line({"models", "--local"}, no_files).err ==
+        "llmmem: error: models --local reads other tools' model stores, which is not allowed here\n");
+  CHECK(cli::run_command_line({"inspect", "/etc"}, no_files).err ==
+        "llmmem: error: inspect reads files, which is not allowed here\n");
   check_error(post(c, "/v1/infer", R"({"model": "llama3-8b", "models_dir": ["/etc"]})"), 400,
               "--models-dir reads files, which is not allowed here");
   check_error(post(c, "/v1/infer", R"({"model": "llama3-8b", "csv_out": "/tmp/llmmem-never.csv"})"), 400,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "llmmem/estimate.hpp"
+#include "llmmem/local_stores.hpp"
 
 namespace llmmem {
 
@@ -50,10 +51,14 @@ class Catalog {
 struct ResolveOptions {
   std::filesystem::path hf_hub_cache;  // empty: do not look in the HuggingFace cache
   std::string revision = "main";
+  // Other tools' stores (local_stores.hpp): "ollama:", "lmstudio:", "llamacpp:" names, and plain
+  // Ollama names after the catalog and the HuggingFace cache. Empty paths: not looked in.
+  LocalStorePaths stores;
 };
 
-// Resolves --model, in order: an existing path (config.json, model folder, .safetensors, .gguf),
-// a catalog name or HF id, then "org/name" in the HuggingFace cache. Throws InputError (missing
+// Resolves --model, in order: a local store's prefixed name (ollama:, lmstudio:, llamacpp:), an
+// existing path (config.json, model folder, .safetensors, .gguf), a catalog name or HF id,
+// "org/name" in the HuggingFace cache, then a name Ollama's store holds. Throws InputError (missing
 // file, folder without config.json, unknown name with suggestions).
 [[nodiscard]] Model resolve_model(const Catalog& catalog, std::string_view name_or_path,
                                   const ResolveOptions& options = {});

@@ -49,6 +49,15 @@ struct FrameworkProfile {
   // by reducing fragmentation"). The allocator then grows one virtual segment per stream in 2 MiB pages
   // and splits it for any size, so freed blocks do not strand memory: no allocator share is charged.
   bool expandable_segments = false;
+  // On one GPU the framework can keep optimizer states in host memory, so a training fit may choose
+  // ZeRO-Offload (dp 1) when the GPU given is too small: DeepSpeed's offload_optimizer (the deepspeed
+  // row) and FSDP's CPUOffload (the fsdp row). The HF Trainer offloads only through one of those
+  // (TrainingArguments' deepspeed or fsdp argument), a plain PyTorch loop never, torchtune's
+  // single-device recipes never, and Unsloth refused DeepSpeed when its published tables were made
+  // (unsloth models/llama.py @ e3162dc5b, lines 1800-1801: "Unsloth: Deepspeed is not yet
+  // supported!"). Layouts over several GPUs (fewest_gpus_layout) are DeepSpeed's or FSDP's whatever
+  // the row; --zero 1 --offload optimizer still asks for it on one GPU.
+  bool host_optimizer_offload = false;
 };
 
 // Every framework, in the order `--framework` lists them.

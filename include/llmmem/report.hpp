@@ -52,6 +52,11 @@ struct ModelsReport {
 };
 [[nodiscard]] ModelsReport models_report(const Catalog& catalog);
 
+// `models --local`: what other tools' stores hold (local_stores.hpp).
+struct LocalModelsReport {
+  std::vector<LocalModel> models;
+};
+
 // `precisions`: the weight and KV precision tables.
 struct PrecisionsReport {};
 
@@ -63,7 +68,7 @@ struct LocalGpusReport {
   std::vector<LocalGpu> gpus;
 };
 
-using Report =
-    std::variant<EstimateReport, FitReport, InspectReport, ModelsReport, PrecisionsReport, GpusReport, LocalGpusReport>;
+using Report = std::variant<EstimateReport, FitReport, InspectReport, ModelsReport, PrecisionsReport, GpusReport,
+                            LocalGpusReport, LocalModelsReport>;
 
 }  // namespace llmmem

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -19,6 +21,7 @@
 #include "llmmem/fit.hpp"
 #include "llmmem/framework.hpp"
 #include "llmmem/host_memory.hpp"
+#include "llmmem/local_stores.hpp"
 #include "llmmem/model_files.hpp"
 #include "llmmem/render.hpp"
 #include "llmmem/report.hpp"
@@ -194,6 +197,8 @@ Output run_command(const Options& o, const Host& host) {
     for (const char* flag : {"--models-dir", "--mmproj"})
       if (o.has(flag)) throw UsageError(fmt::format("{} reads files, which is not allowed here", flag));
     if (o.command == "inspect") throw UsageError("inspect reads files, which is not allowed here");
+    if (o.command == "models" && o.local)
+      throw UsageError("models --local reads other tools' model stores, which is not allowed here");
   }
   if (o.command == "precisions") return {render(PrecisionsReport{}, ro), "", 0};
   if (o.command == "gpus") {
@@ -201,12 +206,24 @@ Output run_command(const Options& o, const Host& host) {
     return {render(GpusReport{gpu_catalog()}, ro), "", 0};
   }
   if (o.command == "inspect") return {render(InspectReport{inspect_path(o.path)}, ro), "", 0};
-  const Catalog catalog(cli::models_dirs(o));
+  // Other tools' stores, where their own environment variables put them (local_stores.hpp).
+  const LocalStorePaths stores = local_store_paths(
+      {std::getenv("HOME"), std::getenv("OLLAMA_MODELS"), std::getenv("LLAMA_CACHE"), std::getenv("HF_HUB_CACHE"),
+       std::getenv("HUGGINGFACE_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("XDG_CACHE_HOME")});
+  if (o.command == "models" && o.local) return {render(LocalModelsReport{list_local_models(stores)}, ro), "", 0};
+  // The built-in catalog is indexed once (its entries are compiled in and never change); folders
+  // given by --models-dir or LLMMEM_MODELS_DIR are read afresh on every run.
+  static const Catalog builtin;
+  const auto dirs = cli::models_dirs(o);
+  std::optional<Catalog> with_user_dirs;
+  if (!dirs.empty()) with_user_dirs.emplace(dirs);
+  const Catalog& catalog = with_user_dirs ? *with_user_dirs : builtin;
   if (o.command == "models") return {render(models_report(catalog), ro), "", 0};
 
   ResolveOptions resolve;
   resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
   resolve.revision = o.revision;
+  resolve.stores = stores;
   Model model = host.may_read_files ? resolve_model(catalog, o.model, resolve) : catalog_model(catalog, o.model);
   if (o.has("--mmproj")) attach_mmproj(model, o.mmproj);
   Request request = cli::build_request(o);
@@ -298,13 +315,22 @@ std::vector<std::string> arguments_from_json(const std::string& command, const n
   if (!args.is_object()) throw UsageError("the arguments must be a JSON object of flag names and values");
   std::vector<std::string> line{command};
   std::vector<std::string> positionals;
-  std::vector<std::string> positional_names;
-  try {
-    for (const auto& f : command_flags(command))
-      if (f.positional) positional_names.push_back(f.name);
-  } catch (const UsageError&) {
-    // an unknown command: the parser names it below
+  // The command's positionals (inspect's path), looked up once per thread and known command: the
+  // lookup lists every flag with its help, a cost the Python module would pay on every call.
+  thread_local std::map<std::string, std::vector<std::string>> positionals_of;
+  auto known = positionals_of.find(command);
+  if (known == positionals_of.end()) {
+    try {
+      std::vector<std::string> names;
+      for (const auto& f : command_flags(command))
+        if (f.positional) names.push_back(f.name);
+      known = positionals_of.emplace(command, std::move(names)).first;
+    } catch (const UsageError&) {
+      // an unknown command (never kept): the parser names it below
+    }
   }
+  static const std::vector<std::string> none;
+  const std::vector<std::string>& positional_names = known != positionals_of.end() ? known->second : none;
   const auto text = [](const std::string& name, const nlohmann::json& v) -> std::string {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_number_unsigned()) return fmt::format("{}", v.get<std::uint64_t>());

@@ -38,7 +38,10 @@ Token counts take k = 1024 (32k = 32768); sizes need a unit (24GiB, 80GB).)";
 const char* const k_commands[] = {"infer", "train", "fit", "inspect", "models", "precisions", "gpus", "serve", "mcp"};
 
 void add_model_options(CLI::App& app, Options& o) {
-  app.add_option("-m,--model", o.model, "catalog name, HF id, config.json or model folder")->required();
+  app.add_option(
+         "-m,--model", o.model,
+         "catalog name, HF id, config.json, model folder, GGUF, or ollama:NAME, lmstudio:PUB/REPO, llamacpp:ORG/REPO")
+      ->required();
   app.add_option("--revision", o.revision, "HuggingFace cache revision (branch, tag or commit; default main)");
   app.add_option("-p,--precision", o.precision, "weight precision (see `llmmem precisions`); default: the config's");
   std::string kv_names;
@@ -192,6 +195,7 @@ void define_commands(CLI::App& app, Options& o) {
   auto* models = app.add_subcommand("models", "list the built-in model catalog");
   models->add_option("-f,--format", o.format, "table, json, csv or markdown");
   models->add_option("--models-dir", o.models_dirs, "extra folder of config.json files");
+  models->add_flag("--local", o.local, "list what Ollama, LM Studio and llama.cpp's cache hold on this machine");
 
   auto* precisions = app.add_subcommand("precisions", "list weight precisions with their bits per weight");
   precisions->add_option("-f,--format", o.format, "table, json, csv or markdown");
@@ -215,13 +219,28 @@ void define_commands(CLI::App& app, Options& o) {
   app.add_subcommand("mcp", "Model Context Protocol server on stdin/stdout: tools infer, train, fit, models, gpus");
 }
 
+// The parser, defined once per thread and reused: building CLI11's App with every command's flags
+// costs several times the estimate itself, which an in-process front end (the Python module) pays on
+// every call (docs/benchmarks.md). Each parse starts from default options and a cleared App.
+struct Parser {
+  Options o;
+  CLI::App app{"llmmem: how much GPU memory a large language model needs to run or train", "llmmem"};
+  Parser() { define_commands(app, o); }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+  ~Parser() = default;
+};
+
+Parser& thread_parser() {
+  thread_local Parser parser;
+  return parser;
+}
+
 }  // namespace
 
 std::vector<FlagInfo> command_flags(const std::string& command) {
-  Options o;
-  CLI::App app{"llmmem", "llmmem"};
-  define_commands(app, o);
-  for (auto* sub : app.get_subcommands({})) {
+  const CLI::App& app = thread_parser().app;
+  for (const auto* sub : app.get_subcommands({})) {
     if (sub->get_name() != command) continue;
     std::vector<FlagInfo> flags;
     for (const auto* opt : sub->get_options()) {
@@ -242,10 +261,12 @@ std::vector<FlagInfo> command_flags(const std::string& command) {
 }
 
 ParseResult parse_arguments(const std::vector<std::string>& args) {
-  Options o;
+  Parser& parser = thread_parser();
+  parser.o = Options{};
+  parser.app.clear();
+  Options& o = parser.o;
+  CLI::App& app = parser.app;
   std::ostringstream out, err;  // what the CLI would print: returned, never printed here
-  CLI::App app{"llmmem: how much GPU memory a large language model needs to run or train", "llmmem"};
-  define_commands(app, o);
 
   // Words CLI11 would only call "extra" or "a subcommand is required": name them and suggest.
   if (!args.empty() && (args[0] == "help" || args[0] == "-V")) {

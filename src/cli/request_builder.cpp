@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "../text.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/fit.hpp"
 #include "llmmem/render.hpp"
@@ -30,8 +31,7 @@ std::uint64_t parse_whole(const std::string& text, std::string_view flag) {
 
 double parse_double(const std::string& text, std::string_view flag) {
   double v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
+  if (!llmmem::text::parse_double(text, v) || !std::isfinite(v))
     throw UsageError(fmt::format("{} expects a number, got '{}'", flag, text));
   return v;
 }
