@@ -2,7 +2,7 @@
 # it lists are the options the binary takes (as mold and zstd generate theirs).
 # Usage: cmake -DLLMMEM=path/to/llmmem -DTEMPLATE=docs/llmmem.1.in -DOUTPUT=llmmem.1 -P gen_manpage.cmake
 set(sections "")
-foreach(cmd infer train fit inspect models precisions gpus)
+foreach(cmd infer train fit inspect models precisions gpus serve mcp)
   execute_process(COMMAND "${LLMMEM}" help ${cmd} OUTPUT_VARIABLE text RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "llmmem help ${cmd} failed (${rc})")

@@ -6,7 +6,7 @@ _llmmem() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   cmd="${COMP_WORDS[1]}"
   if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W "infer train fit inspect models precisions gpus help --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "infer train fit inspect models precisions gpus serve mcp help --help --version" -- "$cur"))
     return
   fi
   case "$prev" in
@@ -25,6 +25,7 @@ _llmmem() {
     --format|-f) COMPREPLY=($(compgen -W "table json csv markdown" -- "$cur")); return ;;
     --units) COMPREPLY=($(compgen -W "binary decimal" -- "$cur")); return ;;
     --csv-out|--models-dir) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --web-root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
   esac
   COMPREPLY=($(compgen -W "$(llmmem help "$cmd" 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)" -- "$cur"))
 }

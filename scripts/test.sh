@@ -53,6 +53,8 @@ if [[ "$ours" != "$theirs" ]]; then echo "python: total_bytes $ours, the CLI's $
 LLMMEM_CLI="$PWD/build-ci/llmmem" "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests
 rm -rf "$venv"
 build-ci/bench/llmmem_bench --benchmark_filter='Estimate|CatalogLookup' --benchmark_min_time=0.01 >/dev/null
+# `llmmem serve` answers 1,000 sequential API requests without error (issue 16; about a second).
+build-ci/bench/serve_requests 1000
 scripts/lint.sh build-ci
 
 # Install into a prefix, then build and run a tiny consumer project against it with find_package.
@@ -62,6 +64,7 @@ cmake -S tests/consumer -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH
 cmake --build "$prefix/consumer-build" >/dev/null
 "$prefix/consumer-build/consumer"
 test -f "$prefix/share/man/man1/llmmem.1" && test -f "$prefix/share/bash-completion/completions/llmmem"
+test -x "$prefix/libexec/llmmem/llmmem-serve"  # what `llmmem serve` runs
 rm -rf "$prefix"
 
 # The Debian package: build it, install it, run it, remove it (root only: it touches /usr).

@@ -75,6 +75,18 @@ std::optional<HostMemory> host_ram(const cli::Options& o) {
   }
 }
 
+// --model where no file may be read: a catalog name or HF id only, never a path or the HF cache.
+Model catalog_model(const Catalog& catalog, const std::string& name) {
+  if (name.empty()) throw UsageError("--model needs a name, a config.json or a model folder");
+  if (const auto* item = catalog.find(name)) return catalog.load(*item);
+  std::string hint;
+  for (const auto& s : catalog.suggest(name)) hint += (hint.empty() ? "" : ", ") + s;
+  throw InputError(
+      fmt::format("unknown model '{}'{}; only catalog models are estimated here (no files are read); "
+                  "`llmmem models` lists the catalog",
+                  name, hint.empty() ? "" : fmt::format(" (did you mean {}?)", hint)));
+}
+
 LayoutLimits layout_limits(const cli::Options& o) {
   LayoutLimits l;
   l.max_gpus = cli::parse_positive(o.max_gpus, "--max-gpus");
@@ -179,6 +191,15 @@ Output run_command(const Options& o, const Host& host) {
   if (o.explain && ro.format == Format::csv)
     throw UsageError("--explain is for the table and markdown; JSON always carries each formula and its inputs");
 
+  if (o.command == "serve" || o.command == "mcp")
+    throw UsageError(fmt::format("{} runs a server: start it with the llmmem program", o.command));
+  if (!host.may_read_files) {
+    for (const char* flag : {"--models-dir", "--mmproj"})
+      if (o.has(flag)) throw UsageError(fmt::format("{} reads files, which is not allowed here", flag));
+    if (o.command == "inspect") throw UsageError("inspect reads files, which is not allowed here");
+    if (o.command == "models" && o.local)
+      throw UsageError("models --local reads other tools' model stores, which is not allowed here");
+  }
   if (o.command == "precisions") return {render(PrecisionsReport{}, ro), "", 0};
   if (o.command == "gpus") {
     if (o.local) return {render(LocalGpusReport{local_gpus(host)}, ro), "", 0};
@@ -203,7 +224,7 @@ Output run_command(const Options& o, const Host& host) {
   resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
   resolve.revision = o.revision;
   resolve.stores = stores;
-  Model model = resolve_model(catalog, o.model, resolve);
+  Model model = host.may_read_files ? resolve_model(catalog, o.model, resolve) : catalog_model(catalog, o.model);
   if (o.has("--mmproj")) attach_mmproj(model, o.mmproj);
   Request request = cli::build_request(o);
   const auto target = gpu_target(o, host);

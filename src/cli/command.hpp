@@ -24,6 +24,9 @@ struct Host {
   bool color = false;           // stdout is a terminal that takes ANSI colours (table format only)
   bool may_query_gpus = true;   // `--gpu local` and `gpus --local` may run nvidia-smi / rocm-smi
   bool may_write_files = true;  // `--csv-out FILE` may write a file
+  // --model may name a file, a folder or the HuggingFace cache, and --models-dir, --mmproj and
+  // `inspect` read files; false (a network server): catalog names only, nothing read from disk.
+  bool may_read_files = true;
 };
 
 // Runs parsed options. Throws llmmem's errors (error.hpp), and NoGpuError when no local GPU is found.

@@ -8,8 +8,12 @@
 
 #include "command.hpp"
 #include "exit_codes.hpp"
+#include "launch.hpp"
 
 int main(int argc, char** argv) {
+  // serve and mcp run until stopped (src/server/launch.hpp); everything else is one command line.
+  if (const auto code = llmmem::server::run_server_command(std::vector<std::string>(argv + 1, argv + argc)))
+    return *code;
   llmmem::cli::Host host;
   host.color = isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
   const llmmem::cli::Output r = llmmem::cli::run_command_line(std::vector<std::string>(argv + 1, argv + argc), host);

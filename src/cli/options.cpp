@@ -27,13 +27,15 @@ Examples:
   llmmem infer --model ./Llama-3-8B-Q4_K_M.gguf --seq-len 8192 --kv-precision q8_0
   llmmem infer --model Qwen/Qwen2.5-7B-Instruct      (from the HuggingFace cache)
   llmmem inspect ./model-folder/
+  llmmem serve --port 8090                          (HTTP JSON API and the web page)
+  llmmem mcp                                        (Model Context Protocol on stdio)
   llmmem infer --model llama3-70b --method document --params 70B --precision bf16
 
 Exit codes: 0 ok, 2 usage error, 3 input error, 4 architecture not supported,
 5 does not fit (--check), 6 no local GPU found, 1 internal error.
 Token counts take k = 1024 (32k = 32768); sizes need a unit (24GiB, 80GB).)";
 
-const char* const k_commands[] = {"infer", "train", "fit", "inspect", "models", "precisions", "gpus"};
+const char* const k_commands[] = {"infer", "train", "fit", "inspect", "models", "precisions", "gpus", "serve", "mcp"};
 
 void add_model_options(CLI::App& app, Options& o) {
   app.add_option(
@@ -202,6 +204,19 @@ void define_commands(CLI::App& app, Options& o) {
   gpus->add_flag("--local", o.local, "query nvidia-smi / rocm-smi for this machine's GPUs");
   gpus->add_option("-f,--format", o.format, "table, json, csv or markdown");
   gpus->add_option("--units", o.units, "binary (GiB) or decimal (GB)");
+
+  // Long-running front ends (src/server/): main.cpp starts them; run_command refuses them.
+  auto* serve = app.add_subcommand("serve",
+                                   "serve the JSON HTTP API (/v1/infer, /v1/train, /v1/fit, /v1/models, "
+                                   "/v1/gpus) and the web page");
+  serve->add_option("--port", o.port, fmt::format("TCP port, 0 for any free one (default {})", o.port));
+  serve->add_option("--host", o.host,
+                    fmt::format("address to listen on (default {}, this machine only; anything else is reachable "
+                                "from the network)",
+                                o.host));
+  serve->add_option("--web-root", o.web_root,
+                    "folder of the web page (default: web/ beside the program, then <prefix>/share/llmmem/web)");
+  app.add_subcommand("mcp", "Model Context Protocol server on stdin/stdout: tools infer, train, fit, models, gpus");
 }
 
 // The parser, defined once per thread and reused: building CLI11's App with every command's flags
@@ -270,14 +285,15 @@ ParseResult parse_arguments(const std::vector<std::string>& args) {
     return ParseResult{std::nullopt, static_cast<int>(ExitCode::usage), "",
                        "llmmem: error: " + escape_control(message) + " (see " + see + ")\n"};
   };
-  if (args.empty()) return usage_error("a command is required: infer, train, fit, inspect, models, precisions or gpus");
+  if (args.empty())
+    return usage_error("a command is required: infer, train, fit, inspect, models, precisions, gpus, serve or mcp");
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
     const auto hint = nearest(args[0], commands);
     return usage_error(fmt::format("unknown command '{}'{}", args[0],
                                    hint ? fmt::format(" (did you mean {}?)", *hint)
                                         : " (commands: infer, train, fit, "
-                                          "inspect, models, precisions, gpus)"));
+                                          "inspect, models, precisions, gpus, serve, mcp)"));
   }
   // Unknown flags: name them with the nearest flag of the command.
   CLI::App* sub = nullptr;

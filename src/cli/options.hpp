@@ -12,7 +12,7 @@
 namespace llmmem::cli {
 
 struct Options {
-  std::string command;  // infer, train, fit, models, precisions, gpus
+  std::string command;  // infer, train, fit, inspect, models, precisions, gpus, serve, mcp
   std::string model;
   std::string revision = "main";
   std::string path;  // inspect
@@ -49,7 +49,8 @@ struct Options {
   bool check = false, explain = false, local = false;
   std::string plot_csv;  // --csv-out FILE: memory vs context length
   bool plot = false;
-  std::set<std::string> given;  // long names of the options the user typed ("--batch", ...)
+  std::string port = "8090", host = "127.0.0.1", web_root;  // serve
+  std::set<std::string> given;                              // long names of the options the user typed ("--batch", ...)
   [[nodiscard]] bool has(const std::string& flag) const { return given.count(flag) > 0; }
 };
 
