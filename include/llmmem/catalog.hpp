@@ -47,14 +47,19 @@ class Catalog {
   std::vector<Item> m_items;
 };
 
+class Hub;
+
 struct ResolveOptions {
   std::filesystem::path hf_hub_cache;  // empty: do not look in the HuggingFace cache
   std::string revision = "main";
+  Hub* hub = nullptr;  // null: never the Hugging Face Hub (hub.hpp)
 };
 
 // Resolves --model, in order: an existing path (config.json, model folder, .safetensors, .gguf),
-// a catalog name or HF id, then "org/name" in the HuggingFace cache. Throws InputError (missing
-// file, folder without config.json, unknown name with suggestions).
+// a catalog name or HF id, then "org/name[@revision][:QUANT]": llmmem's cache of the Hub (with a
+// hub), the HuggingFace cache (a snapshot holding weights, or any snapshot without a hub), then the
+// Hub itself. Throws InputError (missing file, folder without config.json, unknown name with
+// suggestions) and, from the Hub, NetworkError.
 [[nodiscard]] Model resolve_model(const Catalog& catalog, std::string_view name_or_path,
                                   const ResolveOptions& options = {});
 

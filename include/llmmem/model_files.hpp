@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "llmmem/estimate.hpp"
+#include "llmmem/gguf.hpp"
 
 namespace llmmem {
 
@@ -19,6 +20,15 @@ namespace llmmem {
 // Model::notes. Throws InputError / UnsupportedError; a 64-bit overflow from the file's dimensions
 // is an InputError naming the file.
 [[nodiscard]] Model load_model_path(const std::filesystem::path& path);
+
+// The Model load_model_path builds from a config and a safetensors checkpoint's headers, for headers
+// read elsewhere (the Hub): the same checks (tensors present, 64-bit overflow) and the same note when
+// the file and the config disagree. `name` names the model in messages.
+[[nodiscard]] Model model_from_safetensors(const std::string& name, ModelConfig config, TensorFile files);
+
+// The Model load_model_path builds from a GGUF header (split parts already merged): its config from
+// the metadata, its tensors, engine llama.cpp.
+[[nodiscard]] Model model_from_gguf(const std::string& name, GgufFile g);
 
 // llama.cpp's multimodal projector file (--mmproj; tools/mtmd): a GGUF whose general.architecture is
 // "clip", holding the vision tower and projector. Its tensors become model.vision_files (the

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "exit_codes.hpp"
+#include "hub_setup.hpp"
 #include "llmmem/catalog.hpp"
 #include "llmmem/engine.hpp"
 #include "llmmem/engine_defaults.hpp"
@@ -187,6 +188,8 @@ Output run(const cli::Options& o) {
   ResolveOptions resolve;
   resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
   resolve.revision = o.revision;
+  const cli::HubSetup hub = cli::make_hub(o, resolve.hf_hub_cache);
+  resolve.hub = hub.hub.get();
   Model model = resolve_model(catalog, o.model, resolve);
   if (o.has("--mmproj")) attach_mmproj(model, o.mmproj);
   Request request = cli::build_request(o);
@@ -292,6 +295,8 @@ int main(int argc, char** argv) {
     return fail(ExitCode::input, e.what());
   } catch (const OverflowError& e) {
     return fail(ExitCode::usage, e.what());
+  } catch (const NetworkError& e) {
+    return fail(ExitCode::network, e.what());
   } catch (const std::exception& e) {
     return fail(ExitCode::internal, fmt::format("internal error: {}", e.what()));
   }
