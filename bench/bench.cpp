@@ -12,9 +12,9 @@
 #include "file_writers.hpp"
 #include "hub_stand_in.hpp"
 #include "llmmem/catalog.hpp"
-#include "llmmem/hub.hpp"
 #include "llmmem/fit.hpp"
 #include "llmmem/gpu.hpp"
+#include "llmmem/hub.hpp"
 
 extern char** environ;
 

@@ -1,10 +1,14 @@
 // libcurl's multi interface (https://curl.se/libcurl/c/libcurl-multi.html): every request of a
 // batch is added at once and driven by curl_multi_perform / curl_multi_poll until all are done.
+//
+// libcurl is loaded with dlopen on the first request, not linked: linked, the loader maps it and
+// its ~30 dependencies (OpenSSL, GSSAPI, LDAP, SSH, nghttp2...) at every start, which made a whole
+// `llmmem infer` run four times slower (docs/benchmarks.md) though most runs never touch the network.
 #include "curl_transport.hpp"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 
-#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -78,26 +82,84 @@ HttpFailure failure_of(CURLcode code, bool too_large) {
   }
 }
 
+// The libcurl functions used, from libcurl.so.4 (the soname of libcurl 7.x and 8.x).
+struct CurlApi {
+  decltype(&curl_global_init) global_init;
+  decltype(&curl_multi_init) multi_init;
+  decltype(&curl_multi_setopt) multi_setopt;
+  decltype(&curl_multi_cleanup) multi_cleanup;
+  decltype(&curl_multi_add_handle) multi_add_handle;
+  decltype(&curl_multi_remove_handle) multi_remove_handle;
+  decltype(&curl_multi_perform) multi_perform;
+  decltype(&curl_multi_poll) multi_poll;
+  decltype(&curl_multi_info_read) multi_info_read;
+  decltype(&curl_easy_init) easy_init;
+  decltype(&curl_easy_setopt) easy_setopt;
+  decltype(&curl_easy_getinfo) easy_getinfo;
+  decltype(&curl_easy_cleanup) easy_cleanup;
+  decltype(&curl_easy_strerror) easy_strerror;
+  decltype(&curl_slist_append) slist_append;
+  decltype(&curl_slist_free_all) slist_free_all;
+};
+
+template <typename F>
+void bind(void* lib, const char* name, F& out) {
+  void* sym = dlsym(lib, name);
+  if (!sym) throw NetworkError(fmt::format("libcurl.so.4 lacks {}: libcurl 7.66 or later is needed for the Hub", name));
+  out = reinterpret_cast<F>(sym);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast): dlsym's contract
+}
+
+const CurlApi& curl_api() {
+  static const CurlApi api = [] {
+    void* lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* why = dlerror();
+      throw NetworkError(fmt::format("cannot load libcurl to reach the Hub ({}); install libcurl4",
+                                     why ? why : "libcurl.so.4 not found"));
+    }
+    CurlApi a{};
+    bind(lib, "curl_global_init", a.global_init);
+    bind(lib, "curl_multi_init", a.multi_init);
+    bind(lib, "curl_multi_setopt", a.multi_setopt);
+    bind(lib, "curl_multi_cleanup", a.multi_cleanup);
+    bind(lib, "curl_multi_add_handle", a.multi_add_handle);
+    bind(lib, "curl_multi_remove_handle", a.multi_remove_handle);
+    bind(lib, "curl_multi_perform", a.multi_perform);
+    bind(lib, "curl_multi_poll", a.multi_poll);
+    bind(lib, "curl_multi_info_read", a.multi_info_read);
+    bind(lib, "curl_easy_init", a.easy_init);
+    bind(lib, "curl_easy_setopt", a.easy_setopt);
+    bind(lib, "curl_easy_getinfo", a.easy_getinfo);
+    bind(lib, "curl_easy_cleanup", a.easy_cleanup);
+    bind(lib, "curl_easy_strerror", a.easy_strerror);
+    bind(lib, "curl_slist_append", a.slist_append);
+    bind(lib, "curl_slist_free_all", a.slist_free_all);
+    a.global_init(CURL_GLOBAL_DEFAULT);
+    return a;
+  }();
+  return api;
+}
+
 }  // namespace
 
 struct CurlTransport::State {
   CURLM* multi = nullptr;
 };
 
-CurlTransport::CurlTransport(CurlSettings settings) : m_settings(settings), m_state(std::make_unique<State>()) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  m_state->multi = curl_multi_init();
-  if (!m_state->multi) throw Error("libcurl: curl_multi_init failed");
-  curl_multi_setopt(m_state->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, m_settings.max_connections);
-  curl_multi_setopt(m_state->multi, CURLMOPT_MAX_HOST_CONNECTIONS, m_settings.max_connections);
-}
+CurlTransport::CurlTransport(CurlSettings settings) : m_settings(settings), m_state(std::make_unique<State>()) {}
 
 CurlTransport::~CurlTransport() {
-  if (m_state && m_state->multi) curl_multi_cleanup(m_state->multi);
+  if (m_state && m_state->multi) curl_api().multi_cleanup(m_state->multi);
 }
 
 std::vector<HttpResponse> CurlTransport::perform(const std::vector<HttpRequest>& requests, const Progress& progress) {
+  const CurlApi& c = curl_api();
+  if (!m_state->multi) {
+    m_state->multi = c.multi_init();
+    if (!m_state->multi) throw NetworkError("libcurl: curl_multi_init failed");
+    c.multi_setopt(m_state->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, m_settings.max_connections);
+    c.multi_setopt(m_state->multi, CURLMOPT_MAX_HOST_CONNECTIONS, m_settings.max_connections);
+  }
   std::vector<Transfer> transfers(requests.size());
   CURLM* multi = m_state->multi;
   for (std::size_t i = 0; i < requests.size(); ++i) {
@@ -105,48 +167,48 @@ std::vector<HttpResponse> CurlTransport::perform(const std::vector<HttpRequest>&
     Transfer& t = transfers[i];
     t.max_body = r.max_body;
     t.max_header = m_settings.max_header_bytes;
-    t.easy = curl_easy_init();
-    if (!t.easy) throw Error("libcurl: curl_easy_init failed");
+    t.easy = c.easy_init();
+    if (!t.easy) throw NetworkError("libcurl: curl_easy_init failed");
     CURL* e = t.easy;
-    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, m_settings.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, m_settings.total_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body));
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-    if (r.method == "HEAD") curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    for (const auto& h : r.headers) t.headers = curl_slist_append(t.headers, (h.name + ": " + h.value).c_str());
-    if (t.headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
-    curl_multi_add_handle(multi, e);
+    c.easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    c.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    c.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    c.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    c.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    c.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    c.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, m_settings.connect_timeout_ms);
+    c.easy_setopt(e, CURLOPT_TIMEOUT_MS, m_settings.total_timeout_ms);
+    c.easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body));
+    c.easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
+    c.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    c.easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    c.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    c.easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    c.easy_setopt(e, CURLOPT_PRIVATE, &t);
+    if (r.method == "HEAD") c.easy_setopt(e, CURLOPT_NOBODY, 1L);
+    for (const auto& h : r.headers) t.headers = c.slist_append(t.headers, (h.name + ": " + h.value).c_str());
+    if (t.headers) c.easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
+    c.multi_add_handle(multi, e);
   }
   int running = 0;
   std::size_t finished = 0;
   do {
-    const CURLMcode mc = curl_multi_perform(multi, &running);
+    const CURLMcode mc = c.multi_perform(multi, &running);
     if (mc != CURLM_OK) break;
-    if (running > 0) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+    if (running > 0) c.multi_poll(multi, nullptr, 0, 100, nullptr);
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+    while (CURLMsg* msg = c.multi_info_read(multi, &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
       Transfer* t = nullptr;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      c.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
       const CURLcode code = msg->data.result;
       t->response.failure = failure_of(code, t->too_large);
       if (t->response.failure == HttpFailure::none) {
         long status = 0;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+        c.easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
         t->response.status = static_cast<int>(status);
       } else {
-        t->response.error = t->error[0] ? std::string(t->error) : std::string(curl_easy_strerror(code));
+        t->response.error = t->error[0] ? std::string(t->error) : std::string(c.easy_strerror(code));
         if (t->response.failure == HttpFailure::too_large && !t->error[0])
           t->response.error = fmt::format("more than {} bytes", t->max_body);
         t->response.body.clear();
@@ -157,9 +219,9 @@ std::vector<HttpResponse> CurlTransport::perform(const std::vector<HttpRequest>&
   } while (running > 0);
   std::vector<HttpResponse> out;
   for (auto& t : transfers) {
-    curl_multi_remove_handle(multi, t.easy);
-    curl_easy_cleanup(t.easy);
-    curl_slist_free_all(t.headers);
+    c.multi_remove_handle(multi, t.easy);
+    c.easy_cleanup(t.easy);
+    c.slist_free_all(t.headers);
     if (t.response.status == 0 && t.response.failure == HttpFailure::none) {
       t.response.failure = HttpFailure::transfer;
       t.response.error = "the transfer did not complete";

@@ -2,7 +2,8 @@
 // HttpTransport over libcurl: a batch of requests performed in parallel on one curl multi handle
 // (connections are kept and reused between batches). TLS certificates and host names are always
 // verified; proxies come from the environment as curl reads them (http_proxy, https_proxy,
-// no_proxy); only http and https are spoken; redirects are returned, never followed.
+// no_proxy); only http and https are spoken; redirects are returned, never followed. libcurl
+// (libcurl.so.4) is loaded on the first request; when it cannot be, perform() throws NetworkError.
 #include <cstdint>
 #include <memory>
 
