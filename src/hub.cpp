@@ -836,7 +836,26 @@ std::optional<Model> Hub::cached_model(const HubId& id) const {
 }
 
 Model Hub::load_model(const HubId& id) {
-  if (auto cached = cached_model(id)) return std::move(*cached);
+  if (auto cached = read_cache(m_settings, id)) return build_model(id, *cached);
+  return fetch_model(id).first;
+}
+
+Inspection Hub::inspect(const HubId& id) {
+  auto cached = read_cache(m_settings, id);
+  std::pair<Model, std::vector<std::pair<std::string, std::uint64_t>>> got =
+      cached ? std::make_pair(build_model(id, *cached), cached->info.files) : fetch_model(id);
+  const Model& m = got.first;
+  Inspection out;
+  out.path = m.name;
+  out.format = m.files ? m.files->format : "config";
+  out.config = m.config;
+  if (m.params) out.config_parameters = m.params->total;
+  out.tensors = m.files;
+  out.quants = gguf_quants(got.second);
+  return out;
+}
+
+std::pair<Model, std::vector<std::pair<std::string, std::uint64_t>>> Hub::fetch_model(const HubId& id) {
   if (m_settings.offline)
     throw NetworkError(fmt::format("{}@{} is not in the cache and the network is off (--offline or HF_HUB_OFFLINE=1)",
                                    id.repo, shown(id.revision)));
@@ -917,7 +936,7 @@ Model Hub::load_model(const HubId& id) {
   if (!write_cache(m_settings, id, parts))
     m.notes.push_back(fmt::format("could not write the cache under {}; the next run fetches {} again",
                                   m_settings.cache_dir.string(), id.repo));
-  return m;
+  return {std::move(m), std::move(parts.info.files)};
 }
 
 }  // namespace llmmem

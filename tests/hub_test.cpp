@@ -468,6 +468,27 @@ TEST_CASE("A GGUF repository on the Hub: the quant named, split sets, Q4_K_M by 
   CHECK(figures(again.out) == figures(local_q8.out));
   CHECK(hub.log().empty());
 
+  // inspect lists every quant with its size (the Hub's listed sizes; the projector left out), from
+  // the cache: no request.
+  const auto listed = test::run("inspect org/tiny-GGUF --format json", hub_env(hub, dir));
+  INFO(listed.err);
+  REQUIRE(listed.code == 0);
+  const Json j = Json::parse(listed.out);
+  const std::uint64_t q8_size =
+      repo.files.at("tiny-Q8_0-00001-of-00002.gguf").size() + repo.files.at("tiny-Q8_0-00002-of-00002.gguf").size();
+  CHECK(j["quants"] == Json::parse(fmt::format(R"([{{"quant":"Q8_0","files":2,"size_bytes":{}}},)"
+                                               R"({{"quant":"Q4_K_M","files":1,"size_bytes":{}}}])",
+                                               q8_size, size)));
+  CHECK(j["path"] == "org/tiny-GGUF:Q4_K_M");
+  CHECK(j["format"] == "gguf");
+  CHECK(hub.log().empty());
+  const auto csv = test::run("inspect org/tiny-GGUF --format csv", hub_env(hub, dir));
+  CHECK(csv.out == fmt::format("quant,files,size_bytes\nQ8_0,2,{}\nQ4_K_M,1,{}\n", q8_size, size));
+  const auto table = test::run("inspect org/tiny-GGUF", hub_env(hub, dir));
+  CHECK(table.out.find("quants in the repository:") != std::string::npos);
+  const auto md = test::run("inspect org/tiny-GGUF --format markdown", hub_env(hub, dir));
+  CHECK(md.out.find("| Q8_0 | 2 |") != std::string::npos);
+
   const auto missing = test::run("infer --model org/tiny-GGUF:Q5_K_M", hub_env(hub, dir));
   test::check_error(missing, 2, "org/tiny-GGUF: no GGUF file of quant Q5_K_M (it has Q8_0, Q4_K_M)");
 }

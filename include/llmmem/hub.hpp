@@ -56,19 +56,16 @@ struct HubSettings {
   std::function<void(const HubProgress&)> progress;
 };
 
-// A quant file set of a GGUF repository (one file, or the parts of a split one).
-struct GgufQuant {
-  std::string quant;               // "Q4_K_M", as spelled in the file name
-  std::vector<std::string> files;  // repo paths, in part order
-  Bytes size;                      // the files' sizes as the Hub lists them
-};
-
 // The GGUF quants of a repository (excluding multimodal projector files, mmproj*).
 [[nodiscard]] std::vector<GgufQuant> gguf_quants(const std::vector<std::pair<std::string, std::uint64_t>>& files);
 
 class Hub {
  public:
   Hub(HttpTransport& transport, HubSettings settings);
+
+  // What `llmmem inspect org/name` shows: the headers of the model load_model reads (for a GGUF
+  // repository, the quant given or its default) and, for a GGUF repository, every quant with its size.
+  [[nodiscard]] Inspection inspect(const HubId& id);
 
   // Whether the network is forbidden (HubSettings::offline).
   [[nodiscard]] bool offline() const { return m_settings.offline; }
@@ -84,6 +81,8 @@ class Hub {
 
  private:
   struct Impl;
+  // From the network: the model and the repository's file list (path, size).
+  std::pair<Model, std::vector<std::pair<std::string, std::uint64_t>>> fetch_model(const HubId& id);
   HttpTransport& m_transport;
   HubSettings m_settings;
 };

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "llmmem/estimate.hpp"
 #include "llmmem/gguf.hpp"
@@ -38,6 +39,13 @@ namespace llmmem {
 // a clip GGUF, UsageError when the model is not a GGUF model.
 void attach_mmproj(Model& model, const std::filesystem::path& path);
 
+// A quant file set of a GGUF repository on the Hub (one file, or the parts of a split one).
+struct GgufQuant {
+  std::string quant;               // "Q4_K_M", as spelled in the file name
+  std::vector<std::string> files;  // repository paths, in part order
+  Bytes size;                      // the files' sizes as the Hub lists them
+};
+
 // What `llmmem inspect` shows: the headers read from a path, without estimating anything.
 struct Inspection {
   std::string path;
@@ -45,6 +53,7 @@ struct Inspection {
   std::optional<ModelConfig> config;               // from config.json or GGUF metadata
   std::optional<std::uint64_t> config_parameters;  // counted from the config when supported
   std::optional<TensorFile> tensors;
+  std::vector<GgufQuant> quants;  // a GGUF repository on the Hub: every quant (tensors: the one read)
 };
 [[nodiscard]] Inspection inspect_path(const std::filesystem::path& path);
 

@@ -18,6 +18,7 @@
 #include "llmmem/fit.hpp"
 #include "llmmem/framework.hpp"
 #include "llmmem/host_memory.hpp"
+#include "llmmem/hub.hpp"
 #include "llmmem/model_files.hpp"
 #include "llmmem/render.hpp"
 #include "llmmem/report.hpp"
@@ -181,7 +182,15 @@ Output run(const cli::Options& o) {
     if (o.local) return {render(LocalGpusReport{local_gpus()}, ro), "", 0};
     return {render(GpusReport{gpu_catalog()}, ro), "", 0};
   }
-  if (o.command == "inspect") return {render(InspectReport{inspect_path(o.path)}, ro), "", 0};
+  if (o.command == "inspect") {
+    // A path that is not on disk but reads as org/name[@revision][:QUANT]: the Hub's headers.
+    std::error_code ec;
+    const auto id = std::filesystem::exists(o.path, ec) ? std::nullopt : parse_hub_id(o.path, o.revision);
+    if (!id) return {render(InspectReport{inspect_path(o.path)}, ro), "", 0};
+    const cli::HubSetup hub =
+        cli::make_hub(o, hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME")));
+    return {render(InspectReport{hub.hub->inspect(*id)}, ro), "", 0};
+  }
   const Catalog catalog(cli::models_dirs(o));
   if (o.command == "models") return {render(models_report(catalog), ro), "", 0};
 

@@ -191,7 +191,11 @@ ParseResult parse_options(int argc, char** argv) {
   fit->add_option("--csv-out", o.plot_csv, "write memory against context length as CSV to FILE");
 
   auto* inspect = app.add_subcommand("inspect", "show what a config, safetensors or GGUF header holds");
-  inspect->add_option("path", o.path, "config.json, model folder, .safetensors or .gguf")->required();
+  inspect
+      ->add_option("path", o.path,
+                   "config.json, model folder, .safetensors or .gguf; or org/name[@revision][:QUANT] on the Hub "
+                   "(a GGUF repository lists its quants)")
+      ->required();
   inspect->add_option("-f,--format", o.format, "table, json, csv or markdown");
   inspect->add_option("--units", o.units, "binary (GiB) or decimal (GB)");
   add_hub_options(*inspect, o);
