@@ -172,6 +172,29 @@ TEST_CASE("A sharded repository on the Hub estimates as the same files in a fold
   }
 }
 
+TEST_CASE("A progress line goes to stderr only when it is a terminal and the fetch takes a moment", "[hub][cli]") {
+  HubStandIn hub;
+  hub.add("org/sharded", sharded_repo());
+  hub.latency_ms(200);  // 3 rounds of requests: about 0.8 s, past the half second before a progress line
+  const test::TempDir dir("hub_progress");
+  const auto piped = test::run("infer --model org/sharded", hub_env(hub, dir));
+  REQUIRE(piped.code == 0);
+  CHECK(piped.err.empty());  // stderr is a file here: no progress line
+  // Under a terminal (script(1) gives the command a pseudo-terminal), the line appears and is cleared
+  // (another cache folder: nothing cached).
+  const test::TempDir tty_dir("hub_progress_tty");
+  const std::string cmd = fmt::format("script -qec \"env {} '{}' infer --model org/sharded --format json\" /dev/null",
+                                      hub_env(hub, tty_dir), LLMMEM_BINARY);
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  while (std::size_t k = std::fread(buf, 1, sizeof buf, pipe)) out.append(buf, k);
+  CHECK(pclose(pipe) == 0);
+  CHECK(out.find("\rllmmem: headers of org/sharded: ") != std::string::npos);
+  CHECK(out.find("\r\033[K") != std::string::npos);
+}
+
 TEST_CASE("A header longer than the first range is completed by one more range request, no weights read",
           "[hub][cli]") {
   HubStandIn hub;
