@@ -411,6 +411,10 @@ struct Hub::Impl {
     std::vector<unsigned> hops(jobs.size(), 0), tries(jobs.size(), 0);
     urls.reserve(jobs.size());
     for (const auto& j : jobs) urls.push_back(j.url);
+    // The token goes into an HTTP header: control characters or spaces would change the request.
+    for (const char c : s.token)
+      if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+        throw UsageError("the Hub token (HF_TOKEN or the token file) holds characters a token cannot hold");
     std::vector<std::size_t> pending(jobs.size());
     for (std::size_t i = 0; i < jobs.size(); ++i) pending[i] = i;
     const std::string hub_origin = endpoint_origin();

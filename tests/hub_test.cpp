@@ -250,6 +250,14 @@ TEST_CASE("Hub failures end with one line and exit code 7", "[hub][cli]") {
     INFO(r.err);
     CHECK(r.code == 0);
   }
+  SECTION("a token with control characters is refused before any request") {
+    dir.write("hf/token", "hf_right\r\nX-Injected: 1\n");
+    const auto r = test::run("infer --model org/gated", hub_env(hub, dir));
+    test::check_error(r, 2, "the Hub token (HF_TOKEN or the token file) holds characters a token cannot hold");
+    CHECK(hub.log().empty());
+    // A model that needs no Hub does not care.
+    CHECK(test::run("infer --model llama3-8b", hub_env(hub, dir)).code == 0);
+  }
   SECTION("a missing repository") {
     const auto r = test::run("infer --model org/missing", hub_env(hub, dir));
     test::check_error(r, k_network, "org/missing: repository not found on 127.0.0.1:");
