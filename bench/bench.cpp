@@ -8,9 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "curl_transport.hpp"
+#include "file_writers.hpp"
+#include "hub_stand_in.hpp"
 #include "llmmem/catalog.hpp"
 #include "llmmem/fit.hpp"
 #include "llmmem/gpu.hpp"
+#include "llmmem/hub.hpp"
 
 extern char** environ;
 
@@ -37,6 +41,49 @@ void BM_EstimateDocument(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(estimate(m, r));
 }
 BENCHMARK(BM_EstimateDocument);
+
+// A 160-shard repository on the loopback Hub stand-in with 50 ms added to every request (Hub and
+// storage), read with nothing cached: the models API, config.json and the index, then 160 resolve
+// requests (redirects) and 160 range requests, in parallel. Issue 14 asks for under 2 s.
+void BM_Hub160Shards50ms(benchmark::State& state) {
+  llmmem::test::HubStandIn hub;
+  llmmem::test::HubStandIn::Repo repo;
+  repo.commit = "0123456789abcdef0123456789abcdef01234567";
+  repo.files["config.json"] =
+      R"({"model_type":"llama","architectures":["LlamaForCausalLM"],"hidden_size":64,"intermediate_size":128,)"
+      R"("num_hidden_layers":160,"num_attention_heads":4,"num_key_value_heads":2,"vocab_size":1000,)"
+      R"("max_position_embeddings":4096,"torch_dtype":"float16","tie_word_embeddings":true})";
+  std::string index = R"({"metadata":{},"weight_map":{)";
+  for (int i = 0; i < 160; ++i) {
+    const std::string shard = "model-" + std::to_string(100000 + i + 1).substr(1) + "-of-00160.safetensors";
+    std::vector<llmmem::test::StTensor> t;
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    for (const char* n : {"self_attn.q_proj", "self_attn.o_proj"}) t.push_back({p + n + ".weight", "F16", {64, 64}, 2});
+    for (const char* n : {"self_attn.k_proj", "self_attn.v_proj"}) t.push_back({p + n + ".weight", "F16", {32, 64}, 2});
+    for (const char* n : {"mlp.gate_proj", "mlp.up_proj"}) t.push_back({p + n + ".weight", "F16", {128, 64}, 2});
+    t.push_back({p + "mlp.down_proj.weight", "F16", {64, 128}, 2});
+    t.push_back({p + "input_layernorm.weight", "F16", {64}, 2});
+    t.push_back({p + "post_attention_layernorm.weight", "F16", {64}, 2});
+    if (i == 0) t.push_back({"model.embed_tokens.weight", "F16", {1000, 64}, 2});
+    if (i == 159) t.push_back({"model.norm.weight", "F16", {64}, 2});
+    for (const auto& x : t) index += "\"" + x.name + "\":\"" + shard + "\",";
+    repo.files[shard] = llmmem::test::safetensors_bytes(t);
+  }
+  index.back() = '}';
+  index += "}";
+  repo.files["model.safetensors.index.json"] = index;
+  hub.add("org/sharded-160", repo);
+  hub.latency_ms(50);
+  for (auto _ : state) {
+    net::CurlTransport transport;
+    HubSettings s;
+    s.endpoint = hub.endpoint();  // nothing cached: cache_dir and hf_hub_cache left empty
+    Hub h(transport, s);
+    benchmark::DoNotOptimize(h.load_model(*parse_hub_id("org/sharded-160")));
+  }
+  state.counters["requests"] = static_cast<double>(hub.log().size()) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_Hub160Shards50ms)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 void BM_CatalogLookup(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(resolve_model(catalog(), "meta-llama/Meta-Llama-3-70B"));

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 shift || true
-packages=(cmake ninja-build g++ libcli11-dev nlohmann-json3-dev libfmt-dev catch2 libcpp-httplib-dev pkg-config)
+packages=(cmake ninja-build g++ libcli11-dev nlohmann-json3-dev libfmt-dev catch2 libcpp-httplib-dev pkg-config
+          libcurl4-openssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

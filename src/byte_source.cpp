@@ -48,6 +48,33 @@ void FileSource::read(std::uint64_t offset, char* out, std::size_t n) const {
     throw InputError(fmt::format("{}: read failed at offset {}", m_name, offset));
 }
 
+PrefixSource::PrefixSource(std::string prefix, std::uint64_t size, std::string name, Widen widen,
+                           std::uint64_t max_held)
+    : m_held(std::move(prefix)),
+      m_size(size),
+      m_name(std::move(name)),
+      m_widen(std::move(widen)),
+      m_max_held(max_held) {
+  if (m_held.size() > m_size) m_held.resize(static_cast<std::size_t>(m_size));
+}
+
+void PrefixSource::read(std::uint64_t offset, char* out, std::size_t n) const {
+  check_range(m_name, m_size, offset, n);
+  const std::uint64_t end = offset + n;  // no overflow: check_range bounded it by m_size
+  if (end > m_held.size()) {
+    if (!m_widen || end > m_max_held)
+      throw InputError(fmt::format("{}: the header reaches byte {}, past the {} bytes read (limit {})", m_name, end,
+                                   m_held.size(), m_max_held));
+    const std::uint64_t from = m_held.size();
+    std::string more = m_widen(from, end);
+    if (more.size() < end - from)
+      throw InputError(fmt::format("{}: asked for bytes {} to {}, got {}", m_name, from, end, more.size()));
+    const std::uint64_t keep = std::min<std::uint64_t>(more.size(), std::min(m_size, m_max_held) - from);
+    m_held.append(more, 0, static_cast<std::size_t>(keep));
+  }
+  if (n > 0) std::memcpy(out, m_held.data() + offset, n);
+}
+
 std::vector<DtypeTotal> TensorFile::by_dtype() const {
   std::vector<DtypeTotal> out;
   for (const auto& t : tensors) {

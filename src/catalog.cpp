@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "llmmem/error.hpp"
+#include "llmmem/hub.hpp"
 #include "llmmem/model_files.hpp"
 #include "llmmem/spell.hpp"
 #include "text.hpp"
@@ -15,6 +16,16 @@ namespace llmmem {
 namespace {
 
 using text::lower;
+
+// Whether a snapshot folder holds weights (safetensors or GGUF), not only configs.
+bool snapshot_has_weights(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string ext = lower(entry.path().extension().string());
+    if (ext == ".safetensors" || ext == ".gguf") return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -92,15 +103,26 @@ Model resolve_model(const Catalog& catalog, std::string_view name_or_path, const
   if (store_prefix) return *load_from_local_store(name_or_path, options.stores);
   if (std::filesystem::exists(path, ec)) return load_model_path(path);
   if (const auto* item = catalog.find(name_or_path)) return catalog.load(*item);
-  if (!options.hf_hub_cache.empty()) {
-    if (auto snapshot = find_in_hf_cache(options.hf_hub_cache, name_or_path, options.revision)) {
+  const auto id =
+      name_or_path.find('/') != std::string_view::npos ? parse_hub_id(name_or_path, options.revision) : std::nullopt;
+  if (options.hub && id)
+    if (auto cached = options.hub->cached_model(*id)) return std::move(*cached);
+  const std::string repo = id ? id->repo : std::string(name_or_path);
+  const std::string revision = id ? id->revision : options.revision;
+  if (!options.hf_hub_cache.empty() && !(id && !id->quant.empty())) {
+    auto snapshot = find_in_hf_cache(options.hf_hub_cache, repo, revision);
+    // A snapshot holding only configs (written by llmmem, or a partial download) is no better than
+    // the Hub's headers, when the Hub may be asked.
+    if (snapshot && options.hub && !options.hub->offline() && !snapshot_has_weights(*snapshot)) snapshot.reset();
+    if (snapshot) {
       Model m = load_model_path(*snapshot);
-      m.name = std::string(name_or_path);
-      m.hf_id = std::string(name_or_path);
+      m.name = repo;
+      m.hf_id = repo;
       return m;
     }
   }
   if (auto m = load_from_local_store(name_or_path, options.stores)) return std::move(*m);
+  if (options.hub && id && !options.hub->offline()) return options.hub->load_model(*id);
   const bool looks_like_path = name_or_path.ends_with(".json") || name_or_path.starts_with(".") ||
                                name_or_path.starts_with("/") || name_or_path.starts_with("~");
   if (looks_like_path) throw InputError(fmt::format("{}: no such file or directory", name_or_path));
@@ -111,6 +133,8 @@ Model resolve_model(const Catalog& catalog, std::string_view name_or_path, const
   std::string searched;
   if (const auto folder = hf_cache_repo_folder(options.hf_hub_cache, name_or_path))
     searched = fmt::format("; not in the HuggingFace cache either (looked for {})", folder->string());
+  if (options.hub && id && options.hub->offline())
+    searched += "; offline (--offline or HF_HUB_OFFLINE=1), so the Hub was not asked";
   throw InputError(fmt::format("unknown model '{}'{}{}; `llmmem models` lists the catalog", name_or_path,
                                hint.empty() ? "" : fmt::format(" (did you mean {}?)", hint), searched));
 }

@@ -284,34 +284,52 @@ GgufFile read_gguf(const ByteSource& s) {
   return f;
 }
 
-GgufFile read_gguf_file(const std::filesystem::path& path) {
-  // llama.cpp gguf-split names parts PREFIX-00001-of-00003.gguf.
+std::optional<GgufSplitName> parse_gguf_split_name(const std::string& file_name) {
+  // llama.cpp gguf-split names parts PREFIX-00001-of-00003.gguf (llama_split_path).
   static const std::regex k_split(R"((.*)-(\d{5})-of-(\d{5})\.gguf)");
   std::smatch m;
-  const std::string file = path.filename().string();
-  if (!std::regex_match(file, m, k_split)) return read_gguf(FileSource(path));
-  const int parts = std::stoi(m[3].str());
-  if (parts < 1 || parts > 9999) throw InputError(fmt::format("{}: bad split count", path.string()));
+  if (!std::regex_match(file_name, m, k_split)) return std::nullopt;
+  GgufSplitName out{m[1].str(), std::stoi(m[2].str()), std::stoi(m[3].str())};
+  if (out.count < 1 || out.count > 9999 || out.part < 1 || out.part > out.count) return std::nullopt;
+  return out;
+}
+
+GgufFile merge_gguf_parts(std::vector<GgufFile> parts) {
   GgufFile merged;
   std::set<std::string> names;
-  for (int i = 1; i <= parts; ++i) {
-    const auto part = path.parent_path() / fmt::format("{}-{:05}-of-{:05}.gguf", m[1].str(), i, parts);
-    GgufFile g = read_gguf(FileSource(part));
-    if (i == 1) {
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    GgufFile& g = parts[i];
+    if (i == 0) {
       merged = g;
       merged.tensors.tensors.clear();
       merged.tensors.files.clear();
     }
     const auto index = static_cast<std::uint32_t>(merged.tensors.files.size());
-    merged.tensors.files.push_back(part.string());
+    const std::string part_name = g.tensors.files.empty() ? std::string() : g.tensors.files.front();
+    merged.tensors.files.push_back(part_name);
     for (auto& t : g.tensors.tensors) {
       if (!names.insert(t.name).second)
-        throw InputError(fmt::format("{}: tensor '{}' appears in two parts", part.string(), t.name));
+        throw InputError(fmt::format("{}: tensor '{}' appears in two parts", part_name, t.name));
       t.file = index;
       merged.tensors.tensors.push_back(std::move(t));
     }
   }
   return merged;
+}
+
+GgufFile read_gguf_file(const std::filesystem::path& path) {
+  const std::string file = path.filename().string();
+  static const std::regex k_split_like(R"(.*-\d{5}-of-\d{5}\.gguf)");
+  const auto split = parse_gguf_split_name(file);
+  if (!split) {
+    if (std::regex_match(file, k_split_like)) throw InputError(fmt::format("{}: bad split count", path.string()));
+    return read_gguf(FileSource(path));
+  }
+  std::vector<GgufFile> parts;
+  for (int i = 1; i <= split->count; ++i)
+    parts.push_back(read_gguf(
+        FileSource(path.parent_path() / fmt::format("{}-{:05}-of-{:05}.gguf", split->prefix, i, split->count))));
+  return merge_gguf_parts(std::move(parts));
 }
 
 ModelConfig config_from_gguf(const GgufFile& f, const std::string& origin) {

@@ -112,26 +112,31 @@ Model make_file_model(const std::string& name, ModelConfig config) {
   }
 }
 
-Model from_gguf(const std::filesystem::path& path) {
-  GgufFile g = read_gguf_file(path);
-  Model m;
-  m.name = path.string();
-  m.config = config_from_gguf(g, path.string());
-  require_tensors(g.tensors, path.string());
-  m.files = std::move(g.tensors);
-  m.engine = &find_engine("llama.cpp");
-  return m;
-}
+Model from_gguf(const std::filesystem::path& path) { return model_from_gguf(path.string(), read_gguf_file(path)); }
 
 Model from_safetensors(const std::filesystem::path& path, TensorFile files, ModelConfig config) {
-  require_tensors(files, path.string());
-  Model m = make_file_model(path.string(), std::move(config));
+  return model_from_safetensors(path.string(), std::move(config), std::move(files));
+}
+
+}  // namespace
+
+Model model_from_safetensors(const std::string& name, ModelConfig config, TensorFile files) {
+  require_tensors(files, name);
+  Model m = make_file_model(name, std::move(config));
   m.files = std::move(files);
   note_mismatch(m);
   return m;
 }
 
-}  // namespace
+Model model_from_gguf(const std::string& name, GgufFile g) {
+  Model m;
+  m.name = name;
+  m.config = config_from_gguf(g, name);
+  require_tensors(g.tensors, name);
+  m.files = std::move(g.tensors);
+  m.engine = &find_engine("llama.cpp");
+  return m;
+}
 
 void attach_mmproj(Model& model, const std::filesystem::path& path) {
   // Ollama runs llama.cpp's runner and hands it the projector the same way (llm/llama_server.go).

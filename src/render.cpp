@@ -905,9 +905,20 @@ Listing dtype_listing(const Inspection& in) {
   return l;
 }
 
+// A GGUF repository's quants (inspect org/name on the Hub), smallest first.
+Listing quant_listing(const Inspection& in) {
+  Listing l{"quants",
+            {{"quant", "QUANT", Kind::text}, {"files", "FILES", Kind::count}, {"size_bytes", "SIZE", Kind::bytes}},
+            {}};
+  for (const auto& q : in.quants)
+    l.rows.push_back({Cell(q.quant), Cell(std::uint64_t(q.files.size())), Cell(q.size.count())});
+  return l;
+}
+
 std::string render_inspect_report(const InspectReport& rep, const RenderOptions& o) {
   const Inspection& in = rep.inspection;
   const Listing dtypes = dtype_listing(in);
+  const Listing quants = quant_listing(in);
   if (o.format == Format::json) {
     Json j = envelope("inspect");
     j["path"] = in.path;
@@ -936,9 +947,11 @@ std::string render_inspect_report(const InspectReport& rep, const RenderOptions&
       rows.erase(rows.size() - 1);  // the total row: the keys above carry it
       j["by_dtype"] = rows;
     }
+    if (!in.quants.empty()) j["quants"] = listing_json(quants);
     return dump(j);
   }
-  if (o.format == Format::csv) return listing_text(dtypes, Format::csv, o.units);
+  // CSV holds one table: a GGUF repository's quants (what inspect of one answers), else the dtypes.
+  if (o.format == Format::csv) return listing_text(in.quants.empty() ? dtypes : quants, Format::csv, o.units);
   std::string summary = fmt::format("{} ({})\n", safe(in.path), safe(in.format));
   if (in.config) {
     const auto& c = *in.config;
@@ -959,9 +972,13 @@ std::string render_inspect_report(const InspectReport& rep, const RenderOptions&
       out += "- " + md_field(rest.substr(0, nl)) + "\n";
       rest = rest.substr(nl + 1);
     }
-    return in.tensors ? out + "\n" + listing_text(dtypes, Format::markdown, o.units) : out;
+    if (in.tensors) out += "\n" + listing_text(dtypes, Format::markdown, o.units);
+    if (!in.quants.empty()) out += "\n" + listing_text(quants, Format::markdown, o.units);
+    return out;
   }
-  return in.tensors ? summary + "\n" + listing_text(dtypes, Format::table, o.units) : summary;
+  std::string out = in.tensors ? summary + "\n" + listing_text(dtypes, Format::table, o.units) : summary;
+  if (!in.quants.empty()) out += "\nquants in the repository:\n" + listing_text(quants, Format::table, o.units);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -160,53 +160,64 @@ TensorFile read_safetensors(const ByteSource& s) {
   return out;
 }
 
-TensorFile read_safetensors_checkpoint(const std::filesystem::path& dir) {
-  std::error_code ec;
-  const auto single = dir / "model.safetensors";
-  const auto index = dir / "model.safetensors.index.json";
-  if (std::filesystem::exists(single, ec) && !std::filesystem::exists(index, ec))
-    return read_safetensors(FileSource(single));
-  if (!std::filesystem::exists(index, ec))
-    throw InputError(fmt::format("{}: no model.safetensors or model.safetensors.index.json", dir.string()));
+SafetensorsIndex parse_safetensors_index(std::string_view text, const std::string& origin) {
   Json j;
   try {
-    j = Json::parse(read_text_file(index));
+    j = Json::parse(text);
   } catch (const Json::exception& e) {
     const std::string what = text::json_error_reason(e);
-    throw InputError(fmt::format("{}: malformed JSON: {}", index.string(), what));
+    throw InputError(fmt::format("{}: malformed JSON: {}", origin, what));
   }
   const auto map = j.find("weight_map");
   if (!j.is_object() || map == j.end() || !map->is_object())
-    throw InputError(fmt::format("{}: missing 'weight_map'", index.string()));
-  std::vector<std::string> shards;
+    throw InputError(fmt::format("{}: missing 'weight_map'", origin));
+  SafetensorsIndex out;
   for (const auto& [tensor, file] : map->items()) {
-    if (!file.is_string())
-      throw InputError(fmt::format("{}: weight_map['{}'] is not a file name", index.string(), tensor));
+    if (!file.is_string()) throw InputError(fmt::format("{}: weight_map['{}'] is not a file name", origin, tensor));
     const std::string f = file.get<std::string>();
-    if (f.find('/') != std::string::npos || f.find("..") != std::string::npos)
-      throw InputError(fmt::format("{}: shard name '{}' leaves the folder", index.string(), f));
-    if (std::find(shards.begin(), shards.end(), f) == shards.end()) shards.push_back(f);
+    if (f.empty() || f.find('/') != std::string::npos || f.find('\\') != std::string::npos ||
+        f.find("..") != std::string::npos)
+      throw InputError(fmt::format("{}: shard name '{}' leaves the folder", origin, f));
+    if (std::find(out.shards.begin(), out.shards.end(), f) == out.shards.end()) out.shards.push_back(f);
+    out.weight_map.emplace_back(tensor, f);
   }
-  std::sort(shards.begin(), shards.end());
+  std::sort(out.shards.begin(), out.shards.end());
+  return out;
+}
+
+TensorFile merge_safetensors_shards(const SafetensorsIndex& index, std::vector<TensorFile> shards,
+                                    const std::string& where, const std::string& origin) {
   TensorFile out;
   out.format = "safetensors";
   std::set<std::string> names;
-  for (const auto& shard : shards) {
-    TensorFile part = read_safetensors(FileSource(dir / shard));
+  for (auto& part : shards) {
     const auto file_index = static_cast<std::uint32_t>(out.files.size());
-    out.files.push_back((dir / shard).string());
+    out.files.push_back(part.files.empty() ? std::string() : part.files.front());
     for (auto& t : part.tensors) {
       if (!names.insert(t.name).second)
-        throw InputError(fmt::format("{}: tensor '{}' appears in two shards", dir.string(), t.name));
+        throw InputError(fmt::format("{}: tensor '{}' appears in two shards", where, t.name));
       t.file = file_index;
       out.tensors.push_back(std::move(t));
     }
   }
-  for (const auto& [tensor, file] : map->items())
+  for (const auto& [tensor, file] : index.weight_map)
     if (!names.count(tensor))
-      throw InputError(fmt::format("{}: tensor '{}' is in the index but not in {}", index.string(), tensor,
-                                   file.get<std::string>()));
+      throw InputError(fmt::format("{}: tensor '{}' is in the index but not in {}", origin, tensor, file));
   return out;
+}
+
+TensorFile read_safetensors_checkpoint(const std::filesystem::path& dir) {
+  std::error_code ec;
+  const auto single = dir / "model.safetensors";
+  const auto index_path = dir / "model.safetensors.index.json";
+  if (std::filesystem::exists(single, ec) && !std::filesystem::exists(index_path, ec))
+    return read_safetensors(FileSource(single));
+  if (!std::filesystem::exists(index_path, ec))
+    throw InputError(fmt::format("{}: no model.safetensors or model.safetensors.index.json", dir.string()));
+  const SafetensorsIndex index = parse_safetensors_index(read_text_file(index_path), index_path.string());
+  std::vector<TensorFile> parts;
+  for (const auto& shard : index.shards) parts.push_back(read_safetensors(FileSource(dir / shard)));
+  return merge_safetensors_shards(index, std::move(parts), dir.string(), index_path.string());
 }
 
 }  // namespace llmmem

@@ -28,8 +28,12 @@ inline Result run(const std::string& args, const std::string& env = "", const st
   static int n = 0;
   const std::string err_file = fmt::format("/tmp/llmmem_cli_test_{}_{}.err", ::getpid(), n++);
   const std::string cmd =
-      fmt::format("{}env LLMMEM_MEMINFO='{}/meminfo-linux-6.18.txt' {} '{}' {} 2>{} </dev/null",
-                  cwd.empty() ? "" : "cd '" + cwd + "' && ", LLMMEM_FIXTURES, env, LLMMEM_BINARY, args, err_file);
+      // HF_HUB_OFFLINE=1 and a closed loopback port as HF_ENDPOINT: no test reaches the Hub by
+      // accident (the Hub's tests set their stand-in's endpoint and HF_HUB_OFFLINE= in `env`).
+      fmt::format(
+          "{}env LLMMEM_MEMINFO='{}/meminfo-linux-6.18.txt' HF_HUB_OFFLINE=1 HF_ENDPOINT=http://127.0.0.1:9 "
+          "{} '{}' {} 2>{} </dev/null",
+          cwd.empty() ? "" : "cd '" + cwd + "' && ", LLMMEM_FIXTURES, env, LLMMEM_BINARY, args, err_file);
   Result r;
   const auto start = std::chrono::steady_clock::now();
   FILE* pipe = popen(cmd.c_str(), "r");

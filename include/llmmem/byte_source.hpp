@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,6 +45,29 @@ class FileSource final : public ByteSource {
   std::string m_name;
   std::uint64_t m_size = 0;
   mutable std::ifstream m_in;
+};
+
+// The first bytes of a larger file held in memory (a remote file read by range requests, or the
+// cache of such reads), reporting the whole file's size so that a reader checks every offset against
+// the real file. A read past the bytes held calls `widen(from, to)`, which must return the file's
+// bytes [from, to') for some to' >= to (one more range request); the bytes held never grow past
+// `max_held`. Without `widen`, or past `max_held`, such a read is an InputError naming the source.
+class PrefixSource final : public ByteSource {
+ public:
+  using Widen = std::function<std::string(std::uint64_t from, std::uint64_t to)>;
+  PrefixSource(std::string prefix, std::uint64_t size, std::string name, Widen widen = {}, std::uint64_t max_held = 0);
+  [[nodiscard]] std::uint64_t size() const override { return m_size; }
+  void read(std::uint64_t offset, char* out, std::size_t n) const override;
+  [[nodiscard]] const std::string& name() const override { return m_name; }
+  // The bytes held so far (what a cache keeps).
+  [[nodiscard]] const std::string& held() const { return m_held; }
+
+ private:
+  mutable std::string m_held;
+  std::uint64_t m_size;
+  std::string m_name;
+  Widen m_widen;
+  std::uint64_t m_max_held;
 };
 
 }  // namespace llmmem

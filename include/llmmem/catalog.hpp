@@ -48,18 +48,23 @@ class Catalog {
   std::vector<Item> m_items;
 };
 
+class Hub;
+
 struct ResolveOptions {
   std::filesystem::path hf_hub_cache;  // empty: do not look in the HuggingFace cache
   std::string revision = "main";
   // Other tools' stores (local_stores.hpp): "ollama:", "lmstudio:", "llamacpp:" names, and plain
   // Ollama names after the catalog and the HuggingFace cache. Empty paths: not looked in.
   LocalStorePaths stores;
+  Hub* hub = nullptr;  // null: never the Hugging Face Hub (hub.hpp)
 };
 
 // Resolves --model, in order: a local store's prefixed name (ollama:, lmstudio:, llamacpp:), an
-// existing path (config.json, model folder, .safetensors, .gguf), a catalog name or HF id,
-// "org/name" in the HuggingFace cache, then a name Ollama's store holds. Throws InputError (missing
-// file, folder without config.json, unknown name with suggestions).
+// existing path (config.json, model folder, .safetensors, .gguf), a catalog name or HF id, then
+// "org/name[@revision][:QUANT]": llmmem's cache of the Hub (with a hub), the HuggingFace cache (a
+// snapshot holding weights, or any snapshot without a hub), a name Ollama's store holds, then the
+// Hub itself. Throws InputError (missing file, folder without config.json, unknown name with
+// suggestions) and, from the Hub, NetworkError.
 [[nodiscard]] Model resolve_model(const Catalog& catalog, std::string_view name_or_path,
                                   const ResolveOptions& options = {});
 

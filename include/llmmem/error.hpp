@@ -36,4 +36,12 @@ class OverflowError : public Error {
   using Error::Error;
 };
 
+// The network failed or refused: a gated or missing repository on the Hub, rate limiting that
+// outlasted the retries, a timeout, a hostile response, or a model that needs the network when it
+// is forbidden (--offline, HF_HUB_OFFLINE=1).
+class NetworkError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace llmmem

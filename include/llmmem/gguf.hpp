@@ -38,6 +38,18 @@ struct GgufFile {
 // Reads a GGUF file, or all parts of a split one ("-00001-of-00003.gguf"), merging their tensors.
 [[nodiscard]] GgufFile read_gguf_file(const std::filesystem::path& path);
 
+// One model from the parts of a split GGUF, in order: the first part's metadata, every part's
+// tensors (each TensorInfo::file indexing its part); a tensor in two parts is an InputError.
+[[nodiscard]] GgufFile merge_gguf_parts(std::vector<GgufFile> parts);
+
+// llama.cpp gguf-split's part names, PREFIX-00001-of-00003.gguf: the prefix, this part's number and
+// the count; nullopt for other names (and counts outside 1..9999).
+struct GgufSplitName {
+  std::string prefix;
+  int part = 0, count = 0;
+};
+[[nodiscard]] std::optional<GgufSplitName> parse_gguf_split_name(const std::string& file_name);
+
 // The architecture keys as a ModelConfig (Llama-like block description) for KV and activations.
 [[nodiscard]] ModelConfig config_from_gguf(const GgufFile& file, const std::string& origin);
 

@@ -5,8 +5,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "llmmem/estimate.hpp"
+#include "llmmem/gguf.hpp"
 
 namespace llmmem {
 
@@ -20,6 +22,15 @@ namespace llmmem {
 // is an InputError naming the file.
 [[nodiscard]] Model load_model_path(const std::filesystem::path& path);
 
+// The Model load_model_path builds from a config and a safetensors checkpoint's headers, for headers
+// read elsewhere (the Hub): the same checks (tensors present, 64-bit overflow) and the same note when
+// the file and the config disagree. `name` names the model in messages.
+[[nodiscard]] Model model_from_safetensors(const std::string& name, ModelConfig config, TensorFile files);
+
+// The Model load_model_path builds from a GGUF header (split parts already merged): its config from
+// the metadata, its tensors, engine llama.cpp.
+[[nodiscard]] Model model_from_gguf(const std::string& name, GgufFile g);
+
 // llama.cpp's multimodal projector file (--mmproj; tools/mtmd): a GGUF whose general.architecture is
 // "clip", holding the vision tower and projector. Its tensors become model.vision_files (the
 // vision_weights component), and where its clip.vision.* keys describe an encoder llmmem models
@@ -28,6 +39,13 @@ namespace llmmem {
 // a clip GGUF, UsageError when the model is not a GGUF model.
 void attach_mmproj(Model& model, const std::filesystem::path& path);
 
+// A quant file set of a GGUF repository on the Hub (one file, or the parts of a split one).
+struct GgufQuant {
+  std::string quant;               // "Q4_K_M", as spelled in the file name
+  std::vector<std::string> files;  // repository paths, in part order
+  Bytes size;                      // the files' sizes as the Hub lists them
+};
+
 // What `llmmem inspect` shows: the headers read from a path, without estimating anything.
 struct Inspection {
   std::string path;
@@ -35,6 +53,7 @@ struct Inspection {
   std::optional<ModelConfig> config;               // from config.json or GGUF metadata
   std::optional<std::uint64_t> config_parameters;  // counted from the config when supported
   std::optional<TensorFile> tensors;
+  std::vector<GgufQuant> quants;  // a GGUF repository on the Hub: every quant (tensors: the one read)
 };
 [[nodiscard]] Inspection inspect_path(const std::filesystem::path& path);
 

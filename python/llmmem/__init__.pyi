@@ -46,6 +46,9 @@ def infer(
     explain: Optional[bool] = ...,
     units: Optional[Value] = ...,
     models_dir: Optional[Union[Value, Sequence[Value]]] = ...,
+    offline: Optional[bool] = ...,
+    connect_timeout: Optional[Value] = ...,
+    timeout: Optional[Value] = ...,
     concurrency: Optional[Value] = ...,
     logits: Optional[Value] = ...,
     gpu_memory_utilization: Optional[Value] = ...,
@@ -98,6 +101,9 @@ def infer(
         explain (bool): show each component's formula and inputs
         units (str or number): binary (GiB, default) or decimal (GB)
         models_dir (list of str): extra folder of config.json files (repeatable; also LLMMEM_MODELS_DIR)
+        offline (bool): never use the network: a Hub model must be in the cache (also HF_HUB_OFFLINE=1)
+        connect_timeout (str or number): seconds to connect to the Hub (default 10)
+        timeout (str or number): seconds for each request to the Hub, from start to end (default 60)
         concurrency (str or number): document method: concurrent calls, one model instance each (default 1)
         logits (str or number): last or all: which logits are kept (default last)
         gpu_memory_utilization (str or number): vLLM: share of GPU memory it claims (default 0.9)
@@ -154,6 +160,9 @@ def train(
     explain: Optional[bool] = ...,
     units: Optional[Value] = ...,
     models_dir: Optional[Union[Value, Sequence[Value]]] = ...,
+    offline: Optional[bool] = ...,
+    connect_timeout: Optional[Value] = ...,
+    timeout: Optional[Value] = ...,
     optimizer: Optional[Value] = ...,
     trainable_percent: Optional[Value] = ...,
     recipe: Optional[Value] = ...,
@@ -200,6 +209,9 @@ def train(
         explain (bool): show each component's formula and inputs
         units (str or number): binary (GiB, default) or decimal (GB)
         models_dir (list of str): extra folder of config.json files (repeatable; also LLMMEM_MODELS_DIR)
+        offline (bool): never use the network: a Hub model must be in the cache (also HF_HUB_OFFLINE=1)
+        connect_timeout (str or number): seconds to connect to the Hub (default 10)
+        timeout (str or number): seconds for each request to the Hub, from start to end (default 60)
         optimizer (str or number): adamw, adamw-8bit, paged-adamw, paged-adamw-8bit, sgd, sgd-momentum, adafactor (default adamw)
         trainable_percent (str or number): share of parameters trained, 0-100 (default 100)
         recipe (str or number): mixed, bf16 or megatron (default mixed)
@@ -250,6 +262,9 @@ def fit(
     explain: Optional[bool] = ...,
     units: Optional[Value] = ...,
     models_dir: Optional[Union[Value, Sequence[Value]]] = ...,
+    offline: Optional[bool] = ...,
+    connect_timeout: Optional[Value] = ...,
+    timeout: Optional[Value] = ...,
     gpu_memory_utilization: Optional[Value] = ...,
     max_gpus: Optional[Value] = ...,
     train: Optional[bool] = ...,
@@ -301,6 +316,9 @@ def fit(
         explain (bool): show each component's formula and inputs
         units (str or number): binary (GiB, default) or decimal (GB)
         models_dir (list of str): extra folder of config.json files (repeatable; also LLMMEM_MODELS_DIR)
+        offline (bool): never use the network: a Hub model must be in the cache (also HF_HUB_OFFLINE=1)
+        connect_timeout (str or number): seconds to connect to the Hub (default 10)
+        timeout (str or number): seconds for each request to the Hub, from start to end (default 60)
         gpu_memory_utilization (str or number): share of memory for the vLLM-style KV pool (default 0.9)
         max_gpus (str or number): largest GPU count searched (default 64)
         train (bool): answer for training: longest sequence, largest micro-batch, fewest GPUs
@@ -332,13 +350,19 @@ def inspect(
     path: Union[str, PathLike[str]],
     *,
     units: Optional[Value] = ...,
+    offline: Optional[bool] = ...,
+    connect_timeout: Optional[Value] = ...,
+    timeout: Optional[Value] = ...,
 ) -> Dict[str, Any]:
     """
     What a config.json, model folder, .safetensors or .gguf header holds: ``llmmem inspect PATH --format json``.
 
     Arguments (keyword; the CLI's flags with '-' written '_'):
-        path (str or number, required): config.json, model folder, .safetensors or .gguf
+        path (str or number, required): config.json, model folder, .safetensors or .gguf; or org/name[@revision][:QUANT] on the Hub (a GGUF repository lists its quants)
         units (str or number): binary (GiB) or decimal (GB)
+        offline (bool): never use the network: a Hub model must be in the cache (also HF_HUB_OFFLINE=1)
+        connect_timeout (str or number): seconds to connect to the Hub (default 10)
+        timeout (str or number): seconds for each request to the Hub, from start to end (default 60)
 
     Returns the dict the CLI prints with --format json for the same arguments (also when
     check=True finds that it does not fit: exit code 5 is an answer, not an error).

@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include "exit_codes.hpp"
+#include "hub_setup.hpp"
 #include "llmmem/catalog.hpp"
 #include "llmmem/engine.hpp"
 #include "llmmem/engine_defaults.hpp"
@@ -21,6 +23,7 @@
 #include "llmmem/fit.hpp"
 #include "llmmem/framework.hpp"
 #include "llmmem/host_memory.hpp"
+#include "llmmem/hub.hpp"
 #include "llmmem/local_stores.hpp"
 #include "llmmem/model_files.hpp"
 #include "llmmem/render.hpp"
@@ -205,7 +208,16 @@ Output run_command(const Options& o, const Host& host) {
     if (o.local) return {render(LocalGpusReport{local_gpus(host)}, ro), "", 0};
     return {render(GpusReport{gpu_catalog()}, ro), "", 0};
   }
-  if (o.command == "inspect") return {render(InspectReport{inspect_path(o.path)}, ro), "", 0};
+  if (o.command == "inspect") {
+    // A path that is not on disk but reads as org/name[@revision][:QUANT]: the Hub's headers.
+    std::error_code ec;
+    const auto id = std::filesystem::exists(o.path, ec) ? std::nullopt : parse_hub_id(o.path, o.revision);
+    const HubSetup hub =
+        id ? make_hub(o, hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME")))
+           : HubSetup{};
+    if (!hub.hub) return {render(InspectReport{inspect_path(o.path)}, ro), "", 0};
+    return {render(InspectReport{hub.hub->inspect(*id)}, ro), "", 0};
+  }
   // Other tools' stores, where their own environment variables put them (local_stores.hpp).
   const LocalStorePaths stores = local_store_paths(
       {std::getenv("HOME"), std::getenv("OLLAMA_MODELS"), std::getenv("LLAMA_CACHE"), std::getenv("HF_HUB_CACHE"),
@@ -224,6 +236,8 @@ Output run_command(const Options& o, const Host& host) {
   resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
   resolve.revision = o.revision;
   resolve.stores = stores;
+  const HubSetup hub = make_hub(o, resolve.hf_hub_cache);
+  resolve.hub = hub.hub.get();
   Model model = host.may_read_files ? resolve_model(catalog, o.model, resolve) : catalog_model(catalog, o.model);
   if (o.has("--mmproj")) attach_mmproj(model, o.mmproj);
   Request request = cli::build_request(o);
@@ -382,6 +396,8 @@ Output run_command_line(const std::vector<std::string>& args, const Host& host) 
     return fail(ExitCode::input, e.what());
   } catch (const OverflowError& e) {
     return fail(ExitCode::usage, e.what());
+  } catch (const NetworkError& e) {
+    return fail(ExitCode::network, e.what());
   } catch (const std::exception& e) {
     return fail(ExitCode::internal, fmt::format("internal error: {}", e.what()));
   }

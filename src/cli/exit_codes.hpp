@@ -10,6 +10,7 @@ enum class ExitCode : int {
   unsupported = 4,   // an architecture the estimator does not model yet
   does_not_fit = 5,  // --check: the estimate does not fit on the GPUs given
   no_gpu = 6,        // --gpu local / gpus --local: no GPU or GPU tool found
+  network = 7,       // the Hub: gated, not found, rate limited, timed out, hostile answer, offline
 };
 
 }  // namespace llmmem::cli

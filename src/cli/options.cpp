@@ -25,17 +25,26 @@ Examples:
   llmmem train --model llama3-70b --zero 3 --dp 8 --gpu h100-80gb:8
   llmmem fit --model llama3.1-70b --gpu h100-80gb:2
   llmmem infer --model ./Llama-3-8B-Q4_K_M.gguf --seq-len 8192 --kv-precision q8_0
-  llmmem infer --model Qwen/Qwen2.5-7B-Instruct      (from the HuggingFace cache)
+  llmmem infer --model Qwen/Qwen2.5-7B-Instruct      (HuggingFace cache, else the Hub)
+  llmmem infer --model bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M
   llmmem inspect ./model-folder/
   llmmem serve --port 8090                          (HTTP JSON API and the web page)
   llmmem mcp                                        (Model Context Protocol on stdio)
   llmmem infer --model llama3-70b --method document --params 70B --precision bf16
 
 Exit codes: 0 ok, 2 usage error, 3 input error, 4 architecture not supported,
-5 does not fit (--check), 6 no local GPU found, 1 internal error.
+5 does not fit (--check), 6 no local GPU found, 7 network (the Hub), 1 internal error.
 Token counts take k = 1024 (32k = 32768); sizes need a unit (24GiB, 80GB).)";
 
 const char* const k_commands[] = {"infer", "train", "fit", "inspect", "models", "precisions", "gpus", "serve", "mcp"};
+
+// Reading a model from the Hugging Face Hub (org/name not found locally).
+void add_hub_options(CLI::App& app, Options& o) {
+  app.add_flag("--offline", o.offline,
+               "never use the network: a Hub model must be in the cache (also HF_HUB_OFFLINE=1)");
+  app.add_option("--connect-timeout", o.connect_timeout, "seconds to connect to the Hub (default 10)");
+  app.add_option("--timeout", o.timeout, "seconds for each request to the Hub, from start to end (default 60)");
+}
 
 void add_model_options(CLI::App& app, Options& o) {
   app.add_option(
@@ -86,6 +95,7 @@ void add_model_options(CLI::App& app, Options& o) {
   app.add_option("--units", o.units, "binary (GiB, default) or decimal (GB)");
   app.add_option("--models-dir", o.models_dirs,
                  "extra folder of config.json files (repeatable; also LLMMEM_MODELS_DIR)");
+  add_hub_options(app, o);
 }
 
 }  // namespace
@@ -188,9 +198,14 @@ void define_commands(CLI::App& app, Options& o) {
   fit->add_option("--csv-out", o.plot_csv, "write memory against context length as CSV to FILE");
 
   auto* inspect = app.add_subcommand("inspect", "show what a config, safetensors or GGUF header holds");
-  inspect->add_option("path", o.path, "config.json, model folder, .safetensors or .gguf")->required();
+  inspect
+      ->add_option("path", o.path,
+                   "config.json, model folder, .safetensors or .gguf; or org/name[@revision][:QUANT] on the Hub "
+                   "(a GGUF repository lists its quants)")
+      ->required();
   inspect->add_option("-f,--format", o.format, "table, json, csv or markdown");
   inspect->add_option("--units", o.units, "binary (GiB) or decimal (GB)");
+  add_hub_options(*inspect, o);
 
   auto* models = app.add_subcommand("models", "list the built-in model catalog");
   models->add_option("-f,--format", o.format, "table, json, csv or markdown");

@@ -46,6 +46,8 @@ struct Options {
   bool cpu_moe = false, no_kv_offload = false, no_mmap = false;
   std::string mem_fraction_static;  // SGLang
   std::vector<std::string> models_dirs;
+  bool offline = false;                  // the Hub: cache only
+  std::string connect_timeout, timeout;  // the Hub: seconds
   bool check = false, explain = false, local = false;
   std::string plot_csv;  // --csv-out FILE: memory vs context length
   bool plot = false;
