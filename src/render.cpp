@@ -910,9 +910,28 @@ Listing quant_listing(const Inspection& in) {
   Listing l{"quants",
             {{"quant", "QUANT", Kind::text}, {"files", "FILES", Kind::count}, {"size_bytes", "SIZE", Kind::bytes}},
             {}};
-  for (const auto& q : in.quants)
-    l.rows.push_back({Cell(q.quant), Cell(std::uint64_t(q.files.size())), Cell(q.size.count())});
+  const bool judged = !in.judged_on.empty();
+  if (judged) {
+    l.columns.push_back({"estimate_bytes", "ESTIMATE", Kind::bytes});
+    l.columns.push_back({"fits", "FITS", Kind::flag});
+    l.columns.push_back({"gpus_needed", "GPUS NEEDED", Kind::count});
+  }
+  for (const auto& q : in.quants) {
+    std::vector<Cell> row{Cell(q.quant), Cell(std::uint64_t(q.files.size())), Cell(q.size.count())};
+    if (judged) {
+      row.push_back(q.estimate ? Cell(q.estimate->count()) : Cell());
+      row.push_back(q.fits ? Cell(*q.fits) : Cell());
+      row.push_back(q.gpus_needed ? Cell(*q.gpus_needed) : Cell());
+    }
+    l.rows.push_back(std::move(row));
+  }
   return l;
+}
+
+// inspect --gpu: which quant to pick.
+std::string best_fit_line(const Inspection& in) {
+  return in.best_fit ? fmt::format("best that fits on {}: {}", safe(in.judged_on), safe(*in.best_fit))
+                     : fmt::format("no quant fits on {}", safe(in.judged_on));
 }
 
 std::string render_inspect_report(const InspectReport& rep, const RenderOptions& o) {
@@ -948,6 +967,10 @@ std::string render_inspect_report(const InspectReport& rep, const RenderOptions&
       j["by_dtype"] = rows;
     }
     if (!in.quants.empty()) j["quants"] = listing_json(quants);
+    if (!in.judged_on.empty()) {
+      j["judged_on"] = in.judged_on;
+      j["best_fit"] = in.best_fit ? Json(*in.best_fit) : Json(nullptr);
+    }
     return dump(j);
   }
   // CSV holds one table: a GGUF repository's quants (what inspect of one answers), else the dtypes.
@@ -974,10 +997,12 @@ std::string render_inspect_report(const InspectReport& rep, const RenderOptions&
     }
     if (in.tensors) out += "\n" + listing_text(dtypes, Format::markdown, o.units);
     if (!in.quants.empty()) out += "\n" + listing_text(quants, Format::markdown, o.units);
+    if (!in.judged_on.empty()) out += fmt::format("\n- {}\n", md_field(best_fit_line(in)));
     return out;
   }
   std::string out = in.tensors ? summary + "\n" + listing_text(dtypes, Format::table, o.units) : summary;
   if (!in.quants.empty()) out += "\nquants in the repository:\n" + listing_text(quants, Format::table, o.units);
+  if (!in.judged_on.empty()) out += best_fit_line(in) + "\n";
   return out;
 }
 

@@ -523,3 +523,61 @@ TEST_CASE("A GGUF repository on the Hub: the quant named, split sets, Q4_K_M by 
   const auto missing = test::run("infer --model org/tiny-GGUF:Q5_K_M", hub_env(hub, dir));
   test::check_error(missing, 2, "org/tiny-GGUF: no GGUF file of quant Q5_K_M (it has Q8_0, Q4_K_M)");
 }
+
+TEST_CASE("inspect org/GGUF-repo --gpu marks each quant as infer --model org/name:QUANT --gpu-layers all judges it",
+          "[hub][cli]") {
+  HubStandIn hub;
+  const auto repo = gguf_repo();
+  hub.add("org/tiny-GGUF", repo);
+  const test::TempDir dir("hub_gguf_fit");
+  const std::string settings = "--seq-len 8192";
+  // "Fits" is with every layer on the GPU (llama.cpp's --fit would otherwise move layers to the host
+  // until any quant fits): each row is what infer --gpu-layers all says.
+  // Each quant's estimate on a card large enough for both: what infer says of org/tiny-GGUF:QUANT.
+  const auto total = [&](const std::string& quant, const std::string& gpu) {
+    const auto r =
+        test::run(fmt::format("infer --model org/tiny-GGUF:{} {} --gpu-layers all --gpu-memory {} --format json", quant,
+                              settings, gpu),
+                  hub_env(hub, dir));
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return Json::parse(r.out);
+  };
+  // The figure the verdict weighs: the most loaded GPU's bytes (one GPU here).
+  const std::uint64_t q8 = total("Q8_0", "80GB")["gpu"]["per_gpu"][0]["bytes"];
+  const std::uint64_t q4 = total("Q4_K_M", "80GB")["gpu"]["per_gpu"][0]["bytes"];
+  INFO("Q8_0 " << q8 << " B, Q4_K_M " << q4 << " B");
+  // Q8_0 holds 2 × 272,000 weight bytes, Q4_K_M less: the Q8_0 estimate is the larger.
+  REQUIRE(q8 > q4);
+  // A card between the two: Q4_K_M fits, Q8_0 does not. Each row is the verdict infer gives there.
+  const std::string card = fmt::format("{}B", (q8 + q4) / 2);
+  const auto r = test::run(fmt::format("inspect org/tiny-GGUF {} --gpu-memory {} --format json", settings, card),
+                           hub_env(hub, dir));
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const Json j = Json::parse(r.out);
+  REQUIRE(j["quants"].size() == 2);
+  for (const auto& row : j["quants"]) {
+    const Json infer = total(row["quant"].get<std::string>(), card);
+    CHECK(row["estimate_bytes"] == infer["gpu"]["per_gpu"][0]["bytes"]);
+    CHECK(row["fits"] == infer["gpu"]["fits"]);
+    CHECK(row["gpus_needed"] == infer["gpu"]["needed"]);
+  }
+  CHECK(j["quants"][0]["quant"] == "Q8_0");
+  CHECK(j["quants"][0]["fits"] == false);
+  CHECK(j["quants"][1]["fits"] == true);
+  CHECK(j["best_fit"] == "Q4_K_M");
+  CHECK(j["judged_on"].get<std::string>().find("seq-len 8192") != std::string::npos);
+  // The table says which to pick; with a card too small for either, that none fits.
+  const auto table =
+      test::run(fmt::format("inspect org/tiny-GGUF {} --gpu-memory {}", settings, card), hub_env(hub, dir));
+  CHECK(table.out.find("best that fits on 1 × ") != std::string::npos);
+  CHECK(table.out.find(": Q4_K_M\n") != std::string::npos);
+  const auto none =
+      test::run(fmt::format("inspect org/tiny-GGUF {} --gpu-memory 1MiB --format json", settings), hub_env(hub, dir));
+  REQUIRE(none.code == 0);
+  CHECK(Json::parse(none.out)["best_fit"].is_null());
+  // --gpu judges a Hub GGUF repository's quants; a local file is a usage error naming that.
+  test::check_error(test::run("inspect " + test::fixture("model_dir") + " --gpu rtx4090"), 2,
+                    "inspect --gpu judges the quants of a GGUF repository on the Hub");
+}

@@ -44,6 +44,10 @@ struct GgufQuant {
   std::string quant;               // "Q4_K_M", as spelled in the file name
   std::vector<std::string> files;  // repository paths, in part order
   Bytes size;                      // the files' sizes as the Hub lists them
+  // With `inspect --gpu`: the verdict `infer --model org/name:QUANT` gives on those GPUs.
+  std::optional<Bytes> estimate;             // the bytes on the most loaded GPU
+  std::optional<bool> fits;                  // on the GPUs given
+  std::optional<std::uint64_t> gpus_needed;  // of that kind, when it does not fit on those given
 };
 
 // What `llmmem inspect` shows: the headers read from a path, without estimating anything.
@@ -53,7 +57,9 @@ struct Inspection {
   std::optional<ModelConfig> config;               // from config.json or GGUF metadata
   std::optional<std::uint64_t> config_parameters;  // counted from the config when supported
   std::optional<TensorFile> tensors;
-  std::vector<GgufQuant> quants;  // a GGUF repository on the Hub: every quant (tensors: the one read)
+  std::vector<GgufQuant> quants;        // a GGUF repository on the Hub: every quant (tensors: the one read)
+  std::string judged_on;                // with --gpu: the GPUs and settings each quant was judged on
+  std::optional<std::string> best_fit;  // with --gpu: the largest quant that fits
 };
 [[nodiscard]] Inspection inspect_path(const std::filesystem::path& path);
 

@@ -353,6 +353,11 @@ def inspect(
     offline: Optional[bool] = ...,
     connect_timeout: Optional[Value] = ...,
     timeout: Optional[Value] = ...,
+    gpu: Optional[Value] = ...,
+    gpu_memory: Optional[Value] = ...,
+    seq_len: Optional[Value] = ...,
+    batch: Optional[Value] = ...,
+    kv_precision: Optional[Value] = ...,
 ) -> Dict[str, Any]:
     """
     What a config.json, model folder, .safetensors or .gguf header holds: ``llmmem inspect PATH --format json``.
@@ -363,6 +368,11 @@ def inspect(
         offline (bool): never use the network: a Hub model must be in the cache (also HF_HUB_OFFLINE=1)
         connect_timeout (str or number): seconds to connect to the Hub (default 10)
         timeout (str or number): seconds for each request to the Hub, from start to end (default 60)
+        gpu (str or number): a GGUF repository on the Hub: judge every quant on these GPUs (NAME or NAME:COUNT)
+        gpu_memory (str or number): as --gpu, with memory per GPU[:COUNT], e.g. 24GiB
+        seq_len (str or number): with --gpu: tokens per sequence (k = 1024); default: what llama.cpp picks, as infer
+        batch (str or number): with --gpu: sequences (default 1)
+        kv_precision (str or number): with --gpu: KV-cache precision (default f16)
 
     Returns the dict the CLI prints with --format json for the same arguments (also when
     check=True finds that it does not fit: exit code 5 is an answer, not an error).

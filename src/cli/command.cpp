@@ -184,6 +184,53 @@ EngineSettings engine_settings(const cli::Options& o) {
 
 namespace llmmem::cli {
 
+namespace {
+
+// inspect org/name --gpu ...: each quant judged by the very run `llmmem infer --model
+// org/name:QUANT --gpu-layers all` with the same GPUs and settings makes, so that inspect's marks
+// and infer's verdicts cannot disagree. The best that fits is the largest quant that fits (llama.cpp's quants
+// grow with quality).
+void judge_quants(Inspection& in, const HubId& id, const Options& o, const Host& host) {
+  if (in.quants.empty())
+    throw UsageError(fmt::format("inspect --gpu judges a GGUF repository's quants; {} has none", id.repo));
+  const Bytes* best_size = nullptr;
+  for (auto& q : in.quants) {
+    Options run = o;
+    run.command = "infer";
+    run.model = id.repo + (id.revision == "main" ? "" : "@" + id.revision) + ":" + q.quant;
+    run.format = "json";
+    run.explain = false;
+    run.check = false;
+    run.given.erase("--format");
+    run.given.insert("--model");
+    // "Fits" means every layer on the GPUs: llama.cpp's own default would move layers to host memory
+    // until the rest fits (--fit), and then every quant would "fit".
+    run.gpu_layers = "all";
+    run.given.insert("--gpu-layers");
+    const Output r = run_command(run, host);
+    const auto j = nlohmann::json::parse(r.out);
+    // The figure the verdict weighs: the most loaded GPU's bytes.
+    std::uint64_t most = 0;
+    for (const auto& g : j.at("gpu").at("per_gpu")) most = std::max(most, g.at("bytes").get<std::uint64_t>());
+    q.estimate = Bytes(most);
+    q.fits = j.at("gpu").at("fits").get<bool>();
+    if (const auto& needed = j.at("gpu").at("needed"); needed.is_number_unsigned())
+      q.gpus_needed = needed.get<std::uint64_t>();  // null: no count of these GPUs holds it
+    if (in.judged_on.empty()) {
+      const auto& g = j.at("gpu");
+      in.judged_on = fmt::format("{} × {} ({}){}", g.at("count").get<std::uint64_t>(), g.at("name").get<std::string>(),
+                                 format_size(Bytes(g.at("memory_bytes").get<std::uint64_t>()), Units::binary),
+                                 o.has("--seq-len") ? fmt::format(", seq-len {}", o.seq_len) : std::string());
+    }
+    if (*q.fits && (!best_size || q.size > *best_size)) {
+      best_size = &q.size;
+      in.best_fit = q.quant;
+    }
+  }
+}
+
+}  // namespace
+
 Output run_command(const Options& o, const Host& host) {
   Output result;
   RenderOptions ro;
@@ -215,8 +262,14 @@ Output run_command(const Options& o, const Host& host) {
     const HubSetup hub =
         id ? make_hub(o, hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME")))
            : HubSetup{};
-    if (!hub.hub) return {render(InspectReport{inspect_path(o.path)}, ro), "", 0};
-    return {render(InspectReport{hub.hub->inspect(*id)}, ro), "", 0};
+    const bool judge_on_gpus = o.has("--gpu") || o.has("--gpu-memory");
+    if (!hub.hub) {
+      if (judge_on_gpus) throw UsageError("inspect --gpu judges the quants of a GGUF repository on the Hub (org/name)");
+      return {render(InspectReport{inspect_path(o.path)}, ro), "", 0};
+    }
+    Inspection in = hub.hub->inspect(*id);
+    if (judge_on_gpus) judge_quants(in, *id, o, host);
+    return {render(InspectReport{std::move(in)}, ro), "", 0};
   }
   // Other tools' stores, where their own environment variables put them (local_stores.hpp).
   const LocalStorePaths stores = local_store_paths(

@@ -206,6 +206,14 @@ void define_commands(CLI::App& app, Options& o) {
   inspect->add_option("-f,--format", o.format, "table, json, csv or markdown");
   inspect->add_option("--units", o.units, "binary (GiB) or decimal (GB)");
   add_hub_options(*inspect, o);
+  // A GGUF repository's quants judged as `infer --model org/name:QUANT` judges each one.
+  inspect->add_option("--gpu", o.gpu,
+                      "a GGUF repository on the Hub: judge every quant on these GPUs (NAME or NAME:COUNT)");
+  inspect->add_option("--gpu-memory", o.gpu_memory, "as --gpu, with memory per GPU[:COUNT], e.g. 24GiB");
+  inspect->add_option("-s,--seq-len", o.seq_len,
+                      "with --gpu: tokens per sequence (k = 1024); default: what llama.cpp picks, as infer");
+  inspect->add_option("-b,--batch", o.batch, "with --gpu: sequences (default 1)");
+  inspect->add_option("--kv-precision", o.kv_precision, "with --gpu: KV-cache precision (default f16)");
 
   auto* models = app.add_subcommand("models", "list the built-in model catalog");
   models->add_option("-f,--format", o.format, "table, json, csv or markdown");
