@@ -114,6 +114,23 @@ class Gguf {
   std::vector<T> m_tensors;
 };
 
+// A LLaVA-style projector GGUF (convert_hf_to_gguf.py MmprojModel keys): CLIP at 336 px, patch 14,
+// 24 blocks of width 1024, and two f16 tensors of 1024 × 4096 (8 MiB each).
+inline Gguf llava_projector() {
+  Gguf proj;
+  proj.kv_str("general.architecture", "clip");
+  proj.kv_str("clip.projector_type", "mlp");
+  proj.kv_u32("clip.vision.embedding_length", 1024);
+  proj.kv_u32("clip.vision.feed_forward_length", 4096);
+  proj.kv_u32("clip.vision.block_count", 24);
+  proj.kv_u32("clip.vision.attention.head_count", 16);
+  proj.kv_u32("clip.vision.image_size", 336);
+  proj.kv_u32("clip.vision.patch_size", 14);
+  proj.tensor("mm.0.weight", {1024, 4096}, 1, 1024ULL * 4096 * 2);
+  proj.tensor("v.blk.0.ffn_up.weight", {1024, 4096}, 1, 1024ULL * 4096 * 2);
+  return proj;
+}
+
 // The metadata of a small Llama GGUF (2 layers, hidden 256, 8 heads, 2 KV heads, vocab 1000) with
 // `layers` blocks; the hostile tests change one key.
 inline void llama_metadata(Gguf& g, std::uint64_t layers = 2, std::uint32_t heads = 8, std::uint32_t kv_heads = 2) {

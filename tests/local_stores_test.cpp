@@ -247,18 +247,8 @@ TEST_CASE("ollama: hostile manifests are InputErrors naming the file, never a pa
 TEST_CASE("ollama: the projector layer is attached as --mmproj would attach it", "[stores][ollama][vision]") {
   test::TempDir dir("stores_ollama_proj");
   const fs::path models = ollama_store(dir);
-  // A LLaVA-style projector (as tests/vision_test.cpp's): CLIP at 336 px, patch 14, two f16 tensors.
-  test::Gguf proj;
-  proj.kv_str("general.architecture", "clip");
-  proj.kv_str("clip.projector_type", "mlp");
-  proj.kv_u32("clip.vision.embedding_length", 1024);
-  proj.kv_u32("clip.vision.feed_forward_length", 4096);
-  proj.kv_u32("clip.vision.block_count", 24);
-  proj.kv_u32("clip.vision.attention.head_count", 16);
-  proj.kv_u32("clip.vision.image_size", 336);
-  proj.kv_u32("clip.vision.patch_size", 14);
-  proj.tensor("mm.0.weight", {1024, 4096}, 1, 1024ULL * 4096 * 2);
-  proj.tensor("v.blk.0.ffn_up.weight", {1024, 4096}, 1, 1024ULL * 4096 * 2);
+  // A LLaVA-style projector (tests/file_writers.hpp): CLIP at 336 px, patch 14, two f16 tensors.
+  const test::Gguf proj = test::llava_projector();
   dir.write("models/blobs/sha256-" + std::string(63, 'a') + "2", proj.bytes());
   dir.write("models/manifests/registry.ollama.ai/library/llava/7b",
             manifest(digest('1'), R"(,{"mediaType":"application/vnd.ollama.image.projector","digest":")" + digest('2') +

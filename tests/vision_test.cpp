@@ -357,18 +357,8 @@ TEST_CASE("cli: --mmproj adds llama.cpp's projector file as the vision weights",
   test::llama_metadata(model);
   model.tensor("output_norm.weight", {256}, 0, 1024);
   dir.write("model.gguf", model.bytes());
-  // A LLaVA-style projector file (convert_hf_to_gguf.py MmprojModel keys): CLIP at 336 px, patch 14.
-  test::Gguf proj;
-  proj.kv_str("general.architecture", "clip");
-  proj.kv_str("clip.projector_type", "mlp");
-  proj.kv_u32("clip.vision.embedding_length", 1024);
-  proj.kv_u32("clip.vision.feed_forward_length", 4096);
-  proj.kv_u32("clip.vision.block_count", 24);
-  proj.kv_u32("clip.vision.attention.head_count", 16);
-  proj.kv_u32("clip.vision.image_size", 336);
-  proj.kv_u32("clip.vision.patch_size", 14);
-  proj.tensor("mm.0.weight", {1024, 4096}, 1, 1024ULL * 4096 * 2);  // f16: 8 MiB
-  proj.tensor("v.blk.0.ffn_up.weight", {1024, 4096}, 1, 1024ULL * 4096 * 2);
+  // A LLaVA-style projector file: CLIP at 336 px, patch 14, two f16 tensors of 8 MiB.
+  const test::Gguf proj = test::llava_projector();
   dir.write("mmproj.gguf", proj.bytes());
   const std::string m = (dir.path() / "model.gguf").string(), p = (dir.path() / "mmproj.gguf").string();
   auto r = test::run("infer --model " + m + " --mmproj " + p + " --images 2 --format json");
