@@ -25,6 +25,13 @@ namespace {
 //   Entropy since Dec 2024 (unsloth.ai/blog/llama3-3: the logits are never materialised whole, as
 //   --loss fused; before it the in-place kernel of unsloth/kernels/cross_entropy_loss.py, --loss
 //   inplace); the notebooks' optim "adamw_8bit".
+// - llama-factory 0.9.5 (hiyouga/LLaMA-Factory ff6d4d12e): the HF Trainer (so its optimizer and
+//   loss), with its own defaults: src/llamafactory/hparams/model_args.py disable_gradient_checkpointing
+//   False (checkpointing on for every method), upcast_layernorm False, use_unsloth_gc False,
+//   enable_liger_kernel False; model/model_utils/checkpointing.py prepare_model_for_training instead of
+//   PEFT's prepare_model_for_kbit_training, so a quantized base keeps its embeddings and LM head in the
+//   16-bit dtype (docs/engines/training-frameworks.md §1.6). Axolotl calls PEFT's preparation as the
+//   Trainer does (src/axolotl/loaders/model.py) and has no row: its memory defaults are the Trainer's.
 // - pytorch: a plain training loop, torch 2.11: model in fp32 under torch.autocast(bf16), loss from
 //   the model (HF ForCausalLMLoss), torch.optim.AdamW() with its defaults (foreach on CUDA:
 //   torch/optim/optimizer.py _default_to_fused_or_foreach).
@@ -55,6 +62,10 @@ const std::vector<FrameworkProfile> k_frameworks = {
      Optimizer::adamw_8bit, Optimizer::adamw_8bit, false, false,
      "unsloth models/llama.py get_peft_model; unsloth_zoo gradient_checkpointing.py; kernels/cross_entropy_loss.py; "
      "unsloth_zoo device_type.py PYTORCH_CUDA_ALLOC_CONF", false, 0, 0, true},
+    {"llama-factory", "LLaMA-Factory", "0.9.5", Recipe::mixed,
+     Checkpointing::full, Checkpointing::full, Checkpointing::full, Loss::full, false,
+     Optimizer::adamw, Optimizer::adamw, false, false,
+     "LLaMA-Factory hparams/model_args.py; model/model_utils/checkpointing.py prepare_model_for_training", true, 0, 6},
     {"pytorch", "PyTorch loop", "torch 2.11", Recipe::mixed,
      Checkpointing::none, Checkpointing::none, Checkpointing::none, Loss::full, false,
      Optimizer::adamw, Optimizer::adamw, false, false,

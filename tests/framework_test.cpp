@@ -22,7 +22,7 @@ TEST_CASE("frameworks are found by id or name, with a suggestion when misspelt",
   CHECK(find_framework("HF Trainer + PEFT").id == "trainer");
   CHECK_THROWS_WITH(find_framework("torchtun"), Catch::Contains("did you mean torchtune"));
   CHECK(find_framework("pytorch").optimizer_step_copies == 1);
-  CHECK(all_frameworks().size() == 6);
+  CHECK(all_frameworks().size() == 7);
 }
 
 TEST_CASE("framework defaults: torchtune's full single-device recipe, PEFT's QLoRA checkpointing", "[framework]") {
@@ -349,4 +349,26 @@ TEST_CASE("the training breakdown is taken at its peak: the start or the end of 
   CHECK(test::bytes_of(start, "weights") == 2ULL * 8'030'261'248ULL);  // every autocast cast, saved
   CHECK(test::sums_to_total(start));
   CHECK(test::sums_to_total(end));
+}
+
+TEST_CASE("LLaMA-Factory: the Trainer with checkpointing on and no PEFT upcast of a quantized base",
+          "[framework][cli]") {
+  // LLaMA-Factory 0.9.5 (model_args.py disable_gradient_checkpointing False; its own
+  // prepare_model_for_training, not PEFT's prepare_model_for_kbit_training): the estimate is the
+  // Trainer's with --gradient-checkpointing full and, for QLoRA, --upcast-unquantized=false.
+  const auto components = [](const std::string& args) {
+    const auto r = test::run("train --model llama3.1-8b --seq-len 4096 --format json " + args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return Json::parse(r.out)["components"];
+  };
+  CHECK(components("--framework llama-factory --lora-rank 8 --precision nf4-dq") ==
+        components("--framework trainer --lora-rank 8 --precision nf4-dq --upcast-unquantized=false"));
+  CHECK(components("--framework llama-factory --lora-rank 8") ==
+        components("--framework trainer --lora-rank 8 --gradient-checkpointing full"));
+  CHECK(components("--framework llama-factory") == components("--framework trainer --gradient-checkpointing full"));
+  // And it is not the Trainer's own default: PEFT upcasts the 16-bit tensors of a quantized base to
+  // fp32 (embeddings, LM head, norms), which LLaMA-Factory does not.
+  CHECK(components("--framework llama-factory --lora-rank 8 --precision nf4-dq") !=
+        components("--framework trainer --lora-rank 8 --precision nf4-dq"));
 }

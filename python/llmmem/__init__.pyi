@@ -219,7 +219,7 @@ def train(
         loss (str or number): full (fp32 logits, HF), chunked (torchtune), fused (Liger) or inplace (Unsloth) (default full)
         lora_rank (str or number): train LoRA adapters of this rank instead of all weights
         lora_targets (list of str): q,k,v,o (default), gate, up, down or all-linear
-        framework (str or number): the framework that trains it, which sets the defaults below: trainer, torchtune, deepspeed, fsdp, unsloth, pytorch (default trainer)
+        framework (str or number): the framework that trains it, which sets the defaults below: trainer, torchtune, deepspeed, fsdp, unsloth, llama-factory, pytorch (default trainer)
         optimizer_in_bwd (bool): step each parameter in the backward and free its gradient (torchtune; =false to turn off)
         upcast_unquantized (bool): QLoRA: cast the weights left in 16 bits to fp32, as PEFT's prepare_model_for_kbit_training does (trainer, deepspeed and fsdp do it; =false to turn off)
         activation_offload (bool): keep saved activations in host memory (torchtune, Unsloth's checkpointing; =false to turn off)
@@ -329,7 +329,7 @@ def fit(
         loss (str or number): full (fp32 logits, HF), chunked (torchtune), fused (Liger) or inplace (Unsloth) (default full)
         lora_rank (str or number): train LoRA adapters of this rank instead of all weights
         lora_targets (list of str): q,k,v,o (default), gate, up, down or all-linear
-        framework (str or number): the framework that trains it, which sets the defaults below: trainer, torchtune, deepspeed, fsdp, unsloth, pytorch (default trainer)
+        framework (str or number): the framework that trains it, which sets the defaults below: trainer, torchtune, deepspeed, fsdp, unsloth, llama-factory, pytorch (default trainer)
         optimizer_in_bwd (bool): step each parameter in the backward and free its gradient (torchtune; =false to turn off)
         upcast_unquantized (bool): QLoRA: cast the weights left in 16 bits to fp32, as PEFT's prepare_model_for_kbit_training does (trainer, deepspeed and fsdp do it; =false to turn off)
         activation_offload (bool): keep saved activations in host memory (torchtune, Unsloth's checkpointing; =false to turn off)
