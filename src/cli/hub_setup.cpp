@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "../text.hpp"
 #include "llmmem/error.hpp"
 #include "llmmem/model_config.hpp"
 
@@ -27,12 +28,6 @@ HubSetup make_hub(const Options&, const std::filesystem::path&) { return {}; }
 
 namespace {
 
-std::string_view text_trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? std::string(v) : std::string();
@@ -40,21 +35,14 @@ std::string env(const char* name) {
 
 // huggingface_hub constants.py _is_true: "1", "ON", "YES", "TRUE" in any case.
 bool env_true(const char* name) {
-  std::string v = env(name);
-  for (auto& c : v) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return v == "1" || v == "ON" || v == "YES" || v == "TRUE";
+  const std::string v = text::lower(env(name));
+  return v == "1" || v == "on" || v == "yes" || v == "true";
 }
 
-long parse_seconds(const std::string& text, const char* flag) {
-  std::size_t used = 0;
+long parse_seconds(const std::string& typed, const char* flag) {
   double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || !(v > 0) || v > 3600)
-    throw UsageError(fmt::format("{} takes seconds between 0 and 3600, not '{}'", flag, text));
+  if (!text::parse_double(typed, v) || !(v > 0) || v > 3600)
+    throw UsageError(fmt::format("{} takes seconds between 0 and 3600, not '{}'", flag, typed));
   return static_cast<long>(v * 1000);
 }
 
@@ -63,7 +51,7 @@ long parse_seconds(const std::string& text, const char* flag) {
 // get_token: HF_TOKEN first, then the token file, stripped.
 std::string token() {
   std::string t = env("HF_TOKEN");
-  if (!t.empty()) return std::string(text_trim(t));
+  if (!t.empty()) return std::string(text::trim(t));
   std::filesystem::path file = env("HF_TOKEN_PATH");
   if (file.empty()) {
     std::filesystem::path home = env("HF_HOME");
@@ -75,7 +63,7 @@ std::string token() {
   }
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) return {};
-  return std::string(text_trim(read_text_file(file, 4096)));
+  return std::string(text::trim(read_text_file(file, 4096)));
 }
 
 }  // namespace
