@@ -49,6 +49,11 @@ std::vector<LocalGpu> local_gpus(const cli::Host& host) {
   }
 }
 
+// The HuggingFace cache where this process's environment puts it (huggingface_hub's variables).
+std::filesystem::path environment_hf_hub_cache() {
+  return hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
+}
+
 std::optional<GpuTarget> gpu_target(const cli::Options& o, const cli::Host& host) {
   if (o.has("--gpu") && o.has("--gpu-memory")) throw UsageError("give --gpu or --gpu-memory, not both");
   if (o.has("--gpu") && o.gpu == "local") return local_gpu_target(local_gpus(host));
@@ -259,9 +264,7 @@ Output run_command(const Options& o, const Host& host) {
     // A path that is not on disk but reads as org/name[@revision][:QUANT]: the Hub's headers.
     std::error_code ec;
     const auto id = std::filesystem::exists(o.path, ec) ? std::nullopt : parse_hub_id(o.path, o.revision);
-    const HubSetup hub =
-        id ? make_hub(o, hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME")))
-           : HubSetup{};
+    const HubSetup hub = id ? make_hub(o, environment_hf_hub_cache()) : HubSetup{};
     const bool judge_on_gpus = o.has("--gpu") || o.has("--gpu-memory");
     if (!hub.hub) {
       if (judge_on_gpus) throw UsageError("inspect --gpu judges the quants of a GGUF repository on the Hub (org/name)");
@@ -286,7 +289,7 @@ Output run_command(const Options& o, const Host& host) {
   if (o.command == "models") return {render(models_report(catalog), ro), "", 0};
 
   ResolveOptions resolve;
-  resolve.hf_hub_cache = hf_hub_cache(std::getenv("HF_HUB_CACHE"), std::getenv("HF_HOME"), std::getenv("HOME"));
+  resolve.hf_hub_cache = environment_hf_hub_cache();
   resolve.revision = o.revision;
   resolve.stores = stores;
   const HubSetup hub = make_hub(o, resolve.hf_hub_cache);
